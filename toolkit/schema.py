@@ -1,0 +1,410 @@
+"""The one schema every edudial corpus is normalised into.
+
+A :class:`Corpus` holds three pandas tables:
+
+``dialogues``
+    ``corpus, dialogue_id, split, kind, meta``
+``turns``
+    ``corpus, dialogue_id, turn_id, index, role, speaker, text, meta``
+``annotations`` (long format, one row per unit x scheme x rater)
+    ``corpus, unit_id, scheme, label, rater, rater_kind, run_id, meta``
+
+``meta`` holds a plain ``dict`` per row with source-specific fields (JSON types only: numbers stay
+numbers, missing is ``None``). Every other column is a string column, except ``turns.index`` (int64,
+0-based position in the dialogue). Missing strings are ``NA``. ``unit_id`` names a ``turn_id`` or a
+``dialogue_id`` of the same corpus; turn ids and dialogue ids never overlap within a corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from toolkit.errors import SchemaError
+
+if TYPE_CHECKING:
+    import datasets
+
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "DIALOGUE_COLUMNS",
+    "RATER_KINDS",
+    "ROLES",
+    "TURN_COLUMNS",
+    "Corpus",
+    "Dialogue",
+]
+
+ROLES: tuple[str, ...] = ("teacher", "student", "other")
+RATER_KINDS: tuple[str, ...] = ("human", "model", "rule")
+
+DIALOGUE_COLUMNS: tuple[str, ...] = ("corpus", "dialogue_id", "split", "kind", "meta")
+TURN_COLUMNS: tuple[str, ...] = (
+    "corpus",
+    "dialogue_id",
+    "turn_id",
+    "index",
+    "role",
+    "speaker",
+    "text",
+    "meta",
+)
+ANNOTATION_COLUMNS: tuple[str, ...] = (
+    "corpus",
+    "unit_id",
+    "scheme",
+    "label",
+    "rater",
+    "rater_kind",
+    "run_id",
+    "meta",
+)
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "dialogues": DIALOGUE_COLUMNS,
+    "turns": TURN_COLUMNS,
+    "annotations": ANNOTATION_COLUMNS,
+}
+_INT_COLUMNS = {"index"}
+
+
+def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
+    """Return ``frame`` with exactly the schema columns first, typed; extra columns kept after."""
+    columns = TABLES[table]
+    if frame is None:
+        frame = pd.DataFrame({c: [] for c in columns})
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError([f"{table} table lacks column(s) {', '.join(missing)}"])
+    extra = [c for c in frame.columns if c not in columns]
+    out = frame.loc[:, list(columns) + extra].reset_index(drop=True).copy()
+    for col in columns:
+        if col == "meta":
+            out[col] = pd.Series(
+                [m if isinstance(m, dict) else {} for m in out[col]], index=out.index, dtype=object
+            )
+        elif col in _INT_COLUMNS:
+            try:
+                out[col] = out[col].astype("int64")
+            except (TypeError, ValueError) as exc:
+                raise SchemaError([f"{table}.{col} must be integers ({exc})"]) from None
+        else:
+            out[col] = out[col].astype("str") if len(out) else out[col].astype("str")
+    return out
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """One dialogue with its turns and the annotations of its units (a read-only view).
+
+    Attributes
+    ----------
+    corpus, dialogue_id, split, kind : str
+        As in the ``dialogues`` table.
+    meta : dict
+        Source-specific dialogue fields.
+    turns : pandas.DataFrame
+        This dialogue's rows of the ``turns`` table, in ``index`` order.
+    annotations : pandas.DataFrame
+        Annotations whose unit is this dialogue or one of its turns.
+    """
+
+    corpus: str
+    dialogue_id: str
+    split: str | None
+    kind: str | None
+    meta: dict[str, Any]
+    turns: pd.DataFrame
+    annotations: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.turns)
+
+    def __repr__(self) -> str:
+        return (
+            f"Dialogue({self.corpus}/{self.dialogue_id}, kind={self.kind}, split={self.split}, "
+            f"{len(self.turns)} turns, {len(self.annotations)} annotations)"
+        )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+class Corpus:
+    """Dialogues, turns and annotations of one or more corpora in the edudial schema.
+
+    Parameters
+    ----------
+    dialogues, turns, annotations : pandas.DataFrame, optional
+        Tables with at least the schema columns (see the module docstring). Columns are reordered
+        and typed; a missing table is empty. Construction does not validate: call
+        :meth:`validate`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from toolkit import Corpus
+    >>> c = Corpus(
+    ...     dialogues=pd.DataFrame({"corpus": ["toy"], "dialogue_id": ["d1"], "split": ["test"],
+    ...                             "kind": ["tutoring"], "meta": [{}]}),
+    ...     turns=pd.DataFrame({"corpus": ["toy", "toy"], "dialogue_id": ["d1", "d1"],
+    ...                         "turn_id": ["d1:0", "d1:1"], "index": [0, 1],
+    ...                         "role": ["teacher", "student"], "speaker": ["T", "S"],
+    ...                         "text": ["What is 2+2?", "4"], "meta": [{}, {}]}),
+    ... ).validate()
+    >>> c
+    Corpus(toy: 1 dialogues, 2 turns, 0 annotations)
+    >>> [d.dialogue_id for d in c]
+    ['d1']
+    >>> len(c.filter(role="student").turns)
+    1
+    """
+
+    def __init__(
+        self,
+        dialogues: pd.DataFrame | None = None,
+        turns: pd.DataFrame | None = None,
+        annotations: pd.DataFrame | None = None,
+    ) -> None:
+        self.dialogues = _normalise(dialogues, "dialogues")
+        self.turns = _normalise(turns, "turns")
+        self.annotations = _normalise(annotations, "annotations")
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def names(self) -> list[str]:
+        """The corpus names present, in order of first appearance."""
+        return list(pd.unique(self.dialogues["corpus"]))
+
+    def __len__(self) -> int:
+        return len(self.dialogues)
+
+    def __repr__(self) -> str:
+        names = ", ".join(self.names) or "empty"
+        return (
+            f"Corpus({names}: {len(self.dialogues)} dialogues, {len(self.turns)} turns, "
+            f"{len(self.annotations)} annotations)"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Corpus):
+            return NotImplemented
+        return all(
+            getattr(self, t).equals(getattr(other, t)) for t in ("dialogues", "turns", "annotations")
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_pandas(self) -> dict[str, pd.DataFrame]:
+        """Return the three tables (copies) keyed ``dialogues``, ``turns``, ``annotations``."""
+        return {
+            "dialogues": self.dialogues.copy(),
+            "turns": self.turns.copy(),
+            "annotations": self.annotations.copy(),
+        }
+
+    # -------------------------------------------------------------- validation
+    def validate(self) -> Corpus:
+        """Check the schema's rules and return ``self``.
+
+        Checks: ids are unique (``dialogue_id`` and ``turn_id`` per corpus, and they do not overlap);
+        every turn's dialogue exists; every dialogue has at least one turn; roles are in
+        :data:`ROLES`; ``rater_kind`` is in :data:`RATER_KINDS`; every annotation's ``unit_id``
+        exists; ``(unit_id, scheme, rater, run_id)`` is unique.
+
+        Raises
+        ------
+        SchemaError
+            Listing every problem, each naming the offending id.
+        """
+        problems: list[str] = []
+        d, t, a = self.dialogues, self.turns, self.annotations
+
+        def _dupes(frame: pd.DataFrame, cols: list[str]) -> list[str]:
+            mask = frame.duplicated(cols, keep="first")
+            return [" / ".join(map(str, row)) for row in frame.loc[mask, cols].itertuples(False)]
+
+        for ident in _dupes(d, ["corpus", "dialogue_id"]):
+            problems.append(f"duplicate dialogue_id {ident}")
+        for ident in _dupes(t, ["corpus", "turn_id"]):
+            problems.append(f"duplicate turn_id {ident}")
+        for col, frame in (("dialogue_id", d), ("turn_id", t), ("unit_id", a)):
+            for _ in frame.index[frame[col].isna()][:1]:
+                problems.append(f"{col} is missing in {int(frame[col].isna().sum())} row(s)")
+        d_keys = pd.MultiIndex.from_frame(d[["corpus", "dialogue_id"]])
+        t_keys = pd.MultiIndex.from_frame(t[["corpus", "turn_id"]])
+        overlap = d_keys.intersection(t_keys)
+        problems.extend(f"id {c}/{i} is both a dialogue_id and a turn_id" for c, i in overlap)
+
+        t_dlg = pd.MultiIndex.from_frame(t[["corpus", "dialogue_id"]])
+        orphan = ~t_dlg.isin(d_keys)
+        for c, i in t.loc[orphan, ["corpus", "turn_id"]].itertuples(False):
+            problems.append(f"turn {c}/{i} belongs to an unknown dialogue")
+        empty = ~d_keys.isin(t_dlg)
+        for c, i in d.loc[empty, ["corpus", "dialogue_id"]].itertuples(False):
+            problems.append(f"dialogue {c}/{i} has no turns")
+
+        bad_role = ~t["role"].isin(ROLES)
+        for c, i, r in t.loc[bad_role, ["corpus", "turn_id", "role"]].itertuples(False):
+            problems.append(f"turn {c}/{i} has role {r!r}, expected one of {', '.join(ROLES)}")
+        bad_kind = ~a["rater_kind"].isin(RATER_KINDS)
+        for c, u, k in a.loc[bad_kind, ["corpus", "unit_id", "rater_kind"]].itertuples(False):
+            problems.append(
+                f"annotation of {c}/{u} has rater_kind {k!r}, expected one of "
+                f"{', '.join(RATER_KINDS)}"
+            )
+        a_keys = pd.MultiIndex.from_frame(a[["corpus", "unit_id"]])
+        unknown = ~(a_keys.isin(d_keys) | a_keys.isin(t_keys))
+        for c, u, s in a.loc[unknown, ["corpus", "unit_id", "scheme"]].itertuples(False):
+            problems.append(f"annotation ({s}) refers to unknown unit {c}/{u}")
+        key = ["corpus", "unit_id", "scheme", "rater", "run_id"]
+        for ident in _dupes(a.fillna({"run_id": ""}), key):
+            problems.append(f"duplicate annotation {ident}")
+        if problems:
+            raise SchemaError(problems)
+        return self
+
+    # --------------------------------------------------------------- selection
+    def filter(
+        self,
+        *,
+        role: str | Iterable[str] | None = None,
+        split: str | Iterable[str] | None = None,
+        dialogue_id: str | Iterable[str] | None = None,
+        corpus: str | Iterable[str] | None = None,
+        scheme: str | Iterable[str] | None = None,
+    ) -> Corpus:
+        """Return a new corpus restricted to the given values (each a value or a list).
+
+        ``role`` keeps matching turns and drops dialogues left without turns. ``scheme`` restricts
+        only the annotations. Annotations always follow their units.
+        """
+
+        def _values(v: str | Iterable[str]) -> list[str]:
+            return [v] if isinstance(v, str) else list(v)
+
+        d, t, a = self.dialogues, self.turns, self.annotations
+        if corpus is not None:
+            d = d[d["corpus"].isin(_values(corpus))]
+        if split is not None:
+            d = d[d["split"].isin(_values(split))]
+        if dialogue_id is not None:
+            d = d[d["dialogue_id"].isin(_values(dialogue_id))]
+        d_keys = pd.MultiIndex.from_frame(d[["corpus", "dialogue_id"]])
+        t = t[pd.MultiIndex.from_frame(t[["corpus", "dialogue_id"]]).isin(d_keys)]
+        if role is not None:
+            t = t[t["role"].isin(_values(role))]
+            kept = pd.MultiIndex.from_frame(t[["corpus", "dialogue_id"]])
+            d = d[pd.MultiIndex.from_frame(d[["corpus", "dialogue_id"]]).isin(kept)]
+            d_keys = pd.MultiIndex.from_frame(d[["corpus", "dialogue_id"]])
+        if scheme is not None:
+            a = a[a["scheme"].isin(_values(scheme))]
+        a_keys = pd.MultiIndex.from_frame(a[["corpus", "unit_id"]])
+        t_keys = pd.MultiIndex.from_frame(t[["corpus", "turn_id"]])
+        a = a[a_keys.isin(t_keys) | a_keys.isin(d_keys)]
+        return Corpus(d, t, a)
+
+    def dialogue(self, dialogue_id: str, corpus: str | None = None) -> Dialogue:
+        """Return one dialogue by id (``corpus`` disambiguates a merged corpus)."""
+        sub = self.filter(dialogue_id=dialogue_id, corpus=corpus)
+        if len(sub.dialogues) != 1:
+            where = f" in corpus {corpus!r}" if corpus else ""
+            found = "no" if len(sub.dialogues) == 0 else "more than one"
+            raise KeyError(f"{found} dialogue with id {dialogue_id!r}{where}")
+        return next(iter(sub))
+
+    def __iter__(self) -> Iterator[Dialogue]:
+        """Iterate over dialogues in table order, each with its turns and annotations."""
+        turns_by = dict(tuple(self.turns.groupby(["corpus", "dialogue_id"], sort=False)))
+        unit_dialogue = self.unit_dialogues()
+        ann = self.annotations.assign(
+            _dlg=pd.MultiIndex.from_frame(self.annotations[["corpus", "unit_id"]]).map(
+                lambda k: unit_dialogue.get(k)
+            )
+        )
+        ann_by = dict(tuple(ann.groupby(["corpus", "_dlg"], sort=False)))
+        empty_t = self.turns.iloc[0:0]
+        empty_a = self.annotations.iloc[0:0]
+        for row in self.dialogues.itertuples(index=False):
+            key = (row.corpus, row.dialogue_id)
+            turns = turns_by.get(key, empty_t).sort_values("index")
+            anns = ann_by.get(key)
+            yield Dialogue(
+                corpus=row.corpus,
+                dialogue_id=row.dialogue_id,
+                split=_opt_str(row.split),
+                kind=_opt_str(row.kind),
+                meta=row.meta,
+                turns=turns.reset_index(drop=True),
+                annotations=(empty_a if anns is None else anns.drop(columns="_dlg")).reset_index(
+                    drop=True
+                ),
+            )
+
+    def unit_dialogues(self) -> dict[tuple[str, str], str]:
+        """Map every unit ``(corpus, unit_id)`` to its dialogue id (used for cluster resampling)."""
+        out: dict[tuple[str, str], str] = dict(
+            zip(
+                zip(self.turns["corpus"], self.turns["turn_id"], strict=True),
+                self.turns["dialogue_id"],
+                strict=True,
+            )
+        )
+        out.update(
+            zip(
+                zip(self.dialogues["corpus"], self.dialogues["dialogue_id"], strict=True),
+                self.dialogues["dialogue_id"],
+                strict=True,
+            )
+        )
+        return out
+
+    # ---------------------------------------------------------------- building
+    def with_annotations(self, annotations: pd.DataFrame, *, replace: bool = False) -> Corpus:
+        """Return a new corpus with ``annotations`` appended (or replacing the existing ones)."""
+        new = _normalise(annotations, "annotations")
+        rows = new if replace else pd.concat([self.annotations, new], ignore_index=True)
+        return Corpus(self.dialogues, self.turns, rows)
+
+    @classmethod
+    def concat(cls, corpora: Iterable[Corpus]) -> Corpus:
+        """Stack several corpora into one (ids stay scoped by the ``corpus`` column)."""
+        items = list(corpora)
+        if not items:
+            return cls()
+        return cls(
+            *(
+                pd.concat([getattr(c, t) for c in items], ignore_index=True)
+                for t in ("dialogues", "turns", "annotations")
+            )
+        )
+
+    # ----------------------------------------------------------------- storage
+    def save(self, directory: Any, format: str = "parquet", *, overwrite: bool = False) -> Any:
+        """Write the three tables to ``directory``; see :func:`toolkit.io.save_corpus`."""
+        from toolkit.io import save_corpus
+
+        return save_corpus(self, directory, format=format, overwrite=overwrite)
+
+    @classmethod
+    def read(cls, directory: Any) -> Corpus:
+        """Read a corpus written by :meth:`save` (format detected from the files)."""
+        from toolkit.io import read_corpus
+
+        return read_corpus(directory)
+
+    def to_hf(self) -> datasets.DatasetDict:
+        """Return a ``datasets.DatasetDict`` with one split per table (``meta`` as JSON text)."""
+        from toolkit.io import to_hf
+
+        return to_hf(self)
+
+    def stats(self) -> Mapping[str, pd.DataFrame]:
+        """Corpus statistics as DataFrames; see :func:`toolkit.stats.corpus_stats`."""
+        from toolkit.stats import corpus_stats
+
+        return corpus_stats(self)
