@@ -1,8 +1,8 @@
-"""NCTE conversational uptake (Demszky et al., ACL 2021): student->teacher exchanges with majority labels.
+"""NCTE uptake (Demszky et al., ACL 2021): student->teacher exchanges with majority labels.
 
-Input: ``uptake_data.csv`` (or the corpus folder containing ``data/uptake_data.csv``; the upstream
-README calls it ``uptake_dataset.csv``, which is also accepted). One CSV row = one exchange: a student
-utterance and the next teacher turn from an NCTE 4th-5th grade math lesson.
+Input: ``uptake_data.csv`` (or the corpus folder containing ``data/uptake_data.csv``; the
+upstream README calls it ``uptake_dataset.csv``, which is also accepted). One CSV row = one
+exchange: a student utterance and the next teacher turn from an NCTE 4th-5th grade math lesson.
 
 Mapping
 -------
@@ -64,8 +64,12 @@ _NAMES = (
     "data/uptake_dataset.csv",
     "uptake_dataset.csv",
 )
-_REQUIRED = ("obs_id", "exchange_idx", "student_text", "teacher_text") + tuple(
-    f"{i}{s}" for i in ITEMS for s in ("", "_num_agree", "_majority", "_zscore")
+_REQUIRED = (
+    "obs_id",
+    "exchange_idx",
+    "student_text",
+    "teacher_text",
+    *(f"{i}{s}" for i in ITEMS for s in ("", "_num_agree", "_majority", "_zscore")),
 )
 
 
