@@ -51,7 +51,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def save_corpus(
-    corpus: Corpus, directory: str | os.PathLike[str], format: str = "parquet", *, overwrite: bool = False
+    corpus: Corpus,
+    directory: str | os.PathLike[str],
+    format: str = "parquet",
+    *,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``corpus`` to ``directory`` atomically and return the path.
 
@@ -137,7 +141,9 @@ def _write_jsonl(frame: pd.DataFrame, table: str, path: Path) -> None:
             try:
                 line = json.dumps(record, ensure_ascii=False, allow_nan=False)
             except (TypeError, ValueError) as exc:
-                raise InputError(f"row {i} is not plain JSON ({exc})", field=f"{table}.meta") from None
+                raise InputError(
+                    f"row {i} is not plain JSON ({exc})", field=f"{table}.meta"
+                ) from None
             fh.write(line + "\n")
 
 
@@ -147,7 +153,9 @@ def _detect_format(directory: Path) -> str:
         try:
             fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format")
         except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc.msg})", path=manifest, line=exc.lineno) from None
+            raise InputError(
+                f"not valid JSON ({exc.msg})", path=manifest, line=exc.lineno
+            ) from None
         if fmt in FORMATS:
             return str(fmt)
     for fmt in FORMATS:
@@ -239,7 +247,7 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Any:
 
 
 def read_annotations(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read an annotations table from a saved corpus directory, ``.jsonl``, ``.parquet`` or ``.csv``.
+    """Read an annotations table: a saved corpus directory, ``.jsonl``, ``.parquet`` or ``.csv``.
 
     The result has the schema's annotation columns (``meta`` as dicts); see :mod:`toolkit.schema`.
     """

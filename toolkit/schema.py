@@ -92,7 +92,7 @@ def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
             except (TypeError, ValueError) as exc:
                 raise SchemaError([f"{table}.{col} must be integers ({exc})"]) from None
         else:
-            out[col] = out[col].astype("str") if len(out) else out[col].astype("str")
+            out[col] = out[col].astype("str")
     return out
 
 
@@ -194,7 +194,8 @@ class Corpus:
         if not isinstance(other, Corpus):
             return NotImplemented
         return all(
-            getattr(self, t).equals(getattr(other, t)) for t in ("dialogues", "turns", "annotations")
+            getattr(self, t).equals(getattr(other, t))
+            for t in ("dialogues", "turns", "annotations")
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -211,8 +212,8 @@ class Corpus:
     def validate(self) -> Corpus:
         """Check the schema's rules and return ``self``.
 
-        Checks: ids are unique (``dialogue_id`` and ``turn_id`` per corpus, and they do not overlap);
-        every turn's dialogue exists; every dialogue has at least one turn; roles are in
+        Checks: ids are unique (``dialogue_id`` and ``turn_id`` per corpus, and they do not
+        overlap); every turn's dialogue exists; every dialogue has at least one turn; roles are in
         :data:`ROLES`; ``rater_kind`` is in :data:`RATER_KINDS`; every annotation's ``unit_id``
         exists; ``(unit_id, scheme, rater, run_id)`` is unique.
 
@@ -334,11 +335,11 @@ class Corpus:
             turns = turns_by.get(key, empty_t).sort_values("index")
             anns = ann_by.get(key)
             yield Dialogue(
-                corpus=row.corpus,
-                dialogue_id=row.dialogue_id,
+                corpus=str(row.corpus),
+                dialogue_id=str(row.dialogue_id),
                 split=_opt_str(row.split),
                 kind=_opt_str(row.kind),
-                meta=row.meta,
+                meta=row.meta if isinstance(row.meta, dict) else {},
                 turns=turns.reset_index(drop=True),
                 annotations=(empty_a if anns is None else anns.drop(columns="_dlg")).reset_index(
                     drop=True
