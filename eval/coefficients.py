@@ -1,0 +1,278 @@
+"""Agreement coefficients as functions of per-unit sufficient statistics.
+
+Every coefficient is written as ``value = f(sum over units of S_u)`` where ``S_u`` is a small vector
+of per-unit statistics. The point estimate sums over all units; a bootstrap replicate sums with
+multinomial unit weights, so all replicates are one matrix product (see :mod:`eval.bootstrap`).
+Formulas follow ``docs/eval.md`` (Gwet's generalisation for unequal numbers of raters per unit,
+Krippendorff's coincidences for alpha).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from eval.data import RatingTable
+
+__all__ = [
+    "WEIGHTS",
+    "Stat",
+    "alpha_stat",
+    "conger_stat",
+    "family_stat",
+    "pair_stat",
+    "weight_matrix",
+]
+
+WEIGHTS: tuple[str, ...] = ("identity", "linear", "quadratic")
+_EPS = 1e-12
+
+
+def weight_matrix(q: int, kind: str = "identity") -> np.ndarray:
+    """Agreement weights ``w_kl`` on category positions (codebook order).
+
+    Examples
+    --------
+    >>> weight_matrix(3, "linear").tolist()
+    [[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]
+    """
+    if kind not in WEIGHTS:
+        raise ValueError(f"unknown weights {kind!r}; use one of {', '.join(WEIGHTS)}")
+    k = np.arange(q, dtype=float)
+    if kind == "identity" or q < 2:
+        return np.eye(q)
+    d = np.abs(k[:, None] - k[None, :]) / (q - 1)
+    return 1.0 - d if kind == "linear" else 1.0 - d**2
+
+
+@dataclass
+class Stat:
+    """A coefficient as ``fn(column sums of S)``.
+
+    Attributes
+    ----------
+    name : str
+        Coefficient name.
+    S : numpy.ndarray
+        Per-unit statistics (units x m).
+    fn : callable
+        Maps sums (B x m) to values (B,); NaN marks an undefined value.
+    n : int
+        Number of units the coefficient uses.
+    """
+
+    name: str
+    S: np.ndarray
+    fn: Callable[[np.ndarray], np.ndarray]
+    n: int
+
+    def value(self) -> float:
+        """The point estimate (sum over all units)."""
+        return float(self.fn(self.S.sum(axis=0, keepdims=True))[0])
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    return np.where(np.abs(den) < _EPS, np.nan, out)
+
+
+def _chance_corrected(pa: np.ndarray, pe: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (pa - pe) / (1.0 - pe)
+    return np.where(np.abs(1.0 - pe) < _EPS, np.nan, out)
+
+
+# ---------------------------------------------------------------- Gwet's generalised family
+def family_parts(counts: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-unit pieces of the multi-rater coefficients (Gwet 2014, irrCAC).
+
+    Returns ``r`` (ratings per unit), ``pa_i`` (unit agreement, 0 when r < 2), ``ind2``, ``ind1``
+    and ``pik`` (``r_ik / r_i``, 0 when r = 0).
+    """
+    c = counts.astype(float)
+    r = c.sum(axis=1)
+    rstar = c @ w.T
+    ind2 = (r >= 2).astype(float)
+    ind1 = (r >= 1).astype(float)
+    den = np.where(r >= 2, r * (r - 1), 1.0)
+    pa_i = (c * (rstar - 1.0)).sum(axis=1) / den * ind2
+    pik = c / np.where(r >= 1, r, 1.0)[:, None]
+    return {"r": r, "pa_i": pa_i, "ind2": ind2, "ind1": ind1, "pik": pik}
+
+
+def family_stat(name: str, counts: np.ndarray, w: np.ndarray) -> Stat:
+    """Percent agreement, Fleiss' kappa, Gwet's AC1/AC2 or Brennan-Prediger from a count table.
+
+    ``name`` is one of ``percent_agreement``, ``fleiss_kappa``, ``gwet_ac``, ``brennan_prediger``.
+    Units with at least 2 ratings give the observed agreement; units with at least one give the
+    category prevalences ``pi_k``.
+    """
+    q = counts.shape[1]
+    p = family_parts(counts, w)
+    S = np.column_stack([p["pa_i"], p["ind2"], p["pik"], p["ind1"]])
+    wsum = float(w.sum())
+
+    def fn(T: np.ndarray) -> np.ndarray:
+        pa = _ratio(T[:, 0], T[:, 1])
+        pi = T[:, 2 : 2 + q] / np.where(T[:, -1:] > 0, T[:, -1:], np.nan)
+        if name == "percent_agreement":
+            return pa
+        if name == "fleiss_kappa":
+            pe = np.einsum("bk,kl,bl->b", pi, w, pi)
+        elif name == "gwet_ac":
+            if q < 2:
+                return np.full(len(T), np.nan)
+            pe = wsum / (q * (q - 1)) * (pi * (1.0 - pi)).sum(axis=1)
+        elif name == "brennan_prediger":
+            if q < 2:
+                return np.full(len(T), np.nan)
+            pe = np.full(len(T), wsum / q**2)
+        else:
+            raise ValueError(name)
+        return _chance_corrected(pa, pe)
+
+    return Stat(name, S, fn, int(p["ind2"].sum()))
+
+
+def conger_stat(table: RatingTable, w: np.ndarray) -> Stat:
+    """Conger's kappa (multi-rater Cohen): chance agreement from per-rater marginals."""
+    codes = table.codes
+    n, R = codes.shape
+    q = table.q
+    counts = table.counts()
+    p = family_parts(counts, w)
+    onehot = np.zeros((n, R * q))
+    rows, cols = np.nonzero(codes >= 0)
+    onehot[rows, cols * q + codes[rows, cols]] = 1.0
+    S = np.column_stack([p["pa_i"], p["ind2"], onehot])
+
+    def fn(T: np.ndarray) -> np.ndarray:
+        pa = _ratio(T[:, 0], T[:, 1])
+        C = T[:, 2:].reshape(len(T), R, q)
+        ng = C.sum(axis=2, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pgk = C / ng
+        if R < 2:
+            return np.full(len(T), np.nan)
+        pbar = pgk.mean(axis=1)
+        dev = pgk - pbar[:, None, :]
+        s = np.einsum("bgk,bgl->bkl", dev, dev) / (R - 1)
+        pe = np.einsum("kl,bkl->b", w, pbar[:, :, None] * pbar[:, None, :] - s / R)
+        return _chance_corrected(pa, pe)
+
+    return Stat("conger_kappa", S, fn, int(p["ind2"].sum()))
+
+
+# ---------------------------------------------------------------- Krippendorff's alpha
+def alpha_delta2(level: str, n_c: np.ndarray, scores: np.ndarray | None) -> np.ndarray:
+    """Krippendorff's squared distances ``delta^2_ck`` (B x q x q) for a level of measurement.
+
+    ``n_c`` (B x q) are the pooled value frequencies (needed by the ordinal metric).
+    """
+    B, q = n_c.shape
+    if level == "nominal":
+        d = 1.0 - np.eye(q)
+        return np.broadcast_to(d, (B, q, q))
+    if level == "ordinal":
+        cs = np.cumsum(n_c, axis=1)
+        d = cs[:, None, :] - cs[:, :, None] + (n_c[:, :, None] - n_c[:, None, :]) / 2.0
+        return d**2
+    if scores is None:
+        raise ValueError(f"level {level!r} needs numeric category scores")
+    s = scores.astype(float)
+    if level == "interval":
+        d = (s[:, None] - s[None, :]) ** 2
+    elif level == "ratio":
+        tot = s[:, None] + s[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(tot == 0, 0.0, ((s[:, None] - s[None, :]) / tot) ** 2)
+    else:
+        raise ValueError(f"unknown level {level!r}")
+    return np.broadcast_to(d, (B, q, q))
+
+
+def alpha_stat(counts: np.ndarray, level: str, scores: np.ndarray | None = None) -> Stat:
+    """Krippendorff's alpha from per-unit coincidences (units with fewer than 2 values drop out).
+
+    For the nominal level the statistics are compact (``sum_c o_cc`` contributions and the value
+    counts); other levels keep the full per-unit coincidence matrix (q^2 columns).
+    """
+    c = counts.astype(float)
+    q = c.shape[1]
+    m = c.sum(axis=1)
+    pairable = m >= 2
+    scale = np.where(pairable, 1.0 / np.where(pairable, m - 1, 1.0), 0.0)
+    n_pairable = int(m[pairable].sum())
+    if level == "nominal":
+        diag = (c * (c - 1.0)).sum(axis=1) * scale
+        S = np.column_stack([diag, c * pairable[:, None]])
+
+        def fn_nominal(T: np.ndarray) -> np.ndarray:
+            n_c = T[:, 1:]
+            n = n_c.sum(axis=1)
+            do = n - T[:, 0]
+            de = n**2 - (n_c**2).sum(axis=1)
+            return 1.0 - (n - 1.0) * _ratio(do, de)
+
+        return Stat("krippendorff_alpha", S, fn_nominal, n_pairable)
+    o = (c[:, :, None] * c[:, None, :]).reshape(len(c), q * q)
+    o[:, :: q + 1] -= c
+    S = o * scale[:, None]
+
+    def fn(T: np.ndarray) -> np.ndarray:
+        O = T.reshape(len(T), q, q)
+        n_c = O.sum(axis=2)
+        n = n_c.sum(axis=1)
+        d2 = alpha_delta2(level, n_c, scores)
+        do = np.einsum("bck,bck->b", O, d2)
+        de = np.einsum("bc,bk,bck->b", n_c, n_c, d2)
+        return 1.0 - (n - 1.0) * _ratio(do, de)
+
+    return Stat("krippendorff_alpha", S, fn, n_pairable)
+
+
+# ---------------------------------------------------------------- two raters
+def pair_joint(codes_a: np.ndarray, codes_b: np.ndarray, q: int) -> np.ndarray:
+    """Per-unit one-hot joint cells (units x q*q) for units rated by both (pairwise deletion)."""
+    both = (codes_a >= 0) & (codes_b >= 0)
+    S = np.zeros((len(codes_a), q * q))
+    idx = np.flatnonzero(both)
+    S[idx, codes_a[idx] * q + codes_b[idx]] = 1.0
+    return S
+
+
+def pair_value(name: str, T: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Two-rater coefficient from joint counts ``T`` (B x q*q)."""
+    q = w.shape[0]
+    n = T.sum(axis=1)
+    p = T.reshape(len(T), q, q) / np.where(n > 0, n, np.nan)[:, None, None]
+    po = np.einsum("kl,bkl->b", w, p)
+    row, col = p.sum(axis=2), p.sum(axis=1)
+    if name == "percent_agreement":
+        return po
+    if name == "cohen_kappa":
+        pe = np.einsum("kl,bk,bl->b", w, row, col)
+    elif name == "scott_pi":
+        pi = (row + col) / 2.0
+        pe = np.einsum("kl,bk,bl->b", w, pi, pi)
+    elif name == "brennan_prediger":
+        if q < 2:
+            return np.full(len(T), np.nan)
+        pe = np.full(len(T), float(w.sum()) / q**2)
+    elif name == "gwet_ac":
+        if q < 2:
+            return np.full(len(T), np.nan)
+        pi = (row + col) / 2.0
+        pe = float(w.sum()) / (q * (q - 1)) * (pi * (1.0 - pi)).sum(axis=1)
+    else:
+        raise ValueError(name)
+    return _chance_corrected(po, pe)
+
+
+def pair_stat(name: str, codes_a: np.ndarray, codes_b: np.ndarray, w: np.ndarray) -> Stat:
+    """A two-rater coefficient (Cohen's kappa, Scott's pi, ...) with pairwise deletion."""
+    S = pair_joint(codes_a, codes_b, w.shape[0])
+    return Stat(name, S, lambda T: pair_value(name, T, w), int(S.sum()))
