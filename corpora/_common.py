@@ -1,0 +1,187 @@
+"""Parsing helpers shared by the loaders: file checks, delimiter sniffing, typed values, frames.
+
+Private to :mod:`corpora`; every helper raises :class:`toolkit.errors.InputError` naming the file,
+line and field so a loader can let the error through unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from toolkit.errors import InputError
+from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+
+__all__ = [
+    "DELIMITER_NAMES",
+    "as_int",
+    "as_str",
+    "build_corpus",
+    "header_key",
+    "read_csv_frame",
+    "read_header_line",
+    "require_file",
+    "short_hash",
+    "sniff_delimiter",
+]
+
+DELIMITER_NAMES: dict[str, str] = {",": "comma", "\t": "tab", " ": "space", ";": "semicolon"}
+
+
+def require_file(path: Path) -> Path:
+    """Return ``path`` if it is a readable file, else raise a one-line :class:`InputError`."""
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if not path.is_file():
+        raise InputError("expected a file, found a directory", path=path)
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
+    return path
+
+
+def read_header_line(path: Path) -> str:
+    """The first line of a text file (without the line end), decoded as UTF-8."""
+    require_file(path)
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            line = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=path, line=1) from None
+    if not line.strip():
+        raise InputError("file is empty or has an empty header line", path=path, line=1)
+    return line.rstrip("\r\n")
+
+
+def sniff_delimiter(header: str, candidates: Sequence[str] = (",", "\t", " ", ";")) -> str | None:
+    """Guess the delimiter of a header line whose column names contain no delimiter characters.
+
+    Returns the first candidate (in order) that occurs outside double quotes, or ``None``.
+
+    >>> sniff_delimiter("comment video_id comment_id")
+    ' '
+    >>> sniff_delimiter("a,b c")
+    ','
+    """
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    for cand in candidates:
+        if cand in unquoted:
+            return cand
+    return None
+
+
+def header_key(name: object) -> str:
+    """Normalise a column name for matching: lower case, without ``.``, ``_``, ``-``, spaces.
+
+    >>> header_key("Turn_Number"), header_key("turn.number"), header_key(" Turn number ")
+    ('turnnumber', 'turnnumber', 'turnnumber')
+    """
+    return re.sub(r"[\s._\-]+", "", str(name)).lower()
+
+
+def read_csv_frame(path: Path, *, sep: str, **kwargs: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` whose parse errors become :class:`InputError` with the line number."""
+    require_file(path)
+    try:
+        return pd.read_csv(path, sep=sep, encoding="utf-8", **kwargs)
+    except pd.errors.ParserError as exc:
+        text = str(exc)
+        match = re.search(r"line (\d+)", text)
+        detail = text.split(". ", 1)[-1] if "C error" in text else text
+        raise InputError(
+            f"malformed {DELIMITER_NAMES.get(sep, repr(sep))}-separated row ({detail.strip()})",
+            path=path,
+            line=int(match.group(1)) if match else None,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("file is empty", path=path) from None
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", path=path) from None
+
+
+_INT_TEXT = re.compile(r"^\s*[+-]?\d+(?:\.0*)?\s*$")
+
+
+def as_int(
+    value: Any, *, path: Path, line: int | None, field: str, required: bool = False
+) -> int | None:
+    """Return ``value`` as ``int`` (accepting ``4``, ``4.0``, ``"4"``, ``"4.0"``); missing -> None.
+
+    Missing is ``None``, NaN, ``""`` or ``"NA"``; ``required`` turns missing into an error.
+
+    >>> as_int("4.0", path=Path("x"), line=1, field="f")
+    4
+    >>> as_int(float("nan"), path=Path("x"), line=1, field="f") is None
+    True
+    """
+    if _missing(value):
+        if required:
+            raise InputError("value is missing", path=path, line=line, field=field)
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"expected an integer, got {value!r}", path=path, line=line, field=field)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+    elif isinstance(value, str) and _INT_TEXT.match(value):
+        return int(float(value))
+    elif hasattr(value, "item"):  # numpy scalar
+        return as_int(value.item(), path=path, line=line, field=field, required=required)
+    raise InputError(f"expected an integer, got {value!r}", path=path, line=line, field=field)
+
+
+def as_str(value: Any) -> str | None:
+    """Return ``value`` as ``str``; missing (None, NaN, NA) -> None. Empty strings stay empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        return value.strip() in ("", "NA")
+    return False
+
+
+def short_hash(text: str, length: int = 8) -> str:
+    """A short, stable hex digest (SHA-1) of ``text``.
+
+    >>> short_hash("Teacher: (generic)Hi")
+    'c87d0bba'
+    """
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
+
+
+def build_corpus(
+    dialogues: Mapping[str, Iterable[Any]],
+    turns: Mapping[str, Iterable[Any]],
+    annotations: Mapping[str, Iterable[Any]] | None = None,
+) -> Corpus:
+    """Build a :class:`Corpus` from column-name -> values mappings (one list per column)."""
+
+    def frame(columns: Mapping[str, Iterable[Any]] | None, names: tuple[str, ...]) -> pd.DataFrame:
+        data = {c: list(columns.get(c, [])) if columns else [] for c in names}
+        return pd.DataFrame(data)
+
+    return Corpus(
+        frame(dialogues, DIALOGUE_COLUMNS),
+        frame(turns, TURN_COLUMNS),
+        frame(annotations, ANNOTATION_COLUMNS),
+    )

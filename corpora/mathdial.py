@@ -1,0 +1,387 @@
+"""MathDial (Macina et al. 2023): one-to-one math tutoring dialogues with a teacher move per turn.
+
+Reads the MathDial release folder (``data/test.jsonl`` by default) or one ``.jsonl``/``.csv`` file.
+
+Mapping
+-------
+- One record -> one dialogue of kind ``tutoring``; ``split`` is the file name stem (``test``).
+- ``dialogue_id`` is ``"<qid>-<h>"`` where ``<h>`` is the first 8 hex digits of the SHA-1 of
+  the ``conversation`` text: ``(qid, scenario)`` is not a key in MathDial, the conversation is.
+  The id is the same whichever file format the record comes from.
+- ``conversation`` is split on ``|EOM|`` into turns ``"<Speaker>: <text>"``. ``Teacher`` -> role
+  ``teacher``; any other speaker (``Student`` or the student's first name) -> role ``student``,
+  with the raw name kept in ``speaker``. Turn text is stripped of surrounding whitespace;
+  newlines inside a turn are kept.
+- A teacher turn's leading ``(<move>)`` tag (regex ``^\\((\\w+)\\)\\s*``) is removed from the
+  text and becomes an annotation of that turn: scheme ``mathdial/move``, rater ``teacher``,
+  rater_kind ``human``, label one of ``focus``, ``probing``, ``telling``, ``generic``. An unknown
+  move is an error; a teacher turn without a tag gets no annotation.
+- Dialogue ``meta``: ``qid``, ``scenario`` (int), ``question``, ``ground_truth``,
+  ``student_incorrect_solution``, ``student_profile``, ``student_name`` (first word of the profile),
+  ``teacher_described_confusion``, ``self-correctness`` (str or None), ``self-typical-confusion``,
+  ``self-typical-interactions`` (Likert 1-5, int or None).
+
+Type drift between ``test.jsonl``, ``test.csv`` and ``example.jsonl`` (all-string values, literal
+``\\n`` in the solutions) is normalised, so the same record gives the same rows from every file.
+
+Examples
+--------
+>>> import corpora                                                     # doctest: +SKIP
+>>> c = corpora.load("mathdial", "corpora/mathdial")                   # doctest: +SKIP
+>>> c                                                                  # doctest: +SKIP
+Corpus(mathdial: 418 dialogues, 4883 turns, 2570 annotations)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corpora._common import as_int, as_str, build_corpus, read_header_line, require_file, short_hash
+from toolkit.errors import InputError
+from toolkit.schema import Corpus
+
+__all__ = ["MOVES", "ParsedTurn", "load", "parse_conversation"]
+
+CORPUS = "mathdial"
+MOVE_SCHEME = "mathdial/move"
+#: The teacher moves of MathDial: scaffolding (focus, probing), telling, generic.
+MOVES: tuple[str, ...] = ("focus", "probing", "telling", "generic")
+DEFAULT_FILE = "data/test.jsonl"
+EOM = "|EOM|"
+
+_TAG = re.compile(r"^\((\w+)\)\s*")
+# A speaker label: one to three words before the first colon ("Teacher", "Student", "DeAndre").
+_SPEAKER = re.compile(r"^\s*([^\W\d_][\w'.\-]*(?: [\w'.\-]+){0,2})\s*:")
+
+_REQUIRED = ("qid", "scenario", "conversation")
+_TEXT_FIELDS = (
+    "question",
+    "ground_truth",
+    "student_incorrect_solution",
+    "student_profile",
+    "teacher_described_confusion",
+    "self-correctness",
+)
+_LIKERT_FIELDS = ("self-typical-confusion", "self-typical-interactions")
+_SOLUTION_FIELDS = ("ground_truth", "student_incorrect_solution")
+
+
+@dataclass(frozen=True)
+class ParsedTurn:
+    """One turn of a MathDial conversation string."""
+
+    speaker: str
+    role: str
+    text: str
+    move: str | None
+
+
+def parse_conversation(conversation: str) -> list[ParsedTurn]:
+    """Split a MathDial ``conversation`` string into turns.
+
+    Parameters
+    ----------
+    conversation : str
+        Turns ``"<Speaker>: <text>"`` joined by ``|EOM|``; teacher turns start ``(<move>)``.
+
+    Returns
+    -------
+    list of ParsedTurn
+
+    Raises
+    ------
+    ValueError
+        If a turn has no ``Speaker:`` prefix or a teacher move is not one of :data:`MOVES`
+        (the message names the 1-based turn number).
+
+    Examples
+    --------
+    >>> turns = parse_conversation("Teacher: (probing)Why 9?|EOM|Mariana: Because 12 - 3 = 9. ")
+    >>> [(t.role, t.speaker, t.move, t.text) for t in turns]  # doctest: +NORMALIZE_WHITESPACE
+    [('teacher', 'Teacher', 'probing', 'Why 9?'),
+     ('student', 'Mariana', None, 'Because 12 - 3 = 9.')]
+    """
+    out: list[ParsedTurn] = []
+    for number, chunk in enumerate(conversation.split(EOM), start=1):
+        match = _SPEAKER.match(chunk)
+        if match is None:
+            shown = chunk.strip()[:40]
+            raise ValueError(
+                f"turn {number} has no speaker (expected 'Speaker: text', got {shown!r})"
+            )
+        speaker = match.group(1)
+        text = chunk[match.end() :].strip()
+        move = None
+        if speaker == "Teacher":
+            role = "teacher"
+            tag = _TAG.match(text)
+            if tag is not None:
+                move = tag.group(1).lower()
+                if move not in MOVES:
+                    raise ValueError(
+                        f"turn {number} has unknown teacher move {tag.group(1)!r} "
+                        f"(expected one of {', '.join(MOVES)})"
+                    )
+                text = text[tag.end() :].strip()
+        else:
+            role = "student"
+        out.append(ParsedTurn(speaker=sys.intern(speaker), role=role, text=text, move=move))
+    return out
+
+
+# --------------------------------------------------------------------------- reading records
+def _records_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    require_file(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=path, line=line) from None
+    for number, line_text in enumerate(text.split("\n"), start=1):
+        if not line_text.strip():
+            continue
+        try:
+            record = json.loads(line_text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON ({exc.msg} at column {exc.colno})", path=path, line=number
+            ) from None
+        if not isinstance(record, dict):
+            raise InputError("expected a JSON object per line", path=path, line=number)
+        yield number, record
+
+
+def _records_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    header = read_header_line(path)
+    try:
+        fh = path.open("r", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            columns = next(reader)
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV header ({exc})", path=path, line=1) from None
+        missing = [c for c in _REQUIRED if c not in columns]
+        if missing:
+            hint = ""
+            if len(columns) == 1 and any(d in header for d in ("\t", ";")):
+                hint = "; the file does not look comma-separated (wrong delimiter?)"
+            raise InputError(
+                f"missing column(s) {', '.join(missing)}{hint}", path=path, line=1, field=missing[0]
+            )
+        start = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise InputError(f"malformed CSV row ({exc})", path=path, line=start) from None
+            if not row or row == [""]:
+                start = reader.line_num + 1
+                continue
+            if len(row) != len(columns):
+                raise InputError(
+                    f"malformed CSV row: {len(row)} fields, header has {len(columns)}",
+                    path=path,
+                    line=start,
+                )
+            yield start, dict(zip(columns, row, strict=True))
+            start = reader.line_num + 1
+
+
+def _normalise_record(record: dict[str, Any], *, path: Path, line: int) -> dict[str, Any]:
+    """Typed dialogue fields from one raw record (JSONL with any value types, or CSV strings)."""
+    for key in _REQUIRED:
+        if key not in record:
+            raise InputError("missing field", path=path, line=line, field=key)
+    meta: dict[str, Any] = {
+        "qid": as_int(record["qid"], path=path, line=line, field="qid", required=True),
+        "scenario": as_int(
+            record["scenario"], path=path, line=line, field="scenario", required=True
+        ),
+    }
+    for key in _TEXT_FIELDS:
+        value = record.get(key)
+        if value is not None and not isinstance(value, str | int | float):
+            raise InputError(f"expected text, got {type(value).__name__}", path=path, line=line,
+                             field=key)
+        text = as_str(value)
+        if text == "":
+            text = None  # CSV writes missing as an empty field
+        if text is not None and key in _SOLUTION_FIELDS and "\n" not in text and "\\n" in text:
+            text = text.replace("\\n", "\n")  # example.jsonl escapes its newlines
+        meta[key] = text
+    for key in _LIKERT_FIELDS:
+        value = as_int(record.get(key), path=path, line=line, field=key)
+        if value is not None and not 1 <= value <= 5:
+            raise InputError(f"expected a Likert rating 1-5, got {value}", path=path, line=line,
+                             field=key)
+        meta[key] = value
+    profile = meta["student_profile"]
+    meta["student_name"] = profile.split(maxsplit=1)[0] if profile and profile.strip() else None
+    conversation = record["conversation"]
+    if not isinstance(conversation, str) or not conversation.strip():
+        raise InputError("expected a non-empty conversation string", path=path, line=line,
+                         field="conversation")
+    meta["conversation"] = conversation
+    return meta
+
+
+def _read_file(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        records: Iterable[tuple[int, dict[str, Any]]] = _records_jsonl(path)
+    elif suffix == ".csv":
+        records = _records_csv(path)
+    else:
+        raise InputError("unsupported MathDial file type; expected .jsonl or .csv", path=path)
+    for line, record in records:
+        yield line, _normalise_record(record, path=path, line=line)
+
+
+def _resolve_files(path: Path, files: str | Sequence[str] | None, split: str | None) -> list[Path]:
+    if path.is_file():
+        if files is not None or split is not None:
+            raise InputError("files= and split= apply to a MathDial folder, not a single file",
+                             path=path)
+        return [path]
+    if not path.is_dir():
+        raise InputError("no such file or directory", path=path)
+    if files is not None and split is not None:
+        raise InputError("give either files= or split=, not both", path=path)
+    if split is not None:
+        names: list[str] = [f"data/{split}.jsonl"]
+    elif files is None:
+        names = [DEFAULT_FILE]
+    else:
+        names = [files] if isinstance(files, str) else list(files)
+        if not names:
+            raise InputError("files= is empty", path=path)
+    out = []
+    for name in names:
+        p = Path(name)
+        p = p if p.is_absolute() else path / p
+        if not p.exists() and (path / "data" / name).exists():
+            p = path / "data" / name
+        out.append(require_file(p))
+    return out
+
+
+def load(
+    path: Path, *, files: str | Sequence[str] | None = None, split: str | None = None
+) -> Corpus:
+    """Load MathDial into the edudial schema.
+
+    Parameters
+    ----------
+    path : Path
+        The MathDial folder (``$EDUDIAL_DATA/mathdial``) or a single ``.jsonl``/``.csv`` file.
+    files : str or list of str, optional
+        For a folder: the file(s) to read, relative to the folder (or to its ``data/``); default
+        ``data/test.jsonl``. Each file's stem becomes the ``split``.
+    split : str, optional
+        For a folder: shorthand for ``files="data/<split>.jsonl"``.
+
+    Returns
+    -------
+    Corpus
+        Not yet validated (``corpora.load`` validates).
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file, malformed JSON line or CSV row, a bad field value, a turn
+        without a speaker, an unknown teacher move, or the same dialogue in two files (the
+        message names file, line and field).
+
+    Examples
+    --------
+    >>> from pathlib import Path                                       # doctest: +SKIP
+    >>> load(Path("corpora/mathdial"), files="data/test.csv")          # doctest: +SKIP
+    Corpus(mathdial: 418 dialogues, 4883 turns, 2570 annotations)
+    """
+    paths = _resolve_files(Path(path), files, split)
+    d_id: list[str] = []
+    d_split: list[str] = []
+    d_meta: list[dict[str, Any]] = []
+    t_dlg: list[str] = []
+    t_id: list[str] = []
+    t_index: list[int] = []
+    t_role: list[str] = []
+    t_speaker: list[str] = []
+    t_text: list[str] = []
+    a_unit: list[str] = []
+    a_label: list[str] = []
+    seen: dict[str, tuple[Path, int]] = {}
+    for file in paths:
+        split_name = file.stem
+        for line, meta in _read_file(file):
+            conversation = meta.pop("conversation")
+            dialogue_id = f"{meta['qid']}-{short_hash(conversation)}"
+            if dialogue_id in seen:
+                first, first_line = seen[dialogue_id]
+                raise InputError(
+                    f"dialogue {dialogue_id} (same qid and conversation) already read from "
+                    f"{first}:{first_line}; load the files separately",
+                    path=file,
+                    line=line,
+                )
+            seen[dialogue_id] = (file, line)
+            try:
+                turns = parse_conversation(conversation)
+            except ValueError as exc:
+                raise InputError(str(exc), path=file, line=line, field="conversation") from None
+            d_id.append(dialogue_id)
+            d_split.append(split_name)
+            d_meta.append(meta)
+            for index, turn in enumerate(turns):
+                turn_id = f"{dialogue_id}:{index}"
+                t_dlg.append(dialogue_id)
+                t_id.append(turn_id)
+                t_index.append(index)
+                t_role.append(turn.role)
+                t_speaker.append(turn.speaker)
+                t_text.append(turn.text)
+                if turn.move is not None:
+                    a_unit.append(turn_id)
+                    a_label.append(turn.move)
+    n_d, n_t, n_a = len(d_id), len(t_id), len(a_unit)
+    return build_corpus(
+        {
+            "corpus": [CORPUS] * n_d,
+            "dialogue_id": d_id,
+            "split": d_split,
+            "kind": ["tutoring"] * n_d,
+            "meta": d_meta,
+        },
+        {
+            "corpus": [CORPUS] * n_t,
+            "dialogue_id": t_dlg,
+            "turn_id": t_id,
+            "index": t_index,
+            "role": t_role,
+            "speaker": t_speaker,
+            "text": t_text,
+            "meta": [{} for _ in range(n_t)],
+        },
+        {
+            "corpus": [CORPUS] * n_a,
+            "unit_id": a_unit,
+            "scheme": [MOVE_SCHEME] * n_a,
+            "label": a_label,
+            "rater": ["teacher"] * n_a,
+            "rater_kind": ["human"] * n_a,
+            "run_id": [None] * n_a,
+            "meta": [{} for _ in range(n_a)],
+        },
+    )
