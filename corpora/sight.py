@@ -1,0 +1,563 @@
+"""SIGHT (Wang et al. 2023): YouTube comments on math lectures, 10 binary labels; transcripts.
+
+Reads the SIGHT release folder (``data/annotations/*.csv``, ``data/transcripts/<video_id>.txt``,
+``data/metadata/<video_id>.json``) or a single annotations CSV.
+
+Mapping
+-------
+- Comments of one video -> one dialogue ``<video_id>/comments`` of kind ``comments``; each comment
+  is a turn of role ``student`` and speaker ``commenter``.
+- Each transcript -> one dialogue ``<video_id>/lecture`` of kind ``lecture``, split into sentence
+  turns (role ``teacher``, speaker ``lecturer``) by spaCy's rule-based ``sentencizer`` on
+  ``spacy.blank("en")``; turn ``meta`` has ``start_char``/``end_char`` in the transcript.
+  ``transcripts=False`` skips them (much faster).
+- Dialogue ``meta``: ``video_id`` and the metadata JSON fields (``video_title``, ``channel_name``,
+  ``teaching_environment``, ``playlist_id``, ``transcription_model``; None when a video has no
+  metadata file). ``split`` is NA (SIGHT's ``datasplit`` is per comment, in turn meta).
+- Label columns ``annotator_<rater>_<category>`` (the category is matched as a known suffix, since
+  categories contain ``_``) -> annotations of the comment: scheme ``sight/<category>``, label
+  ``"1"``/``"0"``, rater ``H1``/``H2`` (rater_kind ``human``) or ``openaichat_v<N>`` (``model``);
+  an empty cell gives no row. The stray column ``68`` (digits-only names) is ignored.
+
+Unit ids and merging
+--------------------
+- Turn ids are ``<video_id>/comments:<p><comment_id>`` with ``<p>`` = ``c`` for rows first seen in
+  ``sight_dataset.csv``, ``s`` for ``sample_dataset.csv`` (other files: ``<file stem>-``). Every row
+  is loaded: a ``comment_id`` that repeats within a file gets ``@<row>`` (0-based data row) appended
+  on all its rows, so ids stay unique and stable for the same input files.
+- Files are read in the order ``sight_dataset.csv``, ``sample_dataset.csv``, other CSVs by name.
+  A row of a later file is the same unit as a not-yet-matched row of an earlier file with the same
+  ``video_id`` and text, compared after normalising line ends (CRLF/CR -> LF: 3 sample comments
+  differ from their sight_dataset copy only in line ends; with this rule all 239 match). The
+  earlier file's text and id are kept; the later file adds its labels and its columns to the turn
+  ``meta`` (e.g. ``datasplit``, ``sample_dataset_comment_id``). Unmatched rows become new turns.
+- If two files give the same (unit, scheme, rater), the later file's label is kept; the annotation
+  ``meta`` lists ``sources`` and, when the labels differ, ``conflicts`` = {file stem: label}
+  (one case: ``openaichat_v74`` pedagogy).
+- Turn ``meta``: ``comment_id`` (int, in the id space of ``source``), ``source`` (file stem),
+  ``video_name``, ``playlist_name``, ``datasplit``, ``<stem>_comment_id`` of matching rows in
+  later files; missing values are None.
+
+Examples
+--------
+>>> import corpora                                                               # doctest: +SKIP
+>>> corpora.load("sight", "corpora/sight", transcripts=False)                    # doctest: +SKIP
+Corpus(sight: 272 dialogues, 15784 turns, ...)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corpora._common import (
+    DELIMITER_NAMES,
+    read_csv_frame,
+    read_header_line,
+    require_file,
+    sniff_delimiter,
+)
+from toolkit.errors import InputError
+from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+
+__all__ = ["CATEGORIES", "METADATA_KEYS", "load", "parse_label_column", "split_sentences"]
+
+CORPUS = "sight"
+#: The ten SIGHT comment categories (``bookmark`` was labelled by humans only).
+CATEGORIES: tuple[str, ...] = (
+    "general",
+    "setup",
+    "pedagogy",
+    "confusion",
+    "gratitude",
+    "personal_experience",
+    "clarification",
+    "bookmark",
+    "non_english",
+    "na",
+)
+METADATA_KEYS: tuple[str, ...] = (
+    "video_title",
+    "channel_name",
+    "teaching_environment",
+    "playlist_id",
+    "transcription_model",
+)
+_REQUIRED = ("comment", "video_id", "comment_id")
+_FILE_ORDER = ("sight_dataset.csv", "sample_dataset.csv")
+_PREFIX = {"sight_dataset": "c", "sample_dataset": "s"}
+_LABEL_COL = re.compile(
+    r"^annotator_(?P<rater>.+?)_(?P<category>"
+    + "|".join(sorted(CATEGORIES, key=len, reverse=True))
+    + r")$"
+)
+_IGNORED_COL = re.compile(r"^(?:\d+|Unnamed: \d+)$")
+_HUMAN_RATER = re.compile(r"^H\d+$")
+
+
+def parse_label_column(name: str) -> tuple[str, str] | None:
+    """Split ``annotator_<rater>_<category>`` into ``(rater, category)``; None for other columns.
+
+    >>> parse_label_column("annotator_openaichat_v46_personal_experience")
+    ('openaichat_v46', 'personal_experience')
+    >>> parse_label_column("annotator_H1_non_english")
+    ('H1', 'non_english')
+    >>> parse_label_column("comment_id") is None
+    True
+    """
+    match = _LABEL_COL.match(name)
+    return (match.group("rater"), match.group("category")) if match else None
+
+
+# ------------------------------------------------------------------------------ annotations
+def _read_annotation_file(path: Path, sep: str | None) -> pd.DataFrame:
+    header = read_header_line(path)
+    found = sniff_delimiter(header)
+    if sep is None:
+        sep = found or ","
+    elif found is not None and found != sep:
+        raise InputError(
+            f"wrong delimiter: the header is {DELIMITER_NAMES.get(found, repr(found))}-separated, "
+            f"not {DELIMITER_NAMES.get(sep, repr(sep))}-separated (sight_dataset.csv is "
+            "space-separated, sample_dataset.csv comma-separated; leave sep unset to detect it)",
+            path=path,
+            line=1,
+        )
+    frame = read_csv_frame(path, sep=sep, dtype={"comment": "str", "video_id": "str"})
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)} (wrong delimiter? found columns: "
+            f"{', '.join(map(str, frame.columns[:4]))})",
+            path=path,
+            line=1,
+            field=missing[0],
+        )
+    for col in ("comment", "video_id"):
+        bad = frame[col].isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError("value is missing", path=path, line=row + 2, field=col)
+    ids = pd.to_numeric(frame["comment_id"], errors="coerce")
+    bad = ids.isna() | (ids != ids.round())
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"expected an integer comment id, got {frame['comment_id'].iloc[row]!r}",
+            path=path,
+            line=row + 2,
+            field="comment_id",
+        )
+    frame["comment_id"] = ids.astype("int64")
+    return frame
+
+
+def _labels(frame: pd.DataFrame, col: str, path: Path) -> pd.Series:
+    """The column as ``"0"``/``"1"``/NaN strings; any other value is an InputError."""
+    values = frame[col]
+    numeric = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(
+        values, errors="coerce"
+    )
+    bad = values.notna() & ~numeric.isin([0, 1])
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"expected a label 0 or 1 (or empty), got {values.iloc[row]!r}",
+            path=path,
+            line=row + 2,
+            field=col,
+        )
+    out = pd.Series(np.where(numeric.to_numpy() == 1, "1", "0"), index=values.index, dtype=object)
+    return out[values.notna()]
+
+
+def _unit_keys(frame: pd.DataFrame, stem: str) -> np.ndarray:
+    prefix = _PREFIX.get(stem, f"{stem}-")
+    keys = (prefix + frame["comment_id"].astype(str)).to_numpy(dtype=object)
+    dup = frame["comment_id"].duplicated(keep=False).to_numpy()
+    if dup.any():
+        rows = np.flatnonzero(dup)
+        keys[rows] = [f"{k}@{r}" for k, r in zip(keys[rows], rows, strict=True)]
+    return keys
+
+
+def _match_key(video: pd.Series, text: pd.Series) -> pd.Series:
+    return video + "\x00" + text.str.replace("\r\n", "\n", regex=False).str.replace(
+        "\r", "\n", regex=False
+    )
+
+
+def _load_annotations(
+    paths: list[Path], sep: str | None, videos: set[str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turns (comments) and annotations from one or more annotation CSVs."""
+    unit_frames: list[pd.DataFrame] = []  # one per file: the new units it creates
+    ann_frames: list[pd.DataFrame] = []
+    pool: dict[str, list[int]] = {}  # match key -> positions of units not yet matched
+    extra_meta: dict[int, dict[str, Any]] = {}  # unit position -> meta from later files
+    n_units = 0
+    for path in paths:
+        stem = path.stem
+        frame = _read_annotation_file(path, sep)
+        label_cols: list[tuple[str, tuple[str, str]]] = []
+        for c in frame.columns:
+            rc = parse_label_column(str(c))
+            if rc is not None:
+                label_cols.append((c, rc))
+        meta_cols = [
+            c
+            for c in frame.columns
+            if parse_label_column(str(c)) is None
+            and not _IGNORED_COL.match(str(c))
+            and c not in ("comment", "video_id", "comment_id")
+        ]
+        labels = {c: _labels(frame, c, path) for c, _ in label_cols}  # validate every row first
+        if videos is not None:
+            frame = frame[frame["video_id"].isin(videos)]
+        keys = _unit_keys(frame, stem) if len(frame) else np.array([], dtype=object)
+        match_keys = _match_key(frame["video_id"], frame["comment"]).to_numpy(dtype=object)
+        # rows of this file -> unit position (existing unit or a new one)
+        position = np.empty(len(frame), dtype=np.int64)
+        new_rows: list[int] = []
+        claimed: dict[str, int] = {}
+        for i, mk in enumerate(match_keys):
+            candidates = pool.get(mk)
+            used = claimed.get(mk, 0)
+            if candidates is not None and used < len(candidates) and unit_frames:
+                position[i] = candidates[used]
+                claimed[mk] = used + 1
+            else:
+                position[i] = n_units + len(new_rows)
+                new_rows.append(i)
+        if unit_frames:
+            # rows matched to earlier units: record their own id and extra columns in meta
+            matched = np.setdiff1d(np.arange(len(frame)), np.asarray(new_rows, dtype=np.int64))
+            for i in matched:
+                meta = extra_meta.setdefault(int(position[i]), {})
+                meta[f"{stem}_comment_id"] = int(frame["comment_id"].iloc[i])
+                for c in meta_cols:
+                    v = frame[c].iloc[i]
+                    meta[str(c)] = None if pd.isna(v) else v
+                meta.setdefault("_sources", []).append(stem)
+        new = frame.iloc[new_rows]
+        units = pd.DataFrame(
+            {
+                "video_id": new["video_id"].to_numpy(),
+                "text": new["comment"].to_numpy(),
+                "key": keys[new_rows] if len(new_rows) else np.array([], dtype=object),
+                "comment_id": new["comment_id"].to_numpy(),
+                "source": stem,
+            }
+        )
+        for c in meta_cols:
+            units[str(c)] = new[c].to_numpy()
+        unit_frames.append(units)
+        for j, i in enumerate(new_rows):
+            pool.setdefault(match_keys[i], []).append(n_units + j)
+        n_units += len(new_rows)
+        # annotations of this file, addressed by unit position
+        for col, (rater, category) in label_cols:
+            lab = labels[col]
+            lab = lab[lab.index.isin(frame.index)]
+            if lab.empty:
+                continue
+            rows = frame.index.get_indexer(lab.index)
+            ann_frames.append(
+                pd.DataFrame(
+                    {
+                        "pos": position[rows],
+                        "scheme": f"sight/{category}",
+                        "label": lab.to_numpy(),
+                        "rater": rater,
+                        "rater_kind": "human" if _HUMAN_RATER.match(rater) else "model",
+                        "source": stem,
+                    }
+                )
+            )
+    units = pd.concat(unit_frames, ignore_index=True)
+    return _unit_turns(units, extra_meta), _annotation_rows(ann_frames, units)
+
+
+def _unit_turns(units: pd.DataFrame, extra_meta: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    dialogue_id = units["video_id"] + "/comments"
+    meta_cols = [c for c in units.columns if c not in ("video_id", "text", "key")]
+    meta_frame = units[meta_cols].astype(object)
+    meta_frame = meta_frame.where(meta_frame.notna(), None)
+    meta_frame["comment_id"] = units["comment_id"].astype(object)  # plain int, not numpy
+    metas: list[dict[str, Any]] = meta_frame.to_dict("records")
+    extra_keys: set[str] = set()
+    for pos, extra in extra_meta.items():
+        extra = dict(extra)
+        extra.pop("_sources", None)
+        for k, v in extra.items():
+            if metas[pos].get(k) is None:
+                metas[pos][k] = v
+            extra_keys.add(k)
+    all_keys = list(meta_cols) + sorted(extra_keys - set(meta_cols))
+    metas = [{k: m.get(k) for k in all_keys} for m in metas]
+    return pd.DataFrame(
+        {
+            "corpus": CORPUS,
+            "dialogue_id": dialogue_id,
+            "turn_id": dialogue_id + ":" + units["key"],
+            "index": dialogue_id.groupby(dialogue_id, sort=False).cumcount(),
+            "role": "student",
+            "speaker": "commenter",
+            "text": units["text"],
+            "meta": metas,
+        }
+    )
+
+
+def _annotation_rows(frames: list[pd.DataFrame], units: pd.DataFrame) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({c: [] for c in ANNOTATION_COLUMNS})
+    ann = pd.concat(frames, ignore_index=True)
+    key = ["pos", "scheme", "rater"]
+    dup = ann.duplicated(key, keep=False)
+    metas: list[dict[str, Any]] = [{"sources": [s]} for s in ann["source"]]
+    keep = np.ones(len(ann), dtype=bool)
+    if dup.any():
+        for _, group in ann[dup].groupby(key, sort=False):
+            rows = list(group.index)
+            last = rows[-1]  # the later file wins
+            sources = [str(s) for s in group["source"]]
+            meta: dict[str, Any] = {"sources": sources}
+            conflicts = {
+                str(s): str(lbl)
+                for s, lbl in zip(group["source"], group["label"], strict=True)
+                if lbl != ann.at[last, "label"]
+            }
+            if conflicts:
+                meta["conflicts"] = conflicts
+            metas[last] = meta
+            keep[rows[:-1]] = False
+    pos = ann["pos"].to_numpy()
+    dialogue_id = units["video_id"].to_numpy(dtype=object)[pos]
+    unit_id = dialogue_id + "/comments:" + units["key"].to_numpy(dtype=object)[pos]
+    out = pd.DataFrame(
+        {
+            "corpus": CORPUS,
+            "unit_id": unit_id,
+            "scheme": ann["scheme"].to_numpy(),
+            "label": ann["label"].to_numpy(),
+            "rater": ann["rater"].to_numpy(),
+            "rater_kind": ann["rater_kind"].to_numpy(),
+            "run_id": None,
+            "meta": metas,
+        }
+    )
+    return out[keep].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ transcripts
+def split_sentences(texts: Iterable[str], *, batch_size: int = 16) -> list[list[tuple[int, int]]]:
+    """Sentence spans ``(start_char, end_char)`` of each text with spaCy's rule-based sentencizer.
+
+    Uses ``spacy.blank("en")`` + ``sentencizer`` through ``nlp.pipe``; whitespace-only sentences
+    are dropped and spans exclude surrounding whitespace.
+
+    >>> split_sentences(["Hello there. How are you? Fine."])
+    [[(0, 12), (13, 25), (26, 31)]]
+    """
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    longest = max((len(t) for t in texts), default=0) if isinstance(texts, list) else 0
+    nlp.max_length = max(nlp.max_length, longest + 1)
+    out: list[list[tuple[int, int]]] = []
+    for doc in nlp.pipe(texts, batch_size=batch_size):
+        spans = []
+        for sent in doc.sents:
+            text = sent.text
+            stripped = text.strip()
+            if not stripped:
+                continue
+            start = sent.start_char + (len(text) - len(text.lstrip()))
+            spans.append((start, start + len(stripped)))
+        out.append(spans)
+    return out
+
+
+def _read_metadata(folder: Path, video_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for vid in video_ids:
+        path = folder / f"{vid}.json"
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON ({exc.msg})", path=path, line=exc.lineno) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read metadata ({exc})", path=path) from None
+        if not isinstance(data, dict):
+            raise InputError("expected a JSON object", path=path, line=1)
+        out[vid] = data
+    return out
+
+
+def _dialogue_meta(vid: str, metadata: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    data = metadata.get(vid, {})
+    meta: dict[str, Any] = {"video_id": vid}
+    for key in METADATA_KEYS:
+        meta[key] = data.get(key)
+    for key, value in data.items():
+        if key not in meta:
+            meta[key] = value
+    meta["video_id"] = vid
+    return meta
+
+
+def _lecture_turns(
+    folder: Path, videos: set[str] | None
+) -> tuple[list[str], pd.DataFrame]:
+    files = sorted(folder.glob("*.txt"))
+    if videos is not None:
+        files = [f for f in files if f.stem in videos]
+    texts = []
+    for f in files:
+        try:
+            texts.append(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read transcript ({exc})", path=f) from None
+    spans = split_sentences(texts)
+    vids: list[str] = []
+    dlg: list[str] = []
+    index: list[int] = []
+    text_out: list[str] = []
+    metas: list[dict[str, Any]] = []
+    for f, text, sent_spans in zip(files, texts, spans, strict=True):
+        if not sent_spans:
+            continue
+        vids.append(f.stem)
+        did = f"{f.stem}/lecture"
+        for i, (a, b) in enumerate(sent_spans):
+            dlg.append(did)
+            index.append(i)
+            text_out.append(text[a:b])
+            metas.append({"start_char": a, "end_char": b})
+    dlg_arr = pd.Series(dlg, dtype=object)
+    turns = pd.DataFrame(
+        {
+            "corpus": CORPUS,
+            "dialogue_id": dlg_arr,
+            "turn_id": dlg_arr + ":" + pd.Series(index, dtype=object).astype(str),
+            "index": index,
+            "role": "teacher",
+            "speaker": "lecturer",
+            "text": text_out,
+            "meta": metas,
+        }
+    )
+    return vids, turns
+
+
+# ------------------------------------------------------------------------------------- load
+def _annotation_files(folder: Path) -> list[Path]:
+    ann_dir = folder / "data" / "annotations"
+    if not ann_dir.is_dir():
+        ann_dir = folder / "annotations" if (folder / "annotations").is_dir() else folder
+    found = sorted(ann_dir.glob("*.csv"))
+    rank = {name: i for i, name in enumerate(_FILE_ORDER)}
+    found.sort(key=lambda p: (rank.get(p.name, len(rank)), p.name))
+    return found
+
+
+def load(
+    path: Path,
+    *,
+    transcripts: bool = True,
+    metadata: bool = True,
+    sep: str | None = None,
+    videos: Iterable[str] | None = None,
+) -> Corpus:
+    """Load SIGHT into the edudial schema.
+
+    Parameters
+    ----------
+    path : Path
+        The SIGHT folder (``$EDUDIAL_DATA/sight``) or one annotations CSV (then only its comments
+        and labels are loaded).
+    transcripts : bool, default True
+        For a folder: also load ``data/transcripts/*.txt`` as sentence-split lecture dialogues.
+    metadata : bool, default True
+        For a folder: add ``data/metadata/<video_id>.json`` fields to the dialogue meta.
+    sep : str, optional
+        Delimiter of the annotation CSVs; by default detected from each header line. A given
+        ``sep`` that disagrees with the header is an error.
+    videos : iterable of str, optional
+        Keep only these video ids (comments, labels and transcripts).
+
+    Returns
+    -------
+    Corpus
+        Not yet validated (``corpora.load`` validates).
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file, wrong delimiter, malformed row, missing column, a label that is
+        not 0/1, a bad comment id, malformed metadata JSON (file, line, field named).
+
+    Examples
+    --------
+    >>> from pathlib import Path                                                 # doctest: +SKIP
+    >>> c = load(Path("corpora/sight"), transcripts=False)                       # doctest: +SKIP
+    >>> c.filter(scheme="sight/confusion").annotations.rater.unique()           # doctest: +SKIP
+    """
+    path = Path(path)
+    keep = None if videos is None else {str(v) for v in videos}
+    if path.is_file():
+        ann_paths = [require_file(path)]
+        folder = None
+    elif path.is_dir():
+        ann_paths = _annotation_files(path)
+        folder = path
+        if not ann_paths:
+            raise InputError(
+                "no annotation CSVs found (expected data/annotations/sight_dataset.csv or "
+                "sample_dataset.csv)",
+                path=path,
+            )
+    else:
+        raise InputError("no such file or directory", path=path)
+
+    turns, annotations = _load_annotations(ann_paths, sep, keep)
+    comment_vids = [
+        str(d).removesuffix("/comments") for d in pd.unique(turns["dialogue_id"])
+    ]
+    lecture_vids: list[str] = []
+    lecture_turns = None
+    if folder is not None and transcripts:
+        t_dir = folder / "data" / "transcripts"
+        if t_dir.is_dir():
+            lecture_vids, lecture_turns = _lecture_turns(t_dir, keep)
+    meta_src: dict[str, dict[str, Any]] = {}
+    if folder is not None and metadata:
+        m_dir = folder / "data" / "metadata"
+        if m_dir.is_dir():
+            meta_src = _read_metadata(m_dir, dict.fromkeys(comment_vids + lecture_vids))
+    dialogues = pd.DataFrame(
+        {
+            "corpus": CORPUS,
+            "dialogue_id": [f"{v}/comments" for v in comment_vids]
+            + [f"{v}/lecture" for v in lecture_vids],
+            "split": None,
+            "kind": ["comments"] * len(comment_vids) + ["lecture"] * len(lecture_vids),
+            "meta": [_dialogue_meta(v, meta_src) for v in comment_vids + lecture_vids],
+        },
+        columns=list(DIALOGUE_COLUMNS),
+    )
+    all_turns = turns if lecture_turns is None else pd.concat(
+        [turns, lecture_turns], ignore_index=True
+    )
+    return Corpus(dialogues, all_turns[list(TURN_COLUMNS)], annotations)
+
