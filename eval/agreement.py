@@ -258,7 +258,8 @@ def scheme_agreement(
         mod = []
     keep = list(dict.fromkeys([*irr, *mod]))
     t = t.select(keep)
-    t = t.rated_units(1)
+    # every statistic needs a rating by a metric rater (human): drop units rated only by models
+    t = t.subset_units((t.select(irr).codes >= 0).any(axis=1))
     q = t.q
     ordered = t.level != "nominal"
     conf = confidence

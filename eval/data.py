@@ -110,7 +110,10 @@ class RatingTable:
 
     def rated_units(self, min_ratings: int = 1) -> RatingTable:
         """A table keeping only units with at least ``min_ratings`` ratings."""
-        keep = (self.codes >= 0).sum(axis=1) >= min_ratings
+        return self.subset_units((self.codes >= 0).sum(axis=1) >= min_ratings)
+
+    def subset_units(self, keep: np.ndarray) -> RatingTable:
+        """A table keeping the units (rows) where the boolean mask ``keep`` is true."""
         return RatingTable(
             self.scheme, [u for u, k in zip(self.units, keep, strict=True) if k], self.raters,
             self.categories, self.codes[keep], self.level, self.scores,
