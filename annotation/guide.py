@@ -1,0 +1,70 @@
+"""Render a rubric as a Markdown coding guide for human annotators."""
+
+from __future__ import annotations
+
+from annotation.rubric import Rubric
+
+__all__ = ["render_guide"]
+
+
+def render_guide(rubric: Rubric) -> str:
+    """Markdown coding guide: purpose, unit, labels with definitions, notes and examples.
+
+    Examples
+    --------
+    >>> from annotation.rubric import load_rubric
+    >>> print(render_guide(load_rubric("mathdial-moves")).splitlines()[0])
+    # MathDial teacher moves — coding guide
+    """
+    r = rubric
+    out = [f"# {r.title or r.id} — coding guide", "",
+           f"Rubric `{r.id}`, version {r.version} (content hash `{r.sha256[:12]}`).", "",
+           r.description.strip(), ""]
+    if r.source:
+        out += [f"*Source:* {r.source.strip()}", ""]
+    unit = "one turn" if r.unit == "turn" else "one whole dialogue"
+    out.append("## What to code")
+    out.append(f"- Unit: {unit}.")
+    if r.applies_to.roles:
+        out.append(f"- Code only turns by: {', '.join(r.applies_to.roles)}.")
+    if r.mode == "single":
+        out.append("- Choose exactly one label per unit.")
+    elif r.mode == "multi":
+        out.append("- Mark every category that applies (possibly none).")
+    else:
+        out.append(f"- Decide each category separately: yes (`{r.yes_no['yes']}`) or no "
+                   f"(`{r.yes_no['no']}`).")
+    if r.ordered:
+        out.append("- The labels form an ordered scale, in the order listed below.")
+    ctx = []
+    if r.unit == "turn" and r.context.turns:
+        ctx.append(f"the {r.context.turns} previous turns")
+    if r.context.meta:
+        ctx.append("the dialogue fields " + ", ".join(f"`{m}`" for m in r.context.meta))
+    if ctx:
+        out.append(f"- Context shown: {' and '.join(ctx)}.")
+    out.append(f"- Labels are recorded under scheme `{r.scheme}`.")
+    if r.instructions:
+        out += ["", "## Instructions", "", r.instructions.strip()]
+    out += ["", "## Labels" if r.mode == "single" else "## Categories", ""]
+    for lb in r.labels:
+        title = f" — {lb.title}" if lb.title and lb.title != lb.name else ""
+        out += [f"### `{lb.name}`{title}", "", lb.definition.strip(), ""]
+        if lb.include:
+            out.append("**Include:**")
+            out += [f"- {x}" for x in lb.include]
+            out.append("")
+        if lb.exclude:
+            out.append("**Exclude:**")
+            out += [f"- {x}" for x in lb.exclude]
+            out.append("")
+        if lb.examples:
+            out.append("**Examples:**")
+            for ex in lb.examples:
+                ctx_s = f" (after: {ex.context})" if ex.context else ""
+                note = f" — {ex.note}" if ex.note else ""
+                out.append(f"- \"{ex.text}\"{ctx_s}{note}")
+            out.append("")
+    if r.notes:
+        out += ["## Notes", "", r.notes.strip(), ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,104 @@
+"""Validate a model's answer against the rubric: JSON, allowed labels, completeness."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from annotation.rubric import Rubric
+
+__all__ = ["Answer", "parse_answer"]
+
+_OBJ = re.compile(r"\{.*\}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A parsed answer. ``ok`` is False with a ``reason`` when the answer is unusable.
+
+    ``labels`` holds one label (single/binary: the written label, e.g. ``"1"`` for yes) or the
+    chosen categories (multi).
+    """
+
+    ok: bool
+    labels: tuple[str, ...] = ()
+    rationale: str | None = None
+    reason: str | None = None
+    value_span: tuple[int, int] | None = field(default=None, compare=False)
+
+
+def _match(value: object, allowed: list[str]) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if value in allowed:
+        return value
+    folded = [a for a in allowed if a.casefold() == value.strip().casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def parse_answer(
+    rubric: Rubric, content: str | None, *, finish_reason: str | None = None,
+    refusal: str | None = None,
+) -> Answer:
+    """Parse ``content`` into an :class:`Answer`.
+
+    Labels are matched exactly, then case-insensitively (unique match only); anything else is
+    invalid, so an answer can only ever carry labels of the rubric.
+
+    Examples
+    --------
+    >>> from annotation.rubric import load_rubric
+    >>> r = load_rubric("mathdial-moves")
+    >>> parse_answer(r, '{"label": "focus", "rationale": "asks next step"}').labels
+    ('focus',)
+    >>> parse_answer(r, '{"label": "X"}').reason
+    "label 'X' is not one of the allowed labels"
+    """
+    if refusal:
+        return Answer(False, reason="the model refused")
+    if finish_reason == "length":
+        return Answer(False, reason="the answer was cut off (finish_reason length)")
+    if content is None or not content.strip():
+        return Answer(False, reason="empty answer")
+    text = content.strip()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        m = _OBJ.search(text)
+        try:
+            data = json.loads(m.group(0)) if m else None
+        except json.JSONDecodeError:
+            data = None
+        if data is None:
+            return Answer(False, reason="the answer is not valid JSON")
+    if not isinstance(data, dict):
+        return Answer(False, reason="the answer is not a JSON object")
+    rationale = data.get("rationale")
+    rationale = rationale.strip()[:1000] if isinstance(rationale, str) else None
+    if rubric.mode == "multi":
+        values = data.get("labels")
+        if not isinstance(values, list):
+            return Answer(False, reason='"labels" is missing or not a list')
+        chosen: list[str] = []
+        for v in values:
+            m2 = _match(v, rubric.label_names)
+            if m2 is None:
+                return Answer(False, reason=f"label {v!r} is not one of the allowed labels")
+            if m2 not in chosen:
+                chosen.append(m2)
+        return Answer(True, tuple(chosen), rationale)
+    if "label" not in data:
+        return Answer(False, reason='"label" is missing')
+    value = data["label"]
+    if rubric.mode == "binary":
+        yn = _match(value, ["yes", "no"])
+        if yn is None and isinstance(value, bool):
+            yn = "yes" if value else "no"
+        if yn is None:
+            return Answer(False, reason=f"label {value!r} is not one of the allowed labels")
+        return Answer(True, (rubric.yes_no[yn],), rationale)  # type: ignore[index]
+    lab = _match(value, rubric.label_names)
+    if lab is None:
+        return Answer(False, reason=f"label {value!r} is not one of the allowed labels")
+    return Answer(True, (lab,), rationale)

@@ -1,0 +1,467 @@
+"""A fake OpenAI-compatible HTTP server for tests and benchmarks (stdlib asyncio only).
+
+It speaks HTTP/1.1 with keep-alive on 127.0.0.1 and implements ``GET /v1/models`` and
+``POST /v1/chat/completions`` with real response bodies (usage with deterministic token counts:
+words and punctuation marks), scriptable labels, faults, capability switches, a request journal
+and the peak number of requests in flight. Routes are a table (:meth:`FakeOpenAI.route`), so
+``/v1/files`` and ``/v1/batches`` can be added without touching the HTTP layer.
+
+In a test::
+
+    server = FakeOpenAI(latency=0.01).start()      # background thread with its own event loop
+    server.add_rule(r"why", "probing")             # regex on the last user message -> label
+    server.add_fault("429", times=2, retry_after_ms=20)
+    ... AsyncOpenAI(base_url=server.url, api_key="sk-test") ...
+    server.journal, server.peak_in_flight
+    server.stop()
+
+As a process (benchmarks, CLI tests): ``python tests/fake_openai.py --port 0 --latency 0.05``
+prints ``PORT <n>`` and serves until killed; ``GET /_stats`` returns the counters and
+``POST /_control`` (JSON: ``rules``, ``faults``, ``latency``, ``reset``) reconfigures it.
+
+Label choice: the first rule whose regex matches (``where="last_user"`` or ``"all"`` messages)
+gives the label (``labels=[...]`` rotates by ``seed + choice index``); otherwise the enum of the
+answer schema (from ``response_format`` or, for prompt-only requests, an ``"enum": [...]`` in the
+messages) indexed by ``crc32(last user message) % len(enum)``.
+
+Faults (``add_fault(kind, times=1, match=None, **params)``): ``429`` (``retry_after``,
+``retry_after_ms``), ``quota`` (429 insufficient_quota), ``500``/``502``/``503``,
+``500_noretry`` (``x-should-retry: false``), ``400``, ``401``, ``404``, ``hang``
+(``seconds``), ``drop`` (close the connection), and bad outputs ``invalid_json``,
+``out_of_set``, ``length`` (truncated JSON, finish_reason length), ``refusal``, ``empty``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import re
+import threading
+import time
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["FakeOpenAI", "Fault", "Request", "Response", "count_tokens"]
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_PIECES = re.compile(r"\w+|\s+|[^\w\s]")
+_ENUM = re.compile(r'"enum"\s*:\s*(\[[^\]]*\])')
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable"}
+
+
+def count_tokens(text: str) -> int:
+    """Deterministic token count: words plus punctuation marks."""
+    return len(_TOKEN.findall(text))
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"{}")
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int | None = 1
+    match: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Rule:
+    pattern: re.Pattern[str]
+    labels: list[str]
+    where: str = "last_user"
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _error(status: int, message: str, code: str | None, type_: str = "invalid_request_error"
+           ) -> Response:
+    return Response(status, {"error": {"message": message, "type": type_, "param": None,
+                                       "code": code}})
+
+
+class FakeOpenAI:
+    """The fake server. See the module docstring."""
+
+    def __init__(self, *, latency: float = 0.0, api_key: str | None = None,
+                 reject_json_schema: bool = False, reject_response_format: bool = False,
+                 ignore_n: bool = False, label_logprob: float = math.log(0.8),
+                 journal_bodies: bool = True, served_model: str | None = None) -> None:
+        self.latency = latency
+        self.api_key = api_key
+        self.reject_json_schema = reject_json_schema
+        self.reject_response_format = reject_response_format
+        self.ignore_n = ignore_n
+        self.label_logprob = label_logprob
+        self.journal_bodies = journal_bodies
+        self.served_model = served_model
+        self.rules: list[Rule] = []
+        self.faults: list[Fault] = []
+        self.journal: list[dict[str, Any]] = []
+        self.requests = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.port = 0
+        self._ids = 0
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._thread: threading.Thread | None = None
+        self.route("GET", r"/v1/models")(self._models)
+        self.route("POST", r"/v1/chat/completions")(self._chat)
+        self.route("GET", r"/_stats")(self._stats)
+        self.route("POST", r"/_control")(self._control)
+
+    # ------------------------------------------------------------ scripting
+    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+        """Register ``async handler(Request) -> Response`` for ``method`` and a path regex."""
+        def deco(fn: Handler) -> Handler:
+            self._routes.append((method, re.compile(pattern + r"$"), fn))
+            return fn
+        return deco
+
+    def add_rule(self, pattern: str, label: str | list[str], where: str = "last_user") -> None:
+        """Answer ``label`` when ``pattern`` matches (a list rotates by seed + choice index)."""
+        labels = [label] if isinstance(label, str) else list(label)
+        self.rules.append(Rule(re.compile(pattern, re.IGNORECASE | re.DOTALL), labels, where))
+
+    def add_fault(self, kind: str, times: int | None = 1, match: str | None = None,
+                  **params: Any) -> None:
+        """Inject a fault for the next ``times`` matching requests (``None``: always)."""
+        self.faults.append(Fault(kind, times, match, params))
+
+    def reset(self) -> None:
+        """Forget the journal and counters (rules and faults stay)."""
+        self.journal.clear()
+        self.requests = 0
+        self.peak_in_flight = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def chat_bodies(self) -> list[dict[str, Any]]:
+        """Bodies of the chat-completions requests received, in arrival order."""
+        return [e["body"] for e in self.journal if e["path"] == "/v1/chat/completions"]
+
+    # ------------------------------------------------------------ lifecycle
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = await asyncio.start_server(self._conn, host, port, backlog=1024)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def start(self) -> FakeOpenAI:
+        """Serve from a background thread; returns once the port is bound."""
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            loop.run_until_complete(self.serve())
+            ready.set()
+            loop.run_forever()
+            loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="fake-openai")
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+
+        async def close() -> None:
+            if self._server is not None:
+                self._server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+        self._loop = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- HTTP
+    async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, target, _ = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip().lower()] = v.strip()
+                length = int(headers.get("content-length", "0") or 0)
+                body = await reader.readexactly(length) if length else b""
+                req = Request(method, target.split("?", 1)[0], headers, body)
+                resp = await self._dispatch(req)
+                if resp.drop:
+                    writer.close()
+                    return
+                payload = resp.body if isinstance(resp.body, bytes) else json.dumps(
+                    resp.body).encode()
+                self._ids += 1
+                hdrs = {"content-type": "application/json", "content-length": str(len(payload)),
+                        "x-request-id": f"req_fake_{self._ids}", **resp.headers}
+                out = f"HTTP/1.1 {resp.status} {_REASONS.get(resp.status, 'X')}\r\n"
+                out += "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
+                writer.write(out.encode("latin-1") + payload)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _dispatch(self, req: Request) -> Response:
+        for method, pattern, handler in self._routes:
+            if method == req.method and pattern.match(req.path):
+                return await handler(req)
+        return _error(404, f"no route {req.method} {req.path}", "not_found")
+
+    # --------------------------------------------------------------- routes
+    async def _models(self, req: Request) -> Response:
+        model = self.served_model or "fake-model"
+        return Response(200, {"object": "list", "data": [
+            {"id": model, "object": "model", "created": 0, "owned_by": "fake"}]})
+
+    async def _stats(self, req: Request) -> Response:
+        return Response(200, {"requests": self.requests, "peak_in_flight": self.peak_in_flight,
+                              "in_flight": self.in_flight})
+
+    async def _control(self, req: Request) -> Response:
+        cfg = req.json()
+        if cfg.get("reset"):
+            self.reset()
+        if "latency" in cfg:
+            self.latency = float(cfg["latency"])
+        for r in cfg.get("rules", []):
+            self.add_rule(r["pattern"], r["label"], r.get("where", "last_user"))
+        for f in cfg.get("faults", []):
+            f = dict(f)
+            self.add_fault(f.pop("kind"), f.pop("times", 1), f.pop("match", None), **f)
+        for key in ("reject_json_schema", "reject_response_format", "ignore_n"):
+            if key in cfg:
+                setattr(self, key, bool(cfg[key]))
+        return Response(200, {"ok": True})
+
+    def _take_fault(self, text: str) -> Fault | None:
+        for f in self.faults:
+            if f.times is not None and f.times <= 0:
+                continue
+            if f.match is not None and not re.search(f.match, text, re.IGNORECASE | re.DOTALL):
+                continue
+            if f.times is not None:
+                f.times -= 1
+            return f
+        return None
+
+    async def _chat(self, req: Request) -> Response:
+        self.requests += 1
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            body = req.json()
+            entry: dict[str, Any] = {"path": req.path, "headers": dict(req.headers),
+                                     "time": time.monotonic()}
+            if self.journal_bodies:
+                entry["body"] = body
+            self.journal.append(entry)
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            return await self._chat_response(req, body)
+        finally:
+            self.in_flight -= 1
+
+    async def _chat_response(self, req: Request, body: dict[str, Any]) -> Response:
+        if self.api_key is not None and req.headers.get("authorization") != (
+                f"Bearer {self.api_key}"):
+            return _error(401, "Incorrect API key provided.", "invalid_api_key")
+        messages = body.get("messages") or []
+        last_user = next((m.get("content") or "" for m in reversed(messages)
+                          if m.get("role") == "user"), "")
+        everything = "\n".join(str(m.get("content") or "") for m in messages)
+        fault = self._take_fault(last_user)
+        kind = fault.kind if fault else None
+        p = fault.params if fault else {}
+        if kind == "429":
+            hdrs = {}
+            if "retry_after_ms" in p:
+                hdrs["retry-after-ms"] = str(p["retry_after_ms"])
+            if "retry_after" in p:
+                hdrs["retry-after"] = str(p["retry_after"])
+            r = _error(429, "Rate limit reached for requests", "rate_limit_exceeded", "requests")
+            r.headers.update(hdrs)
+            return r
+        if kind == "quota":
+            return _error(429, "You exceeded your current quota.", "insufficient_quota",
+                          "insufficient_quota")
+        if kind in ("500", "502", "503"):
+            return _error(int(kind), "The server had an error", None, "server_error")
+        if kind == "500_noretry":
+            r = _error(500, "The server had an error", None, "server_error")
+            r.headers["x-should-retry"] = "false"
+            return r
+        if kind == "400":
+            return _error(400, str(p.get("message", "Bad request")), None)
+        if kind == "401":
+            return _error(401, "Incorrect API key provided.", "invalid_api_key")
+        if kind == "404":
+            return _error(404, "The model does not exist", "model_not_found")
+        if kind == "hang":
+            await asyncio.sleep(float(p.get("seconds", 30)))
+        if kind == "drop":
+            return Response(drop=True)
+        fmt = body.get("response_format")
+        if fmt is not None and self.reject_response_format:
+            return _error(400, "response_format is not supported", None)
+        if isinstance(fmt, dict) and fmt.get("type") == "json_schema" and self.reject_json_schema:
+            return _error(500, "1 validation error: response_format.type Input should be 'text' "
+                               "or 'json_object'", None, "server_error")
+        schema = self._schema(fmt, everything)
+        n = 1 if self.ignore_n else max(1, int(body.get("n") or 1))
+        seed = int(body.get("seed") or 0)
+        choices = []
+        completion = 0
+        for i in range(n):
+            content, finish, refusal = self._content(kind, schema, last_user, everything,
+                                                     seed + i)
+            completion += count_tokens(content or refusal or "")
+            choice: dict[str, Any] = {
+                "index": i, "finish_reason": finish, "logprobs": None,
+                "message": {"role": "assistant", "content": content, "refusal": refusal}}
+            if body.get("logprobs") and content:
+                choice["logprobs"] = {"content": self._logprobs(content,
+                                                                int(body.get("top_logprobs")
+                                                                    or 0))}
+            choices.append(choice)
+        prompt = sum(count_tokens(str(m.get("content") or "")) for m in messages)
+        return Response(200, {
+            "id": f"chatcmpl-{self.requests}", "object": "chat.completion",
+            "created": 1700000000, "model": self.served_model or body.get("model"),
+            "system_fingerprint": "fp_fake", "choices": choices,
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                      "total_tokens": prompt + completion,
+                      "prompt_tokens_details": {"cached_tokens": 0},
+                      "completion_tokens_details": {"reasoning_tokens": 0}}})
+
+    @staticmethod
+    def _schema(fmt: Any, text: str) -> dict[str, Any]:
+        if isinstance(fmt, dict):
+            if fmt.get("type") == "json_schema":
+                return dict((fmt.get("json_schema") or {}).get("schema") or {})
+            if isinstance(fmt.get("schema"), dict):
+                return dict(fmt["schema"])
+        m = _ENUM.search(text)
+        props: dict[str, Any] = {"label": {"type": "string",
+                                           "enum": json.loads(m.group(1)) if m else []},
+                                 "rationale": {"type": "string"}}
+        return {"properties": props}
+
+    def _content(self, kind: str | None, schema: dict[str, Any], last_user: str,
+                 everything: str, rot: int) -> tuple[str | None, str, str | None]:
+        if kind == "invalid_json":
+            return "Sure! The label is {label: maybe", "stop", None
+        if kind == "refusal":
+            return None, "stop", "I'm sorry, I can't help with that."
+        if kind == "empty":
+            return "", "stop", None
+        props = schema.get("properties") or {}
+        multi = "labels" in props
+        enum = list(((props.get("labels") or {}).get("items") or {}).get("enum") or []) if multi \
+            else list((props.get("label") or {}).get("enum") or [])
+        label = None
+        for rule in self.rules:
+            target = last_user if rule.where == "last_user" else everything
+            if rule.pattern.search(target):
+                label = rule.labels[rot % len(rule.labels)]
+                break
+        if label is None:
+            label = enum[zlib.crc32(last_user.encode()) % len(enum)] if enum else "unknown"
+        if kind == "out_of_set":
+            label = "not-a-real-label"
+        answer: dict[str, Any] = {"labels": [label]} if multi else {"label": label}
+        if "rationale" in props:
+            answer["rationale"] = "Fake rationale."
+        content = json.dumps(answer)
+        if kind == "length":
+            return content[: max(3, len(content) // 2)], "length", None
+        return content, "stop", None
+
+    def _logprobs(self, content: str, top: int) -> list[dict[str, Any]]:
+        m = re.search(r'"label"\s*:\s*"([^"]*)"', content)
+        span = m.span(1) if m else (-1, -1)
+        out, pos = [], 0
+        for piece in _PIECES.findall(content):
+            a, b = pos, pos + len(piece)
+            pos = b
+            lp = self.label_logprob if (b > span[0] and a < span[1]) else -0.001
+            entry = {"token": piece, "logprob": lp, "bytes": list(piece.encode()),
+                     "top_logprobs": []}
+            if top:
+                entry["top_logprobs"] = [{"token": piece, "logprob": lp,
+                                          "bytes": list(piece.encode())}]
+            out.append(entry)
+        return out
+
+
+def main() -> None:  # pragma: no cover - used by benchmarks and subprocess tests
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--latency", type=float, default=0.0)
+    ap.add_argument("--no-journal-bodies", action="store_true")
+    args = ap.parse_args()
+    server = FakeOpenAI(latency=args.latency, journal_bodies=not args.no_journal_bodies)
+
+    async def run() -> None:
+        await server.serve(port=args.port)
+        print(f"PORT {server.port}", flush=True)
+        await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
