@@ -1,0 +1,272 @@
+"""``edudial annotate`` and ``edudial rubric``: label corpora with an LLM; inspect rubrics."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.errors import InputError
+from toolkit.schema import Corpus
+
+__all__ = ["annotate_cmd", "rubric_cmd"]
+
+
+def _load_input(spec: str) -> Corpus:
+    """A saved corpus directory, or ``CORPUS:PATH`` loaded with the corpus loaders."""
+    name, sep, rest = spec.partition(":")
+    if sep and len(name) > 1 and not Path(spec).exists():
+        import corpora
+
+        if name.lower().replace("-", "_") not in corpora.available():
+            raise InputError(f"unknown corpus {name!r} in {spec!r}; available: "
+                             f"{', '.join(corpora.available())} (or give a saved corpus dir)")
+        return corpora.load(name, rest)
+    from toolkit.io import read_corpus
+
+    return read_corpus(spec)
+
+
+class _RichProgress:
+    """Items done, rate, ETA, tokens and cost on stderr (hidden when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        console = Console(stderr=True)
+        self._progress = Progress(
+            TextColumn("annotating"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(), TextColumn("{task.fields[tokens]} tok"),
+            TextColumn("{task.fields[cost]}"),
+            console=console, disable=not enabled, transient=False,
+        )
+        self._task: Any = None
+        self._done_at_start = 0
+
+    def __enter__(self) -> _RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def start(self, total: int, done: int) -> None:
+        self._done_at_start = done
+        self._task = self._progress.add_task("annotate", total=total, completed=done,
+                                             rate="", tokens=0, cost="")
+
+    def advance(self, usage: Any, cost: float | None) -> None:
+        task = self._progress.tasks[0]
+        elapsed = task.elapsed or 0.0
+        done_now = task.completed + 1 - self._done_at_start
+        rate = f"{done_now / elapsed:.1f} it/s" if elapsed > 0 else ""
+        self._progress.update(
+            self._task, advance=1, rate=rate,
+            tokens=usage.prompt_tokens + usage.completion_tokens,
+            cost="" if cost is None else f"${cost:.4f}")
+
+
+def _fmt_cost(value: float | None) -> str:
+    return "unknown (model not in price table)" if value is None else f"${value:.4f}"
+
+
+@click.command("annotate")
+@click.argument("input_spec", metavar="INPUT")
+@click.option("--rubric", "rubric", required=True, metavar="NAME|FILE",
+              help="Built-in rubric name (see `edudial rubric list`) or a rubric YAML file.")
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path),
+              help="Run directory (annotations.jsonl, manifest.json, cache). Rerun to resume.")
+@click.option("--model", default="gpt-4o-mini", show_default=True, envvar="EDUDIAL_MODEL",
+              help="Model name sent to the endpoint.")
+@click.option("--base-url", envvar="OPENAI_BASE_URL",
+              help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL or api.openai.com). "
+                   "The key is read from OPENAI_API_KEY only.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 512),
+              help="Requests in flight at most.")
+@click.option("--context-turns", type=click.IntRange(0), default=None,
+              help="Previous turns shown (default: the rubric's).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Label only the first N units.")
+@click.option("--samples", default=1, show_default=True, type=click.IntRange(1, 50),
+              help="Self-consistency samples per item (vote share = confidence).")
+@click.option("--temperature", type=float, default=None,
+              help="Sampling temperature (default 0; 0.7 with --samples > 1).")
+@click.option("--seed", type=int, default=1234, show_default=True, help="Request seed.")
+@click.option("--max-reasks", default=2, show_default=True, type=click.IntRange(0, 10),
+              help="Re-ask after invalid JSON / unknown label, then record 'invalid'.")
+@click.option("--logprobs", is_flag=True, help="Request token logprobs (label confidence).")
+@click.option("--dialect", type=click.Choice(["json_schema", "json_object_schema", "prompt"]),
+              default=None, help="Force the output dialect (default: detect once per endpoint).")
+@click.option("--max-cost", type=float, default=None, metavar="USD",
+              help="Stop cleanly before this invocation would spend more than USD.")
+@click.option("--prices", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Price table YAML/JSON {model: {input, cached_input, output}} per 1M tokens.")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds per request.")
+@click.option("--max-retries", default=6, show_default=True, type=click.IntRange(0, 20),
+              help="Retries after 429/5xx/timeouts.")
+@click.option("--dry-run", is_flag=True,
+              help="Estimate requests, tokens and cost offline (no request is sent).")
+@click.option("--force", is_flag=True,
+              help="Discard previous results in OUT made with other settings (cache kept).")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
+                 base_url: str | None, concurrency: int, context_turns: int | None,
+                 limit: int | None, samples: int, temperature: float | None, seed: int,
+                 max_reasks: int, logprobs: bool, dialect: str | None, max_cost: float | None,
+                 prices: Path | None, timeout: float, max_retries: int, dry_run: bool,
+                 force: bool, no_progress: bool) -> None:
+    """Label the units of INPUT with an LLM following a rubric; write a resumable run to OUT.
+
+    INPUT is a saved corpus directory (`edudial load`) or CORPUS:PATH (e.g.
+    mathdial:$EDUDIAL_DATA/mathdial). Rows go to OUT/annotations.jsonl as each item completes
+    (rater MODEL@RUBRIC@VERSION, rater_kind model); rerunning the same command finishes only the
+    missing items, and a complete rerun sends no request. Exit status 3 when --max-cost stopped
+    the run.
+
+    \b
+    Examples:
+      edudial annotate mathdial.corpus --rubric mathdial-moves -o runs/md --limit 50
+      edudial annotate mathdial:$EDUDIAL_DATA/mathdial --rubric mathdial-moves -o runs/md \\
+          --dry-run
+      OPENAI_API_KEY=sk-local edudial annotate sight.corpus --rubric sight-feedback \\
+          --base-url http://127.0.0.1:8766/v1 --model smollm2-135m -o runs/sight
+      edudial irr mathdial.corpus runs/md/annotations.jsonl --scheme mathdial/move
+    """
+    import annotation
+
+    rub = annotation.load_rubric(rubric)
+    corpus = _load_input(input_spec)
+    if dry_run:
+        est = annotation.estimate(corpus, rub, model=model, out=out,
+                                  context_turns=context_turns, limit=limit, samples=samples,
+                                  dialect=dialect or "json_schema", prices=prices)
+        click.echo(f"dry run: {rub.id}@{rub.version} on {input_spec} with {model} "
+                   "(no request sent)")
+        click.echo(f"  items: {est.items} ({est.done} already done, {est.pending} pending)")
+        click.echo(f"  requests: {est.requests} (+ re-asks for invalid answers)")
+        click.echo(f"  prompt tokens: ~{est.prompt_tokens:,} (heuristic: ~4 characters per token)")
+        click.echo(f"  completion tokens: ~{est.completion_tokens_typical:,} typical, "
+                   f"<= {est.completion_tokens_max:,} at max_tokens")
+        click.echo(f"  cost: ~{_fmt_cost(est.cost_typical)} typical, "
+                   f"<= {_fmt_cost(est.cost_max)} (estimate)")
+        return
+    if out is None:
+        raise InputError("-o/--out is required (the run directory)", field="out")
+    with _RichProgress(enabled=not no_progress and sys.stderr.isatty()) as bar:
+        result = annotation.annotate(
+            corpus, rub, model=model, out=out, base_url=base_url, concurrency=concurrency,
+            context_turns=context_turns, limit=limit, samples=samples, temperature=temperature,
+            seed=seed, max_reasks=max_reasks, logprobs=logprobs, dialect=dialect,
+            max_cost=max_cost, prices=prices, timeout=timeout, max_retries=max_retries,
+            force=force, progress=bar)
+    u = result.usage
+    c = result.counts
+    click.echo(f"{result.status}: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, "
+               f"{c.get('error', 0)} error -> {out / 'annotations.jsonl'}")
+    click.echo(f"  requests {u.requests} (cache hits {u.cache_hits}, re-asks {u.reasks}, "
+               f"retries {u.retries}); tokens {u.prompt_tokens:,} prompt "
+               f"({u.cached_tokens:,} cached), {u.completion_tokens:,} completion; "
+               f"cost {_fmt_cost(result.cost)}")
+    click.echo(f"  dialect {result.manifest.get('dialect')}; run {result.run_id}")
+    if result.status == "stopped_max_cost":
+        click.echo(f"stopped before exceeding --max-cost ${max_cost}: rerun with a higher "
+                   "--max-cost to finish the remaining items", err=True)
+        sys.exit(3)
+
+
+@click.group("rubric")
+def rubric_cmd() -> None:
+    """List, show and check rubrics (codebooks).
+
+    \b
+    Examples:
+      edudial rubric list
+      edudial rubric show mathdial-moves --guide > guide.md
+      edudial rubric check my-rubric.yaml
+    """
+
+
+@rubric_cmd.command("list")
+def rubric_list() -> None:
+    """List the built-in rubrics.
+
+    \b
+    Example:
+      edudial rubric list
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    import annotation
+
+    table = Table("name", "version", "mode", "unit", "applies to", "scheme", "labels", "title")
+    for name in annotation.builtin_rubrics():
+        r = annotation.load_rubric(name)
+        table.add_row(r.id, r.version, r.mode, r.unit, ",".join(r.applies_to.roles or ["all"]),
+                      r.scheme, str(len(r.labels)), r.title or "")
+    console = Console()
+    if not console.is_terminal:
+        console.width = 160
+    console.print(table)
+
+
+@rubric_cmd.command("show")
+@click.argument("name", metavar="NAME|FILE")
+@click.option("--guide", is_flag=True, help="Print the human coding guide (Markdown).")
+@click.option("--dialect", type=click.Choice(["json_schema", "json_object_schema", "prompt"]),
+              default="json_schema", show_default=True, help="Prompt variant to show.")
+def rubric_show(name: str, guide: bool, dialect: str) -> None:
+    """Show a rubric's LLM prompt and answer schema, or (--guide) its coding guide.
+
+    \b
+    Examples:
+      edudial rubric show mathdial-moves
+      edudial rubric show sight-feedback --guide > sight-guide.md
+    """
+    import annotation
+    from annotation.prompt import system_message
+
+    r = annotation.load_rubric(name)
+    if guide:
+        click.echo(annotation.render_guide(r), nl=False)
+        return
+    cats = r.label_names if r.mode == "binary" else [None]
+    click.echo(f"# {r.id} version {r.version} (sha256 {r.sha256[:16]}; prompt template "
+               f"{annotation.PROMPT_TEMPLATE_SHA256[:16]})")
+    click.echo(f"# writes: {', '.join(r.schemes)}; labels in order: "
+               f"{', '.join(r.category_order)}")
+    for cat in cats[:1]:
+        if cat is not None:
+            click.echo(f"# one system prompt per category; showing {cat!r}")
+        click.echo("\n--- system ---")
+        click.echo(system_message(r, dialect, cat), nl=False)
+    click.echo("--- response_format ---")
+    click.echo(json.dumps(annotation.response_format(r, dialect), indent=2))
+
+
+@rubric_cmd.command("check")
+@click.argument("path", type=click.Path(path_type=Path))
+def rubric_check(path: Path) -> None:
+    """Validate a rubric YAML file; errors name the file, line or field.
+
+    \b
+    Example:
+      edudial rubric check my-rubric.yaml
+    """
+    import annotation
+
+    r = annotation.load_rubric(path if str(path).endswith((".yaml", ".yml")) else str(path))
+    click.echo(f"ok: {r.id} version {r.version}, {r.mode}, {len(r.labels)} labels, "
+               f"writes {', '.join(r.schemes[:3])}{' ...' if len(r.schemes) > 3 else ''}; "
+               f"sha256 {r.sha256[:16]}")
