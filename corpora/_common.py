@@ -96,7 +96,7 @@ def read_csv_frame(path: Path, *, sep: str, **kwargs: Any) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         text = str(exc)
         match = re.search(r"line (\d+)", text)
-        detail = text.split(". ", 1)[-1] if "C error" in text else text
+        detail = text.split("C error:", 1)[-1] if "C error:" in text else text
         raise InputError(
             f"malformed {DELIMITER_NAMES.get(sep, repr(sep))}-separated row ({detail.strip()})",
             path=path,
