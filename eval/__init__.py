@@ -31,10 +31,11 @@ from eval.api import (
 from eval.bootstrap import BootstrapResult, percentile_ci, replicate
 from eval.data import LEVELS, RatingTable, ratings_table, wide_to_long
 from eval.icc import ICC_FORMS, IccResult, icc
-from eval.report import report
+from eval.reporting import FORMATS, landis_koch, report
 from eval.result import AgreementResult, Metric, SchemeResult
 
 __all__ = [
+    "FORMATS",
     "ICC_FORMS",
     "LEVELS",
     "MISSING_POLICY",
@@ -54,6 +55,7 @@ __all__ = [
     "gwet_ac2",
     "icc",
     "krippendorff_alpha",
+    "landis_koch",
     "pabak",
     "percent_agreement",
     "ratings_table",
