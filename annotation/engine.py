@@ -417,6 +417,9 @@ class Engine:
                 rows = await self._probe(first)
             except _Stop:
                 return
+            except FatalError as exc:
+                self.fatal, self.stop_reason = exc, "fatal"
+                return
             if rows is not None:
                 self._emit(rows)
 
@@ -497,8 +500,15 @@ async def annotate_async(
     max_retries: int = 6,
     force: bool = False,
     progress: Progress | None = None,
+    close_transport: bool | None = None,
 ) -> RunResult:
-    """Async version of :func:`annotate` (use it inside a running event loop, e.g. Jupyter)."""
+    """Async version of :func:`annotate` (use it inside a running event loop, e.g. Jupyter).
+
+    ``close_transport`` (default: only when the engine built it) closes the transport's
+    connections at the end.
+    """
+    if close_transport is None:
+        close_transport = transport is None and client is None
     rub = load_rubric(rubric)
     _check_args(samples, concurrency, max_reasks, context_turns, limit, max_cost, dialect)
     temp = (0.0 if samples == 1 else 0.7) if temperature is None else float(temperature)
@@ -509,7 +519,6 @@ async def annotate_async(
     if max_cost is not None and price is None:
         raise InputError(f"no price for model {model!r}: --max-cost needs one; pass a price table "
                          "with --prices FILE", field="max_cost")
-    own_transport = transport is None
     tr: Transport = transport or OpenAITransport(client, base_url=base_url, api_key=api_key,
                                                  timeout=timeout, max_retries=max_retries)
     k = rub.context.turns if context_turns is None else context_turns
@@ -585,7 +594,7 @@ async def annotate_async(
             cache.put_profile(tr.endpoint, model, {"dialect": engine.dialect})
         store.write_manifest(manifest(status))
         cache.close()
-        if own_transport:
+        if close_transport:
             await tr.aclose()
     return RunResult(store.run_id, out_dir, status, dict(store.counts), engine.usage,
                      engine.usage.cost(price), manifest(status))
@@ -627,4 +636,5 @@ def annotate(corpus: Corpus, rubric: Rubric | str, *, model: str, **options: Any
     ...                out="runs/md")  # doctest: +SKIP
     >>> res.annotations.label.value_counts()  # doctest: +SKIP
     """
+    options.setdefault("close_transport", True)  # the event loop ends with this call
     return asyncio.run(annotate_async(corpus, rubric, model=model, **options))

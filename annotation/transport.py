@@ -215,6 +215,9 @@ class OpenAITransport:
     ) -> None:
         import openai
 
+        self._openai = openai
+        self._owns_client = client is None
+        self._timeout = timeout
         if client is None:
             import os
 
@@ -227,18 +230,22 @@ class OpenAITransport:
                         "e.g. OPENAI_API_KEY=sk-local with --base-url)"
                     )
                 key = "sk-local"
-            client = openai.AsyncOpenAI(api_key=key, base_url=url, timeout=timeout,
-                                        max_retries=0)
+            self._key, self._url = key, url
+            client = self._new_client()
         else:
             client = client.with_options(max_retries=0)
-        self._client = client
-        self._openai = openai
+        self._client: Any = client
+        self._closed = False
         self.endpoint = endpoint_id(str(client.base_url))
         self.max_retries = max_retries
         self.backoff = backoff
         self.backoff_cap = backoff_cap
         self.gate = gate or Gate()
         self.requests_sent = 0
+
+    def _new_client(self) -> Any:
+        return self._openai.AsyncOpenAI(api_key=self._key, base_url=self._url,
+                                        timeout=self._timeout, max_retries=0)
 
     def _delay(self, attempt: int) -> float:
         base = min(self.backoff * 2**attempt, self.backoff_cap)
@@ -252,6 +259,8 @@ class OpenAITransport:
         if extra:
             kwargs["extra_body"] = extra
         retries = 0
+        if self._closed and self._owns_client:
+            self._client, self._closed = self._new_client(), False
         create = self._client.chat.completions.with_raw_response.create
         while True:
             await self.gate.wait()
@@ -341,5 +350,7 @@ class OpenAITransport:
                     self.gate.pause(reset)
 
     async def aclose(self) -> None:
-        """Close the client's connections."""
-        await self._client.close()
+        """Close the connections (a transport built from settings reconnects when used again)."""
+        if not self._closed:
+            self._closed = True
+            await self._client.close()

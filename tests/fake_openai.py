@@ -9,7 +9,7 @@ and the peak number of requests in flight. Routes are a table (:meth:`FakeOpenAI
 In a test::
 
     server = FakeOpenAI(latency=0.01).start()      # background thread with its own event loop
-    server.add_rule(r"why", "probing")             # regex on the last user message -> label
+    server.add_rule(r"why", "probing")             # regex on the item (first user message)
     server.add_fault("429", times=2, retry_after_ms=20)
     ... AsyncOpenAI(base_url=server.url, api_key="sk-test") ...
     server.journal, server.peak_in_flight
@@ -19,10 +19,11 @@ As a process (benchmarks, CLI tests): ``python tests/fake_openai.py --port 0 --l
 prints ``PORT <n>`` and serves until killed; ``GET /_stats`` returns the counters and
 ``POST /_control`` (JSON: ``rules``, ``faults``, ``latency``, ``reset``) reconfigures it.
 
-Label choice: the first rule whose regex matches (``where="last_user"`` or ``"all"`` messages)
-gives the label (``labels=[...]`` rotates by ``seed + choice index``); otherwise the enum of the
-answer schema (from ``response_format`` or, for prompt-only requests, an ``"enum": [...]`` in the
-messages) indexed by ``crc32(last user message) % len(enum)``.
+Label choice: the first rule whose regex matches (``where="item"``: the first user message, i.e.
+the item, also on re-asks; ``"all"``: every message) gives the label (``labels=[...]`` rotates by
+``seed + choice index``); otherwise the enum of the answer schema (from ``response_format`` or,
+for prompt-only requests, an ``"enum": [...]`` in the messages) indexed by
+``crc32(item) % len(enum)``. A fault's ``match`` regex is tried on all messages.
 
 Faults (``add_fault(kind, times=1, match=None, **params)``): ``429`` (``retry_after``,
 ``retry_after_ms``), ``quota`` (429 insufficient_quota), ``500``/``502``/``503``,
@@ -92,7 +93,7 @@ class Fault:
 class Rule:
     pattern: re.Pattern[str]
     labels: list[str]
-    where: str = "last_user"
+    where: str = "item"
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -144,7 +145,7 @@ class FakeOpenAI:
             return fn
         return deco
 
-    def add_rule(self, pattern: str, label: str | list[str], where: str = "last_user") -> None:
+    def add_rule(self, pattern: str, label: str | list[str], where: str = "item") -> None:
         """Answer ``label`` when ``pattern`` matches (a list rotates by seed + choice index)."""
         labels = [label] if isinstance(label, str) else list(label)
         self.rules.append(Rule(re.compile(pattern, re.IGNORECASE | re.DOTALL), labels, where))
@@ -277,7 +278,7 @@ class FakeOpenAI:
         if "latency" in cfg:
             self.latency = float(cfg["latency"])
         for r in cfg.get("rules", []):
-            self.add_rule(r["pattern"], r["label"], r.get("where", "last_user"))
+            self.add_rule(r["pattern"], r["label"], r.get("where", "item"))
         for f in cfg.get("faults", []):
             f = dict(f)
             self.add_fault(f.pop("kind"), f.pop("times", 1), f.pop("match", None), **f)
@@ -319,10 +320,10 @@ class FakeOpenAI:
                 f"Bearer {self.api_key}"):
             return _error(401, "Incorrect API key provided.", "invalid_api_key")
         messages = body.get("messages") or []
-        last_user = next((m.get("content") or "" for m in reversed(messages)
-                          if m.get("role") == "user"), "")
+        first_user = next((str(m.get("content") or "") for m in messages
+                           if m.get("role") == "user"), "")
         everything = "\n".join(str(m.get("content") or "") for m in messages)
-        fault = self._take_fault(last_user)
+        fault = self._take_fault(everything)
         kind = fault.kind if fault else None
         p = fault.params if fault else {}
         if kind == "429":
@@ -365,7 +366,7 @@ class FakeOpenAI:
         choices = []
         completion = 0
         for i in range(n):
-            content, finish, refusal = self._content(kind, schema, last_user, everything,
+            content, finish, refusal = self._content(kind, schema, first_user, everything,
                                                      seed + i)
             completion += count_tokens(content or refusal or "")
             choice: dict[str, Any] = {
@@ -399,7 +400,7 @@ class FakeOpenAI:
                                  "rationale": {"type": "string"}}
         return {"properties": props}
 
-    def _content(self, kind: str | None, schema: dict[str, Any], last_user: str,
+    def _content(self, kind: str | None, schema: dict[str, Any], item: str,
                  everything: str, rot: int) -> tuple[str | None, str, str | None]:
         if kind == "invalid_json":
             return "Sure! The label is {label: maybe", "stop", None
@@ -413,12 +414,12 @@ class FakeOpenAI:
             else list((props.get("label") or {}).get("enum") or [])
         label = None
         for rule in self.rules:
-            target = last_user if rule.where == "last_user" else everything
+            target = item if rule.where == "item" else everything
             if rule.pattern.search(target):
                 label = rule.labels[rot % len(rule.labels)]
                 break
         if label is None:
-            label = enum[zlib.crc32(last_user.encode()) % len(enum)] if enum else "unknown"
+            label = enum[zlib.crc32(item.encode()) % len(enum)] if enum else "unknown"
         if kind == "out_of_set":
             label = "not-a-real-label"
         answer: dict[str, Any] = {"labels": [label]} if multi else {"label": label}
