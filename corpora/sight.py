@@ -31,9 +31,9 @@ Unit ids and merging
   differ from their sight_dataset copy only in line ends; with this rule all 239 match). The
   earlier file's text and id are kept; the later file adds its labels and its columns to the turn
   ``meta`` (e.g. ``datasplit``, ``sample_dataset_comment_id``). Unmatched rows become new turns.
-- If two files give the same (unit, scheme, rater), the later file's label is kept; the annotation
-  ``meta`` lists ``sources`` and, when the labels differ, ``conflicts`` = {file stem: label}
-  (one case: ``openaichat_v74`` pedagogy).
+- If two files give the same (unit, scheme, rater), the later file's label is kept; that
+  annotation's ``meta`` lists ``sources`` and, when the labels differ, ``conflicts`` =
+  {file stem: label} (one case: ``openaichat_v74`` pedagogy). Other annotations have empty meta.
 - Turn ``meta``: ``comment_id`` (int, in the id space of ``source``), ``source`` (file stem),
   ``video_name``, ``playlist_name``, ``datasplit``, ``<stem>_comment_id`` of matching rows in
   later files; missing values are None.
@@ -64,7 +64,7 @@ from corpora._common import (
     sniff_delimiter,
 )
 from toolkit.errors import InputError
-from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+from toolkit.schema import DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
 __all__ = ["CATEGORIES", "METADATA_KEYS", "load", "parse_label_column", "split_sentences"]
 
@@ -158,202 +158,230 @@ def _read_annotation_file(path: Path, sep: str | None) -> pd.DataFrame:
     return frame
 
 
-def _labels(frame: pd.DataFrame, col: str, path: Path) -> pd.Series:
-    """The column as ``"0"``/``"1"``/NaN strings; any other value is an InputError."""
-    values = frame[col]
-    numeric = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(
-        values, errors="coerce"
-    )
-    bad = values.notna() & ~numeric.isin([0, 1])
+def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarray:
+    """The label columns as a float matrix (NaN = no label); any value but 0/1 is an InputError."""
+    if not cols:
+        return np.empty((len(frame), 0))
+    block = frame[cols]
+    matrix = np.empty((len(frame), len(cols)))
+    text_bad = np.zeros(matrix.shape, dtype=bool)
+    for j, col in enumerate(cols):
+        values = block[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            matrix[:, j] = values.to_numpy(dtype=float, na_value=np.nan)
+        else:  # text in a label column: numbers written as text are fine, words are not
+            numeric = pd.to_numeric(values, errors="coerce")
+            matrix[:, j] = numeric.to_numpy(dtype=float, na_value=np.nan)
+            text_bad[:, j] = (values.notna() & numeric.isna()).to_numpy()
+    bad = text_bad | (~np.isnan(matrix) & (matrix != 0) & (matrix != 1))
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row, j = (int(x) for x in np.argwhere(bad)[0])
         raise InputError(
-            f"expected a label 0 or 1 (or empty), got {values.iloc[row]!r}",
+            f"expected a label 0 or 1 (or empty), got {block[cols[j]].iloc[row]!r}",
             path=path,
             line=row + 2,
-            field=col,
+            field=cols[j],
         )
-    out = pd.Series(np.where(numeric.to_numpy() == 1, "1", "0"), index=values.index, dtype=object)
-    return out[values.notna()]
+    return matrix
 
 
 def _unit_keys(frame: pd.DataFrame, stem: str) -> np.ndarray:
     prefix = _PREFIX.get(stem, f"{stem}-")
-    keys = (prefix + frame["comment_id"].astype(str)).to_numpy(dtype=object)
+    ids = frame["comment_id"].to_numpy()
+    keys = np.array([f"{prefix}{i}" for i in ids.tolist()], dtype=object)
     dup = frame["comment_id"].duplicated(keep=False).to_numpy()
     if dup.any():
         rows = np.flatnonzero(dup)
-        keys[rows] = [f"{k}@{r}" for k, r in zip(keys[rows], rows, strict=True)]
+        keys[rows] = [f"{k}@{r}" for k, r in zip(keys[rows], rows.tolist(), strict=True)]
     return keys
 
 
 def _match_key(video: pd.Series, text: pd.Series) -> pd.Series:
-    return video + "\x00" + text.str.replace("\r\n", "\n", regex=False).str.replace(
-        "\r", "\n", regex=False
-    )
+    text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
+    return video + "\x00" + text
+
+
+def _as_objects(values: pd.Series) -> list[Any]:
+    """Column values as Python objects with None for missing."""
+    out: list[Any] = values.astype(object).where(values.notna(), None).tolist()
+    return out
 
 
 def _load_annotations(
     paths: list[Path], sep: str | None, videos: set[str] | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Turns (comments) and annotations from one or more annotation CSVs."""
-    unit_frames: list[pd.DataFrame] = []  # one per file: the new units it creates
-    ann_frames: list[pd.DataFrame] = []
-    pool: dict[str, list[int]] = {}  # match key -> positions of units not yet matched
-    extra_meta: dict[int, dict[str, Any]] = {}  # unit position -> meta from later files
+    unit_frames: list[pd.DataFrame] = []  # per file: the new units it creates, in order
+    matched_meta: dict[int, dict[str, Any]] = {}  # unit position -> meta from later files
+    pair_ids: dict[tuple[str, str], int] = {}  # (scheme, rater) -> small int
+    ann_pos: list[np.ndarray] = []
+    ann_pair: list[np.ndarray] = []
+    ann_label: list[np.ndarray] = []
+    ann_source: list[str] = []
+    ann_sizes: list[int] = []
     n_units = 0
     for path in paths:
         stem = path.stem
         frame = _read_annotation_file(path, sep)
-        label_cols: list[tuple[str, tuple[str, str]]] = []
+        label_cols: list[str] = []
+        pairs: list[int] = []
         for c in frame.columns:
             rc = parse_label_column(str(c))
             if rc is not None:
-                label_cols.append((c, rc))
+                label_cols.append(c)
+                pairs.append(pair_ids.setdefault((f"sight/{rc[1]}", rc[0]), len(pair_ids)))
         meta_cols = [
-            c
+            str(c)
             for c in frame.columns
             if parse_label_column(str(c)) is None
             and not _IGNORED_COL.match(str(c))
             and c not in ("comment", "video_id", "comment_id")
         ]
-        labels = {c: _labels(frame, c, path) for c, _ in label_cols}  # validate every row first
+        matrix = _label_matrix(frame, label_cols, path)  # validate every row first
+        keys = _unit_keys(frame, stem)  # from the whole file, so ids do not depend on `videos`
         if videos is not None:
-            frame = frame[frame["video_id"].isin(videos)]
-        keys = _unit_keys(frame, stem) if len(frame) else np.array([], dtype=object)
-        match_keys = _match_key(frame["video_id"], frame["comment"]).to_numpy(dtype=object)
-        # rows of this file -> unit position (existing unit or a new one)
-        position = np.empty(len(frame), dtype=np.int64)
-        new_rows: list[int] = []
-        claimed: dict[str, int] = {}
-        for i, mk in enumerate(match_keys):
-            candidates = pool.get(mk)
-            used = claimed.get(mk, 0)
-            if candidates is not None and used < len(candidates) and unit_frames:
-                position[i] = candidates[used]
-                claimed[mk] = used + 1
-            else:
-                position[i] = n_units + len(new_rows)
-                new_rows.append(i)
-        if unit_frames:
-            # rows matched to earlier units: record their own id and extra columns in meta
-            matched = np.setdiff1d(np.arange(len(frame)), np.asarray(new_rows, dtype=np.int64))
-            for i in matched:
-                meta = extra_meta.setdefault(int(position[i]), {})
-                meta[f"{stem}_comment_id"] = int(frame["comment_id"].iloc[i])
+            keep = frame["video_id"].isin(videos).to_numpy()
+            frame = frame[keep].reset_index(drop=True)
+            matrix, keys = matrix[keep], keys[keep]
+        position = np.full(len(frame), -1, dtype=np.int64)
+        if n_units and len(frame):
+            earlier = pd.concat(unit_frames, ignore_index=True)[["video_id", "text"]]
+            earlier = earlier[earlier["video_id"].isin(frame["video_id"])]
+            left = pd.DataFrame(
+                {"mk": _match_key(frame["video_id"], frame["comment"]), "row": range(len(frame))}
+            )
+            right = pd.DataFrame(
+                {"mk": _match_key(earlier["video_id"], earlier["text"]), "pos": earlier.index}
+            )
+            left["occ"] = left.groupby("mk", sort=False).cumcount()
+            right["occ"] = right.groupby("mk", sort=False).cumcount()
+            hits = left.merge(right, on=["mk", "occ"], how="inner")
+            rows = hits["row"].to_numpy()
+            position[rows] = hits["pos"].to_numpy()
+            ids = frame["comment_id"].to_numpy()
+            extra = {c: _as_objects(frame[c]) for c in meta_cols}
+            for row, pos in zip(rows.tolist(), position[rows].tolist(), strict=True):
+                meta = matched_meta.setdefault(pos, {})
+                meta[f"{stem}_comment_id"] = int(ids[row])
                 for c in meta_cols:
-                    v = frame[c].iloc[i]
-                    meta[str(c)] = None if pd.isna(v) else v
-                meta.setdefault("_sources", []).append(stem)
-        new = frame.iloc[new_rows]
+                    meta[c] = extra[c][row]
+        new = position < 0
+        n_new = int(new.sum())
+        position[new] = np.arange(n_units, n_units + n_new)
+        sub = frame[new]
         units = pd.DataFrame(
             {
-                "video_id": new["video_id"].to_numpy(),
-                "text": new["comment"].to_numpy(),
-                "key": keys[new_rows] if len(new_rows) else np.array([], dtype=object),
-                "comment_id": new["comment_id"].to_numpy(),
+                "video_id": sub["video_id"].to_numpy(),
+                "text": sub["comment"].to_numpy(),
+                "key": keys[new],
+                "comment_id": sub["comment_id"].to_numpy(),
                 "source": stem,
             }
         )
         for c in meta_cols:
-            units[str(c)] = new[c].to_numpy()
+            units[c] = sub[c].to_numpy()
         unit_frames.append(units)
-        for j, i in enumerate(new_rows):
-            pool.setdefault(match_keys[i], []).append(n_units + j)
-        n_units += len(new_rows)
-        # annotations of this file, addressed by unit position
-        for col, (rater, category) in label_cols:
-            lab = labels[col]
-            lab = lab[lab.index.isin(frame.index)]
-            if lab.empty:
-                continue
-            rows = frame.index.get_indexer(lab.index)
-            ann_frames.append(
-                pd.DataFrame(
-                    {
-                        "pos": position[rows],
-                        "scheme": f"sight/{category}",
-                        "label": lab.to_numpy(),
-                        "rater": rater,
-                        "rater_kind": "human" if _HUMAN_RATER.match(rater) else "model",
-                        "source": stem,
-                    }
-                )
-            )
-    units = pd.concat(unit_frames, ignore_index=True)
-    return _unit_turns(units, extra_meta), _annotation_rows(ann_frames, units)
+        n_units += n_new
+        # annotations of this file, column by column, addressed by unit position
+        cols, rows = np.nonzero(~np.isnan(matrix.T))
+        ann_pos.append(position[rows])
+        ann_pair.append(np.asarray(pairs, dtype=np.int64)[cols])
+        ann_label.append(matrix[rows, cols] == 1)
+        ann_source.append(stem)
+        ann_sizes.append(len(rows))
+    all_units = pd.concat(unit_frames, ignore_index=True)
+    turns = _unit_turns(all_units, matched_meta)
+    unit_ids = turns["turn_id"].to_numpy(dtype=object)
+    annotations = _annotation_rows(
+        unit_ids, pair_ids, ann_pos, ann_pair, ann_label, ann_source, ann_sizes
+    )
+    return turns, annotations
 
 
-def _unit_turns(units: pd.DataFrame, extra_meta: dict[int, dict[str, Any]]) -> pd.DataFrame:
-    dialogue_id = units["video_id"] + "/comments"
-    meta_cols = [c for c in units.columns if c not in ("video_id", "text", "key")]
-    meta_frame = units[meta_cols].astype(object)
-    meta_frame = meta_frame.where(meta_frame.notna(), None)
-    meta_frame["comment_id"] = units["comment_id"].astype(object)  # plain int, not numpy
-    metas: list[dict[str, Any]] = meta_frame.to_dict("records")
-    extra_keys: set[str] = set()
-    for pos, extra in extra_meta.items():
-        extra = dict(extra)
-        extra.pop("_sources", None)
+def _unit_turns(units: pd.DataFrame, matched_meta: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    dialogue_id = (units["video_id"] + "/comments").to_numpy(dtype=object)
+    meta_keys = [c for c in units.columns if c not in ("video_id", "text", "key")]
+    extra_keys = sorted({k for m in matched_meta.values() for k in m} - set(meta_keys))
+    columns: list[list[Any]] = [units["comment_id"].astype("int64").tolist()]
+    columns += [_as_objects(units[c]) for c in meta_keys[1:]]
+    columns += [[None] * len(units) for _ in extra_keys]
+    names = meta_keys + extra_keys
+    metas = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    for pos, extra in matched_meta.items():
+        meta = metas[pos]
         for k, v in extra.items():
-            if metas[pos].get(k) is None:
-                metas[pos][k] = v
-            extra_keys.add(k)
-    all_keys = list(meta_cols) + sorted(extra_keys - set(meta_cols))
-    metas = [{k: m.get(k) for k in all_keys} for m in metas]
+            if meta.get(k) is None:
+                meta[k] = v
     return pd.DataFrame(
         {
             "corpus": CORPUS,
             "dialogue_id": dialogue_id,
-            "turn_id": dialogue_id + ":" + units["key"],
-            "index": dialogue_id.groupby(dialogue_id, sort=False).cumcount(),
+            "turn_id": dialogue_id + ":" + units["key"].to_numpy(dtype=object),
+            "index": pd.Series(dialogue_id).groupby(dialogue_id, sort=False).cumcount().to_numpy(),
             "role": "student",
             "speaker": "commenter",
-            "text": units["text"],
+            "text": units["text"].to_numpy(),
             "meta": metas,
         }
     )
 
 
-def _annotation_rows(frames: list[pd.DataFrame], units: pd.DataFrame) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame({c: [] for c in ANNOTATION_COLUMNS})
-    ann = pd.concat(frames, ignore_index=True)
-    key = ["pos", "scheme", "rater"]
-    dup = ann.duplicated(key, keep=False)
-    metas: list[dict[str, Any]] = [{"sources": [s]} for s in ann["source"]]
-    keep = np.ones(len(ann), dtype=bool)
+def _annotation_rows(
+    unit_ids: np.ndarray,
+    pair_ids: dict[tuple[str, str], int],
+    positions: list[np.ndarray],
+    pairs: list[np.ndarray],
+    labels: list[np.ndarray],
+    sources: list[str],
+    sizes: list[int],
+) -> pd.DataFrame:
+    pos = np.concatenate(positions) if positions else np.empty(0, dtype=np.int64)
+    pair = np.concatenate(pairs) if pairs else np.empty(0, dtype=np.int64)
+    label = np.concatenate(labels) if labels else np.empty(0, dtype=bool)
+    source = np.repeat(np.array(sources, dtype=object), sizes)
+    table = list(pair_ids)  # index -> (scheme, rater)
+    schemes = np.array([s for s, _ in table], dtype=object)
+    raters = np.array([r for _, r in table], dtype=object)
+    kinds = np.array(["human" if _HUMAN_RATER.match(r) else "model" for r in raters], dtype=object)
+    label_text = np.where(label, "1", "0").astype(object)
+    metas: list[Any] = [{} for _ in range(len(pos))]
+    keep = np.ones(len(pos), dtype=bool)
+    key = pos * max(len(table), 1) + pair
+    dup = pd.Series(key).duplicated(keep=False).to_numpy()
     if dup.any():
-        for _, group in ann[dup].groupby(key, sort=False):
-            rows = list(group.index)
+        groups: dict[int, list[int]] = {}
+        for i in np.flatnonzero(dup).tolist():
+            groups.setdefault(int(key[i]), []).append(i)
+        for rows in groups.values():
             last = rows[-1]  # the later file wins
-            sources = [str(s) for s in group["source"]]
-            meta: dict[str, Any] = {"sources": sources}
+            meta: dict[str, Any] = {"sources": [str(source[i]) for i in rows]}
             conflicts = {
-                str(s): str(lbl)
-                for s, lbl in zip(group["source"], group["label"], strict=True)
-                if lbl != ann.at[last, "label"]
+                str(source[i]): str(label_text[i])
+                for i in rows[:-1]
+                if label_text[i] != label_text[last]
             }
             if conflicts:
                 meta["conflicts"] = conflicts
             metas[last] = meta
             keep[rows[:-1]] = False
-    pos = ann["pos"].to_numpy()
-    dialogue_id = units["video_id"].to_numpy(dtype=object)[pos]
-    unit_id = dialogue_id + "/comments:" + units["key"].to_numpy(dtype=object)[pos]
+
+    def take(values: np.ndarray, codes: np.ndarray) -> pd.Series:
+        # an Arrow ``take`` is cheaper than converting an object array of repeated strings
+        return pd.Series(pd.array(values, dtype="str")).take(codes).reset_index(drop=True)
+
     out = pd.DataFrame(
         {
-            "corpus": CORPUS,
-            "unit_id": unit_id,
-            "scheme": ann["scheme"].to_numpy(),
-            "label": ann["label"].to_numpy(),
-            "rater": ann["rater"].to_numpy(),
-            "rater_kind": ann["rater_kind"].to_numpy(),
-            "run_id": None,
+            "corpus": take(np.array([CORPUS], dtype=object), np.zeros(len(pos), dtype=np.int64)),
+            "unit_id": take(unit_ids, pos),
+            "scheme": take(schemes, pair),
+            "label": take(np.array(["0", "1"], dtype=object), label.astype(np.int64)),
+            "rater": take(raters, pair),
+            "rater_kind": take(kinds, pair),
+            "run_id": pd.Series([None] * len(pos), dtype="str"),
             "meta": metas,
         }
     )
-    return out[keep].reset_index(drop=True)
+    return out[keep].reset_index(drop=True) if not keep.all() else out
 
 
 # ------------------------------------------------------------------------------ transcripts

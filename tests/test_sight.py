@@ -118,13 +118,35 @@ def test_sight_dataset_alone_keeps_duplicate_ids(sight_dir: Path) -> None:
 
 
 @pytest.mark.realdata
-def test_merged_units_carry_both_files(sight: Corpus) -> None:
+def test_merged_units_carry_both_files(sight: Corpus, sight_dir: Path) -> None:
+    # independent join of the raw files on video id + text (line ends normalised)
+    ann = sight_dir / "data" / "annotations"
+    sample = pd.read_csv(ann / "sample_dataset.csv")
+    full = pd.read_csv(ann / "sight_dataset.csv", sep=" ")
+    for f in (sample, full):
+        f["key"] = f["video_id"] + "|" + f["comment"].str.replace("\r\n", "\n").str.replace(
+            "\r", "\n")
+    joined = sample.merge(full, on="key", suffixes=("_s", "_f"))
+    assert len(joined) == 239
+    shared = [c for c in full.columns if c.startswith("annotator_") and c in sample.columns]
+    both = sum(int((joined[c + "_s"].notna() & joined[c + "_f"].notna()).sum()) for c in shared)
+    differ = sum(
+        int((joined[c + "_s"].notna() & joined[c + "_f"].notna()
+             & (joined[c + "_s"] != joined[c + "_f"])).sum())
+        for c in shared
+    )
     a = sight.annotations
-    merged = a[a["meta"].map(lambda m: len(m["sources"]) > 1)]
-    # shared model columns: v0 setup and v8 confusion on all 236 rows with a model label
-    assert set(merged["rater"]) <= {"openaichat_v0", "openaichat_v8", "openaichat_v74"}
+    merged = a[a["meta"].map(lambda m: "sources" in m)]
+    assert len(merged) == both
+    assert all(m["sources"] == ["sight_dataset", "sample_dataset"] for m in merged["meta"])
     conflicts = a[a["meta"].map(lambda m: "conflicts" in m)]
-    assert len(conflicts) == 1 and conflicts["rater"].iloc[0] == "openaichat_v74"
+    assert len(conflicts) == differ == 1
+    assert conflicts["rater"].iloc[0] == "openaichat_v74"
+    # total = non-empty label cells of both files minus the pairs given twice
+    cells = int(sample.filter(like="annotator_").notna().sum().sum()) + int(
+        full.filter(like="annotator_").notna().sum().sum()
+    )
+    assert len(a) == cells - both
 
 
 @pytest.mark.realdata
