@@ -58,11 +58,11 @@ __all__ = [
     "landis_koch",
     "pabak",
     "percent_agreement",
+    "percentile_ci",
     "ratings_table",
     "replicate",
     "report",
     "scheme_agreement",
     "scott_pi",
-    "percentile_ci",
     "wide_to_long",
 ]

@@ -106,14 +106,15 @@ def _kripp(counts: np.ndarray, level: str, scores: np.ndarray | None) -> tuple[f
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             value = krippendorff.alpha(
-                value_counts=pairable, value_domain=domain, level_of_measurement=level
+                value_counts=pairable, value_domain=domain,
+                level_of_measurement=level,  # type: ignore[arg-type]
             )
     except ValueError as exc:
         return float("nan"), f"alpha undefined: {exc}"
     return float(value), None
 
 
-def _binary_indices(joint: np.ndarray) -> dict[str, float]:
+def _binary_indices(joint: np.ndarray) -> dict[str, Any]:
     """Prevalence and bias indices (Byrt, Bishop & Carlin 1993) of a 2 x 2 table (1 = positive)."""
     n = joint.sum()
     if n == 0:
@@ -259,7 +260,7 @@ def scheme_agreement(
     keep = list(dict.fromkeys([*irr, *mod]))
     t = t.select(keep)
     # every statistic needs a rating by a metric rater (human): drop units rated only by models
-    t = t.subset_units((t.select(irr).codes >= 0).any(axis=1))
+    t = t.subset_units(np.asarray((t.select(irr).codes >= 0).any(axis=1)))
     q = t.q
     ordered = t.level != "nominal"
     conf = confidence
@@ -543,10 +544,10 @@ def scheme_agreement(
     per_category: list[dict[str, Any]] = []
     if q > 2 and R >= 2:
         for k, cat in enumerate(t.categories):
-            b = np.where(ti.codes < 0, -1, (ti.codes == k).astype(int))
-            cb_ = np.zeros((len(b), 2), dtype=int)
-            rows, cols = np.nonzero(b >= 0)
-            np.add.at(cb_, (rows, b[rows, cols]), 1)
+            binm = np.where(ti.codes < 0, -1, (ti.codes == k).astype(int))
+            cb_ = np.zeros((len(binm), 2), dtype=int)
+            rows, cols = np.nonzero(binm >= 0)
+            np.add.at(cb_, (rows, binm[rows, cols]), 1)
             row: dict[str, Any] = {"category": cat}
             est, se, n1 = gwet_family_se("fleiss_kappa", cb_, np.eye(2))
             row["fleiss_kappa"] = {"estimate": est, "n": n1,
@@ -555,11 +556,11 @@ def scheme_agreement(
             row["gwet_ac1"] = {"estimate": est, "n": n1, "ci": list(t_interval(est, se, n1, conf))}
             ka, _ = _kripp(cb_, "nominal", None)
             row["krippendorff_alpha"] = {"estimate": ka}
-            row["prevalence"] = {r: (float((b[:, j] == 1).sum() / (b[:, j] >= 0).sum())
-                                     if (b[:, j] >= 0).any() else None)
+            row["prevalence"] = {r: (float((binm[:, j] == 1).sum() / (binm[:, j] >= 0).sum())
+                                     if (binm[:, j] >= 0).any() else None)
                                  for j, r in enumerate(irr)}
             if R == 2:
-                joint = pair_joint(b[:, 0], b[:, 1], 2).sum(axis=0).reshape(2, 2)
+                joint = pair_joint(binm[:, 0], binm[:, 1], 2).sum(axis=0).reshape(2, 2)
                 kc, sec = cohen_se(joint, np.eye(2))
                 row["cohen_kappa"] = {"estimate": kc, "n": int(joint.sum()),
                                       "ci": list(wald_interval(kc, sec, conf))}
@@ -681,7 +682,12 @@ def agreement(
         raise InputError("no annotations to analyse")
     use_clusters = cluster == "dialogue"
     cmap = clusters if clusters is not None else corpus_map
+    if cmap is None and use_clusters and "dialogue_id" in annotations.columns:
+        known = annotations.dropna(subset=["dialogue_id"])
+        cmap = dict(zip(known["unit_id"].astype(str), known["dialogue_id"].astype(str),
+                        strict=True))
     results = []
+    no_cluster_note = False
     for s in chosen:
         sub = annotations[annotations["scheme"] == s]
         lv = _per_scheme(level, s) or _scheme_meta(sub, "level") or "nominal"
@@ -705,10 +711,16 @@ def agreement(
         m_s = [r for r in (models or []) if r in table.raters] if models else None
         if models and not m_s:
             raise InputError(f"scheme {s!r} has none of the models {', '.join(models)}")
+        if use_clusters and cmap is None and bootstrap:
+            no_cluster_note = True
         results.append(scheme_agreement(
             table, humans=humans, models=m_s, weights=weights, bootstrap=bootstrap, seed=seed,
             use_clusters=use_clusters, confidence=confidence, icc_form=icc_form,
         ))
+    if no_cluster_note:
+        for r in results:
+            r.notes.append("no dialogue of each unit is known (pass a corpus, a dialogue_id "
+                           "column or clusters=): intervals resample units only")
     conventions = {
         "missing_policy": MISSING_POLICY,
         "tie_rule": TIE_RULE,

@@ -92,7 +92,7 @@ def replicate(
     method = "unit"
     if clusters is not None:
         method = "cluster"
-        labels, inverse = np.unique(np.asarray(clusters).astype(str), return_inverse=True)
+        _, inverse = np.unique(np.asarray(clusters).astype(str), return_inverse=True)
         order = np.argsort(inverse, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
         S = np.add.reduceat(S[order], starts, axis=0) if len(S) else S

@@ -223,11 +223,11 @@ def alpha_stat(counts: np.ndarray, level: str, scores: np.ndarray | None = None)
     S = o * scale[:, None]
 
     def fn(T: np.ndarray) -> np.ndarray:
-        O = T.reshape(len(T), q, q)
-        n_c = O.sum(axis=2)
+        coinc = T.reshape(len(T), q, q)
+        n_c = coinc.sum(axis=2)
         n = n_c.sum(axis=1)
         d2 = alpha_delta2(level, n_c, scores)
-        do = np.einsum("bck,bck->b", O, d2)
+        do = np.einsum("bck,bck->b", coinc, d2)
         de = np.einsum("bc,bk,bck->b", n_c, n_c, d2)
         return 1.0 - (n - 1.0) * _ratio(do, de)
 

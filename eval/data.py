@@ -268,10 +268,10 @@ def ratings_table(
                 c = clusters.get((str(corp[j]), u))
             values.append(u if c is None else str(c))  # unknown unit: its own cluster
         cl = np.asarray(values, dtype=object)
-    rated = (codes >= 0).any(axis=1)
+    rated = np.asarray((codes >= 0).any(axis=1), dtype=bool)
     if not rated.all():
         codes = codes[rated]
-        units_list = [u for u, k in zip(units_list, rated, strict=True) if k]
+        units_list = [u for u, k in zip(units_list, list(rated), strict=True) if k]
         cl = None if cl is None else cl[rated]
     return RatingTable(
         scheme, units_list, rater_list, cats, codes, level, scores, cl, source,

@@ -10,7 +10,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 __all__ = ["confusion_png", "forest_png", "human_model_png"]
 
@@ -60,7 +60,7 @@ def human_model_png(rows: list[dict[str, Any]]) -> str:
         for off, key, color, lab in ((-width / 2, "hh", "tab:gray", "human-human"),
                                      (width / 2, "hm", "tab:orange", "human-model")):
             est, ci = r.get(key), r.get(key + "_ci")
-            if not _ok(est):
+            if est is None or not _ok(est):
                 continue
             err = None
             if ci and _ok(ci[0]) and _ok(ci[1]):

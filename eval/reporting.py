@@ -213,9 +213,11 @@ def _reading(s: dict[str, Any]) -> list[str]:
         for model, e in hm["by_model"].items():
             d = e.get("difference") or {}
             if d.get("verdict"):
-                out.append(f"{model} agrees with the humans at kappa {_f(e['human_model_kappa']['estimate'])}, "
+                hmk = _f(e["human_model_kappa"]["estimate"])
+                out.append(f"{model} agrees with the humans at kappa {hmk}, "
                            f"{d['verdict']} (humans among themselves: "
-                           f"{_f(hm['human_human']['kappa_mean'])}; difference {_f(d['estimate'])}, "
+                           f"{_f(hm['human_human']['kappa_mean'])}; "
+                           f"difference {_f(d['estimate'])}, "
                            f"95% interval {_ci(d.get('ci'))}).")
     out.extend(s["notes"])
     return out
@@ -282,7 +284,8 @@ def _html_table(t: Table) -> str:
 
 
 def _img(b64: str, alt: str) -> str:
-    return f'<div class="fig"><img alt="{html.escape(alt)}" src="data:image/png;base64,{b64}"></div>'
+    src = f"data:image/png;base64,{b64}"
+    return f'<div class="fig"><img alt="{html.escape(alt)}" src="{src}"></div>'
 
 
 _GUIDE = """<h2>How to read this report</h2><ul>

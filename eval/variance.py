@@ -49,7 +49,7 @@ def cohen_se(table: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     >>> import numpy as np
     >>> k, se = cohen_se(np.array([[20., 5.], [10., 15.]]), np.eye(2))
     >>> round(k, 4), round(se, 4)
-    (0.4, 0.1281)
+    (0.4, 0.127)
     """
     n = float(table.sum())
     if n == 0:
@@ -69,7 +69,7 @@ def cohen_se(table: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 
 
 def gwet_family_se(name: str, counts: np.ndarray, w: np.ndarray) -> tuple[float, float, int]:
-    """Coefficient, Gwet's design-based SE and n (units with >= 1 rating) for the multi-rater family.
+    """Coefficient, Gwet's design-based SE and n (units with >= 1 rating), multi-rater family.
 
     ``name``: ``percent_agreement``, ``fleiss_kappa``, ``gwet_ac`` or ``brennan_prediger``.
     """

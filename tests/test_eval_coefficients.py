@@ -1,4 +1,4 @@
-"""Published reference values (docs agreement.md section 6) and cross-checks with other libraries."""
+"""Published reference values (agreement.md section 6); cross-checks with other libraries."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_sklearn_docstring_cohen() -> None:
     m = eval.agreement(a, bootstrap=0)["s"].metrics
     assert m["cohen_kappa"].estimate == pytest.approx(0.6875, abs=1e-9)
     assert m["percent_agreement"].estimate == pytest.approx(0.8, abs=1e-12)
-    assert eval.cohen_kappa(list(zip(y1, y2))) == pytest.approx(0.6875, abs=1e-9)
+    assert eval.cohen_kappa(list(zip(y1, y2, strict=True))) == pytest.approx(0.6875, abs=1e-9)
 
 
 def _random_pair(seed: int, q: int = 5, n: int = 150) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,133 @@
+"""``edudial irr``: inter-rater reliability and human-model agreement reports."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from toolkit.errors import InputError
+
+__all__ = ["irr_cmd"]
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.command("irr")
+@click.argument("annotations", type=click.Path(path_type=Path))
+@click.option("--scheme", "schemes", multiple=True,
+              help="Scheme to analyse (repeatable; default all).")
+@click.option("--humans", help="Comma-separated human raters (default: rater_kind == human).")
+@click.option("--models", help="Comma-separated model raters compared with the humans.")
+@click.option("--level", type=click.Choice(["nominal", "ordinal", "interval", "ratio"]),
+              help="Level of measurement (default: the scheme's, else nominal).")
+@click.option("--categories", help="Declared categories in codebook order, e.g. 1,2,3,4,5.")
+@click.option("--weights", type=click.Choice(["quadratic", "linear"]), default="quadratic",
+              show_default=True, help="Weights of AC2 for ordered levels.")
+@click.option("--bootstrap", "B", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap replicates (0 = analytic intervals only).")
+@click.option("--cluster", type=click.Choice(["dialogue", "none"]), default="dialogue",
+              show_default=True, help="Also resample whole dialogues (corpus input).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Confidence level of the intervals.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]),
+              help="Output format (default: from -o's suffix, else md).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file.")
+@click.option("--wide", is_flag=True, help="ANNOTATIONS is a wide CSV: one column per rater.")
+@click.option("--unit-col", help="Unit id column of a --wide CSV.")
+def irr_cmd(
+    annotations: Path,
+    schemes: tuple[str, ...],
+    humans: str | None,
+    models: str | None,
+    level: str | None,
+    categories: str | None,
+    weights: str,
+    B: int,
+    cluster: str,
+    seed: int,
+    confidence: float,
+    fmt: str | None,
+    output: Path | None,
+    wide: bool,
+    unit_col: str | None,
+) -> None:
+    """Inter-rater reliability (kappa, alpha, AC1, ...) with confidence intervals.
+
+    ANNOTATIONS is a saved corpus directory (units are clustered by dialogue for the cluster
+    bootstrap), an annotations file (.jsonl, .parquet, .csv) or, with --wide --unit-col ID, a
+    CSV with one column per rater.
+
+    \b
+    Examples:
+      edudial irr sight.corpus --scheme sight/confusion --humans H1,H2 --models openaichat_v8
+      edudial irr ratings.jsonl --level ordinal --categories 1,2,3,4,5 --format html -o irr.html
+      edudial irr scores.csv --wide --unit-col item --level interval --bootstrap 2000 --seed 7
+    """
+    import pandas as pd
+
+    import eval
+    from toolkit.io import read_annotations, read_corpus
+
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        fmt = {"html": "html", "htm": "html", "json": "json"}.get(suffix, "md")
+    data: object
+    if wide:
+        if not unit_col:
+            raise InputError("--wide needs --unit-col (the column with the unit ids)")
+        if not annotations.is_file():
+            raise InputError("file not found", path=annotations)
+        try:
+            frame = pd.read_csv(annotations, dtype=str, keep_default_na=False, na_values=[""])
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read CSV ({exc})", path=annotations) from None
+        if unit_col not in frame.columns:
+            raise InputError(f"no column {unit_col!r}; columns: {', '.join(frame.columns)}",
+                             path=annotations, field=unit_col)
+        scheme = schemes[0] if len(schemes) == 1 else annotations.stem
+        data = eval.wide_to_long(frame, unit_col, scheme=scheme)
+        schemes = (scheme,)
+    elif annotations.is_dir():
+        data = read_corpus(annotations)
+    else:
+        data = read_annotations(annotations)
+    result = eval.agreement(
+        data,
+        list(schemes) or None,
+        humans=_split(humans),
+        models=_split(models),
+        level=level,
+        categories=_split(categories),
+        weights=weights,
+        bootstrap=B,
+        cluster=None if cluster == "none" else "dialogue",
+        seed=seed,
+        confidence=confidence,
+    )
+    text = eval.report(result, format=fmt)
+    if output is None:
+        click.echo(text)
+    else:
+        _write_atomic(output, text + ("" if text.endswith("\n") else "\n"))
+        click.echo(f"wrote {output} ({fmt}, {len(result.schemes)} scheme(s))", err=True)
