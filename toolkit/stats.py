@@ -121,23 +121,55 @@ def text_features(texts: list[str], *, batch_size: int = 2000) -> pd.DataFrame:
     >>> text_features(["What is 3 x 4? Tell me.", "Twelve.", ""]).to_dict("list")
     {'words': [7, 1, 0], 'sentences': [2, 1, 0], 'questions': [1, 0, 0]}
     """
+    from spacy.attrs import IS_PUNCT, IS_SPACE, LOWER, ORTH, SENT_START
+
     clean = ["" if not isinstance(t, str) else t for t in texts]
     uniq = list(dict.fromkeys(clean))
-    feats: dict[str, tuple[int, int, int]] = {}
-    for text, doc in zip(uniq, _nlp().pipe(uniq, batch_size=batch_size), strict=True):
-        words = sum(1 for tok in doc if any(ch.isalnum() for ch in tok.text))
-        n_sent = n_q = 0
-        for sent in doc.sents:
-            toks = [t for t in sent if not t.is_space]
-            if not toks:
-                continue
-            n_sent += 1
-            first = next((t.lower_ for t in toks if not t.is_punct), "")
-            if toks[-1].text == "?" or first in WH_WORDS or first in AUXILIARIES:
-                n_q += 1
-        feats[text] = (words, n_sent, n_q)
-    arr = np.array([feats[t] for t in clean], dtype="int64").reshape(len(clean), 3)
-    return pd.DataFrame(arr, columns=["words", "sentences", "questions"])
+    nlp = _nlp()
+    attrs = [ORTH, LOWER, SENT_START, IS_SPACE, IS_PUNCT]
+    arrays = [doc.to_array(attrs) for doc in nlp.pipe(uniq, batch_size=batch_size)]
+    lens = np.array([len(a) for a in arrays], dtype="int64")
+    n_docs = len(uniq)
+    if lens.sum() == 0:
+        counts = np.zeros((n_docs, 3), dtype="int64")
+    else:
+        tok = np.concatenate([a for a in arrays if len(a)]).reshape(-1, len(attrs))
+        orth, lower = tok[:, 0], tok[:, 1]
+        sent_start = tok[:, 2].astype("int64") == 1
+        space, punct = tok[:, 3] == 1, tok[:, 4] == 1
+        doc_of = np.repeat(np.arange(n_docs), lens)
+        # words: tokens with a letter or digit (decided once per distinct string)
+        strings = nlp.vocab.strings
+        ids, inverse = np.unique(orth, return_inverse=True)
+        wordy = np.array([any(ch.isalnum() for ch in strings[int(i)]) for i in ids], dtype=bool)
+        words = np.bincount(doc_of, weights=wordy[inverse], minlength=n_docs)
+        # sentences: a new one at every sentencizer start and at every document start
+        first_tok = np.zeros(len(tok), dtype=bool)
+        first_tok[np.cumsum(lens)[lens > 0] - lens[lens > 0]] = True
+        sent_id = np.cumsum(sent_start | first_tok) - 1
+        keep = np.flatnonzero(~space)  # sentences count only with a non-space token
+        sid = sent_id[keep]
+        last = keep[np.r_[sid[1:] != sid[:-1], True]] if len(keep) else keep
+        sent_ids = sent_id[last]
+        q = orth[last] == strings["?"]
+        lead = np.flatnonzero(~space & ~punct)
+        lid = sent_id[lead]
+        first = lead[np.r_[True, lid[1:] != lid[:-1]]] if len(lead) else lead
+        qwords = np.array([strings[w] for w in WH_WORDS | AUXILIARIES], dtype="uint64")
+        starts_q = np.zeros(int(sent_id[-1]) + 1, dtype=bool)
+        starts_q[sent_id[first]] = np.isin(lower[first], qwords)
+        q |= starts_q[sent_ids]
+        sent_doc = doc_of[last]
+        counts = np.column_stack(
+            [
+                words.astype("int64"),
+                np.bincount(sent_doc, minlength=n_docs),
+                np.bincount(sent_doc, weights=q, minlength=n_docs).astype("int64"),
+            ]
+        )
+    pos = {t: i for i, t in enumerate(uniq)}
+    rows = counts[[pos[t] for t in clean]] if clean else counts[:0]
+    return pd.DataFrame(rows.reshape(len(clean), 3), columns=["words", "sentences", "questions"])
 
 
 def _describe(groups: Any, keys: list[str]) -> pd.DataFrame:
