@@ -1,13 +1,13 @@
 """Benchmark: TalkMoves, CIMA, MRBench, Bridge and NCTE uptake loaders vs the raw parse.
 
-For each corpus the loader (``corpora.load``, validation included) is timed against the plain parse
-of the same files in the same run (``json.load`` / ``pd.read_csv`` / ``pd.read_excel``); medians of
-``--repeats`` runs and the ratio loader/raw are printed, plus the peak traced memory
+For each corpus the loader (``corpora.load``, validation included) is timed against the plain
+parse of the same files in the same run (``json.load`` / ``pd.read_csv`` / ``pd.read_excel``);
+medians of ``--repeats`` runs and the ratio loader/raw are printed, plus the peak traced memory
 (``tracemalloc``, a separate untimed run) of each. TalkMoves (522 xlsx files) is the slow case:
-it is compared with the raw ``read_excel`` of the same files with calamine (the engine the loader uses)
-and with openpyxl (one run by default; ``--openpyxl-repeats``). Also timed: ``corpus_stats`` on the
-full TalkMoves corpus (~220k turns) against a naive baseline that runs spaCy on every turn text
-without de-duplication (the same pipeline, tokenizer + sentencizer).
+it is compared with the raw ``read_excel`` of the same files with calamine (the engine the loader
+uses) and with openpyxl (one run by default; ``--openpyxl-repeats``). Also timed:
+``corpus_stats`` on the full TalkMoves corpus (~220k turns) against a naive baseline that runs
+spaCy (tokenizer + sentencizer) on every turn text without de-duplication or counting.
 
 Run from the repository root::
 
