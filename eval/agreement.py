@@ -30,7 +30,7 @@ from eval.result import AgreementResult, Metric, SchemeResult
 from eval.variance import cohen_se, gwet_alpha_se, gwet_family_se, t_interval, wald_interval
 from toolkit.errors import InputError
 
-__all__ = ["MISSING_POLICY", "TIE_RULE", "agreement", "scheme_agreement"]
+__all__ = ["MISSING_POLICY", "TIE_RULE", "agreement", "kripp_alpha", "scheme_agreement"]
 
 MISSING_POLICY = (
     "missing ratings are not a category; two-rater coefficients use pairwise deletion (units "
@@ -91,7 +91,7 @@ def _set_analytic(m: Metric, se: float, method: str, n: int, kind: str, conf: fl
     m.intervals["analytic"] = _analytic(m.estimate, se, ci, method)
 
 
-def _kripp(counts: np.ndarray, level: str, scores: np.ndarray | None) -> tuple[float, str | None]:
+def kripp_alpha(counts: np.ndarray, level: str, scores: np.ndarray | None) -> tuple[float, str | None]:
     """Alpha from the ``krippendorff`` package (value counts, declared domain, explicit level)."""
     pairable = counts[counts.sum(axis=1) >= 2]
     q = counts.shape[1]
@@ -320,7 +320,7 @@ def scheme_agreement(
         st = conger_stat(ti, eye)
         add("conger_kappa", st, _metric("conger_kappa", st.value(), st.n, raters=R))
         # Krippendorff's alpha: point estimate from the krippendorff package
-        ka, why = _kripp(counts, t.level, t.scores)
+        ka, why = kripp_alpha(counts, t.level, t.scores)
         st_a = alpha_stat(counts, t.level, t.scores)
         m = _metric("krippendorff_alpha", ka, int((counts.sum(axis=1) >= 2).sum()),
                     level=t.level, n_values=st_a.n)
@@ -387,7 +387,7 @@ def scheme_agreement(
             st = alpha_stat(cm, t.level, t.scores)
             st.name = f"alpha:+{mm}"
             stats.append(st)
-            hm_alpha[mm] = (_kripp(ch, t.level, t.scores)[0], _kripp(cm, t.level, t.scores)[0])
+            hm_alpha[mm] = (kripp_alpha(ch, t.level, t.scores)[0], kripp_alpha(cm, t.level, t.scores)[0])
 
     # ---------------------------------------------------------------- bootstrap
     boot: dict[str, BootstrapResult] = {}
@@ -554,7 +554,7 @@ def scheme_agreement(
                                    "ci": list(t_interval(est, se, n1, conf))}
             est, se, n1 = gwet_family_se("gwet_ac", cb_, np.eye(2))
             row["gwet_ac1"] = {"estimate": est, "n": n1, "ci": list(t_interval(est, se, n1, conf))}
-            ka, _ = _kripp(cb_, "nominal", None)
+            ka, _ = kripp_alpha(cb_, "nominal", None)
             row["krippendorff_alpha"] = {"estimate": ka}
             row["prevalence"] = {r: (float((binm[:, j] == 1).sum() / (binm[:, j] >= 0).sum())
                                      if (binm[:, j] >= 0).any() else None)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.coefficients import alpha_stat, conger_stat, family_stat, pair_stat, weight_matrix
+from eval.coefficients import conger_stat, family_stat, pair_stat, weight_matrix
 from eval.data import RatingTable
 from toolkit.errors import InputError
 
@@ -53,6 +53,11 @@ def matrix_table(
     >>> matrix_table([["a", "b"], ["b", None]], categories=["a", "b"]).codes.tolist()
     [[0, 1], [1, -1]]
     """
+    if isinstance(ratings, RatingTable):
+        return ratings
+    num = np.asarray(ratings) if isinstance(ratings, np.ndarray) else None
+    if num is not None and num.ndim == 2 and num.dtype.kind in "iuf":
+        return _numeric_table(num, categories, level)
     arr = np.asarray(ratings, dtype=object)
     if arr.ndim != 2:
         raise InputError("ratings must be a 2-D units x raters matrix")
@@ -81,6 +86,28 @@ def matrix_table(
             raise InputError(f"level {level!r} needs numeric categories") from None
     return RatingTable("matrix", [str(i) for i in range(arr.shape[0])],
                        [str(j) for j in range(arr.shape[1])], cats, codes, level, scores)
+
+
+def _numeric_table(num: np.ndarray, categories: Sequence[Any] | None,
+                   level: str) -> RatingTable:
+    """Fast path for numeric matrices (NaN = missing): codes by searching the category values."""
+    x = num.astype(float)
+    ok = np.isfinite(x)
+    values = np.unique(x[ok])
+    if categories is not None:
+        cat_values = np.array([float(c) for c in categories])
+        if not np.isin(values, cat_values).all():
+            raise InputError(f"values {values[~np.isin(values, cat_values)][:5].tolist()} are "
+                             "not among the categories")
+    else:
+        cat_values = values
+    order = np.argsort(cat_values, kind="stable")
+    pos = np.searchsorted(cat_values[order], np.where(ok, x, cat_values[order][0]))
+    codes = np.where(ok, order[np.clip(pos, 0, len(order) - 1)], -1).astype(np.int64)
+    cats = [_label(v) or "" for v in cat_values]
+    return RatingTable("matrix", [str(i) for i in range(x.shape[0])],
+                       [str(j) for j in range(x.shape[1])], cats, codes, level,
+                       cat_values.astype(float))
 
 
 def _family(name: str, ratings: Any, categories: Any, weights: str) -> float:
@@ -165,12 +192,24 @@ def scott_pi(ratings: Any, categories: Sequence[Any] | None = None,
                      weight_matrix(t.q, weights)).value()
 
 
-def krippendorff_alpha(ratings: Any, level: str = "nominal",
+def krippendorff_alpha(ratings: Any, level: str | None = None,
                        categories: Sequence[Any] | None = None) -> float:
-    """Krippendorff's alpha at an explicit level (units x raters input).
+    """Krippendorff's alpha at an explicit level, computed by the ``krippendorff`` package.
+
+    ``ratings`` is a units x raters matrix or a :class:`RatingTable` (then ``level`` defaults to
+    the table's). The package gets the unit x value counts, the declared value domain and the
+    level; undefined alpha (one category, no pairable unit) is NaN.
 
     >>> round(krippendorff_alpha([[1, 1], [2, 2], [1, 2]], level="nominal"), 4)
     0.4444
     """
-    t = matrix_table(ratings, categories, level)
-    return alpha_stat(t.counts(), level, t.scores).value()
+    from eval.agreement import kripp_alpha
+
+    if isinstance(ratings, RatingTable):
+        t = ratings
+        level = level or t.level
+    else:
+        if level is None:
+            raise InputError("pass the level of measurement (nominal, ordinal, interval, ratio)")
+        t = matrix_table(ratings, categories, level)
+    return kripp_alpha(t.counts(), level, t.scores)[0]

@@ -88,10 +88,9 @@ class RatingTable:
     def counts(self) -> np.ndarray:
         """Units x categories count table ``r_ik`` (missing ratings not counted)."""
         n, q = self.codes.shape[0], self.q
-        out = np.zeros((n, q), dtype=np.int64)
-        rows, cols = np.nonzero(self.codes >= 0)
-        np.add.at(out, (rows, self.codes[rows, cols]), 1)
-        return out
+        flat = np.where(self.codes >= 0, np.arange(n)[:, None] * q + self.codes, n * q)
+        counts = np.bincount(flat.ravel(), minlength=n * q + 1)[:-1]
+        return counts.reshape(n, q).astype(np.int64)
 
     def select(self, raters: Sequence[str]) -> RatingTable:
         """A table restricted to ``raters`` (in that order); units keep their rows."""
@@ -254,7 +253,7 @@ def ratings_table(
             k = kind_col[i]
             if isinstance(k, str):
                 kinds[str(r_names[j])] = k
-    units_list = [str(u) for u in u_names]
+    units_list = pd.Index(u_names).astype(str).tolist()
     cl = None
     if clusters is not None:
         corp = None
