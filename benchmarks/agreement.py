@@ -30,9 +30,9 @@ from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import eval  # noqa: E402
-from eval.bootstrap import percentile_ci, replicate  # noqa: E402
-from eval.coefficients import alpha_stat  # noqa: E402
+import eval
+from eval.bootstrap import percentile_ci, replicate
+from eval.coefficients import alpha_stat
 
 
 def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:

@@ -91,7 +91,9 @@ def _set_analytic(m: Metric, se: float, method: str, n: int, kind: str, conf: fl
     m.intervals["analytic"] = _analytic(m.estimate, se, ci, method)
 
 
-def kripp_alpha(counts: np.ndarray, level: str, scores: np.ndarray | None) -> tuple[float, str | None]:
+def kripp_alpha(
+    counts: np.ndarray, level: str, scores: np.ndarray | None
+) -> tuple[float, str | None]:
     """Alpha from the ``krippendorff`` package (value counts, declared domain, explicit level)."""
     pairable = counts[counts.sum(axis=1) >= 2]
     q = counts.shape[1]
@@ -387,7 +389,8 @@ def scheme_agreement(
             st = alpha_stat(cm, t.level, t.scores)
             st.name = f"alpha:+{mm}"
             stats.append(st)
-            hm_alpha[mm] = (kripp_alpha(ch, t.level, t.scores)[0], kripp_alpha(cm, t.level, t.scores)[0])
+            hm_alpha[mm] = (kripp_alpha(ch, t.level, t.scores)[0],
+                            kripp_alpha(cm, t.level, t.scores)[0])
 
     # ---------------------------------------------------------------- bootstrap
     boot: dict[str, BootstrapResult] = {}
