@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AgreementResult", "Metric", "SchemeResult", "jsonable"]
+__all__ = ["AgreementResult", "Metric", "SchemeResult", "families", "jsonable"]
 
 
 def jsonable(value: Any) -> Any:
@@ -114,6 +114,44 @@ class SchemeResult:
         )
 
 
+def _main_metric(s: dict[str, Any]) -> dict[str, Any] | None:
+    for key in ("cohen_kappa", "krippendorff_alpha", "fleiss_kappa"):
+        if key in s["metrics"]:
+            m = s["metrics"][key]
+            return {"name": key, "estimate": m["estimate"], "ci": m["ci"], "n": m["n"]}
+    return None
+
+
+def families(schemes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Per-category summaries of scheme families ``<family>/<category>`` (e.g. ``sight/*``).
+
+    Each row: category, scheme, n_units, human IRR (Cohen's kappa for two raters, else alpha),
+    AC1, positive rates of the first pair (binary schemes) and human-model kappa per model.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for s in schemes:
+        if "/" not in s["scheme"]:
+            continue
+        fam, cat = s["scheme"].split("/", 1)
+        hm = s.get("human_model") or {}
+        row = {
+            "category": cat,
+            "scheme": s["scheme"],
+            "n_units": s["n_units"],
+            "irr": _main_metric(s),
+            "gwet_ac1": s["metrics"].get("gwet_ac1", {}).get("estimate"),
+            "positive_rate": (s["pairwise"][0].get("positive_rate")
+                              if s["pairwise"] and len(s["categories"]) == 2 else None),
+            "human_model_kappa": {
+                m: {"estimate": e["human_model_kappa"]["estimate"],
+                    "ci": e["human_model_kappa"]["ci"]}
+                for m, e in (hm.get("by_model") or {}).items()
+            },
+        }
+        out.setdefault(fam, []).append(row)
+    return {k: v for k, v in out.items() if len(v) >= 2}
+
+
 @dataclass
 class AgreementResult:
     """Results for every scheme plus the conventions used."""
@@ -122,9 +160,11 @@ class AgreementResult:
     conventions: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
+        schemes = [s.to_dict() for s in self.schemes]
         return jsonable(
             {
-                "schemes": [s.to_dict() for s in self.schemes],
+                "schemes": schemes,
+                "families": families(schemes),
                 "conventions": self.conventions,
             }
         )

@@ -84,3 +84,20 @@ def test_sight_via_loader(data_dir: Path) -> None:
     m = res["sight/confusion"].metrics["cohen_kappa"]
     assert m.intervals["cluster_bootstrap"]["n_clusters"] > 1
     assert m.ci is not None and m.ci[0] < m.estimate < m.ci[1]
+
+
+def test_sight_family_table(data_dir: Path) -> None:
+    csv = corpus_path(data_dir, "sight", "data", "annotations", "sample_dataset.csv")
+    long = _own_long(csv)
+    models = {f"openaichat_{v}" for v, _, _ in ZERO_SHOT.values()}
+    long = long[long["rater"].isin({"H1", "H2"} | models)]
+    res = eval.agreement(long, [f"sight/{c}" for c in ZERO_SHOT], humans=["H1", "H2"],
+                         bootstrap=0)
+    fam = {row["category"]: row for row in res.to_dict()["families"]["sight"]}
+    assert set(fam) == set(ZERO_SHOT)
+    for cat, (ver, hh, hm) in ZERO_SHOT.items():
+        assert fam[cat]["irr"]["name"] == "cohen_kappa"
+        assert fam[cat]["irr"]["estimate"] == pytest.approx(hh, abs=6e-7)
+        assert fam[cat]["human_model_kappa"][f"openaichat_{ver}"]["estimate"] == pytest.approx(
+            hm, abs=6e-7)
+    assert "Summary of `sight/*`" in eval.report(res, format="md")
