@@ -65,6 +65,21 @@ def test_unreadable_file(tmp_path: Path) -> None:
         path.chmod(0o644)
 
 
+def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as root, mode 000 is still readable; simulate the permission error the OS would raise
+    path = _jsonl(tmp_path / "x.jsonl", _mathdial_record())
+    real_open = Path.open
+
+    def deny(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", deny)
+    err = _raises(r"cannot read file \(Permission denied\)", "mathdial", path)
+    assert err.path == path
+
+
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "lesson.tsv"
     path.write_bytes(b"role\tanonymised\nteacher\tcaf\xe9\n")
