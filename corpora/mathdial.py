@@ -57,8 +57,9 @@ DEFAULT_FILE = "data/test.jsonl"
 EOM = "|EOM|"
 
 _TAG = re.compile(r"^\((\w+)\)\s*")
-# A speaker label: one to three words before the first colon ("Teacher", "Student", "DeAndre").
-_SPEAKER = re.compile(r"^\s*([^\W\d_][\w'.\-]*(?: [\w'.\-]+){0,2})\s*:")
+# A speaker label: one word before the first colon ("Teacher", "Student", "DeAndre"). Every
+# speaker in MathDial is one word; allowing more would accept "So the answer: 5" as a speaker.
+_SPEAKER = re.compile(r"^\s*([^\W\d_][\w'.\-]*)\s*:")
 
 _REQUIRED = ("qid", "scenario", "conversation")
 _TEXT_FIELDS = (

@@ -198,6 +198,9 @@ def test_mathdial_turn_without_speaker(tmp_path: Path) -> None:
     assert (err.line, err.field) == (1, "conversation")
     path = _jsonl(tmp_path / "t.jsonl", _mathdial_record(conversation=GOOD_CONV + "|EOM|"))
     _raises("turn 3 has no speaker", "mathdial", path)
+    conv = GOOD_CONV + "|EOM|So the answer is: 5"
+    path = _jsonl(tmp_path / "t.jsonl", _mathdial_record(conversation=conv))
+    _raises("turn 3 has no speaker", "mathdial", path)
 
 
 def test_mathdial_unknown_move(tmp_path: Path) -> None:
