@@ -196,7 +196,11 @@ def ratings_table(
     if len(sub) == 0:
         known = ", ".join(map(str, pd.unique(annotations["scheme"])[:10]))
         raise InputError(f"no annotations for scheme {scheme!r} (schemes: {known})")
-    u_codes, u_names = pd.factorize(sub["unit_id"])
+    # units of different corpora may share ids: key them by corpus when several are present
+    multi = "corpus" in sub.columns and sub["corpus"].nunique(dropna=False) > 1
+    unit_key = (sub["corpus"].astype(str) + "/" + sub["unit_id"].astype(str)) if multi else (
+        sub["unit_id"])
+    u_codes, u_names = pd.factorize(unit_key)
     r_codes, r_names = pd.factorize(sub["rater"])
     if (u_codes < 0).any():
         raise InputError(f"scheme {scheme!r}: unit_id is missing in some rows", field="unit_id")
@@ -256,16 +260,18 @@ def ratings_table(
     units_list = pd.Index(u_names).astype(str).tolist()
     cl = None
     if clusters is not None:
-        corp = None
-        if "corpus" in sub.columns:
-            _, first_u = np.unique(u_codes, return_index=True)
-            corp = sub["corpus"].to_numpy()[first_u]
+        _, first_u = np.unique(u_codes, return_index=True)
+        raw_units = sub["unit_id"].astype(str).to_numpy()[first_u]
+        corp = sub["corpus"].astype(str).to_numpy()[first_u] if "corpus" in sub.columns else None
         values = []
-        for j, u in enumerate(units_list):
-            c = clusters.get(u)
-            if c is None and corp is not None:
-                c = clusters.get((str(corp[j]), u))
-            values.append(u if c is None else str(c))  # unknown unit: its own cluster
+        for j, u in enumerate(raw_units):
+            c = clusters.get((str(corp[j]), u)) if corp is not None else None
+            if c is None:
+                c = clusters.get(u)
+            if c is None:
+                values.append(units_list[j])  # unknown unit: its own cluster
+            else:
+                values.append(f"{corp[j]}/{c}" if multi and corp is not None else str(c))
         cl = np.asarray(values, dtype=object)
     rated = np.asarray((codes >= 0).any(axis=1), dtype=bool)
     if not rated.all():

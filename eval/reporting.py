@@ -232,8 +232,10 @@ def _md_table(t: Table) -> str:
 
 
 def _conventions_md(d: dict[str, Any]) -> list[str]:
-    c = d["conventions"]
-    ci = c["ci"]
+    c = d.get("conventions") or {}
+    ci = c.get("ci")
+    if not ci:
+        return ["- See each scheme's conventions in the JSON output."]
     return [
         f"- Missing data: {c['missing_policy']}.",
         f"- Intervals: {ci['primary']}; analytic: {ci['analytic']}. B = {ci['B']}, "
@@ -360,7 +362,10 @@ def _html(d: dict[str, Any]) -> str:
         if s["pairwise"]:
             parts += ["<h3>Pairwise</h3>", _html_table(_pair_table(s))]
             heats = []
-            for p in s["pairwise"][:4]:
+            hh = [p for p in s["pairwise"] if not set(p["raters"]) & set(s["models"])][:2]
+            hm = [p for p in s["pairwise"] if p["raters"][0] == (s["humans"] or [None])[0]
+                  and p["raters"][1] in s["models"]][:4]
+            for p in hh + hm:
                 if n_heat >= 40:
                     break
                 c = p["confusion"]

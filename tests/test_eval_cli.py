@@ -133,3 +133,15 @@ def test_sight_corpus_dir(data_dir: Path, tmp_path: Path,
         "estimate"] == pytest.approx(0.830050, abs=6e-7)
     ck = conf["metrics"]["cohen_kappa"]["intervals"]["cluster_bootstrap"]
     assert ck["n_clusters"] > 10 and ck["B"] == 200
+
+
+def test_report_of_one_scheme_and_multi_corpus_ids() -> None:
+    a = pd.DataFrame({"corpus": ["A", "A", "B", "B", "A", "A"],
+                      "unit_id": ["u1", "u1", "u1", "u1", "u2", "u2"], "scheme": "s",
+                      "label": ["1", "1", "0", "1", "0", "0"], "rater": ["X", "Y"] * 3})
+    res = eval.agreement(a, bootstrap=0)
+    s = res["s"]
+    assert s.n_units == 3  # A/u1 and B/u1 are different units
+    assert s.metrics["percent_agreement"].estimate == pytest.approx(2 / 3)
+    for fmt in ("md", "html", "json"):
+        assert eval.report(s, format=fmt)
