@@ -120,7 +120,8 @@ def gwet_alpha_se(
     """Krippendorff's alpha with Gwet's design-based SE (irrCAC ``krippen.alpha.raw``).
 
     The weights are ``1 - delta^2 / max delta^2`` of the level's metric (ordinal: computed from
-    the pooled frequencies of the whole sample, then held fixed). Returns (alpha, se, n units).
+    the pooled frequencies of the whole sample, then held fixed). Returns (alpha, se, n) with n
+    the number of rated units (the t interval's df is n - 1, as in irrCAC).
     """
     r_all = counts.sum(axis=1)
     c = counts[r_all >= 2].astype(float)
@@ -144,10 +145,13 @@ def gwet_alpha_se(
     if abs(1 - pe) < 1e-12 or q < 2:
         return (float("nan"), float("nan"), n)
     est = (pa - pe) / (1 - pe)
+    # linearisation around alpha' = (pa' - pe)/(1 - pe), as irrCAC's krippen.alpha.raw
+    est_prime = (paprime - pe) / (1 - pe)
     pa_i = sum_q / (rbar * (r - 1)) - paprime * (r - rbar) / rbar
     k_i = (pa_i - pe) / (1 - pe)
     piw = (w @ pi + w.T @ pi) / 2
-    pe_i = (c @ piw) / rbar - pi.sum() * (r - rbar) / rbar
-    ivec = k_i - 2 * (1 - est) * (pe_i - pe) / (1 - pe)
-    var = float(((ivec - est) ** 2).sum()) / (n * (n - 1))
-    return (float(est), float(np.sqrt(var)), n)
+    pe_i = (c @ piw) / rbar - pe * (r - rbar) / rbar
+    ivec = k_i - 2 * (1 - est_prime) * (pe_i - pe) / (1 - pe)
+    var = float(((ivec - est_prime) ** 2).sum()) / (n * (n - 1))
+    n0 = int((r_all >= 1).sum())  # irrCAC's t interval uses all rated units for its df
+    return (float(est), float(np.sqrt(var)), n0)
