@@ -83,15 +83,17 @@ def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
     out = frame.loc[:, list(columns) + extra].reset_index(drop=True).copy()
     for col in columns:
         if col == "meta":
-            out[col] = pd.Series(
-                [m if isinstance(m, dict) else {} for m in out[col]], index=out.index, dtype=object
-            )
+            metas = out[col].tolist()
+            if not all(type(m) is dict for m in metas):
+                out[col] = pd.Series(
+                    [m if isinstance(m, dict) else {} for m in metas], index=out.index, dtype=object
+                )
         elif col in _INT_COLUMNS:
             try:
                 out[col] = out[col].astype("int64")
             except (TypeError, ValueError) as exc:
                 raise SchemaError([f"{table}.{col} must be integers ({exc})"]) from None
-        else:
+        elif out[col].dtype != "str":
             out[col] = out[col].astype("str")
     return out
 
@@ -128,6 +130,18 @@ class Dialogue:
             f"Dialogue({self.corpus}/{self.dialogue_id}, kind={self.kind}, split={self.split}, "
             f"{len(self.turns)} turns, {len(self.annotations)} annotations)"
         )
+
+
+def _duplicates(keys: Iterable[Any]) -> list[Any]:
+    """Keys seen before, in order (each repeat listed once per extra occurrence)."""
+    seen: set[Any] = set()
+    repeats = []
+    for key in keys:
+        if key in seen:
+            repeats.append(key)
+        else:
+            seen.add(key)
+    return repeats
 
 
 def _opt_str(value: Any) -> str | None:
@@ -224,47 +238,58 @@ class Corpus:
         """
         problems: list[str] = []
         d, t, a = self.dialogues, self.turns, self.annotations
-
-        def _dupes(frame: pd.DataFrame, cols: list[str]) -> list[str]:
-            mask = frame.duplicated(cols, keep="first")
-            return [" / ".join(map(str, row)) for row in frame.loc[mask, cols].itertuples(False)]
-
-        for ident in _dupes(d, ["corpus", "dialogue_id"]):
-            problems.append(f"duplicate dialogue_id {ident}")
-        for ident in _dupes(t, ["corpus", "turn_id"]):
-            problems.append(f"duplicate turn_id {ident}")
         for col, frame in (("dialogue_id", d), ("turn_id", t), ("unit_id", a)):
-            for _ in frame.index[frame[col].isna()][:1]:
-                problems.append(f"{col} is missing in {int(frame[col].isna().sum())} row(s)")
-        d_keys = pd.MultiIndex.from_frame(d[["corpus", "dialogue_id"]])
-        t_keys = pd.MultiIndex.from_frame(t[["corpus", "turn_id"]])
-        overlap = d_keys.intersection(t_keys)
-        problems.extend(f"id {c}/{i} is both a dialogue_id and a turn_id" for c, i in overlap)
+            n_missing = int(frame[col].isna().sum())
+            if n_missing:
+                problems.append(f"{col} is missing in {n_missing} row(s)")
 
-        t_dlg = pd.MultiIndex.from_frame(t[["corpus", "dialogue_id"]])
-        orphan = ~t_dlg.isin(d_keys)
-        for c, i in t.loc[orphan, ["corpus", "turn_id"]].itertuples(False):
-            problems.append(f"turn {c}/{i} belongs to an unknown dialogue")
-        empty = ~d_keys.isin(t_dlg)
-        for c, i in d.loc[empty, ["corpus", "dialogue_id"]].itertuples(False):
-            problems.append(f"dialogue {c}/{i} has no turns")
+        # Keys are (corpus, id) tuples; plain Python sets are the fastest membership test here.
+        d_list = list(zip(d["corpus"].tolist(), d["dialogue_id"].tolist(), strict=True))
+        t_corpus = t["corpus"].tolist()
+        t_list = list(zip(t_corpus, t["turn_id"].tolist(), strict=True))
+        t_dlg = list(zip(t_corpus, t["dialogue_id"].tolist(), strict=True))
+        a_list = list(zip(a["corpus"].tolist(), a["unit_id"].tolist(), strict=True))
+        d_set, t_set, t_dlg_set = set(d_list), set(t_list), set(t_dlg)
+
+        problems.extend(f"duplicate dialogue_id {c} / {i}" for c, i in _duplicates(d_list))
+        problems.extend(f"duplicate turn_id {c} / {i}" for c, i in _duplicates(t_list))
+        problems.extend(
+            f"id {c}/{i} is both a dialogue_id and a turn_id"
+            for c, i in sorted(d_set & t_set, key=str)
+        )
+        problems.extend(
+            f"turn {c}/{i} belongs to an unknown dialogue"
+            for (c, i), dk in zip(t_list, t_dlg, strict=True)
+            if dk not in d_set
+        )
+        problems.extend(
+            f"dialogue {c}/{i} has no turns" for c, i in d_list if (c, i) not in t_dlg_set
+        )
 
         bad_role = ~t["role"].isin(ROLES)
-        for c, i, r in t.loc[bad_role, ["corpus", "turn_id", "role"]].itertuples(False):
-            problems.append(f"turn {c}/{i} has role {r!r}, expected one of {', '.join(ROLES)}")
+        if bad_role.any():
+            for c, i, r in t.loc[bad_role, ["corpus", "turn_id", "role"]].itertuples(False):
+                problems.append(f"turn {c}/{i} has role {r!r}, expected one of {', '.join(ROLES)}")
         bad_kind = ~a["rater_kind"].isin(RATER_KINDS)
-        for c, u, k in a.loc[bad_kind, ["corpus", "unit_id", "rater_kind"]].itertuples(False):
-            problems.append(
-                f"annotation of {c}/{u} has rater_kind {k!r}, expected one of "
-                f"{', '.join(RATER_KINDS)}"
-            )
-        a_keys = pd.MultiIndex.from_frame(a[["corpus", "unit_id"]])
-        unknown = ~(a_keys.isin(d_keys) | a_keys.isin(t_keys))
-        for c, u, s in a.loc[unknown, ["corpus", "unit_id", "scheme"]].itertuples(False):
-            problems.append(f"annotation ({s}) refers to unknown unit {c}/{u}")
-        key = ["corpus", "unit_id", "scheme", "rater", "run_id"]
-        for ident in _dupes(a.fillna({"run_id": ""}), key):
-            problems.append(f"duplicate annotation {ident}")
+        if bad_kind.any():
+            for c, u, k in a.loc[bad_kind, ["corpus", "unit_id", "rater_kind"]].itertuples(False):
+                problems.append(
+                    f"annotation of {c}/{u} has rater_kind {k!r}, expected one of "
+                    f"{', '.join(RATER_KINDS)}"
+                )
+        schemes = a["scheme"].tolist()
+        problems.extend(
+            f"annotation ({s}) refers to unknown unit {c}/{u}"
+            for (c, u), s in zip(a_list, schemes, strict=True)
+            if (c, u) not in t_set and (c, u) not in d_set
+        )
+        a_keys = zip(
+            a_list, schemes, a["rater"].tolist(), a["run_id"].fillna("").tolist(), strict=True
+        )
+        problems.extend(
+            f"duplicate annotation {c} / {u} / {s} / {r} / {run}"
+            for (c, u), s, r, run in _duplicates(a_keys)
+        )
         if problems:
             raise SchemaError(problems)
         return self
