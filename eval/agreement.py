@@ -256,7 +256,12 @@ def scheme_agreement(
         if r not in t.raters:
             raise InputError(f"scheme {t.scheme!r} has no rater {r!r}; raters: "
                              f"{', '.join(t.raters)}")
-    irr = hum if hum else [r for r in t.raters if r not in mod] or list(t.raters)
+    if len(hum) == 1 and mod:
+        irr = [*hum, *mod]
+        notes.append(f"only one human ({hum[0]}): scheme-level metrics use all raters (the human "
+                     "and the models); see human_model for the model-by-model comparison")
+    else:
+        irr = hum if hum else [r for r in t.raters if r not in mod] or list(t.raters)
     if not hum:
         mod = []
     keep = list(dict.fromkeys([*irr, *mod]))
@@ -359,7 +364,8 @@ def scheme_agreement(
             m.note = f"listwise deletion: {f.n} of {t.n_units} units are rated by all raters"
 
     # ---------------------------------------------------------------- pairwise
-    pairs = list(itertools.combinations(irr, 2)) + [(h, mm) for mm in mod for h in hum]
+    pairs = list(dict.fromkeys(
+        list(itertools.combinations(irr, 2)) + [(h, mm) for mm in mod for h in hum]))
     pair_rows: list[dict[str, Any]] = []
     pair_metrics: dict[tuple[str, str], dict[str, Metric]] = {}
     boot_pairs = len(pairs) * q * q * max(t.n_units, 1) <= MAX_BOOT_CELLS

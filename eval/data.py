@@ -22,6 +22,12 @@ LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")
 _MISSING_STRINGS = {""}
 
 
+def _canon_number(text: str) -> str:
+    """``"1.0"`` -> ``"1"``, ``"2.50"`` -> ``"2.5"`` (numbers compare by value, not spelling)."""
+    v = float(text)
+    return str(int(v)) if v.is_integer() else repr(v)
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -128,7 +134,10 @@ def _resolve_categories(
         cats = [str(c) for c in declared]
         if len(set(cats)) != len(cats):
             raise InputError(f"scheme {scheme!r}: declared categories repeat a value: {cats}")
-        extra = sorted(set(observed) - set(cats))
+        known = set(cats)
+        if observed and all(_is_number(v) for v in observed) and all(map(_is_number, cats)):
+            known = {_canon_number(c) for c in cats}
+        extra = sorted(set(observed) - known)
         if extra:
             raise InputError(
                 f"scheme {scheme!r}: label(s) {', '.join(map(repr, extra[:5]))} are not among the "
@@ -220,8 +229,13 @@ def ratings_table(
         used = np.bincount(sub_codes[sub_codes >= 0], minlength=len(lab_text)) > 0
         observed_mask &= used
     observed = list(dict.fromkeys(t for t, m in zip(lab_text, observed_mask, strict=True) if m))
+    numeric = bool(observed) and all(_is_number(v) for v in observed) and (
+        categories is None or all(_is_number(str(c)) for c in categories))
+    if numeric:  # "1" and "1.0" are the same category
+        lab_text = [_canon_number(t) if _is_number(t) else t for t in lab_text]
+        observed = list(dict.fromkeys(_canon_number(v) for v in observed))
     cats, source = _resolve_categories(scheme, observed, categories, level)
-    lookup = {c: i for i, c in enumerate(cats)}
+    lookup = {(_canon_number(c) if numeric else c): i for i, c in enumerate(cats)}
     to_cat = np.array([lookup.get(t, -1) for t in lab_text] + [-1], dtype=np.int64)
     l_codes = to_cat[lab_codes]  # code -1 (NaN) indexes the trailing -1
     flat = u_codes.astype(np.int64) * len(r_names) + r_codes

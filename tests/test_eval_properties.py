@@ -177,3 +177,25 @@ def test_bad_inputs_raise_input_error() -> None:
         eval.agreement(pd.concat([a, a.iloc[:1]]))
     with pytest.raises(InputError, match="no ratings by"):
         eval.agreement(a, humans=["X"])
+
+
+def test_numeric_labels_compare_by_value() -> None:
+    a = pd.DataFrame({"unit_id": ["u1", "u1", "u2", "u2", "u3", "u3"], "scheme": "s",
+                      "label": ["1", "1.0", "2", "2.0", "3", "1"], "rater": ["A", "B"] * 3})
+    res = eval.agreement(a, level="ordinal", categories=["1", "2", "3", "4"], bootstrap=0)["s"]
+    assert res.metrics["percent_agreement"].estimate == pytest.approx(2 / 3)
+    assert res.categories == ["1", "2", "3", "4"]
+    res = eval.agreement(a, bootstrap=0)["s"]
+    assert res.categories == ["1", "2", "3"]
+
+
+def test_one_human_and_a_model_get_scheme_metrics() -> None:
+    a = pd.DataFrame({"unit_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4"], "scheme": "s",
+                      "label": ["1", "1", "0", "0", "1", "0", "0", "0"],
+                      "rater": ["H", "M"] * 4, "rater_kind": ["human", "model"] * 4})
+    res = eval.agreement(a, bootstrap=0)["s"]
+    assert res.humans == ["H"] and res.models == ["M"]
+    k = eval.cohen_kappa([[1, 1], [0, 0], [1, 0], [0, 0]])
+    assert res.metrics["cohen_kappa"].estimate == pytest.approx(k)
+    assert res.human_model["by_model"]["M"]["human_model_kappa"]["estimate"] == pytest.approx(k)
+    assert any("only one human" in n for n in res.notes)
