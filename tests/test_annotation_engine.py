@@ -399,3 +399,39 @@ def test_python_api_returns_annotations_frame(server: FakeOpenAI, tmp_path: Path
     assert list(frame.columns[:8]) == ["corpus", "unit_id", "scheme", "label", "rater",
                                        "rater_kind", "run_id", "meta"]
     assert len(frame) == 3
+
+
+def test_multi_label_dialogue_level_rubric(tmp_path: Path) -> None:
+    rub = tmp_path / "multi.yaml"
+    rub.write_text(
+        "id: dlg-features\nversion: '1'\ndescription: Which features does the dialogue show?\n"
+        "unit: dialogue\nmode: multi\nscheme: 'feat/{category}'\noutput: {rationale: false}\n"
+        "labels:\n  - {name: greeting, definition: someone greets}\n"
+        "  - {name: question, definition: someone asks why}\n"
+        "  - {name: apology, definition: someone apologises}\n", encoding="utf-8")
+    with FakeOpenAI() as srv:
+        srv.add_rule(r"Sam 1,", "greeting")
+        srv.add_rule(r"Why", "question")
+        run(srv, tmp_path / "run", toy_corpus(2), rubric=str(rub))
+        schema = srv.chat_bodies[0]["response_format"]["json_schema"]["schema"]
+        assert schema["properties"]["labels"]["items"]["enum"] == ["greeting", "question",
+                                                                   "apology"]
+    ann = read_annotations(tmp_path / "run" / "annotations.jsonl")
+    got = {(u, s): lab for u, s, lab in zip(ann.unit_id, ann.scheme, ann.label, strict=True)}
+    assert got == {("d0", "feat/greeting"): "0", ("d0", "feat/question"): "1",
+                   ("d0", "feat/apology"): "0", ("d1", "feat/greeting"): "1",
+                   ("d1", "feat/question"): "0", ("d1", "feat/apology"): "0"}
+    toy_corpus(2).with_annotations(ann).validate()
+
+
+def test_ordered_scale_is_declared_in_the_manifest(server: FakeOpenAI, tmp_path: Path) -> None:
+    rub = tmp_path / "scale.yaml"
+    rub.write_text("id: clarity\nversion: '1'\ndescription: How clear is the turn?\n"
+                   "scheme: clarity\nscale: {min: 1, max: 7}\napplies_to: {roles: [teacher]}\n",
+                   encoding="utf-8")
+    server.rules.clear()  # the fake picks from the enum of the request's schema
+    res = run(server, tmp_path / "run", rubric=str(rub), limit=2)
+    assert res.manifest["rubric"]["ordered"] is True
+    assert res.manifest["rubric"]["category_order"] == ["1", "2", "3", "4", "5", "6", "7"]
+    labels = [r["label"] for r in rows(tmp_path / "run")]
+    assert len(labels) == 2 and set(labels) <= set("1234567")
