@@ -145,3 +145,21 @@ def test_report_of_one_scheme_and_multi_corpus_ids() -> None:
     assert s.metrics["percent_agreement"].estimate == pytest.approx(2 / 3)
     for fmt in ("md", "html", "json"):
         assert eval.report(s, format=fmt)
+
+
+def test_per_scheme_categories(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [("u1", "a", "x", "A"), ("u1", "a", "x", "B"), ("u2", "a", "y", "A"),
+            ("u2", "a", "x", "B"), ("u1", "b", "1", "A"), ("u1", "b", "1", "B"),
+            ("u2", "b", "2", "A"), ("u2", "b", "2", "B")]
+    path = tmp_path / "ann.csv"
+    pd.DataFrame(rows, columns=["unit_id", "scheme", "label", "rater"]).to_csv(path, index=False)
+    code, out, err = _run(["irr", str(path), "--categories", "a=x,y,z", "--categories",
+                           "b=1,2,3", "--bootstrap", "0", "--format", "json"], capsys)
+    assert code == 0, err
+    d = {s["scheme"]: s for s in json.loads(out)["schemes"]}
+    assert d["a"]["categories"] == ["x", "y", "z"] and d["b"]["categories"] == ["1", "2", "3"]
+    # Brennan-Prediger uses q = 3 declared categories: (0.5 - 1/3) / (1 - 1/3)
+    assert d["a"]["metrics"]["brennan_prediger"]["estimate"] == pytest.approx(0.25)
+    code, _, err = _run(["irr", str(path), "--categories", "x,y", "--categories", "b=1,2"],
+                        capsys)
+    assert code == 2 and "not both" in err

@@ -20,6 +20,25 @@ def _split(value: str | None) -> list[str] | None:
     return items or None
 
 
+def _categories(values: tuple[str, ...]) -> list[str] | dict[str, list[str]] | None:
+    """``("1,2,3",)`` -> a list for every scheme; ``("s1=a,b", "s2=x,y")`` -> per scheme."""
+    if not values:
+        return None
+    per: dict[str, list[str]] = {}
+    common: list[str] | None = None
+    for v in values:
+        if "=" in v:
+            scheme, _, cats = v.partition("=")
+            per[scheme.strip()] = _split(cats) or []
+        elif common is not None:
+            raise InputError("--categories without SCHEME= may be given once")
+        else:
+            common = _split(v)
+    if per and common is not None:
+        raise InputError("use either --categories LIST or --categories SCHEME=LIST, not both")
+    return per or common
+
+
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -40,7 +59,9 @@ def _write_atomic(path: Path, text: str) -> None:
 @click.option("--models", help="Comma-separated model raters compared with the humans.")
 @click.option("--level", type=click.Choice(["nominal", "ordinal", "interval", "ratio"]),
               help="Level of measurement (default: the scheme's, else nominal).")
-@click.option("--categories", help="Declared categories in codebook order, e.g. 1,2,3,4,5.")
+@click.option("--categories", multiple=True,
+              help="Declared categories in codebook order, e.g. 1,2,3,4,5; per scheme with "
+                   "SCHEME=1,2,3 (repeatable).")
 @click.option("--weights", type=click.Choice(["quadratic", "linear"]), default="quadratic",
               show_default=True, help="Weights of AC2 for ordered levels.")
 @click.option("--bootstrap", "B", type=click.IntRange(min=0), default=1000, show_default=True,
@@ -61,7 +82,7 @@ def irr_cmd(
     humans: str | None,
     models: str | None,
     level: str | None,
-    categories: str | None,
+    categories: tuple[str, ...],
     weights: str,
     B: int,
     cluster: str,
@@ -118,7 +139,7 @@ def irr_cmd(
         humans=_split(humans),
         models=_split(models),
         level=level,
-        categories=_split(categories),
+        categories=_categories(categories),
         weights=weights,
         bootstrap=B,
         cluster=None if cluster == "none" else "dialogue",
