@@ -306,4 +306,4 @@ def load(path: Path, *, releases: Iterable[str] | None = None, **options: Any) -
         pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),
         pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
         pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
-    ).validate()
+    )  # corpora.load validates the result

@@ -54,6 +54,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -199,6 +200,20 @@ def speaker_hint(speaker: Any) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=8192)
+def _hint_str(speaker: str) -> str | None:
+    return speaker_hint(speaker)
+
+
+def _hint(speaker: Any) -> str | None:
+    return _hint_str(speaker) if isinstance(speaker, str) else speaker_hint(speaker)
+
+
+@functools.lru_cache(maxsize=8192)
+def _tag(value: Any, column: str) -> str | None:
+    return normalise_tag(value, column)
+
+
 def _key(name: Any) -> str:
     return re.sub(r"\s+", "", str(name)).lower()
 
@@ -266,13 +281,33 @@ def read_transcript(
     file: Path, *, subset: str, engine: str = "calamine"
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """Read one lesson: return its dialogue row, turns frame and annotations frame."""
+    dialogue, t_rows, a_rows = _rows(file, subset, engine)
+    return (
+        dialogue,
+        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
+        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
+    )
+
+
+def _empty_mask(values: list[Any]) -> list[bool]:
+    """``_missing`` for a whole column (inlined for speed)."""
+    return [
+        v is None or (type(v) is float and v != v) or (type(v) is str and not v.strip())
+        for v in values
+    ]
+
+
+def _rows(
+    file: Path, subset: str, engine: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     df = _read_sheet(file, engine)
     cols = _columns(list(df.columns), file)
     did = f"{subset}/{file.stem}"
     sentences = df[cols["sentence"]].tolist()
-    keep = [i for i, s in enumerate(sentences) if not _missing(s)]
+    keep = [i for i, empty in enumerate(_empty_mask(sentences)) if not empty]
     tt = df[cols["teacher"]].tolist()
     st = df[cols["student"]].tolist()
+    t_empty, s_empty = _empty_mask(tt), _empty_mask(st)
     sp = df[cols["speaker"]].tolist()
     turn = df[cols["turn"]].tolist() if cols["turn"] is not None else [None] * len(df)
     time = df[cols["time"]].tolist() if cols["time"] is not None else [None] * len(df)
@@ -281,9 +316,9 @@ def read_transcript(
     for idx, i in enumerate(keep):
         tid = f"{did}:{idx}"
         t_raw, s_raw = tt[i], st[i]
-        has_s, has_t = not _missing(s_raw), not _missing(t_raw)
+        has_s, has_t = not s_empty[i], not t_empty[i]
         role = "student" if has_s else "teacher" if has_t else "other"
-        hint = speaker_hint(sp[i])
+        hint = _hint(sp[i])
         sent = sentences[i]
         meta: dict[str, Any] = {
             "row": i + 2,
@@ -298,7 +333,7 @@ def read_transcript(
             meta["sentence_type"] = type(sent).__name__
         unparseable = []
         if has_t:
-            label = normalise_tag(t_raw, "teacher")
+            label = _tag(t_raw, "teacher")
             if label is None:
                 unparseable.append("teacher")
             elif label == CONTEXT and role == "student":
@@ -308,7 +343,7 @@ def read_transcript(
                     _ann(tid, "talkmoves/teacher", label, RATER, "human", {"raw": _jsonable(t_raw)})
                 )
         if has_s:
-            label = normalise_tag(s_raw, "student")
+            label = _tag(s_raw, "student")
             if label is None:
                 unparseable.append("student")
             else:
@@ -341,11 +376,7 @@ def read_transcript(
             "empty_rows": len(df) - len(keep),
         },
     }
-    return (
-        dialogue,
-        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
-        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
-    )
+    return dialogue, t_rows, a_rows
 
 
 def _ann(
@@ -363,7 +394,7 @@ def _ann(
     }
 
 
-def _dialog_acts(file: Path, turns: pd.DataFrame, engine: str) -> pd.DataFrame:
+def _dialog_acts(file: Path, turns: list[dict[str, Any]], engine: str) -> list[dict[str, Any]]:
     """DAMSL annotations of one Subset 1 lesson, aligned with its turns."""
     df = _read_sheet(file, engine)
     cols = _columns(list(df.columns), file)
@@ -375,9 +406,10 @@ def _dialog_acts(file: Path, turns: pd.DataFrame, engine: str) -> pd.DataFrame:
         raise InputError(f"{len(df)} sentences, but the transcript has {len(turns)}", path=file)
     rows = []
     acts = df[by["dialogact"]].tolist() if "dialogact" in by else [None] * len(df)
-    for tid, text, sent, tag, act in zip(
-        turns.turn_id, turns.text, df[cols["sentence"]], df[by["damsltag"]], acts, strict=True
+    for turn, sent, tag, act in zip(
+        turns, df[cols["sentence"]], df[by["damsltag"]], acts, strict=True
     ):
+        tid, text = turn["turn_id"], turn["text"]
         if _text(sent) != text:
             raise InputError(f"sentence of {tid} differs from the transcript", path=file)
         if not _missing(tag):
@@ -391,7 +423,7 @@ def _dialog_acts(file: Path, turns: pd.DataFrame, engine: str) -> pd.DataFrame:
                     {"dialog_act": _jsonable(act)},
                 )
             )
-    return pd.DataFrame(rows, columns=list(ANNOTATION_COLUMNS))
+    return rows
 
 
 def _data_dir(path: Path) -> Path:
@@ -473,7 +505,9 @@ def load(
     todo = discover(Path(path), subsets, files)
     if not todo:
         raise InputError("no .xlsx transcripts found", path=path)
-    d_rows, t_parts, a_parts = [], [], []
+    d_rows: list[dict[str, Any]] = []
+    t_rows: list[dict[str, Any]] = []
+    a_rows: list[dict[str, Any]] = []
     da_dir = _data_dir(Path(path)) / DA_FOLDER if Path(path).is_dir() else None
     da_files: dict[str, Path] = {}
     if dialog_acts:
@@ -481,17 +515,18 @@ def load(
             raise InputError(f"dialog_acts=True needs the {DA_FOLDER} folder", path=path)
         da_files = {f.name[: -len(DA_SUFFIX)].lower(): f for f in da_dir.glob("*" + DA_SUFFIX)}
     for subset, file in todo:
-        dlg, turns, anns = read_transcript(file, subset=subset, engine=engine)
+        dlg, turns, anns = _rows(file, subset, engine)
         d_rows.append(dlg)
-        t_parts.append(turns)
-        a_parts.append(anns)
+        t_rows.extend(turns)
+        a_rows.extend(anns)
         if dialog_acts and subset == "subset1":
             da = da_files.get(file.stem.lower())
             if da is None:
                 raise InputError(f"no dialog-act file for {file.name}", path=da_dir)
-            a_parts.append(_dialog_acts(da, turns, engine))
+            a_rows.extend(_dialog_acts(da, turns, engine))
+    # not validated here: corpora.load validates the result once
     return Corpus(
         pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),
-        pd.concat(t_parts, ignore_index=True),
-        pd.concat(a_parts, ignore_index=True),
-    ).validate()
+        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
+        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
+    )
