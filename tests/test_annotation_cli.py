@@ -196,3 +196,30 @@ def test_mathdial_labels_line_up_with_human_labels(data_dir: Path, server: FakeO
     first = server.chat_bodies[0]["messages"][1]["content"]
     q = corpus.dialogues.meta.iloc[0]["question"]
     assert f"question: {q.strip()[:40]}" in first
+
+
+@pytest.mark.realdata
+def test_sight_labels_line_up_with_human_labels(data_dir: Path, server: FakeOpenAI,
+                                                tmp_path: Path) -> None:
+    import corpora
+    from annotation import annotate
+    from tests.conftest import corpus_path
+    from toolkit import Corpus
+
+    full = corpora.load("sight", corpus_path(data_dir, "sight"), transcripts=False)
+    human = full.annotations[full.annotations.rater == "H1"]
+    units = list(dict.fromkeys(human.unit_id))[:3]
+    turns = full.turns[full.turns.turn_id.isin(units)]
+    dialogues = full.dialogues[full.dialogues.dialogue_id.isin(turns.dialogue_id)]
+    corpus = Corpus(dialogues, turns, full.annotations[full.annotations.unit_id.isin(units)])
+    res = annotate(corpus, "sight-feedback", model="gpt-4o-mini", out=tmp_path / "run",
+                   base_url=server.url, api_key=KEY)
+    model = res.annotations
+    assert len(model) == 27 and server.requests == 27
+    pairs = set(zip(model.unit_id, model.scheme, strict=True))
+    human_pairs = set(zip(human.unit_id, human.scheme, strict=True))
+    assert pairs <= human_pairs  # same units, same schemes as H1 (bookmark excluded)
+    assert set(model.label) <= set(human.label) == {"0", "1"}
+    corpus.with_annotations(model).validate()
+    first = server.chat_bodies[0]["messages"][1]["content"]
+    assert "video_name: " in first and "playlist_name: " in first
