@@ -262,12 +262,17 @@ def _read_sheet(file: Path, engine: str) -> pd.DataFrame:
 
 
 def _jsonable(v: Any) -> Any:
-    if _missing(v):
-        return None
-    if isinstance(v, (bool, int, str)):
+    t = type(v)
+    if t is str:
+        return v if v.strip() else None
+    if t is int or t is bool:
         return v
-    if isinstance(v, float):
-        return int(v) if v.is_integer() else v
+    if t is float:
+        return None if v != v else (int(v) if v.is_integer() else v)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (int, float)):  # numpy scalars
+        return _jsonable(v.item() if hasattr(v, "item") else float(v))
     return str(v)
 
 
@@ -311,6 +316,7 @@ def _rows(
     sp = df[cols["speaker"]].tolist()
     turn = df[cols["turn"]].tolist() if cols["turn"] is not None else [None] * len(df)
     time = df[cols["time"]].tolist() if cols["time"] is not None else [None] * len(df)
+    time_empty = _empty_mask(time)
     t_rows: list[dict[str, Any]] = []
     a_rows: list[dict[str, Any]] = []
     for idx, i in enumerate(keep):
@@ -323,7 +329,7 @@ def _rows(
         meta: dict[str, Any] = {
             "row": i + 2,
             "turn": _jsonable(turn[i]),
-            "timestamp": None if _missing(time[i]) else str(time[i]),
+            "timestamp": None if time_empty[i] else str(time[i]),
             "teacher_tag": _jsonable(t_raw),
             "student_tag": _jsonable(s_raw),
             "speaker_hint": hint,
