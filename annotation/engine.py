@@ -586,6 +586,9 @@ async def annotate_async(
             status = "stopped_error"
             raise engine.fatal
         status = "stopped_max_cost" if engine.stop_reason == "max_cost" else "completed"
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        status = "interrupted"
+        raise
     finally:
         if store.stale_errors and status == "completed":
             store.compact()

@@ -223,3 +223,35 @@ def test_sight_labels_line_up_with_human_labels(data_dir: Path, server: FakeOpen
     corpus.with_annotations(model).validate()
     first = server.chat_bodies[0]["messages"][1]["content"]
     assert "video_name: " in first and "playlist_name: " in first
+
+
+def test_save_corpus_feeds_edudial_irr(server: FakeOpenAI, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    corpus = toy_corpus(10)
+    teacher = corpus.turns[corpus.turns.role == "teacher"]
+    human = pd.DataFrame({"corpus": "toy", "unit_id": teacher.turn_id, "scheme": "mathdial/move",
+                          "label": ["generic" if "Hi Sam" in x else "probing"
+                                    for x in teacher.text],
+                          "rater": "teacher", "rater_kind": "human", "run_id": None,
+                          "meta": [{} for _ in range(len(teacher))]})
+    src = corpus.with_annotations(human).validate().save(tmp_path / "c", format="jsonl")
+    server.add_rule(r">>> \[teacher\] Hi", "generic")
+    merged = tmp_path / "merged"
+    assert _cli(["annotate", str(src), "--rubric", "mathdial-moves", "-o", str(tmp_path / "run"),
+                 "--base-url", server.url, "--save-corpus", str(merged)], monkeypatch) == 0
+    from toolkit import read_corpus
+
+    both = read_corpus(merged)
+    assert sorted(set(both.annotations.rater)) == ["gpt-4o-mini@mathdial-moves@1.0", "teacher"]
+    capsys.readouterr()
+    if not (ROOT / "toolkit" / "cli" / "irr.py").exists():
+        pytest.skip("edudial irr is not available")
+    rc = _cli(["irr", str(merged), "--scheme", "mathdial/move", "--humans", "teacher",
+               "--models", "gpt-4o-mini@mathdial-moves@1.0", "--bootstrap", "0"], monkeypatch)
+    report = capsys.readouterr().out
+    assert rc == 0
+    # the fake answers exactly the human label for every turn: perfect agreement on 20 units
+    assert "| teacher vs gpt-4o-mini@mathdial-moves@1.0 | 20 | 1.000" in report

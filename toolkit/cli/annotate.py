@@ -119,13 +119,16 @@ def _fmt_cost(value: float | None) -> str:
               help="Estimate requests, tokens and cost offline (no request is sent).")
 @click.option("--force", is_flag=True,
               help="Discard previous results in OUT made with other settings (cache kept).")
+@click.option("--save-corpus", type=click.Path(path_type=Path), default=None,
+              help="Also save INPUT plus the model labels (rows with a label) as a corpus dir, "
+                   "ready for `edudial irr`.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
                  base_url: str | None, concurrency: int, context_turns: int | None,
                  limit: int | None, samples: int, temperature: float | None, seed: int,
                  max_reasks: int, logprobs: bool, dialect: str | None, max_cost: float | None,
                  prices: Path | None, timeout: float, max_retries: int, dry_run: bool,
-                 force: bool, no_progress: bool) -> None:
+                 force: bool, save_corpus: Path | None, no_progress: bool) -> None:
     """Label the units of INPUT with an LLM following a rubric; write a resumable run to OUT.
 
     INPUT is a saved corpus directory (`edudial load`) or CORPUS:PATH (e.g.
@@ -141,7 +144,10 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
           --dry-run
       OPENAI_API_KEY=sk-local edudial annotate sight.corpus --rubric sight-feedback \\
           --base-url http://127.0.0.1:8766/v1 --model smollm2-135m -o runs/sight
-      edudial irr mathdial.corpus runs/md/annotations.jsonl --scheme mathdial/move
+      edudial annotate mathdial.corpus --rubric mathdial-moves -o runs/md \\
+          --save-corpus md+model.corpus
+      edudial irr md+model.corpus --scheme mathdial/move --humans teacher \\
+          --models gpt-4o-mini@mathdial-moves@1.0
     """
     import annotation
 
@@ -163,6 +169,8 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
         return
     if out is None:
         raise InputError("-o/--out is required (the run directory)", field="out")
+    if save_corpus is not None and save_corpus.exists() and not force:
+        raise InputError("already exists (pass --force to replace it)", path=save_corpus)
     with _RichProgress(enabled=not no_progress and sys.stderr.isatty()) as bar:
         result = annotation.annotate(
             corpus, rub, model=model, out=out, base_url=base_url, concurrency=concurrency,
@@ -179,6 +187,14 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
                f"({u.cached_tokens:,} cached), {u.completion_tokens:,} completion; "
                f"cost {_fmt_cost(result.cost)}")
     click.echo(f"  dialect {result.manifest.get('dialect')}; run {result.run_id}")
+    if save_corpus is not None:
+        from toolkit.io import save_corpus as _save
+
+        model_rows = result.annotations
+        model_rows = model_rows[model_rows["label"].notna()]
+        merged = corpus.with_annotations(model_rows).validate()
+        _save(merged, save_corpus, overwrite=force)
+        click.echo(f"  corpus with model labels -> {save_corpus}")
     if result.status == "stopped_max_cost":
         click.echo(f"stopped before exceeding --max-cost ${max_cost}: rerun with a higher "
                    "--max-cost to finish the remaining items", err=True)
