@@ -435,3 +435,23 @@ def test_ordered_scale_is_declared_in_the_manifest(server: FakeOpenAI, tmp_path:
     assert res.manifest["rubric"]["category_order"] == ["1", "2", "3", "4", "5", "6", "7"]
     labels = [r["label"] for r in rows(tmp_path / "run")]
     assert len(labels) == 2 and set(labels) <= set("1234567")
+
+
+def test_estimate_counts_pending_items_offline(server: FakeOpenAI, tmp_path: Path) -> None:
+    from annotation import estimate
+
+    corpus = toy_corpus()
+    before = estimate(corpus, "mathdial-moves", model="gpt-4o-mini", out=tmp_path / "run",
+                      samples=3)
+    assert (before.items, before.pending, before.requests) == (12, 12, 36)
+    assert before.heuristic and before.cost_typical is not None
+    assert before.cost_max is not None and before.cost_max >= before.cost_typical
+    # ~4 characters per token: within a factor of 2 of the fake's word+punctuation count
+    run(server, tmp_path / "run", limit=5)
+    sent = sum(len(_TOKEN.findall(m["content"])) for b in server.chat_bodies
+               for m in b["messages"])
+    after = estimate(corpus, "mathdial-moves", model="gpt-4o-mini", out=tmp_path / "run")
+    assert (after.done, after.pending) == (5, 7)
+    assert server.requests == 5
+    per_item_est = before.prompt_tokens / 36
+    assert 0.5 < per_item_est / (sent / 5) < 2.0
