@@ -19,7 +19,10 @@ from eval.coefficients import Stat
 
 __all__ = ["BootstrapResult", "percentile_ci", "replicate"]
 
-_CHUNK_CELLS = 4_000_000  # weights per chunk (B_chunk x N): 32 MB of float64
+# weights per chunk (B_chunk x N): small chunks stay in the CPU cache and were 2-4x faster than
+# 4M-cell chunks on 10k units; at least _MIN_CHUNK replicates per chunk
+_CHUNK_CELLS = 131_072
+_MIN_CHUNK = 16
 
 
 @dataclass
@@ -99,7 +102,7 @@ def replicate(
     n = S.shape[0]
     rng = np.random.default_rng(seed)
     sums = np.empty((B, S.shape[1]))
-    chunk = max(1, _CHUNK_CELLS // max(n, 1))
+    chunk = max(_MIN_CHUNK, _CHUNK_CELLS // max(n, 1))
     for start in range(0, B, chunk):
         b = min(chunk, B - start)
         sums[start : start + b] = _weights(rng, b, n) @ S

@@ -82,6 +82,7 @@ class RatingTable:
     clusters: np.ndarray | None = None
     categories_source: str = "declared"
     rater_kinds: dict[str, str] = field(default_factory=dict)
+    count_cache: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_units(self) -> int:
@@ -92,7 +93,9 @@ class RatingTable:
         return len(self.categories)
 
     def counts(self) -> np.ndarray:
-        """Units x categories count table ``r_ik`` (missing ratings not counted)."""
+        """Units x categories count table ``r_ik`` (missing ratings not counted; read-only)."""
+        if self.count_cache is not None:
+            return self.count_cache
         n, q = self.codes.shape[0], self.q
         flat = np.where(self.codes >= 0, np.arange(n)[:, None] * q + self.codes, n * q)
         counts = np.bincount(flat.ravel(), minlength=n * q + 1)[:-1]
@@ -124,6 +127,7 @@ class RatingTable:
             self.categories, self.codes[keep], self.level, self.scores,
             None if self.clusters is None else self.clusters[keep], self.categories_source,
             dict(self.rater_kinds),
+            None if self.count_cache is None else self.count_cache[keep],
         )
 
 
@@ -201,7 +205,8 @@ def ratings_table(
     for col in ("unit_id", "scheme", "label", "rater"):
         if col not in annotations.columns:
             raise InputError(f"annotations lack column {col!r}", field=col)
-    sub = annotations[annotations["scheme"] == scheme]
+    in_scheme = (annotations["scheme"] == scheme).to_numpy(dtype=bool, na_value=False)
+    sub = annotations if in_scheme.all() else annotations[in_scheme]
     if len(sub) == 0:
         known = ", ".join(map(str, pd.unique(annotations["scheme"])[:10]))
         raise InputError(f"no annotations for scheme {scheme!r} (schemes: {known})")
@@ -247,7 +252,16 @@ def ratings_table(
             f"{u_names[u_codes[i]]!r} more than once (filter one run_id or rename the raters)"
         )
     codes = np.full((len(u_names), len(r_names)), -1, dtype=np.int64)
-    codes[u_codes, r_codes] = l_codes
+    codes.ravel()[flat] = l_codes
+    row_ok = l_codes >= 0
+    if raters is not None:
+        row_ok &= np.isin(r_codes, [i for i, r in enumerate(map(str, r_names))
+                                    if r in set(map(str, raters))])
+    q = len(cats)
+    all_ok = bool(row_ok.all())
+    cell = u_codes.astype(np.int64) * q + l_codes
+    counts = np.bincount(cell if all_ok else cell[row_ok],
+                         minlength=len(u_names) * q).reshape(len(u_names), q)
     rater_list = [str(r) for r in r_names]
     if raters is not None:
         raters = [str(r) for r in raters]
@@ -287,14 +301,15 @@ def ratings_table(
             else:
                 values.append(f"{corp[j]}/{c}" if multi and corp is not None else str(c))
         cl = np.asarray(values, dtype=object)
-    rated = np.asarray((codes >= 0).any(axis=1), dtype=bool)
+    rated = np.ones(len(units_list), dtype=bool) if all_ok else counts.sum(axis=1) > 0
     if not rated.all():
         codes = codes[rated]
+        counts = counts[rated]
         units_list = [u for u, k in zip(units_list, list(rated), strict=True) if k]
         cl = None if cl is None else cl[rated]
     return RatingTable(
         scheme, units_list, rater_list, cats, codes, level, scores, cl, source,
-        {r: kinds[r] for r in rater_list if r in kinds},
+        {r: kinds[r] for r in rater_list if r in kinds}, counts,
     )
 
 

@@ -199,3 +199,20 @@ def test_one_human_and_a_model_get_scheme_metrics() -> None:
     assert res.metrics["cohen_kappa"].estimate == pytest.approx(k)
     assert res.human_model["by_model"]["M"]["human_model_kappa"]["estimate"] == pytest.approx(k)
     assert any("only one human" in n for n in res.notes)
+
+
+@SETTINGS
+@given(matrices(), st.booleans())
+def test_cached_counts_match_codes(mq, subset) -> None:
+    import dataclasses
+
+    x, q = mq
+    cats = [f"c{k}" for k in range(q)]
+    a = _long(x, cats)
+    if len(a) == 0:
+        return
+    raters = sorted(set(a["rater"]))[:2] if subset else None
+    t = eval.ratings_table(a, "s", categories=cats, raters=raters)
+    fresh = dataclasses.replace(t, count_cache=None)
+    assert t.count_cache is not None
+    assert np.array_equal(t.counts(), fresh.counts())
