@@ -6,6 +6,7 @@ streamed. A binary rubric yields one item per unit and category.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -149,11 +150,20 @@ def iter_items(
     rank = [order.get((c, d), len(order)) for c, d in zip(turns["corpus"], turns["dialogue_id"],
                                                         strict=True)]
     turns = turns.assign(_rank=rank).sort_values(["_rank", "index"], kind="stable")
+    # plain lists: element access on pandas (Arrow) string columns is slow per row
+    c_corpus, c_did, c_tid, c_role, c_text, c_meta = (
+        turns[c].tolist() for c in ("corpus", "dialogue_id", "turn_id", "role", "text", "meta"))
+    bounds = [0] + [i for i in range(1, len(c_did))
+                    if c_did[i] != c_did[i - 1] or c_corpus[i] != c_corpus[i - 1]]
+    bounds.append(len(c_did))
     done = 0
     max_chars = rubric.context.max_chars_per_turn
-    for (cname, did), group in turns.groupby(["corpus", "dialogue_id"], sort=False):
-        rows = list(zip(group["turn_id"], group["role"], group["text"], group["meta"],
-                        strict=True))
+    for lo_b, hi_b in itertools.pairwise(bounds):
+        if lo_b == hi_b:
+            continue
+        cname, did = c_corpus[lo_b], c_did[lo_b]
+        rows = list(zip(c_tid[lo_b:hi_b], c_role[lo_b:hi_b], c_text[lo_b:hi_b],
+                        c_meta[lo_b:hi_b], strict=True))
         dm = dmeta.get((cname, did), {}) or {}
         pairs = [(str(r), "" if not isinstance(t, str) else t) for _, r, t, _ in rows]
         if rubric.unit == "dialogue":
