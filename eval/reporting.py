@@ -117,6 +117,9 @@ def _hm_table(s: dict[str, Any]) -> Table:
     head = ["model", "human-model kappa (mean over humans)", "95% CI", "human-human kappa",
             "difference [95% CI]", "reading", "kappa vs majority (n, ties)",
             "alpha change when added [95% CI]"]
+    ordered = s["level"] != "nominal"
+    if ordered:
+        head += ["quadratic kappa (mean over humans)", "Spearman rho vs mean human"]
     rows = []
     hh = hm["human_human"]
     for model, e in hm["by_model"].items():
@@ -130,7 +133,8 @@ def _hm_table(s: dict[str, Any]) -> Table:
             d.get("verdict") or "n/a",
             f"{_f(mj['estimate'])} (n={mj['n']}, ties={mj['n_ties']})",
             f"{_f(al['delta'])} {_ci(al.get('ci'))}",
-        ])
+        ] + ([_f(e["quadratic_kappa"]["estimate"]), _f(e["spearman_rho"]["estimate"])]
+             if ordered else []))
     return head, rows
 
 
