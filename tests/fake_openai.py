@@ -231,8 +231,11 @@ class FakeOpenAI:
                     if ":" in line:
                         k, v = line.split(":", 1)
                         headers[k.strip().lower()] = v.strip()
-                length = int(headers.get("content-length", "0") or 0)
-                body = await reader.readexactly(length) if length else b""
+                if headers.get("transfer-encoding", "").lower() == "chunked":
+                    body = await self._read_chunked(reader)
+                else:
+                    length = int(headers.get("content-length", "0") or 0)
+                    body = await reader.readexactly(length) if length else b""
                 req = Request(method, target.split("?", 1)[0], headers, body)
                 resp = await self._dispatch(req)
                 if resp.drop:
@@ -254,6 +257,17 @@ class FakeOpenAI:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+
+    @staticmethod
+    async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+        parts = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                return b"".join(parts)
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
 
     async def _dispatch(self, req: Request) -> Response:
         for method, pattern, handler in self._routes:
