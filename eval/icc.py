@@ -136,13 +136,13 @@ def icc(x: np.ndarray, level: float = 0.95) -> dict[str, IccResult]:
     )
     # absolute agreement (McGraw & Wong 1996, Table 7)
     for form, sf, single in (("ICC(A,1)", "ICC(2,1)", True), ("ICC(A,k)", "ICC(2,k)", False)):
+        m = k if single else 1  # McGraw & Wong: a = m*rho/(n(1-rho)), b = 1 + m*rho(n-1)/(n(1-rho))
         if single:
             est = _div(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
-            c = _div(k * est, n * (1 - est))
         else:
             est = _div(msr - mse, msr + (msc - mse) / n)
-            c = _div(est, n * (1 - est))
-        d = 1 + _div(est * (n - 1), n * (1 - est))
+        c = _div(m * est, n * (1 - est))
+        d = 1 + _div(m * est * (n - 1), n * (1 - est))
         v = _div((c * msc + d * mse) ** 2,
                  (c * msc) ** 2 / (k - 1) + (d * mse) ** 2 / ((n - 1) * (k - 1)))
         if np.isfinite(v) and v > 0:

@@ -263,3 +263,15 @@ def test_icc_reported_for_interval_level() -> None:
     icc_m = m["score"].metrics["icc"]
     assert icc_m.info["form"] == "ICC(A,1)"
     assert icc_m.ci is not None and icc_m.ci_method.startswith("exact F")
+
+
+def test_icc_agreement_irr_anxiety() -> None:
+    # R irr's `anxiety` data (20 subjects x 3 raters); irr::icc(anxiety, "twoway", "agreement")
+    # prints ICC(A,1) = 0.198, 95% CI -0.039 < ICC < 0.494
+    x = np.array([[3, 3, 2], [3, 6, 1], [3, 4, 4], [4, 6, 4], [5, 2, 3], [5, 4, 2], [2, 2, 1],
+                  [3, 4, 6], [5, 3, 1], [2, 3, 1], [2, 2, 1], [6, 3, 2], [1, 3, 3], [5, 3, 3],
+                  [2, 2, 1], [2, 2, 1], [1, 1, 3], [2, 3, 3], [4, 3, 2], [3, 4, 2]], dtype=float)
+    r = eval.icc(x)["ICC(A,1)"]
+    assert round(r.estimate, 3) == 0.198
+    assert round(r.F, 2) == 1.83
+    assert [round(v, 3) for v in r.ci] == [-0.039, 0.494]
