@@ -5,7 +5,9 @@ Run: ``python benchmarks/annotate.py`` (about 2 minutes on 2 cores). Reports, in
 * throughput of ``annotation.annotate`` at concurrency 32 and 16 against (a) the ideal
   ``concurrency / latency`` and (b) a bare ``AsyncOpenAI`` loop (same prebuilt requests, same
   concurrency, no cache / validation / writes); targets >= 90 % of bare at 32, >= 80 % of ideal
-  at 16;
+  at 16; for reference also a plain ``httpx2`` loop without the SDK (what one event loop can do
+  on this machine: with requests in lock step, each round trip costs latency + concurrency x
+  client CPU per request);
 * client CPU time per item (engine and bare loop);
 * a cached rerun of a finished run directory (0 requests, target <= 2 s);
 * peak RSS of a fresh process annotating 10k vs 2k items (target <= 1.2x).
@@ -115,6 +117,28 @@ def bare_loop(url: str, bodies: list[dict[str, Any]], concurrency: int) -> tuple
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def raw_loop(url: str, bodies: list[dict[str, Any]], concurrency: int) -> tuple[float, float]:
+    """Reference only: plain httpx2 (no openai SDK), the ceiling of one Python event loop."""
+    import httpx2
+
+    async def main() -> None:
+        headers = {"content-type": "application/json", "authorization": f"Bearer {KEY}"}
+        async with httpx2.AsyncClient(base_url=url, timeout=60) as client:
+            sem = asyncio.Semaphore(concurrency)
+
+            async def one(body: dict[str, Any]) -> Any:
+                async with sem:
+                    r = await client.post("/chat/completions", content=json.dumps(body),
+                                          headers=headers)
+                    return r.json()
+
+            await asyncio.gather(*(one(b) for b in bodies))
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    asyncio.run(main())
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
 def engine_run(url: str, corpus: Corpus, concurrency: int, out: Path) -> tuple[float, float, Any]:
     from annotation import annotate
 
@@ -169,6 +193,8 @@ def main() -> None:
                     wall, cpu, res = engine_run(url, corpus, conc, out)
                     assert res.counts["ok"] == n, res.counts
                     results.setdefault(f"engine{conc}", []).append((wall, cpu))
+                    wall, cpu = raw_loop(url, bodies, conc)
+                    results.setdefault(f"raw-httpx2-{conc}", []).append((wall, cpu))
                     if conc == 32:
                         before = stats(url)["requests"]
                         t0 = time.perf_counter()
@@ -185,7 +211,8 @@ def main() -> None:
 
         print()
         print(f"{'run':<22}{'wall s':>9}{'items/s':>10}{'CPU ms/item':>13}")
-        for key in ("bare32", "engine32", "bare16", "engine16"):
+        for key in ("bare32", "engine32", "raw-httpx2-32", "bare16", "engine16",
+                    "raw-httpx2-16"):
             wall, cpu = med(key, 0), med(key, 1)
             print(f"{key:<22}{wall:>9.2f}{n / wall:>10.1f}{cpu / n * 1000:>13.3f}")
         print()
@@ -195,6 +222,9 @@ def main() -> None:
             bare = n / med(f"bare{conc}", 0)
             print(f"concurrency {conc}: engine {eng:.1f}/s = {eng / bare:.1%} of bare loop "
                   f"({bare:.1f}/s), {eng / ideal:.1%} of ideal ({ideal:.0f}/s)")
+            raw = n / med(f"raw-httpx2-{conc}", 0)
+            print(f"  reference: plain httpx2 loop without the openai SDK {raw:.1f}/s = "
+                  f"{raw / ideal:.1%} of ideal (one Python event loop's ceiling here)")
         print("targets: engine >= 90% of bare at 32; >= 80% of ideal at 16")
         print(f"fake server CPU {server_ms:.2f} ms/request (its own process); load average "
               f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
