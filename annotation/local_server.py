@@ -16,11 +16,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from toolkit.errors import EdudialError
 
@@ -116,7 +118,7 @@ class LocalServer:
         self.startup_timeout = startup_timeout
         self.model = LOCAL_MODEL_ALIAS
         self._proc: subprocess.Popen[bytes] | None = None
-        self._log: list[str] = []
+        self._logfile: IO[bytes] | None = None
 
     @property
     def base_url(self) -> str:
@@ -148,8 +150,10 @@ class LocalServer:
             "--n_threads", str(self.n_threads),
             "--verbose", "False",
         ]
+        # The server logs every request: send it to a file, never to a pipe nobody drains.
+        self._logfile = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self._proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            cmd, stdout=subprocess.DEVNULL, stderr=self._logfile, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         try:
@@ -165,13 +169,12 @@ class LocalServer:
         url = f"{self.base_url}/models"
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                err = (self._proc.stderr.read() if self._proc.stderr else b"").decode(errors="replace")
-                last = err.strip().splitlines()[-1] if err.strip() else "no output"
+                last = self._last_log_line()
                 raise LocalServerError(
                     f"the local model server exited with code {self._proc.returncode}: {last}"
                 )
             try:
-                with urllib.request.urlopen(url, timeout=1.0) as resp:  # noqa: S310 (loopback)
+                with urllib.request.urlopen(url, timeout=1.0) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
@@ -184,17 +187,25 @@ class LocalServer:
     def stop(self) -> None:
         """Terminate the server (SIGTERM, then SIGKILL after 10 s). Safe to call twice."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=10)
         finally:
-            if proc.stderr:
-                proc.stderr.close()
+            if self._logfile is not None:
+                self._logfile.close()
+                self._logfile = None
+
+    def _last_log_line(self) -> str:
+        if self._logfile is None:
+            return "no output"
+        self._logfile.seek(0)
+        lines = self._logfile.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else "no output"
 
     @property
     def running(self) -> bool:
