@@ -190,8 +190,7 @@ class Engine:
     def _estimate_cost(self, body: dict[str, Any]) -> float:
         if self.price is None:
             return 0.0
-        chars = sum(len(m["content"]) for m in body["messages"])
-        prompt = estimate_tokens("x" * chars) + 4 * len(body["messages"])
+        prompt = sum(estimate_tokens(m["content"]) + 4 for m in body["messages"])
         out = int(body.get(self.builder.params.max_tokens_field, 0)) * int(body.get("n", 1))
         return self.price.cost(prompt, 0, out)
 
@@ -249,8 +248,9 @@ class Engine:
             reply = await self._send(body, idx, trace)
             self._record(reply, trace)
             reasks += 1
-            self.usage.reasks += 1
             trace.usage.reasks += 1
+            if not reply.from_cache:  # replayed re-asks were counted when they were sent
+                self.usage.reasks += 1
             ch = (reply.data.get("choices") or [{}])[0]
             content, finish, refusal = _choice_parts(ch)
             answer = parse_answer(self.rubric, content, finish_reason=finish, refusal=refusal)

@@ -126,6 +126,7 @@ class FakeOpenAI:
         self.requests = 0
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.connections = 0
         self.port = 0
         self._ids = 0
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
@@ -218,6 +219,7 @@ class FakeOpenAI:
 
     # ----------------------------------------------------------------- HTTP
     async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 try:
@@ -283,7 +285,7 @@ class FakeOpenAI:
 
     async def _stats(self, req: Request) -> Response:
         return Response(200, {"requests": self.requests, "peak_in_flight": self.peak_in_flight,
-                              "in_flight": self.in_flight})
+                              "in_flight": self.in_flight, "connections": self.connections})
 
     async def _control(self, req: Request) -> Response:
         cfg = req.json()
