@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from eval.result import AgreementResult, SchemeResult
+from eval.result import AgreementResult, SchemeResult, jsonable
 
 __all__ = ["FORMATS", "landis_koch", "report"]
 
@@ -251,8 +251,43 @@ def _conventions_md(d: dict[str, Any]) -> list[str]:
     ]
 
 
+_PROVENANCE_FIELDS = (
+    ("source", "source"),
+    ("rater", "rater"),
+    ("backend", "backend"),
+    ("model", "model"),
+    ("rubric", "rubric"),
+    ("run_id", "run id"),
+    ("date", "date"),
+    ("items", "items"),
+    ("tokens", "tokens"),
+    ("cost_usd", "cost (USD)"),
+)
+
+
+def _provenance_table(d: dict[str, Any]) -> Table | None:
+    runs = d.get("provenance") or []
+    if not runs:
+        return None
+    keys = [(k, h) for k, h in _PROVENANCE_FIELDS if any(r.get(k) is not None for r in runs)]
+    rows = [[_prov_cell(r.get(k)) for k, _ in keys] for r in runs]
+    return [h for _, h in keys], rows
+
+
+def _prov_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
 def _markdown(d: dict[str, Any]) -> str:
-    out = ["# Inter-rater reliability report", "", "## Conventions", *_conventions_md(d), ""]
+    out = ["# Inter-rater reliability report", ""]
+    prov = _provenance_table(d)
+    if prov is not None:
+        out += ["## Where the labels come from", "", _md_table(prov), ""]
+    out += ["## Conventions", *_conventions_md(d), ""]
     for fam, t in _family_tables(d):
         out += [f"## Summary of `{fam}/*`", "", _md_table(t), ""]
     for s in d["schemes"]:
@@ -316,7 +351,11 @@ def _html(d: dict[str, Any]) -> str:
 
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
              "<title>Inter-rater reliability report</title>", f"<style>{_CSS}</style></head><body>",
-             "<h1>Inter-rater reliability report</h1>", _GUIDE, "<h2>Conventions</h2><ul>"]
+             "<h1>Inter-rater reliability report</h1>"]
+    prov = _provenance_table(d)
+    if prov is not None:
+        parts += ["<h2>Where the labels come from</h2>", _html_table(prov)]
+    parts += [_GUIDE, "<h2>Conventions</h2><ul>"]
     parts += [f"<li>{html.escape(x[2:])}</li>" for x in _conventions_md(d)]
     parts.append("</ul>")
     forest = []
@@ -385,8 +424,17 @@ def _html(d: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def report(result: AgreementResult | SchemeResult | dict[str, Any], format: str = "md") -> str:
+def report(
+    result: AgreementResult | SchemeResult | dict[str, Any],
+    format: str = "md",
+    *,
+    provenance: list[dict[str, Any]] | None = None,
+) -> str:
     """Render results as ``md`` (Markdown), ``html`` (self-contained) or ``json``.
+
+    ``provenance`` (optional) describes where each rater's labels come from, one dict per source
+    with any of the keys ``source, rater, backend, model, rubric, run_id, date, items, tokens,
+    cost_usd``; it is shown first in Markdown/HTML and stored as ``"provenance"`` in JSON.
 
     Examples
     --------
@@ -403,6 +451,8 @@ def report(result: AgreementResult | SchemeResult | dict[str, Any], format: str 
     if isinstance(result, SchemeResult):
         result = AgreementResult([result], {})
     d = result if isinstance(result, dict) else result.to_dict()
+    if provenance is not None:
+        d = {**d, "provenance": jsonable(provenance)}
     if format == "json":
         return json.dumps(d, indent=2, allow_nan=False)
     if format == "md":
