@@ -30,6 +30,17 @@ Faults (``add_fault(kind, times=1, match=None, **params)``): ``429`` (``retry_af
 ``500_noretry`` (``x-should-retry: false``), ``400``, ``401``, ``404``, ``hang``
 (``seconds``), ``drop`` (close the connection), and bad outputs ``invalid_json``,
 ``out_of_set``, ``length`` (truncated JSON, finish_reason length), ``refusal``, ``empty``.
+
+Batch API: ``POST /v1/files`` (multipart ``purpose`` + ``file``), ``GET /v1/files/{id}``,
+``GET /v1/files/{id}/content``, ``POST /v1/batches``, ``GET /v1/batches/{id}`` (each poll
+advances ``validating -> in_progress -> completed``; the results are computed on completion with
+the same logic as the synchronous route, chat faults included, but not counted in ``requests`` or
+the journal), ``POST /v1/batches/{id}/cancel``. Output lines are shuffled
+(``batch_shuffle_seed``); ``batch_fail`` (set of custom_ids or a regex string) sends lines to the
+error file (``batch_fail_mode``: ``"error"`` sets ``error``, ``"status"`` a 500 response);
+``batch_final`` (``completed``, ``expired``, ``failed``) chooses how batches end (an expired
+(or cancelled) batch delivers only its first ``batch_expire_after`` lines). ``batches``,
+``files`` and ``batch_requests`` are inspectable.
 """
 
 from __future__ import annotations
@@ -137,6 +148,7 @@ class FakeOpenAI:
         self.route("POST", r"/v1/chat/completions")(self._chat)
         self.route("GET", r"/_stats")(self._stats)
         self.route("POST", r"/_control")(self._control)
+        self._batch_setup()
 
     # ------------------------------------------------------------ scripting
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -461,6 +473,183 @@ class FakeOpenAI:
                                           "bytes": list(piece.encode())}]
             out.append(entry)
         return out
+
+
+    # ------------------------------------------------------------ batch API
+    def _batch_setup(self) -> None:
+        self.files: dict[str, dict[str, Any]] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_requests = 0
+        self.batch_fail: set[str] | str = set()
+        self.batch_fail_mode = "error"
+        self.batch_final = "completed"
+        self.batch_expire_after = 1
+        self.batch_shuffle_seed = 7
+        self.route("POST", r"/v1/files")(self._file_create)
+        self.route("GET", r"/v1/files/(?P<id>[^/]+)")(self._file_get)
+        self.route("GET", r"/v1/files/(?P<id>[^/]+)/content")(self._file_content)
+        self.route("POST", r"/v1/batches")(self._batch_create)
+        self.route("GET", r"/v1/batches/(?P<id>[^/]+)")(self._batch_get)
+        self.route("POST", r"/v1/batches/(?P<id>[^/]+)/cancel")(self._batch_cancel)
+
+    def _authorised(self, req: Request) -> bool:
+        return self.api_key is None or req.headers.get("authorization") == (
+            f"Bearer {self.api_key}")
+
+    @staticmethod
+    def _multipart(req: Request) -> dict[str, tuple[str | None, bytes]]:
+        """Parse multipart/form-data: name -> (filename, content)."""
+        ctype = req.headers.get("content-type", "")
+        m = re.search(r'boundary="?([^";]+)"?', ctype)
+        if not m:
+            return {}
+        out: dict[str, tuple[str | None, bytes]] = {}
+        for part in req.body.split(b"--" + m.group(1).encode())[1:]:
+            if part.startswith(b"--"):
+                break
+            head, _, content = part.lstrip(b"\r\n").partition(b"\r\n\r\n")
+            disp = head.decode("latin-1")
+            name = re.search(r'name="([^"]*)"', disp)
+            fname = re.search(r'filename="([^"]*)"', disp)
+            if name:
+                out[name.group(1)] = (fname.group(1) if fname else None,
+                                      content[:-2] if content.endswith(b"\r\n") else content)
+        return out
+
+    def _new_file(self, data: bytes, purpose: str, filename: str) -> dict[str, Any]:
+        fid = f"file-fake{len(self.files) + 1}"
+        obj = {"id": fid, "object": "file", "bytes": len(data), "created_at": 1700000000,
+               "filename": filename, "purpose": purpose, "status": "processed"}
+        self.files[fid] = {"meta": obj, "data": data}
+        return obj
+
+    async def _file_create(self, req: Request) -> Response:
+        if not self._authorised(req):
+            return _error(401, "Incorrect API key provided.", "invalid_api_key")
+        parts = self._multipart(req)
+        if "file" not in parts or "purpose" not in parts:
+            return _error(400, "multipart fields 'file' and 'purpose' are required", None)
+        purpose = parts["purpose"][1].decode()
+        return Response(200, self._new_file(parts["file"][1], purpose,
+                                            parts["file"][0] or "upload"))
+
+    def _path_id(self, req: Request, pattern: str) -> str:
+        m = re.match(pattern, req.path)
+        return m.group(1) if m else ""
+
+    async def _file_get(self, req: Request) -> Response:
+        fid = self._path_id(req, r"/v1/files/([^/]+)")
+        if fid not in self.files:
+            return _error(404, f"No such File object: {fid}", None)
+        return Response(200, self.files[fid]["meta"])
+
+    async def _file_content(self, req: Request) -> Response:
+        fid = self._path_id(req, r"/v1/files/([^/]+)/content")
+        if fid not in self.files:
+            return _error(404, f"No such File object: {fid}", None)
+        return Response(200, self.files[fid]["data"],
+                        {"content-type": "application/octet-stream"})
+
+    async def _batch_create(self, req: Request) -> Response:
+        if not self._authorised(req):
+            return _error(401, "Incorrect API key provided.", "invalid_api_key")
+        body = req.json()
+        fid = body.get("input_file_id")
+        if fid not in self.files:
+            return _error(400, f"input_file_id {fid!r} not found", None)
+        bid = f"batch_fake{len(self.batches) + 1}"
+        n = sum(1 for line in self.files[fid]["data"].splitlines() if line.strip())
+        batch = {"id": bid, "object": "batch", "endpoint": body.get("endpoint"),
+                 "errors": None, "input_file_id": fid,
+                 "completion_window": body.get("completion_window"), "status": "validating",
+                 "output_file_id": None, "error_file_id": None, "created_at": 1700000000,
+                 "request_counts": {"total": n, "completed": 0, "failed": 0},
+                 "metadata": body.get("metadata")}
+        self.batches[bid] = {"obj": batch, "headers": dict(req.headers)}
+        return Response(200, batch)
+
+    def _failing(self, custom_id: str) -> bool:
+        if isinstance(self.batch_fail, str):
+            return re.search(self.batch_fail, custom_id) is not None
+        return custom_id in self.batch_fail
+
+    async def _batch_finish(self, entry: dict[str, Any], final: str) -> None:
+        import random
+
+        batch = entry["obj"]
+        lines = [json.loads(x) for x in self.files[batch["input_file_id"]]["data"].splitlines()
+                 if x.strip()]
+        if final == "failed":
+            batch["status"] = "failed"
+            batch["errors"] = {"object": "list", "data": [
+                {"code": "invalid_request", "message": "fake validation failure", "line": 1}]}
+            return
+        if final in ("expired", "cancelled"):
+            lines = lines[: self.batch_expire_after]
+        ok, bad = [], []
+        for i, line in enumerate(lines):
+            cid = line["custom_id"]
+            rid = f"req_batch_{batch['id']}_{i}"
+            if self._failing(cid):
+                self.batch_requests += 1
+                if self.batch_fail_mode == "status":
+                    bad.append({"id": f"batch_req_{i}", "custom_id": cid, "response": {
+                        "status_code": 500, "request_id": rid,
+                        "body": {"error": {"message": "The server had an error",
+                                           "type": "server_error", "code": None}}},
+                        "error": None})
+                else:
+                    bad.append({"id": f"batch_req_{i}", "custom_id": cid, "response": None,
+                                "error": {"code": "fake_failure",
+                                          "message": f"request {cid} failed (fake)"}})
+                continue
+            self.batch_requests += 1
+            fake = Request("POST", "/v1/chat/completions", entry["headers"], b"")
+            resp = await self._chat_response(fake, line["body"])
+            self._ids += 1
+            ok.append({"id": f"batch_req_{i}", "custom_id": cid, "response": {
+                "status_code": resp.status, "request_id": rid, "body": resp.body},
+                "error": None})
+        rng = random.Random(self.batch_shuffle_seed)
+        rng.shuffle(ok)
+        rng.shuffle(bad)
+        if ok:
+            batch["output_file_id"] = self._new_file(
+                "".join(json.dumps(x) + "\n" for x in ok).encode(), "batch_output",
+                "batch_output.jsonl")["id"]
+        if bad:
+            batch["error_file_id"] = self._new_file(
+                "".join(json.dumps(x) + "\n" for x in bad).encode(), "batch_output",
+                "batch_errors.jsonl")["id"]
+        batch["request_counts"] = {"total": batch["request_counts"]["total"],
+                                   "completed": len(ok), "failed": len(bad)}
+        batch["status"] = final
+
+    async def _batch_get(self, req: Request) -> Response:
+        bid = self._path_id(req, r"/v1/batches/([^/]+)")
+        entry = self.batches.get(bid)
+        if entry is None:
+            return _error(404, f"No batch found with id '{bid}'.", None)
+        batch = entry["obj"]
+        status = batch["status"]
+        if status == "validating":
+            batch["status"] = "in_progress" if self.batch_final != "failed" else status
+            if self.batch_final == "failed":
+                await self._batch_finish(entry, "failed")
+        elif status == "in_progress":
+            await self._batch_finish(entry, self.batch_final)
+        elif status == "cancelling":
+            await self._batch_finish(entry, "cancelled")
+        return Response(200, batch)
+
+    async def _batch_cancel(self, req: Request) -> Response:
+        bid = self._path_id(req, r"/v1/batches/([^/]+)/cancel")
+        entry = self.batches.get(bid)
+        if entry is None:
+            return _error(404, f"No batch found with id '{bid}'.", None)
+        if entry["obj"]["status"] in ("validating", "in_progress"):
+            entry["obj"]["status"] = "cancelling"
+        return Response(200, entry["obj"])
 
 
 def main() -> None:  # pragma: no cover - used by benchmarks and subprocess tests
