@@ -501,11 +501,13 @@ async def annotate_async(
     force: bool = False,
     progress: Progress | None = None,
     close_transport: bool | None = None,
+    backend_info: dict[str, Any] | None = None,
 ) -> RunResult:
     """Async version of :func:`annotate` (use it inside a running event loop, e.g. Jupyter).
 
     ``close_transport`` (default: only when the engine built it) closes the transport's
-    connections at the end.
+    connections at the end. ``backend_info`` (JSON) is written to the manifest as ``backend``
+    (e.g. the local server build and model file hash).
     """
     if close_transport is None:
         close_transport = transport is None and client is None
@@ -556,7 +558,7 @@ async def annotate_async(
             "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
             "rater": engine.rater, "rater_kind": "model",
             "model_requested": model, "models_served": dict(engine.models_served),
-            "endpoint": tr.endpoint,
+            "endpoint": tr.endpoint, "backend": backend_info,
             "dialect": engine.dialect, "dialect_forced": engine.forced_dialect,
             "dialect_probe": engine.probe_log, "dialects_used": dict(engine.dialect_counts),
             "parameters": {"concurrency": concurrency, "context_turns": k, "limit": limit,
