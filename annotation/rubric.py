@@ -3,9 +3,11 @@
 A rubric names its ``id`` and ``version``, the ``unit`` it labels (``turn`` or ``dialogue``), which
 turns it applies to, its labels (definition, include/exclude notes, examples), the ``mode``
 (``single``: one label; ``multi``: any number of categories; ``binary``: one yes/no decision per
-category, as SIGHT did), an optional ordered scale, the context to show and the output format. The
-same file renders the LLM prompt (:mod:`annotation.prompt`) and the human coding guide
-(:mod:`annotation.guide`).
+category, as SIGHT did; ``dimensions``: one label per dimension, each dimension with its own
+``levels``, as MRBench rates tutor responses), an optional ordered scale, the context to show and
+the output format. The same file renders the LLM prompt (:mod:`annotation.prompt`) and the human
+coding guide (:mod:`annotation.guide`). Optional spaCy ``Matcher`` token ``patterns`` per label
+(and a ``rules`` block) drive the transparent keyword baseline :mod:`annotation.rules`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from toolkit.errors import InputError
 __all__ = [
     "Example",
     "Label",
+    "Level",
     "Rubric",
+    "RulePattern",
+    "Rules",
     "builtin_rubrics",
     "load_rubric",
     "parse_rubric",
@@ -46,8 +51,59 @@ class Example(_Strict):
     note: str | None = None
 
 
+def _pattern_problems(pattern: Any) -> list[str]:
+    """Problems of one spaCy ``Matcher`` token pattern (empty when valid)."""
+    from spacy.schemas import validate_token_pattern
+
+    out = []
+    for err in validate_token_pattern(pattern):
+        where, _, msg = err.partition("] ")
+        parts = [p for p in where.strip("[").split(" -> ") if p != "pattern"]
+        if parts and parts[0].isdigit():
+            parts[0] = f"token {parts[0]}"
+        out.append(f"{' -> '.join(parts) or 'pattern'}: {msg}")
+    return out
+
+
+class RulePattern(_Strict):
+    """One spaCy ``Matcher`` token pattern (a list of token dicts) with an optional id.
+
+    In YAML either the bare token list (``- [{LOWER: why}]``) or ``{id: ..., pattern: [...]}``;
+    the id defaults to ``<label>#<position>`` and is recorded in the rule rows' ``meta``.
+    """
+
+    id: str | None = Field(default=None, min_length=1)
+    pattern: list[dict[str, Any]] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list(cls, v: Any) -> Any:
+        return {"pattern": v} if isinstance(v, list) else v
+
+    @model_validator(mode="after")
+    def _valid_for_spacy(self) -> RulePattern:
+        problems = _pattern_problems(self.pattern)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ValueError(f"invalid spaCy Matcher pattern: {problems[0]}{more}")
+        return self
+
+
+class Level(_Strict):
+    """One level of a dimension's scale (``dimensions`` mode), e.g. ``Yes`` / ``To some extent``."""
+
+    name: str = Field(min_length=1)
+    definition: str | None = None
+    patterns: list[RulePattern] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+
 class Label(_Strict):
-    """One label (single mode) or category (multi/binary mode)."""
+    """One label (single mode), category (multi/binary mode) or dimension (dimensions mode)."""
 
     name: str = Field(min_length=1)
     title: str | None = None
@@ -55,6 +111,8 @@ class Label(_Strict):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)
+    levels: list[Level] = Field(default_factory=list)
+    patterns: list[RulePattern] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -63,11 +121,18 @@ class Label(_Strict):
             raise ValueError("label names must not have surrounding spaces or newlines")
         return v
 
+    @property
+    def level_names(self) -> list[str]:
+        """Names of :attr:`levels` in declared order."""
+        return [lv.name for lv in self.levels]
+
 
 class AppliesTo(_Strict):
     """Which units a turn-level rubric labels (``None`` = no restriction)."""
 
     roles: list[Literal["teacher", "student", "other"]] | None = None
+    #: Turn ``meta`` values a turn must have, e.g. ``{candidate: true}`` (MRBench candidates).
+    meta: dict[str, str | int | float | bool | None] | None = None
 
 
 class Context(_Strict):
@@ -100,6 +165,20 @@ class Scale(_Strict):
         return self
 
 
+class Rules(_Strict):
+    """Settings of the rules baseline (:mod:`annotation.rules`).
+
+    ``default``: label for units no pattern matches (single mode), or ``{dimension: level}``
+    (dimensions mode); without one the rules abstain (label NA, ``meta.status = "no_match"``).
+    ``precedence`` when patterns of several labels match: ``order`` (the first label in the
+    rubric's declared order wins) or ``earliest`` (the label whose match starts first in the
+    text wins; ties by declared order).
+    """
+
+    default: str | dict[str, str] | None = None
+    precedence: Literal["order", "earliest"] = "order"
+
+
 def _default_yes_no() -> dict[Literal["yes", "no"], str]:
     return {"yes": "1", "no": "0"}
 
@@ -121,7 +200,7 @@ class Rubric(_Strict):
     source: str | None = None
     unit: Literal["turn", "dialogue"] = "turn"
     applies_to: AppliesTo = Field(default_factory=AppliesTo)
-    mode: Literal["single", "multi", "binary"] = "single"
+    mode: Literal["single", "multi", "binary", "dimensions"] = "single"
     scheme: str = Field(min_length=1)
     ordered: bool = False
     scale: Scale | None = None
@@ -129,6 +208,7 @@ class Rubric(_Strict):
     yes_no: dict[Literal["yes", "no"], str] = Field(default_factory=_default_yes_no)
     context: Context = Field(default_factory=Context)
     output: Output = Field(default_factory=Output)
+    rules: Rules = Field(default_factory=Rules)
     instructions: str | None = None
     notes: str | None = None
 
@@ -154,18 +234,58 @@ class Rubric(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"labels: duplicate label name(s) {', '.join(dupes)}")
-        if self.mode in ("multi", "binary") and "{category}" not in self.scheme:
-            raise ValueError("scheme: multi/binary rubrics need '{category}' in scheme, "
-                             "e.g. 'sight/{category}'")
+        if self.mode != "single" and "{category}" not in self.scheme:
+            raise ValueError("scheme: multi/binary/dimensions rubrics need '{category}' in "
+                             "scheme, e.g. 'sight/{category}'")
         if self.mode == "single" and "{category}" in self.scheme:
             raise ValueError("scheme: '{category}' is only allowed in multi/binary rubrics")
         if self.mode == "binary" and len(set(self.yes_no.values())) != 2:
             raise ValueError("yes_no: needs two distinct labels for 'yes' and 'no'")
-        if self.ordered and self.mode != "single":
-            raise ValueError("ordered: only single-label rubrics can be ordered")
-        if self.unit == "dialogue" and self.applies_to.roles:
-            raise ValueError("applies_to.roles: only turn-level rubrics select turns by role")
+        if self.ordered and self.mode not in ("single", "dimensions"):
+            raise ValueError("ordered: only single-label and dimensions rubrics can be ordered")
+        if self.unit == "dialogue" and (self.applies_to.roles or self.applies_to.meta):
+            raise ValueError("applies_to: only turn-level rubrics select turns by role or meta")
+        self._check_levels(labels)
+        self._check_rules(labels)
         return self
+
+    def _check_levels(self, labels: list[Label]) -> None:
+        for i, lb in enumerate(labels):
+            if self.mode != "dimensions":
+                if lb.levels:
+                    raise ValueError(f"labels.{i}.levels: only allowed in mode 'dimensions'")
+                continue
+            if self.scale is not None:
+                raise ValueError("scale: use per-dimension 'levels' in mode 'dimensions'")
+            if len(lb.levels) < 2:
+                raise ValueError(f"labels.{i}.levels: a dimension needs at least two levels")
+            names = lb.level_names
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"labels.{i}.levels: duplicate level name(s) {', '.join(dupes)}")
+            if lb.patterns:
+                raise ValueError(f"labels.{i}.patterns: in mode 'dimensions' patterns belong to "
+                                 "the levels (labels.N.levels.M.patterns)")
+
+    def _check_rules(self, labels: list[Label]) -> None:
+        default = self.rules.default
+        if default is None:
+            return
+        if self.mode == "single":
+            if not isinstance(default, str) or default not in [lb.name for lb in labels]:
+                raise ValueError(f"rules.default: {default!r} is not one of the labels")
+        elif self.mode == "dimensions":
+            if not isinstance(default, dict):
+                raise ValueError("rules.default: in mode 'dimensions' give {dimension: level}")
+            dims = {lb.name: lb for lb in labels}
+            for dim, level in default.items():
+                if dim not in dims:
+                    raise ValueError(f"rules.default: unknown dimension {dim!r}")
+                if level not in dims[dim].level_names:
+                    raise ValueError(f"rules.default: {level!r} is not a level of {dim!r}")
+        else:
+            raise ValueError("rules.default: only single and dimensions rubrics have a default "
+                             "(binary/multi: a category without a match is 'no')")
 
     # ------------------------------------------------------------- accessors
     @property
@@ -177,19 +297,37 @@ class Rubric(_Strict):
     def category_order(self) -> list[str]:
         """The written label vocabulary in declared order (scale order when ``ordered``).
 
-        Single mode: the labels; multi/binary mode: the ``yes``/``no`` labels (e.g. ``["1", "0"]``).
+        Single mode: the labels; multi/binary mode: the ``yes``/``no`` labels (e.g. ``["1", "0"]``);
+        dimensions mode: every level name, first seen first (per scheme: :attr:`category_orders`).
         ``edudial irr`` can use it to order categories (and, when :attr:`ordered`, as the scale).
         """
         if self.mode == "single":
             return self.label_names
+        if self.mode == "dimensions":
+            seen: dict[str, None] = {}
+            for lb in self.labels:
+                seen.update(dict.fromkeys(lb.level_names))
+            return list(seen)
         return [self.yes_no["no"], self.yes_no["yes"]]
 
+    @property
+    def category_orders(self) -> dict[str, list[str]]:
+        """Scheme -> its written labels in declared order (one scale per dimension)."""
+        if self.mode == "dimensions":
+            return {self.scheme_for(lb.name): lb.level_names for lb in self.labels}
+        return {s: self.category_order for s in self.schemes}
+
+    @property
+    def has_patterns(self) -> bool:
+        """Whether any label (or level) declares rule patterns."""
+        return any(lb.patterns or any(lv.patterns for lv in lb.levels) for lb in self.labels)
+
     def scheme_for(self, category: str | None = None) -> str:
-        """The annotation scheme written for ``category`` (multi/binary) or the rubric."""
+        """The annotation scheme written for ``category`` (multi/binary/dimensions)."""
         if self.mode == "single":
             return self.scheme
         if category is None:
-            raise ValueError("multi/binary rubrics need a category")
+            raise ValueError("multi/binary/dimensions rubrics need a category")
         return self.scheme.replace("{category}", category)
 
     @property
@@ -211,8 +349,21 @@ class Rubric(_Strict):
 
 
 def rubric_sha256(rubric: Rubric) -> str:
-    """sha256 of the rubric's canonical JSON (sorted keys, compact, UTF-8)."""
+    """sha256 of the rubric's canonical JSON (sorted keys, compact, UTF-8).
+
+    Fields added after version 1 of the format (``levels``, ``patterns``, ``rules``,
+    ``applies_to.meta``) are left out while they hold their defaults, so older rubrics keep their
+    hash.
+    """
     data = rubric.model_dump(mode="json")
+    if data.get("rules") == Rules().model_dump(mode="json"):
+        del data["rules"]
+    if data.get("applies_to", {}).get("meta") is None:
+        data.get("applies_to", {}).pop("meta", None)
+    for lb in data.get("labels", []):
+        for key in ("levels", "patterns"):
+            if lb.get(key) == []:
+                del lb[key]
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
