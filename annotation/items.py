@@ -16,7 +16,7 @@ import pandas as pd
 from annotation.rubric import Rubric
 from toolkit.schema import Corpus
 
-__all__ = ["Item", "count_units", "iter_items", "render_item"]
+__all__ = ["Item", "count_units", "iter_items", "render_item", "selects_turn"]
 
 _MAX_META_CHARS = 4000
 
@@ -95,10 +95,42 @@ def count_units(corpus: Corpus, rubric: Rubric, limit: int | None = None) -> int
     """Number of units ``rubric`` labels in ``corpus`` (after ``limit``)."""
     if rubric.unit == "dialogue":
         n = len(corpus.dialogues)
+    elif rubric.applies_to.meta:
+        n = sum(selects_turn(rubric, r, m) for r, m in
+                zip(corpus.turns["role"].tolist(), corpus.turns["meta"].tolist(), strict=True))
     else:
         roles = rubric.applies_to.roles
         n = int(corpus.turns["role"].isin(roles).sum()) if roles else len(corpus.turns)
     return n if limit is None else min(n, limit)
+
+
+def selects_turn(rubric: Rubric, role: Any, meta: Any) -> bool:
+    """Whether a turn-level ``rubric`` labels a turn with this ``role`` and ``meta``.
+
+    ``applies_to.roles`` restricts the role; ``applies_to.meta`` requires equal turn meta values
+    (e.g. ``{candidate: true}`` selects MRBench's candidate responses).
+
+    >>> from annotation.rubric import load_rubric
+    >>> selects_turn(load_rubric("mathdial-moves"), "teacher", {})
+    True
+    """
+    roles = rubric.applies_to.roles
+    if roles and role not in roles:
+        return False
+    want = rubric.applies_to.meta
+    if want:
+        m = meta if isinstance(meta, dict) else {}
+        return all(_same(m.get(key), value) for key, value in want.items())
+    return True
+
+
+def _same(have: Any, want: Any) -> bool:
+    """Meta value equality where booleans never equal numbers (``True != 1``)."""
+    if isinstance(have, bool) or isinstance(want, bool):
+        return isinstance(have, bool) and isinstance(want, bool) and have == want
+    if want is None:
+        return have is None or (isinstance(have, float) and pd.isna(have))
+    return bool(have == want)
 
 
 def iter_items(
@@ -178,6 +210,8 @@ def iter_items(
             continue
         for pos, (tid, role, _text, tmeta) in enumerate(rows):
             if roles and role not in roles:
+                continue
+            if rubric.applies_to.meta and not selects_turn(rubric, role, tmeta):
                 continue
             lo = max(0, pos - k)
             window = pairs[lo: pos + 1 + after]
