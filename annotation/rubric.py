@@ -168,15 +168,17 @@ class Scale(_Strict):
 class Rules(_Strict):
     """Settings of the rules baseline (:mod:`annotation.rules`).
 
-    ``default``: label for units no pattern matches (single mode), or ``{dimension: level}``
-    (dimensions mode); without one the rules abstain (label NA, ``meta.status = "no_match"``).
-    ``precedence`` when patterns of several labels match: ``order`` (the first label in the
-    rubric's declared order wins) or ``earliest`` (the label whose match starts first in the
-    text wins; ties by declared order).
+    ``default``: the label for units no pattern matches (single mode); ``{dimension: level}``
+    (dimensions mode); in binary/multi mode a category that is "yes" when no *other* category's
+    patterns match (e.g. SIGHT's ``na``). Without one the rules abstain (label NA,
+    ``meta.status = "no_match"``). ``precedence`` when patterns of several labels (levels) match:
+    ``order`` (the first in declared order wins), ``earliest`` (the one whose match starts first
+    in the text; ties by declared order) or, in single mode, a list of label names (priority,
+    highest first; unlisted labels come after, in declared order).
     """
 
     default: str | dict[str, str] | None = None
-    precedence: Literal["order", "earliest"] = "order"
+    precedence: Literal["order", "earliest"] | list[str] = "order"
 
 
 def _default_yes_no() -> dict[Literal["yes", "no"], str]:
@@ -268,10 +270,22 @@ class Rubric(_Strict):
                                  "the levels (labels.N.levels.M.patterns)")
 
     def _check_rules(self, labels: list[Label]) -> None:
+        names = [lb.name for lb in labels]
+        prec = self.rules.precedence
+        if isinstance(prec, list):
+            if self.mode != "single":
+                raise ValueError("rules.precedence: a priority list is only for single mode")
+            unknown = [p for p in prec if p not in names]
+            if unknown or len(set(prec)) != len(prec):
+                raise ValueError(f"rules.precedence: unknown or repeated label(s) "
+                                 f"{', '.join(unknown) or 'repeated'}")
         default = self.rules.default
         if default is None:
             return
-        if self.mode == "single":
+        if self.mode in ("binary", "multi"):
+            if not isinstance(default, str) or default not in names:
+                raise ValueError(f"rules.default: {default!r} is not one of the categories")
+        elif self.mode == "single":
             if not isinstance(default, str) or default not in [lb.name for lb in labels]:
                 raise ValueError(f"rules.default: {default!r} is not one of the labels")
         elif self.mode == "dimensions":
@@ -283,9 +297,6 @@ class Rubric(_Strict):
                     raise ValueError(f"rules.default: unknown dimension {dim!r}")
                 if level not in dims[dim].level_names:
                     raise ValueError(f"rules.default: {level!r} is not a level of {dim!r}")
-        else:
-            raise ValueError("rules.default: only single and dimensions rubrics have a default "
-                             "(binary/multi: a category without a match is 'no')")
 
     # ------------------------------------------------------------- accessors
     @property
