@@ -18,7 +18,8 @@ import yaml
 
 from toolkit.errors import InputError
 
-__all__ = ["DEFAULT_PRICES", "Price", "Usage", "estimate_tokens", "load_prices", "price_for"]
+__all__ = ["BATCH_MULTIPLIER", "DEFAULT_PRICES", "Price", "Usage", "estimate_tokens",
+           "load_prices", "price_for"]
 
 #: USD per 1M tokens (snapshot of public list prices; verify before reporting costs).
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
@@ -31,6 +32,9 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "gpt-5-mini": {"input": 0.25, "cached_input": 0.025, "output": 2.00},
     "gpt-5-nano": {"input": 0.05, "cached_input": 0.005, "output": 0.40},
 }
+
+#: OpenAI Batch API price factor: 50 % of synchronous input and output token prices.
+BATCH_MULTIPLIER = 0.5
 
 #: Heuristic characters per token for offline estimates (no tokenizer download).
 CHARS_PER_TOKEN = 4.0
