@@ -575,6 +575,9 @@ async def annotate_async(
             "rate_limit_pauses": getattr(getattr(tr, "gate", None), "pauses", 0),
             "stop_reason": engine.stop_reason,
             "versions": _versions(),
+            # kept from a Batch API submission/collection in the same run (annotation.batch)
+            **({"batch": store.previous["batch"]} if (store.previous or {}).get("batch")
+               else {}),
         }
 
     store.write_manifest(manifest("running"))
