@@ -123,12 +123,19 @@ def _fmt_cost(value: float | None) -> str:
               help="Also save INPUT plus the model labels (rows with a label) as a corpus dir, "
                    "ready for `edudial irr`.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--batch", "batch", is_flag=True,
+              help="Submit the pending items to the OpenAI Batch API (50% price, within 24 h) "
+                   "and return; follow with `edudial batch status/collect OUT`.")
+@click.option("--batch-file-only", is_flag=True,
+              help="Only write OUT/batch/input-*.jsonl (Batch format, e.g. for vLLM run-batch); "
+                   "merge results with `edudial batch collect OUT --from-file`.")
 def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
                  base_url: str | None, concurrency: int, context_turns: int | None,
                  limit: int | None, samples: int, temperature: float | None, seed: int,
                  max_reasks: int, logprobs: bool, dialect: str | None, max_cost: float | None,
                  prices: Path | None, timeout: float, max_retries: int, dry_run: bool,
-                 force: bool, save_corpus: Path | None, no_progress: bool) -> None:
+                 force: bool, save_corpus: Path | None, no_progress: bool, batch: bool = False,
+                 batch_file_only: bool = False) -> None:
     """Label the units of INPUT with an LLM following a rubric; write a resumable run to OUT.
 
     INPUT is a saved corpus directory (`edudial load`) or CORPUS:PATH (e.g.
@@ -148,6 +155,7 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
           --save-corpus md+model.corpus
       edudial irr md+model.corpus --scheme mathdial/move --humans teacher \\
           --models gpt-4o-mini@mathdial-moves@1.0
+      edudial annotate mathdial.corpus --rubric mathdial-moves -o runs/md --batch
     """
     import annotation
 
@@ -171,6 +179,15 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
         raise InputError("-o/--out is required (the run directory)", field="out")
     if save_corpus is not None and save_corpus.exists() and not force:
         raise InputError("already exists (pass --force to replace it)", path=save_corpus)
+    if batch or batch_file_only:  # Batch API / run-batch file: see toolkit/cli/batch.py
+        from toolkit.cli.batch import submit_from_cli
+
+        submit_from_cli(corpus, rub, out=out, file_only=batch_file_only, model=model,
+                        base_url=base_url, context_turns=context_turns, limit=limit,
+                        samples=samples, temperature=temperature, seed=seed,
+                        max_reasks=max_reasks, max_tokens=None, logprobs=logprobs,
+                        dialect=dialect, prices=prices, force=force)
+        return
     with _RichProgress(enabled=not no_progress and sys.stderr.isatty()) as bar:
         result = annotation.annotate(
             corpus, rub, model=model, out=out, base_url=base_url, concurrency=concurrency,
