@@ -576,7 +576,7 @@ async def annotate_async(
             "stop_reason": engine.stop_reason,
             "versions": _versions(),
             # kept from a Batch API submission/collection in the same run (annotation.batch)
-            **({"batch": store.previous["batch"]} if (store.previous or {}).get("batch")
+            **({"batch": (store.previous or {})["batch"]} if (store.previous or {}).get("batch")
                else {}),
         }
 
