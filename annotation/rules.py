@@ -1,0 +1,385 @@
+"""A transparent rules baseline: label units with the spaCy ``Matcher`` patterns of a rubric.
+
+A rubric may declare token ``patterns`` (spaCy ``Matcher`` syntax) per label (per level in
+``dimensions`` mode) and a ``rules`` block (``default``, ``precedence``). :func:`annotate_rules`
+tokenises the text of every unit the rubric applies to with ``spacy.blank("en")`` (tokenizer only:
+no model download), runs one ``Matcher`` over all units with ``nlp.pipe`` and writes the same run
+directory and annotation rows as the LLM path (:func:`annotation.annotate`), with rater
+``rules@<rubric id>@<version>`` and ``rater_kind = "rule"``. Only the unit's own text is matched
+(no context turns, no dialogue meta); a dialogue-level unit is the text of all its turns.
+
+Decisions
+---------
+* ``single``: the labels whose patterns match compete by ``rules.precedence`` (``order``: declared
+  order; ``earliest``: first match in the text; or a priority list); no match gives
+  ``rules.default``, else the rules abstain (label NA, ``meta.status = "no_match"``).
+* ``binary``/``multi``: each category with patterns is "yes" iff one of its patterns matches;
+  ``rules.default`` names a category that is "yes" when no *other* category matches (e.g. ``na``).
+  Categories with neither patterns nor that role get no rows (the rules abstain).
+* ``dimensions``: per dimension as in ``single`` (levels compete; ``rules.default`` maps dimension
+  -> level); a dimension without patterns and without a default gets no rows.
+
+``meta`` of each row: ``status`` (``ok``/``no_match``), ``item_key``, ``matches`` (ids of the
+patterns of this decision that matched, in text order), ``decided_by`` (the pattern id that
+decided, ``"default"`` or ``None``), ``spans`` (matched text of the deciding pattern) and
+``provenance`` (rubric id/version/sha256, backend, spaCy version, precedence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotation.engine import RunResult
+from annotation.items import Item, selects_turn
+from annotation.pricing import Usage
+from annotation.rubric import Label, Rubric, RulePattern, load_rubric
+from annotation.store import RunStore
+from toolkit.errors import InputError
+from toolkit.schema import Corpus
+
+__all__ = ["RuleLabeler", "annotate_rules", "rules_rater"]
+
+BACKEND = "rules"
+
+
+def rules_rater(rubric: Rubric) -> str:
+    """The ``rater`` of rule labels: ``rules@<rubric id>@<version>``."""
+    return f"{BACKEND}@{rubric.id}@{rubric.version}"
+
+
+@dataclass(frozen=True)
+class _Pat:
+    group: str  # label / category / dimension
+    target: str  # label (single), category, or level (dimensions)
+    pid: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One rule decision: the label written for ``scheme`` and why."""
+
+    scheme: str
+    label: str | None
+    matches: tuple[str, ...]
+    decided_by: str | None
+    span: str | None
+    category: str | None
+
+
+def _patterns_of(lb: Label) -> list[RulePattern]:
+    return list(lb.patterns)
+
+
+def _unique(ids: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(ids))
+
+
+class RuleLabeler:
+    """Compile a rubric's patterns into one spaCy ``Matcher`` and label texts with it.
+
+    Examples
+    --------
+    >>> from annotation.rubric import load_rubric
+    >>> lab = RuleLabeler(load_rubric("mathdial-moves"))
+    >>> [d.label for d in lab.label_texts(["Why did you add 5 here?"])[0]]
+    ['probing']
+    """
+
+    def __init__(self, rubric: Rubric) -> None:
+        if not rubric.has_patterns:
+            raise InputError(f"rubric {rubric.id!r} declares no rule patterns, so the rules "
+                             "backend cannot label with it (add 'patterns' to its labels; see "
+                             "docs/annotation.md, 'Rules baseline')", field="patterns")
+        import spacy
+        from spacy.matcher import Matcher
+
+        self.rubric = rubric
+        self.nlp = spacy.blank("en")
+        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.spacy_version = spacy.__version__
+        self._pats: dict[int, _Pat] = {}
+        self.pattern_ids: list[str] = []
+        n = 0
+        for lb in rubric.labels:
+            groups: list[tuple[str, list[RulePattern]]] = (
+                [(lv.name, list(lv.patterns)) for lv in lb.levels]
+                if rubric.mode == "dimensions" else [(lb.name, _patterns_of(lb))])
+            for target, pats in groups:
+                for j, p in enumerate(pats):
+                    default_id = (f"{lb.name}={target}#{j}" if rubric.mode == "dimensions"
+                                  else f"{target}#{j}")
+                    key = f"edudial-rule-{n}"
+                    self.matcher.add(key, [p.pattern], greedy="LONGEST")
+                    self._pats[self.nlp.vocab.strings[key]] = _Pat(lb.name, target,
+                                                                   p.id or default_id)
+                    self.pattern_ids.append(p.id or default_id)
+                    n += 1
+        self._has = {(p.group, p.target) for p in self._pats.values()}
+        self.schemes = self._decided_schemes()
+
+    # ------------------------------------------------------------------ decisions
+    def _decided_schemes(self) -> list[str]:
+        r = self.rubric
+        if r.mode == "single":
+            return [r.scheme]
+        out = []
+        dflt = r.rules.default
+        for lb in r.labels:
+            has = any(g == lb.name for g, _ in self._has)
+            if r.mode in ("binary", "multi"):
+                decided = has or dflt == lb.name
+            else:
+                decided = has or (isinstance(dflt, dict) and lb.name in dflt)
+            if decided:
+                out.append(r.scheme_for(lb.name))
+        return out
+
+    def _pick(self, order: list[str], hits: dict[str, list[tuple[int, int, str]]]
+              ) -> str | None:
+        """The winning target among ``hits`` (target -> [(start, end, pid)])."""
+        if not hits:
+            return None
+        prec = self.rubric.rules.precedence
+        rank = {t: i for i, t in enumerate(order)}
+        if isinstance(prec, list):
+            prio = {t: i for i, t in enumerate(prec)}
+            return min(hits, key=lambda t: (prio.get(t, len(prio)), rank.get(t, 0)))
+        if prec == "earliest":
+            return min(hits, key=lambda t: (hits[t][0][0], rank.get(t, 0)))
+        return min(hits, key=lambda t: rank.get(t, 0))
+
+    def decide(self, doc: Any) -> list[Decision]:
+        """Decisions for one tokenised text (a spaCy ``Doc``)."""
+        r = self.rubric
+        found: dict[str, dict[str, list[tuple[int, int, str]]]] = {}
+        for match_id, start, end in sorted(self.matcher(doc), key=lambda m: (m[1], m[2])):
+            # one pattern can match overlapping spans; each (pattern, start) counts once
+            p = self._pats[match_id]
+            found.setdefault(p.group, {}).setdefault(p.target, []).append((start, end, p.pid))
+
+        def span(h: tuple[int, int, str]) -> str:
+            return str(doc[h[0]:h[1]].text)
+
+        out: list[Decision] = []
+        if r.mode == "single":
+            hits = {t: v for g in found.values() for t, v in g.items()}
+            allm = _unique(h[2] for h in sorted(h for v in hits.values() for h in v))
+            win = self._pick(r.label_names, hits)
+            if win is not None:
+                h = hits[win][0]
+                out.append(Decision(r.scheme, win, allm, h[2], span(h), None))
+            else:
+                d = r.rules.default if isinstance(r.rules.default, str) else None
+                out.append(Decision(r.scheme, d, allm, "default" if d else None, None, None))
+            return out
+        if r.mode in ("binary", "multi"):
+            yes, no = r.yes_no["yes"], r.yes_no["no"]
+            dflt = r.rules.default
+            other_hit = any(g != dflt and v for g, v in found.items())
+            for lb in r.labels:
+                scheme = r.scheme_for(lb.name)
+                if scheme not in self.schemes:
+                    continue
+                hs = sorted(found.get(lb.name, {}).get(lb.name, []))
+                ids = _unique(h[2] for h in hs)
+                if hs:
+                    out.append(Decision(scheme, yes, ids, hs[0][2], span(hs[0]), lb.name))
+                elif lb.name == dflt and not other_hit:
+                    out.append(Decision(scheme, yes, ids, "default", None, lb.name))
+                else:
+                    out.append(Decision(scheme, no, ids, None, None, lb.name))
+            return out
+        defaults = r.rules.default if isinstance(r.rules.default, dict) else {}
+        for lb in r.labels:
+            scheme = r.scheme_for(lb.name)
+            if scheme not in self.schemes:
+                continue
+            hits = found.get(lb.name, {})
+            allm = _unique(h[2] for h in sorted(h for v in hits.values() for h in v))
+            win = self._pick(lb.level_names, hits)
+            if win is not None:
+                h = hits[win][0]
+                out.append(Decision(scheme, win, allm, h[2], span(h), lb.name))
+            else:
+                d = defaults.get(lb.name)
+                out.append(Decision(scheme, d, allm, "default" if d else None, None, lb.name))
+        return out
+
+    def label_texts(self, texts: list[str], batch_size: int = 1000) -> list[list[Decision]]:
+        """Decisions for each text (tokenised with ``nlp.pipe``)."""
+        return [self.decide(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+
+
+# ---------------------------------------------------------------------- units
+def _units(corpus: Corpus, rubric: Rubric, limit: int | None
+           ) -> Iterator[tuple[str, str, str]]:
+    """``(corpus, unit_id, text)`` of every unit ``rubric`` labels, in corpus order."""
+    dorder = {(c, d): i for i, (c, d) in enumerate(zip(
+        corpus.dialogues["corpus"].tolist(), corpus.dialogues["dialogue_id"].tolist(),
+        strict=True))}
+    turns = corpus.turns
+    rank = [dorder.get((c, d), len(dorder)) for c, d in zip(
+        turns["corpus"].tolist(), turns["dialogue_id"].tolist(), strict=True)]
+    turns = turns.assign(_rank=rank).sort_values(["_rank", "index"], kind="stable")
+    cols = [turns[c].tolist() for c in ("corpus", "dialogue_id", "turn_id", "role", "text",
+                                        "meta")]
+    done = 0
+    if rubric.unit == "dialogue":
+        pairs = list(zip(cols[0], cols[1], strict=True))
+        for (cname, did), idx in itertools.groupby(range(len(pairs)), key=pairs.__getitem__):
+            text = "\n".join(t for t in (cols[4][i] for i in idx) if isinstance(t, str))
+            yield str(cname), str(did), text
+            done += 1
+            if limit is not None and done >= limit:
+                return
+        return
+    for cname, _did, tid, role, text, meta in zip(*cols, strict=True):
+        if not selects_turn(rubric, role, meta):
+            continue
+        yield str(cname), str(tid), text if isinstance(text, str) else ""
+        done += 1
+        if limit is not None and done >= limit:
+            return
+
+
+def _versions(spacy_version: str) -> dict[str, str]:
+    import platform
+    import sys
+
+    import pandas as pd
+
+    import toolkit
+
+    return {"edudial": toolkit.__version__, "spacy": spacy_version, "pandas": pd.__version__,
+            "python": sys.version.split()[0], "platform": platform.platform()}
+
+
+def annotate_rules(
+    corpus: Corpus,
+    rubric: Rubric | str,
+    *,
+    out: str | Path | None = None,
+    limit: int | None = None,
+    force: bool = False,
+    batch_size: int = 1000,
+) -> RunResult:
+    """Label ``corpus`` with the rule patterns of ``rubric`` (offline, deterministic).
+
+    Parameters
+    ----------
+    corpus : Corpus
+    rubric : Rubric or str
+        A rubric with ``patterns`` (a built-in name, e.g. ``mathdial-moves``, or a YAML path).
+    out : path, optional
+        Run directory (``annotations.jsonl``, ``manifest.json``); a temporary directory when
+        omitted. A rerun rewrites the rows (keeping the run id); a directory holding another run
+        (an LLM run, another rubric) is refused unless ``force``.
+    limit : int, optional
+        Label only the first ``limit`` units.
+    force : bool
+        Discard a different previous run in ``out``.
+    batch_size : int
+        Texts per ``nlp.pipe`` batch.
+
+    Returns
+    -------
+    RunResult
+        Same type as :func:`annotation.annotate`; ``usage`` is empty and ``cost`` 0.
+
+    Examples
+    --------
+    >>> res = annotate_rules(corpus, "mathdial-moves", out="runs/md-rules")  # doctest: +SKIP
+    >>> res.annotations.label.value_counts()  # doctest: +SKIP
+    """
+    rub = load_rubric(rubric)
+    if limit is not None and limit < 1:
+        raise InputError("limit must be >= 1", field="limit")
+    if batch_size < 1:
+        raise InputError("batch_size must be >= 1", field="batch_size")
+    labeler = RuleLabeler(rub)
+    rater = rules_rater(rub)
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    t0 = time.perf_counter()
+    units = list(_units(corpus, rub, limit))
+    decisions = labeler.label_texts([u[2] for u in units], batch_size=batch_size)
+    elapsed = time.perf_counter() - t0
+
+    identity = {"backend": BACKEND, "model": BACKEND, "rubric_id": rub.id,
+                "rubric_version": rub.version, "rubric_sha256": rub.sha256}
+    out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="edudial-rules-"))
+    store = RunStore(out_dir, identity, force=force)
+    store.close()
+    prov = {"rubric_id": rub.id, "rubric_version": rub.version, "rubric_sha256": rub.sha256,
+            "backend": BACKEND, "matcher": f"spacy.blank('en') Matcher, spaCy "
+                                           f"{labeler.spacy_version}",
+            "precedence": rub.rules.precedence, "context_turns": 0}
+    counts: Counter[str] = Counter()
+    label_counts: dict[str, Counter[str]] = {s: Counter() for s in labeler.schemes}
+    pattern_hits: Counter[str] = Counter()
+    deciding: Counter[str] = Counter()
+    fd, tmp = tempfile.mkstemp(prefix=".annotations.", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            for (cname, uid, _text), decs in zip(units, decisions, strict=True):
+                key = Item(cname, uid, "", None, "", 0).key
+                for d in decs:
+                    status = "ok" if d.label is not None else "no_match"
+                    counts[status] += 1
+                    label_counts[d.scheme][str(d.label)] += 1
+                    pattern_hits.update(set(d.matches))
+                    if d.decided_by is not None:
+                        deciding[d.decided_by] += 1
+                    meta: dict[str, Any] = {
+                        "item_key": key if d.category is None else f"{key}{d.category}",
+                        "status": status, "matches": list(d.matches),
+                        "decided_by": d.decided_by, "span": d.span, "provenance": prov}
+                    if d.category is not None:
+                        meta["category"] = d.category
+                    row = {"corpus": cname, "unit_id": uid, "scheme": d.scheme,
+                           "label": d.label, "rater": rater, "rater_kind": "rule",
+                           "run_id": store.run_id, "meta": meta}
+                    fh.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
+        os.replace(tmp, store.annotations_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    rows_sha = hashlib.sha256(store.annotations_path.read_bytes()).hexdigest()
+    manifest = {
+        "run_id": store.run_id, "status": "completed", "kind": "edudial-annotation-run",
+        "backend": BACKEND,
+        "started": (store.previous or {}).get("started", started),
+        "invocation_started": started,
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "identity": identity,
+        "rubric": {"id": rub.id, "version": rub.version, "sha256": rub.sha256,
+                   "mode": rub.mode, "unit": rub.unit, "schemes": labeler.schemes,
+                   "category_order": rub.category_order,
+                   "category_orders": {s: o for s, o in rub.category_orders.items()
+                                       if s in labeler.schemes},
+                   "ordered": rub.ordered},
+        "rater": rater, "rater_kind": "rule", "model_requested": None, "models_served": {},
+        "rules": {"precedence": rub.rules.precedence, "default": rub.rules.default,
+                  "patterns": len(labeler.pattern_ids),
+                  "pattern_hits": dict(sorted(pattern_hits.items())),
+                  "decided_by": dict(sorted(deciding.items())),
+                  "abstained_schemes": [s for s in rub.schemes if s not in labeler.schemes]},
+        "parameters": {"limit": limit, "batch_size": batch_size},
+        "units": len(units), "items_total": sum(len(d) for d in decisions),
+        "counts": dict(counts),
+        "label_counts": {s: dict(c) for s, c in label_counts.items()},
+        "annotations_sha256": rows_sha, "seconds": round(elapsed, 3),
+        "usage": Usage().as_dict(), "cost_usd": 0.0,
+        "versions": _versions(labeler.spacy_version),
+    }
+    store.write_manifest(manifest)
+    return RunResult(store.run_id, out_dir, "completed", dict(counts), Usage(), 0.0, manifest)
