@@ -12,7 +12,11 @@ import click
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
-__all__ = ["annotate_cmd", "rubric_cmd"]
+__all__ = ["BACKENDS", "annotate_cmd", "rubric_cmd"]
+
+#: Values of ``edudial annotate --backend`` (first = default). ``openai``: any OpenAI-compatible
+#: endpoint; ``rules``: the rubric's spaCy Matcher patterns (annotation.rules), offline.
+BACKENDS: tuple[str, ...] = ("openai", "rules")
 
 
 def _load_input(spec: str) -> Corpus:
@@ -88,6 +92,9 @@ def _fmt_cost(value: float | None) -> str:
               help="Built-in rubric name (see `edudial rubric list`) or a rubric YAML file.")
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path),
               help="Run directory (annotations.jsonl, manifest.json, cache). Rerun to resume.")
+@click.option("--backend", type=click.Choice(BACKENDS), default=BACKENDS[0], show_default=True,
+              help="openai: an OpenAI-compatible endpoint; rules: the rubric's keyword patterns "
+                   "(offline, instant; rater rules@RUBRIC@VERSION; LLM options are ignored).")
 @click.option("--model", default="gpt-4o-mini", show_default=True, envvar="EDUDIAL_MODEL",
               help="Model name sent to the endpoint.")
 @click.option("--base-url", envvar="OPENAI_BASE_URL",
@@ -135,7 +142,7 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
                  max_reasks: int, logprobs: bool, dialect: str | None, max_cost: float | None,
                  prices: Path | None, timeout: float, max_retries: int, dry_run: bool,
                  force: bool, save_corpus: Path | None, no_progress: bool, batch: bool = False,
-                 batch_file_only: bool = False) -> None:
+                 batch_file_only: bool = False, backend: str = BACKENDS[0]) -> None:
     """Label the units of INPUT with an LLM following a rubric; write a resumable run to OUT.
 
     INPUT is a saved corpus directory (`edudial load`) or CORPUS:PATH (e.g.
@@ -156,11 +163,17 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
       edudial irr md+model.corpus --scheme mathdial/move --humans teacher \\
           --models gpt-4o-mini@mathdial-moves@1.0
       edudial annotate mathdial.corpus --rubric mathdial-moves -o runs/md --batch
+      edudial annotate mathdial:$EDUDIAL_DATA/mathdial --rubric mathdial-moves \\
+          --backend rules -o runs/md-rules --save-corpus md-rules.corpus
     """
     import annotation
 
     rub = annotation.load_rubric(rubric)
     corpus = _load_input(input_spec)
+    if backend == "rules":
+        _annotate_rules(corpus, rub, out, limit=limit, force=force, dry_run=dry_run,
+                        save_corpus=save_corpus)
+        return
     if dry_run:
         est = annotation.estimate(corpus, rub, model=model, out=out,
                                   context_turns=context_turns, limit=limit, samples=samples,
@@ -216,6 +229,38 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
         click.echo(f"stopped before exceeding --max-cost ${max_cost}: rerun with a higher "
                    "--max-cost to finish the remaining items", err=True)
         sys.exit(3)
+
+
+def _annotate_rules(corpus: Corpus, rub: Any, out: Path | None, *, limit: int | None,
+                    force: bool, dry_run: bool, save_corpus: Path | None) -> None:
+    """``--backend rules``: label with the rubric's patterns (annotation.rules)."""
+    from annotation.items import count_units
+    from annotation.rules import RuleLabeler, annotate_rules
+    from toolkit.io import save_corpus as _save
+
+    if dry_run:
+        lab = RuleLabeler(rub)
+        click.echo(f"dry run: rules backend, {rub.id}@{rub.version}: "
+                   f"{count_units(corpus, rub, limit)} units, {len(lab.pattern_ids)} patterns, "
+                   f"schemes {', '.join(lab.schemes)} (offline, no cost)")
+        return
+    if out is None:
+        raise InputError("-o/--out is required (the run directory)", field="out")
+    if save_corpus is not None and save_corpus.exists() and not force:
+        raise InputError("already exists (pass --force to replace it)", path=save_corpus)
+    result = annotate_rules(corpus, rub, out=out, limit=limit, force=force)
+    c, m = result.counts, result.manifest
+    click.echo(f"completed: {m['units']} units, {c.get('ok', 0)} labels, "
+               f"{c.get('no_match', 0)} no match (label NA) -> {out / 'annotations.jsonl'}")
+    click.echo(f"  rater {m['rater']}; {m['rules']['patterns']} patterns; "
+               f"{m['seconds']:.2f} s; run {result.run_id}")
+    if m["rules"]["abstained_schemes"]:
+        click.echo(f"  no patterns, no rows: {', '.join(m['rules']['abstained_schemes'])}")
+    if save_corpus is not None:
+        rows = result.annotations
+        merged = corpus.with_annotations(rows[rows["label"].notna()]).validate()
+        _save(merged, save_corpus, overwrite=force)
+        click.echo(f"  corpus with the rule labels -> {save_corpus}")
 
 
 @click.group("rubric")
