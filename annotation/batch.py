@@ -668,13 +668,10 @@ def _parse_results(text: str, source: str, known: dict[str, Any], run_id: str,
         if resp is not None and not isinstance(resp, dict):
             raise InputError("malformed results line: 'response' must be an object or null",
                              path=source, line=no, field="response")
-        if err is not None and not isinstance(err, dict):
-            raise InputError("malformed results line: 'error' must be an object or null",
-                             path=source, line=no, field="error")
         if resp is None and err is None:
             raise InputError("malformed results line: neither 'response' nor 'error'",
                              path=source, line=no)
-        status = resp.get("status_code") if resp else None
+        status = resp.get("status_code", 200) if resp else None  # vLLM's default is 200
         body = resp.get("body") if resp else None
         rid = resp.get("request_id") if resp else None
         if err is None and status == 200:
@@ -683,14 +680,23 @@ def _parse_results(text: str, source: str, known: dict[str, Any], run_id: str,
                                  "body", path=source, line=no, field="response.body")
             out.append(_Result(cid, True, body, rid, None, None, source, batch_id))
             continue
-        if err is not None:
-            kind = f"batch_{err.get('code') or 'error'}"
-            message = str(err.get("message") or err)
-        else:
-            e = (body or {}).get("error") if isinstance(body, dict) else None
+        # a failed request: OpenAI error-file lines set 'error' ({code, message}) or carry a
+        # non-200 response; vLLM sets both (error = its ErrorResponse, or a string)
+        body_err = body.get("error") if isinstance(body, dict) else None
+        message = None
+        for src in (err, body_err, body):
+            if isinstance(src, dict) and src.get("message"):
+                message = str(src["message"])
+                break
+            if isinstance(src, str) and src:
+                message = src
+                break
+        if isinstance(status, int) and status != 200:
             kind = f"http_{status}"
-            message = str(e.get("message") or f"HTTP {status}") if isinstance(e, dict) \
-                else f"HTTP {status}"
+        else:
+            code = err.get("code") if isinstance(err, dict) else None
+            kind = f"batch_{code or 'error'}"
+        message = message or (f"HTTP {status}" if status else "the request failed")
         out.append(_Result(cid, False, None, rid, kind, message, source, batch_id))
     return out
 
