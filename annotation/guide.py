@@ -31,6 +31,8 @@ def render_guide(rubric: Rubric) -> str:
         out.append("- Choose exactly one label per unit.")
     elif r.mode == "multi":
         out.append("- Mark every category that applies (possibly none).")
+    elif r.mode == "dimensions":
+        out.append("- Rate every dimension below: choose exactly one of its levels.")
     else:
         out.append(f"- Decide each category separately: yes (`{r.yes_no['yes']}`) or no "
                    f"(`{r.yes_no['no']}`).")
@@ -46,10 +48,16 @@ def render_guide(rubric: Rubric) -> str:
     out.append(f"- Labels are recorded under scheme `{r.scheme}`.")
     if r.instructions:
         out += ["", "## Instructions", "", r.instructions.strip()]
-    out += ["", "## Labels" if r.mode == "single" else "## Categories", ""]
+    out += ["", {"single": "## Labels", "dimensions": "## Dimensions"}.get(r.mode,
+                                                                          "## Categories"), ""]
     for lb in r.labels:
         title = f" — {lb.title}" if lb.title and lb.title != lb.name else ""
         out += [f"### `{lb.name}`{title}", "", lb.definition.strip(), ""]
+        if lb.levels:
+            out.append("**Levels** (from the first to the last):")
+            out += [f"- `{lv.name}`" + (f": {lv.definition.strip()}" if lv.definition else "")
+                    for lv in lb.levels]
+            out.append("")
         if lb.include:
             out.append("**Include:**")
             out += [f"- {x}" for x in lb.include]

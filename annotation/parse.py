@@ -17,8 +17,8 @@ _OBJ = re.compile(r"\{.*\}", re.DOTALL)
 class Answer:
     """A parsed answer. ``ok`` is False with a ``reason`` when the answer is unusable.
 
-    ``labels`` holds one label (single/binary: the written label, e.g. ``"1"`` for yes) or the
-    chosen categories (multi).
+    ``labels`` holds one label (single/binary: the written label, e.g. ``"1"`` for yes), the
+    chosen categories (multi) or one level per dimension in declared order (dimensions).
     """
 
     ok: bool
@@ -88,6 +88,17 @@ def parse_answer(
             if m2 not in chosen:
                 chosen.append(m2)
         return Answer(True, tuple(chosen), rationale)
+    if rubric.mode == "dimensions":
+        levels: list[str] = []
+        for lb in rubric.labels:
+            if lb.name not in data:
+                return Answer(False, reason=f'"{lb.name}" is missing')
+            lv = _match(data[lb.name], lb.level_names)
+            if lv is None:
+                return Answer(False, reason=f"{lb.name}: {data[lb.name]!r} is not one of the "
+                                            "allowed levels")
+            levels.append(lv)
+        return Answer(True, tuple(levels), rationale)
     if "label" not in data:
         return Answer(False, reason='"label" is missing')
     value = data["label"]

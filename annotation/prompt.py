@@ -51,6 +51,11 @@ _ANSWER_BINARY = (
     "Decide only whether the category \"{category}\" applies. Answer with a JSON object whose "
     "\"label\" is \"yes\" or \"no\"."
 )
+_ANSWER_DIMENSIONS = (
+    "Rate every dimension. Answer with a JSON object with one field per dimension ({dims}); each "
+    "field's value must be exactly one of that dimension's levels."
+)
+_LEVELS = "Levels (from the first to the last):"
 _RATIONALE = " \"rationale\" is one short sentence explaining the decision."
 _SCHEMA_LINE = "Reply with only the JSON object, no other text. Its JSON schema: {schema}"
 _REASK = (
@@ -59,7 +64,7 @@ _REASK = (
 )
 _TEMPLATES = (
     PROMPT_TEMPLATE_VERSION, _INTRO, *_UNIT.values(), _SAFETY, _ANSWER_SINGLE, _ANSWER_MULTI,
-    _ANSWER_BINARY, _RATIONALE, _SCHEMA_LINE, _REASK,
+    _ANSWER_BINARY, _ANSWER_DIMENSIONS, _LEVELS, _RATIONALE, _SCHEMA_LINE, _REASK,
     "label-block-v1", "item-v1",
 )
 #: sha256 of every template string that shapes a prompt (changes when the wording changes).
@@ -77,6 +82,10 @@ def _label_block(label: Label, heading: str = "###") -> str:
         ctx = f" [context: {ex.context}]" if ex.context else ""
         note = f" ({ex.note})" if ex.note else ""
         lines.append(f"Example: \"{ex.text}\"{ctx}{note}")
+    if label.levels:
+        lines.append(_LEVELS)
+        lines += [f"- {lv.name}" + (f": {lv.definition.strip()}" if lv.definition else "")
+                  for lv in label.levels]
     return "\n".join(lines)
 
 
@@ -87,6 +96,8 @@ def answer_schema(rubric: Rubric) -> dict[str, Any]:
         props = {"label": {"type": "string", "enum": rubric.label_names}}
     elif rubric.mode == "binary":
         props = {"label": {"type": "string", "enum": ["yes", "no"]}}
+    elif rubric.mode == "dimensions":
+        props = {lb.name: {"type": "string", "enum": lb.level_names} for lb in rubric.labels}
     else:
         props = {"labels": {"type": "array", "items": {"type": "string",
                                                         "enum": rubric.label_names}}}
@@ -121,7 +132,8 @@ def system_message(rubric: Rubric, dialect: str, category: str | None = None) ->
         label = next(lb for lb in rubric.labels if lb.name == category)
         parts += ["", "## Category", _label_block(label)]
     else:
-        parts += ["", "## Labels" if rubric.mode == "single" else "## Categories"]
+        parts += ["", {"single": "## Labels", "dimensions": "## Dimensions"}.get(
+            rubric.mode, "## Categories")]
         if rubric.ordered:
             parts.append("The labels form an ordered scale, from the first to the last.")
         parts += [_label_block(lb) + "\n" for lb in rubric.labels]
@@ -133,6 +145,8 @@ def system_message(rubric: Rubric, dialect: str, category: str | None = None) ->
         answer = _ANSWER_SINGLE.format(labels=labels)
     elif rubric.mode == "multi":
         answer = _ANSWER_MULTI.format(labels=labels)
+    elif rubric.mode == "dimensions":
+        answer = _ANSWER_DIMENSIONS.format(dims=labels)
     else:
         answer = _ANSWER_BINARY.format(category=category)
     if rubric.output.rationale:
@@ -148,6 +162,10 @@ def reask_message(rubric: Rubric, reason: str) -> str:
     """The user message sent after an unusable answer."""
     if rubric.mode == "binary":
         allowed = '"label" must be "yes" or "no".'
+    elif rubric.mode == "dimensions":
+        allowed = "give every dimension one of its levels: " + "; ".join(
+            f'"{lb.name}": ' + ", ".join(json.dumps(n, ensure_ascii=False) for n in lb.level_names)
+            for lb in rubric.labels) + "."
     else:
         key = "label" if rubric.mode == "single" else "labels"
         names = ", ".join(json.dumps(n, ensure_ascii=False) for n in rubric.label_names)
