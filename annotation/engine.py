@@ -320,7 +320,7 @@ class Engine:
         meta["reasks"] = sum(s.reasks for s in samples)
         if not valid:
             meta.update(status="invalid", reason=samples[0].answer.reason, confidence=None)
-            if self.rubric.mode == "multi":
+            if self.rubric.mode in ("multi", "dimensions"):
                 return [self._row(item, self.rubric.scheme_for(c), None, dict(meta, category=c))
                         for c in self.rubric.label_names]
             if item.category is not None:
@@ -339,6 +339,8 @@ class Engine:
                 rows.append(self._row(item, self.rubric.scheme_for(c),
                                       yes if share > 0.5 else no, m))
             return rows
+        if self.rubric.mode == "dimensions":
+            return self._dimension_rows(item, valid, k, meta)
         votes = Counter(s.answer.labels[0] for s in valid)
         order = {lab: i for i, lab in enumerate(self.rubric.category_order)}
         top = max(votes.values())
@@ -356,6 +358,25 @@ class Engine:
             meta["category"] = item.category
         return [self._row(item, self.rubric.scheme_for(item.category), winner, meta)]
 
+    def _dimension_rows(self, item: Item, valid: list[_Sample], k: int, meta: dict[str, Any]
+                        ) -> list[dict[str, Any]]:
+        """One row per dimension; with several samples the majority level (ties: scale order)."""
+        rows = []
+        for i, lb in enumerate(self.rubric.labels):
+            votes = Counter(s.answer.labels[i] for s in valid)
+            order = {lv: j for j, lv in enumerate(lb.level_names)}
+            top = max(votes.values())
+            winner = min((lv for lv, v in votes.items() if v == top),
+                         key=lambda x: order.get(x, 0))
+            m = dict(meta, status="ok", category=lb.name, rationale=valid[0].answer.rationale)
+            if k > 1:
+                m.update(confidence=round(top / k, 6), confidence_kind="vote_share",
+                         votes=dict(votes), tie=sum(v == top for v in votes.values()) > 1)
+            else:
+                m.update(confidence=None, confidence_kind=None)
+            rows.append(self._row(item, self.rubric.scheme_for(lb.name), winner, m))
+        return rows
+
     def _error_rows(self, item: Item, kind: str, message: str) -> list[dict[str, Any]]:
         meta = {"item_key": item.key, "status": "error", "error": kind, "reason": message,
                 "cache_hit": False,
@@ -363,7 +384,8 @@ class Engine:
                                "rubric_version": self.rubric.version,
                                "dialect": self.dialect, "model": self.builder.params.model,
                                "endpoint": self.transport.endpoint}}
-        cats = self.rubric.label_names if self.rubric.mode == "multi" else [item.category]
+        cats = (self.rubric.label_names if self.rubric.mode in ("multi", "dimensions")
+                else [item.category])
         return [self._row(item, self.rubric.scheme_for(c), None,
                           dict(meta, category=c) if c else meta) for c in cats]
 
@@ -554,7 +576,8 @@ async def annotate_async(
             "identity": identity,
             "rubric": {"id": rub.id, "version": rub.version, "sha256": rub.sha256,
                        "mode": rub.mode, "unit": rub.unit, "schemes": rub.schemes,
-                       "category_order": rub.category_order, "ordered": rub.ordered},
+                       "category_order": rub.category_order,
+                       "category_orders": rub.category_orders, "ordered": rub.ordered},
             "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
             "rater": engine.rater, "rater_kind": "model",
             "model_requested": model, "models_served": dict(engine.models_served),
