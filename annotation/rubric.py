@@ -142,6 +142,9 @@ class Context(_Strict):
     following_turns: int = Field(default=0, ge=0)
     meta: list[str] = Field(default_factory=list)
     max_chars_per_turn: int = Field(default=2000, ge=20)
+    #: Turns whose ``meta`` has these values are never shown as context, e.g.
+    #: ``{candidate: true}``: MRBench's alternative candidate responses are not a sequence.
+    exclude_meta: dict[str, str | int | float | bool | None] | None = None
 
 
 class Output(_Strict):
@@ -173,8 +176,9 @@ class Rules(_Strict):
     patterns match (e.g. SIGHT's ``na``). Without one the rules abstain (label NA,
     ``meta.status = "no_match"``). ``precedence`` when patterns of several labels (levels) match:
     ``order`` (the first in declared order wins), ``earliest`` (the one whose match starts first
-    in the text; ties by declared order) or, in single mode, a list of label names (priority,
-    highest first; unlisted labels come after, in declared order).
+    in the text; ties by declared order) or a priority list, highest first (single mode: label
+    names; dimensions mode: level names, applied within each dimension); unlisted labels come
+    after, in declared order.
     """
 
     default: str | dict[str, str] | None = None
@@ -273,9 +277,12 @@ class Rubric(_Strict):
         names = [lb.name for lb in labels]
         prec = self.rules.precedence
         if isinstance(prec, list):
-            if self.mode != "single":
-                raise ValueError("rules.precedence: a priority list is only for single mode")
-            unknown = [p for p in prec if p not in names]
+            if self.mode not in ("single", "dimensions"):
+                raise ValueError("rules.precedence: a priority list is only for single and "
+                                 "dimensions mode")
+            known = ([lv for lb in labels for lv in lb.level_names]
+                     if self.mode == "dimensions" else names)
+            unknown = [p for p in prec if p not in known]
             if unknown or len(set(prec)) != len(prec):
                 raise ValueError(f"rules.precedence: unknown or repeated label(s) "
                                  f"{', '.join(unknown) or 'repeated'}")
@@ -363,14 +370,16 @@ def rubric_sha256(rubric: Rubric) -> str:
     """sha256 of the rubric's canonical JSON (sorted keys, compact, UTF-8).
 
     Fields added after version 1 of the format (``levels``, ``patterns``, ``rules``,
-    ``applies_to.meta``) are left out while they hold their defaults, so older rubrics keep their
-    hash.
+    ``applies_to.meta``, ``context.exclude_meta``) are left out while they hold their defaults,
+    so older rubrics keep their hash.
     """
     data = rubric.model_dump(mode="json")
     if data.get("rules") == Rules().model_dump(mode="json"):
         del data["rules"]
     if data.get("applies_to", {}).get("meta") is None:
         data.get("applies_to", {}).pop("meta", None)
+    if data.get("context", {}).get("exclude_meta") is None:
+        data.get("context", {}).pop("exclude_meta", None)
     for lb in data.get("labels", []):
         for key in ("levels", "patterns"):
             if lb.get(key) == []:
