@@ -190,6 +190,7 @@ def iter_items(
     bounds.append(len(c_did))
     done = 0
     max_chars = rubric.context.max_chars_per_turn
+    excl = rubric.context.exclude_meta
     for lo_b, hi_b in itertools.pairwise(bounds):
         if lo_b == hi_b:
             continue
@@ -208,10 +209,25 @@ def iter_items(
             if limit is not None and done >= limit:
                 return
             continue
+        hidden = ([any(_same((m or {}).get(key), v) for key, v in excl.items())
+                   for _, _, _, m in rows] if excl else None)
         for pos, (tid, role, _text, tmeta) in enumerate(rows):
             if roles and role not in roles:
                 continue
             if rubric.applies_to.meta and not selects_turn(rubric, role, tmeta):
+                continue
+            if hidden is not None:  # context without the excluded turns (e.g. other candidates)
+                before = [pairs[j] for j in range(pos) if not hidden[j]][-k:] if k else []
+                after_t = [pairs[j] for j in range(pos + 1, len(rows)) if not hidden[j]][:after]
+                text = render_item([*before, pairs[pos], *after_t], len(before),
+                                   [(key, v) for key in rubric.context.meta
+                                    if (v := _meta_value(key, dm, tmeta or {})) is not None],
+                                   max_chars)
+                for cat in cats:
+                    yield Item(str(cname), str(tid), str(did), cat, text, len(before))
+                done += 1
+                if limit is not None and done >= limit:
+                    return
                 continue
             lo = max(0, pos - k)
             window = pairs[lo: pos + 1 + after]
