@@ -219,28 +219,37 @@ def test_file_only_and_from_file_merge(server: FakeOpenAI, tmp_path: Path) -> No
     ids = [x["custom_id"] for x in _lines(sub.input_files[0])]
     bad, fail = ids[0], ids[1]
     results = tmp_path / "results.jsonl"
-    results.write_text("\n".join(_vllm_results(sub.input_files[0], {bad: "nonsense"},
-                                               {fail})) + "\n")
+    lines = _vllm_results(sub.input_files[0], {bad: "nonsense"}, {fail})
+    # vLLM's own error lines: a non-200 response without body and ``error`` = its ErrorResponse
+    vllm_err = ids[2]
+    lines = [x for x in lines if json.loads(x)["custom_id"] != vllm_err] + [json.dumps(
+        {"id": "vllm-x", "custom_id": vllm_err, "response": {"status_code": 400,
+                                                              "request_id": "rx", "body": None},
+         "error": {"object": "error", "message": "bad schema", "type": "BadRequestError",
+                   "code": 400}})]
+    results.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match="--from-file"):
         _collect(out)  # nothing was uploaded
     res = _collect(out, from_file=results)
-    assert res.written == {"ok": 4, "invalid": 1, "error": 1}
+    assert res.written == {"ok": 3, "invalid": 1, "error": 2}
     by_cid = {r["meta"]["custom_id"]: r for r in _rows(out)}
     assert by_cid[bad]["meta"]["status"] == "invalid" and by_cid[bad]["meta"]["reasks"] == 0
     assert by_cid[fail]["meta"]["error"] == "http_400"
     assert by_cid[fail]["meta"]["reason"] == "prompt too long"
+    assert by_cid[vllm_err]["meta"]["error"] == "http_400"
+    assert by_cid[vllm_err]["meta"]["reason"] == "bad schema"
     ok = [r for r in by_cid.values() if r["meta"]["status"] == "ok"]
     assert {r["label"] for r in ok} == {"telling"}
     assert {r["meta"]["provenance"]["model_served"] for r in ok} == {"served-model"}
     assert {r["meta"]["batch_results_file"] for r in ok} == {"results.jsonl"}
-    assert res.usage.prompt_tokens == 500 and res.usage.completion_tokens == 50
+    assert res.usage.prompt_tokens == 400 and res.usage.completion_tokens == 40
     # merging the same file again writes nothing new (done items are skipped, not re-billed)
     res2 = _collect(out, from_file=results)
-    assert res2.written["ok"] == 0 and res2.skipped == 5 and res2.usage.requests == 0
-    # the synchronous run on the same endpoint only sends the failed item
+    assert res2.written["ok"] == 0 and res2.skipped == 4 and res2.usage.requests == 0
+    # the synchronous run on the same endpoint only sends the two failed items
     server.reset()
     annotate(toy_corpus(3), RUBRIC, model=MODEL, out=out, base_url=server.url, api_key=KEY)
-    assert len(server.chat_bodies) == 1
+    assert len(server.chat_bodies) == 2
     _no_key_anywhere(out)
 
 
