@@ -451,6 +451,12 @@ class FakeOpenAI:
         if kind == "out_of_set":
             label = "not-a-real-label"
         answer: dict[str, Any] = {"labels": [label]} if multi else {"label": label}
+        dims = {k: v["enum"] for k, v in props.items()
+                if k not in ("label", "labels", "rationale") and isinstance(v, dict)
+                and isinstance(v.get("enum"), list) and v["enum"]}
+        if dims:  # a "dimensions" rubric: one enum field per dimension, no "label"
+            answer = {k: ("not-a-real-level" if kind == "out_of_set" else
+                          e[zlib.crc32((item + k).encode()) % len(e)]) for k, e in dims.items()}
         if "rationale" in props:
             answer["rationale"] = "Fake rationale."
         content = json.dumps(answer)
