@@ -408,3 +408,21 @@ def test_cli_file_only_then_from_file(server: FakeOpenAI, tmp_path: Path,
     assert _cli(["batch", "collect", str(out), "--from-file", str(bad)], monkeypatch) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "bad.jsonl" in err and err.count("\n") == 1
+
+
+def test_endpoint_without_batch_routes_and_ignored_n(server: FakeOpenAI, tmp_path: Path
+                                                     ) -> None:
+    # a server that answers fewer choices than --samples: the item is recorded, not dropped
+    server.ignore_n = True
+    _submit(server, tmp_path / "n", n=1, samples=2)
+    _finish(tmp_path / "n")
+    res = _collect(tmp_path / "n")
+    assert res.written == {"ok": 0, "invalid": 0, "error": 2}
+    assert {r["meta"]["error"] for r in _rows(tmp_path / "n")} == {"batch_incomplete"}
+    # a local server has no /v1/files: one clear message, nothing recorded as submitted
+    server._routes = [r for r in server._routes if "files" not in r[1].pattern]
+    with pytest.raises(FatalError, match="--batch-file-only"):
+        _submit(server, tmp_path / "local", n=1)
+    state = json.loads((tmp_path / "local" / "batch" / "state.json").read_text()) if (
+        tmp_path / "local" / "batch" / "state.json").exists() else {"batches": []}
+    assert state["batches"] == []
