@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from toolkit.errors import SchemaError
@@ -69,6 +70,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "annotations": ANNOTATION_COLUMNS,
 }
 _INT_COLUMNS = {"index"}
+_COPY_ON_WRITE = int(pd.__version__.split(".", 1)[0]) >= 3
 
 
 def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
@@ -80,11 +82,13 @@ def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
     if missing:
         raise SchemaError([f"{table} table lacks column(s) {', '.join(missing)}"])
     extra = [c for c in frame.columns if c not in columns]
-    out = frame.loc[:, list(columns) + extra].reset_index(drop=True).copy()
+    out = frame.loc[:, list(columns) + extra].reset_index(drop=True)
+    if not _COPY_ON_WRITE:  # pandas >= 3 never lets ``out`` and ``frame`` see each other's writes
+        out = out.copy()
     for col in columns:
         if col == "meta":
             metas = out[col].tolist()
-            if not all(type(m) is dict for m in metas):
+            if metas and set(map(type, metas)) != {dict}:
                 out[col] = pd.Series(
                     [m if isinstance(m, dict) else {} for m in metas], index=out.index, dtype=object
                 )
@@ -132,16 +136,53 @@ class Dialogue:
         )
 
 
-def _duplicates(keys: Iterable[Any]) -> list[Any]:
-    """Keys seen before, in order (each repeat listed once per extra occurrence)."""
-    seen: set[Any] = set()
-    repeats = []
-    for key in keys:
-        if key in seen:
-            repeats.append(key)
-        else:
-            seen.add(key)
-    return repeats
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of ``values`` (equal values, and all missing values, share a code)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False), max(len(uniques), 1)
+
+
+def _combine(
+    left: np.ndarray, n_left: int, right: np.ndarray, n_right: int
+) -> tuple[np.ndarray, int]:
+    """Codes of the pairs ``(left, right)`` (dense again if the product could overflow)."""
+    if n_right == 1:
+        return left, n_left
+    if n_left * n_right < 2**62:
+        return left * n_right + right, n_left * n_right
+    codes, n = _codes(pd.Series(list(zip(left.tolist(), right.tolist(), strict=True))))
+    return codes, n
+
+
+def _key_codes(corpora: list[pd.Series], ids: list[pd.Series]) -> tuple[Any, ...]:
+    """Dense codes of the ``(corpus, id)`` pairs of each (corpus, id) column pair, and their count.
+
+    All the id columns are factorised together so equal keys get equal codes across tables.
+    """
+    sizes = [len(s) for s in ids]
+    bounds = np.cumsum([0, *sizes])
+    id_codes, n_ids = _codes(pd.concat(ids, ignore_index=True))
+    first = next((s.iloc[0] for s in corpora if len(s)), None)
+    single = first is not None and not pd.isna(first) and all(
+        bool(s.eq(first).all()) for s in corpora if len(s)
+    )
+    if single:
+        keys, n_keys = id_codes, n_ids
+    else:
+        c_codes, n_c = _codes(pd.concat(corpora, ignore_index=True))
+        keys, n_keys = _combine(id_codes, n_ids, c_codes, n_c)
+        if n_keys > len(keys):  # make the codes dense again (they index lookup tables)
+            keys, n_keys = _codes(pd.Series(keys))
+    keys = np.asarray(keys, dtype=np.int64)
+    parts = [keys[bounds[i] : bounds[i + 1]] for i in range(len(ids))]
+    return (*parts, max(n_keys, 1))
+
+
+def _repeat_rows(keys: np.ndarray) -> np.ndarray:
+    """Positions of keys seen before, in order (each repeat listed once per extra occurrence)."""
+    if len(keys) == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(pd.Series(keys).duplicated(keep="first").to_numpy())
 
 
 def _opt_str(value: Any) -> str | None:
@@ -243,27 +284,45 @@ class Corpus:
             if n_missing:
                 problems.append(f"{col} is missing in {n_missing} row(s)")
 
-        # Keys are (corpus, id) tuples; plain Python sets are the fastest membership test here.
-        d_list = list(zip(d["corpus"].tolist(), d["dialogue_id"].tolist(), strict=True))
-        t_corpus = t["corpus"].tolist()
-        t_list = list(zip(t_corpus, t["turn_id"].tolist(), strict=True))
-        t_dlg = list(zip(t_corpus, t["dialogue_id"].tolist(), strict=True))
-        a_list = list(zip(a["corpus"].tolist(), a["unit_id"].tolist(), strict=True))
-        d_set, t_set, t_dlg_set = set(d_list), set(t_list), set(t_dlg)
+        # Keys are (corpus, id) pairs, encoded as dense integer codes by factorising all the id
+        # columns together (vectorised; equality is the same as for the Python values). Messages
+        # are built only for offending rows.
+        d_key, t_key, t_dlg, a_key, n_keys = _key_codes(
+            [d["corpus"], t["corpus"], t["corpus"], a["corpus"]],
+            [d["dialogue_id"], t["turn_id"], t["dialogue_id"], a["unit_id"]],
+        )
+        in_d = np.zeros(n_keys, dtype=bool)
+        in_d[d_key] = True
+        in_t = np.zeros(n_keys, dtype=bool)
+        in_t[t_key] = True
+        has_turn = np.zeros(n_keys, dtype=bool)
+        has_turn[t_dlg] = True
 
-        problems.extend(f"duplicate dialogue_id {c} / {i}" for c, i in _duplicates(d_list))
-        problems.extend(f"duplicate turn_id {c} / {i}" for c, i in _duplicates(t_list))
+        def pairs(frame: pd.DataFrame, col: str, rows: np.ndarray) -> list[tuple[Any, Any]]:
+            if len(rows) == 0:
+                return []
+            sub = frame.iloc[rows]
+            return list(zip(sub["corpus"].tolist(), sub[col].tolist(), strict=True))
+
+        problems.extend(
+            f"duplicate dialogue_id {c} / {i}"
+            for c, i in pairs(d, "dialogue_id", _repeat_rows(d_key))
+        )
+        problems.extend(
+            f"duplicate turn_id {c} / {i}" for c, i in pairs(t, "turn_id", _repeat_rows(t_key))
+        )
+        both = np.flatnonzero(in_t[d_key])
         problems.extend(
             f"id {c}/{i} is both a dialogue_id and a turn_id"
-            for c, i in sorted(d_set & t_set, key=str)
+            for c, i in sorted(dict.fromkeys(pairs(d, "dialogue_id", both)), key=str)
         )
         problems.extend(
             f"turn {c}/{i} belongs to an unknown dialogue"
-            for (c, i), dk in zip(t_list, t_dlg, strict=True)
-            if dk not in d_set
+            for c, i in pairs(t, "turn_id", np.flatnonzero(~in_d[t_dlg]))
         )
         problems.extend(
-            f"dialogue {c}/{i} has no turns" for c, i in d_list if (c, i) not in t_dlg_set
+            f"dialogue {c}/{i} has no turns"
+            for c, i in pairs(d, "dialogue_id", np.flatnonzero(~has_turn[d_key]))
         )
 
         bad_role = ~t["role"].isin(ROLES)
@@ -277,19 +336,33 @@ class Corpus:
                     f"annotation of {c}/{u} has rater_kind {k!r}, expected one of "
                     f"{', '.join(RATER_KINDS)}"
                 )
-        schemes = a["scheme"].tolist()
-        problems.extend(
-            f"annotation ({s}) refers to unknown unit {c}/{u}"
-            for (c, u), s in zip(a_list, schemes, strict=True)
-            if (c, u) not in t_set and (c, u) not in d_set
-        )
-        a_keys = zip(
-            a_list, schemes, a["rater"].tolist(), a["run_id"].fillna("").tolist(), strict=True
-        )
-        problems.extend(
-            f"duplicate annotation {c} / {u} / {s} / {r} / {run}"
-            for (c, u), s, r, run in _duplicates(a_keys)
-        )
+        unknown = np.flatnonzero(~(in_t[a_key] | in_d[a_key]))
+        if len(unknown):
+            sub = a.iloc[unknown]
+            problems.extend(
+                f"annotation ({s}) refers to unknown unit {c}/{u}"
+                for c, u, s in zip(
+                    sub["corpus"].tolist(), sub["unit_id"].tolist(), sub["scheme"].tolist(),
+                    strict=True,
+                )
+            )
+        run = a["run_id"]  # a missing run_id is the same run as ""
+        run_missing = run.isna().to_numpy()
+        a_full, n_full = a_key, n_keys
+        for values in (a["scheme"], a["rater"]) + (() if run_missing.all() else (run,)):
+            if values is run and run_missing.any():
+                values = run.fillna("")
+            a_full, n_full = _combine(a_full, n_full, *_codes(values))
+        repeats = _repeat_rows(a_full)
+        if len(repeats):
+            sub = a.iloc[repeats]
+            problems.extend(
+                f"duplicate annotation {c} / {u} / {s} / {r} / {x}"
+                for c, u, s, r, x in zip(
+                    sub["corpus"].tolist(), sub["unit_id"].tolist(), sub["scheme"].tolist(),
+                    sub["rater"].tolist(), sub["run_id"].fillna("").tolist(), strict=True,
+                )
+            )
         if problems:
             raise SchemaError(problems)
         return self
