@@ -817,6 +817,8 @@ def collect_batch(
             raise InputError("this run was written with --batch-file-only (nothing was "
                              "uploaded): merge a results file with --from-file OUT.jsonl",
                              path=run_dir)
+        if not live:
+            notes.append("nothing to collect: every uploaded batch was collected already")
         if live:
             import openai
 
@@ -966,6 +968,9 @@ def collect_batch(
                 written[status] = written.get(status, 0) + 1
 
         asyncio.run(produce())
+        if written["ok"] and cache.get_profile(endpoint, params.model) is None:
+            # the endpoint answered this dialect: later synchronous runs need no probe
+            cache.put_profile(endpoint, params.model, {"dialect": str(cfg["dialect"])})
         if store.stale_errors:
             store.compact()
         for rec in finished:
