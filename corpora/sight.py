@@ -60,6 +60,7 @@ from corpora._common import (
     DELIMITER_NAMES,
     read_csv_frame,
     read_header_line,
+    records,
     require_file,
     sniff_delimiter,
 )
@@ -187,14 +188,19 @@ def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarra
     return matrix
 
 
-def _unit_keys(frame: pd.DataFrame, stem: str) -> np.ndarray:
+def _unit_keys(frame: pd.DataFrame, stem: str) -> pd.Series:
+    """``<prefix><comment_id>`` per row (``@<row>`` appended to repeated ids), a str Series."""
     prefix = _PREFIX.get(stem, f"{stem}-")
-    ids = frame["comment_id"].to_numpy()
-    keys = np.array([f"{prefix}{i}" for i in ids.tolist()], dtype=object)
-    dup = frame["comment_id"].duplicated(keep=False).to_numpy()
+    ids = frame["comment_id"]  # int64
+    keys = prefix + ids.astype("str")
+    dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
         rows = np.flatnonzero(dup)
-        keys[rows] = [f"{k}@{r}" for k, r in zip(keys[rows], rows.tolist(), strict=True)]
+        keys.iloc[rows] = pd.Series(
+            [f"{k}@{r}" for k, r in zip(keys.iloc[rows].tolist(), rows.tolist(), strict=True)],
+            index=keys.index[rows],
+            dtype="str",
+        )
     return keys
 
 
@@ -205,7 +211,9 @@ def _match_key(video: pd.Series, text: pd.Series) -> pd.Series:
 
 def _as_objects(values: pd.Series) -> list[Any]:
     """Column values as Python objects with None for missing."""
-    out: list[Any] = values.astype(object).where(values.notna(), None).tolist()
+    out: list[Any] = values.to_numpy(
+        dtype=object, na_value=None  # type: ignore[call-overload]  # (stubs lack None)
+    ).tolist()
     return out
 
 
@@ -244,7 +252,7 @@ def _load_annotations(
         if videos is not None:
             keep = frame["video_id"].isin(videos).to_numpy()
             frame = frame[keep].reset_index(drop=True)
-            matrix, keys = matrix[keep], keys[keep]
+            matrix, keys = matrix[keep], keys[keep].reset_index(drop=True)
         position = np.full(len(frame), -1, dtype=np.int64)
         if n_units and len(frame):
             earlier = pd.concat(unit_frames, ignore_index=True)[["video_id", "text"]]
@@ -270,18 +278,17 @@ def _load_annotations(
         new = position < 0
         n_new = int(new.sum())
         position[new] = np.arange(n_units, n_units + n_new)
-        sub = frame[new]
+        sub = frame[new].reset_index(drop=True)
         units = pd.DataFrame(
             {
-                "video_id": sub["video_id"].to_numpy(),
-                "text": sub["comment"].to_numpy(),
-                "key": keys[new],
-                "comment_id": sub["comment_id"].to_numpy(),
-                "source": stem,
+                "video_id": sub["video_id"],
+                "text": sub["comment"],
+                "key": keys[new].reset_index(drop=True),
+                "comment_id": sub["comment_id"],
+                "source": pd.Series(stem, index=sub.index, dtype="str"),
+                **{c: sub[c] for c in meta_cols},
             }
         )
-        for c in meta_cols:
-            units[c] = sub[c].to_numpy()
         unit_frames.append(units)
         n_units += n_new
         # annotations of this file, column by column, addressed by unit position
@@ -293,7 +300,7 @@ def _load_annotations(
         ann_sizes.append(len(rows))
     all_units = pd.concat(unit_frames, ignore_index=True)
     turns = _unit_turns(all_units, matched_meta)
-    unit_ids = turns["turn_id"].to_numpy(dtype=object)
+    unit_ids = turns["turn_id"]
     annotations = _annotation_rows(
         unit_ids, pair_ids, ann_pos, ann_pair, ann_label, ann_source, ann_sizes
     )
@@ -301,35 +308,37 @@ def _load_annotations(
 
 
 def _unit_turns(units: pd.DataFrame, matched_meta: dict[int, dict[str, Any]]) -> pd.DataFrame:
-    dialogue_id = (units["video_id"] + "/comments").to_numpy(dtype=object)
+    n = len(units)
+    index = pd.RangeIndex(n)
+    dialogue_id = (units["video_id"] + "/comments").astype("str")
     meta_keys = [c for c in units.columns if c not in ("video_id", "text", "key")]
     extra_keys = sorted({k for m in matched_meta.values() for k in m} - set(meta_keys))
     columns: list[list[Any]] = [units["comment_id"].astype("int64").tolist()]
     columns += [_as_objects(units[c]) for c in meta_keys[1:]]
-    columns += [[None] * len(units) for _ in extra_keys]
-    names = meta_keys + extra_keys
-    metas = [dict(zip(names, values)) for values in zip(*columns)]  # noqa: B905 (same lengths)
+    columns += [[None] * n for _ in extra_keys]
+    metas = records(meta_keys + extra_keys, columns, n)
     for pos, extra in matched_meta.items():
         meta = metas[pos]
         for k, v in extra.items():
             if meta.get(k) is None:
                 meta[k] = v
+    codes = pd.factorize(dialogue_id)[0]
     return pd.DataFrame(
         {
-            "corpus": CORPUS,
+            "corpus": pd.Series(CORPUS, index=index, dtype="str"),
             "dialogue_id": dialogue_id,
-            "turn_id": dialogue_id + ":" + units["key"].to_numpy(dtype=object),
-            "index": pd.Series(dialogue_id).groupby(dialogue_id, sort=False).cumcount().to_numpy(),
-            "role": "student",
-            "speaker": "commenter",
-            "text": units["text"].to_numpy(),
+            "turn_id": dialogue_id + ":" + units["key"].astype("str"),
+            "index": pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy(),
+            "role": pd.Series("student", index=index, dtype="str"),
+            "speaker": pd.Series("commenter", index=index, dtype="str"),
+            "text": units["text"].astype("str"),
             "meta": metas,
         }
     )
 
 
 def _annotation_rows(
-    unit_ids: np.ndarray,
+    unit_ids: pd.Series,
     pair_ids: dict[tuple[str, str], int],
     positions: list[np.ndarray],
     pairs: list[np.ndarray],
@@ -367,19 +376,21 @@ def _annotation_rows(
             metas[last] = meta
             keep[rows[:-1]] = False
 
-    def take(values: np.ndarray, codes: np.ndarray) -> pd.Series:
+    def take(values: np.ndarray | pd.Series, codes: np.ndarray) -> pd.Series:
         # an Arrow ``take`` is cheaper than converting an object array of repeated strings
-        return pd.Series(pd.array(values, dtype="str")).take(codes).reset_index(drop=True)
+        column = values if isinstance(values, pd.Series) else pd.Series(values, dtype="str")
+        return column.astype("str").take(codes).reset_index(drop=True)
 
+    index = pd.RangeIndex(len(pos))
     out = pd.DataFrame(
         {
-            "corpus": take(np.array([CORPUS], dtype=object), np.zeros(len(pos), dtype=np.int64)),
+            "corpus": pd.Series(CORPUS, index=index, dtype="str"),
             "unit_id": take(unit_ids, pos),
             "scheme": take(schemes, pair),
             "label": take(np.array(["0", "1"], dtype=object), label.astype(np.int64)),
             "rater": take(raters, pair),
             "rater_kind": take(kinds, pair),
-            "run_id": pd.Series([None] * len(pos), dtype="str"),
+            "run_id": pd.Series(np.nan, index=index, dtype="str"),
             "meta": metas,
         }
     )
