@@ -205,8 +205,9 @@ def _unit_keys(frame: pd.DataFrame, stem: str) -> pd.Series:
 
 
 def _match_key(video: pd.Series, text: pd.Series) -> pd.Series:
-    text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
-    return video + "\x00" + text
+    # str dtype: adding "\x00" to an object column would drop it (numpy strips trailing NULs)
+    text = text.astype("str").str.replace("\r\n", "\n", regex=False)
+    return video.astype("str") + "\x00" + text.str.replace("\r", "\n", regex=False)
 
 
 def _as_objects(values: pd.Series) -> list[Any]:
@@ -278,7 +279,7 @@ def _load_annotations(
         new = position < 0
         n_new = int(new.sum())
         position[new] = np.arange(n_units, n_units + n_new)
-        sub = frame[new].reset_index(drop=True)
+        sub = frame if new.all() else frame[new].reset_index(drop=True)
         units = pd.DataFrame(
             {
                 "video_id": sub["video_id"],
@@ -355,7 +356,7 @@ def _annotation_rows(
     raters = np.array([r for _, r in table], dtype=object)
     kinds = np.array(["human" if _HUMAN_RATER.match(r) else "model" for r in raters], dtype=object)
     label_text = np.where(label, "1", "0").astype(object)
-    metas: list[Any] = [{} for _ in range(len(pos))]
+    special: dict[int, dict[str, Any]] = {}  # row -> meta of a label given by several files
     keep = np.ones(len(pos), dtype=bool)
     key = pos * max(len(table), 1) + pair
     dup = pd.Series(key).duplicated(keep=False).to_numpy()
@@ -373,8 +374,15 @@ def _annotation_rows(
             }
             if conflicts:
                 meta["conflicts"] = conflicts
-            metas[last] = meta
+            special[last] = meta
             keep[rows[:-1]] = False
+    if not keep.all():  # drop the overridden rows before building the columns
+        new_row = np.cumsum(keep) - 1
+        special = {int(new_row[i]): m for i, m in special.items()}
+        pos, pair, label = pos[keep], pair[keep], label[keep]
+    metas: list[Any] = [{} for _ in range(len(pos))]
+    for i, m in special.items():
+        metas[i] = m
 
     def take(values: np.ndarray | pd.Series, codes: np.ndarray) -> pd.Series:
         # an Arrow ``take`` is cheaper than converting an object array of repeated strings
@@ -394,7 +402,7 @@ def _annotation_rows(
             "meta": metas,
         }
     )
-    return out[keep].reset_index(drop=True) if not keep.all() else out
+    return out
 
 
 # ------------------------------------------------------------------------------ transcripts
