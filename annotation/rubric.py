@@ -73,7 +73,7 @@ class RulePattern(_Strict):
     """
 
     id: str | None = Field(default=None, min_length=1)
-    pattern: list[dict[str, Any]] = Field(min_length=1)
+    pattern: list[dict[str, Any]]
 
     @model_validator(mode="before")
     @classmethod
@@ -82,6 +82,8 @@ class RulePattern(_Strict):
 
     @model_validator(mode="after")
     def _valid_for_spacy(self) -> RulePattern:
+        if not self.pattern:
+            raise ValueError("a pattern needs at least 1 token")
         problems = _pattern_problems(self.pattern)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -182,7 +184,25 @@ class Rules(_Strict):
     """
 
     default: str | dict[str, str] | None = None
-    precedence: Literal["order", "earliest"] | list[str] = "order"
+    precedence: str | list[str] = "order"
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _default_type(cls, v: Any) -> Any:
+        ok = v is None or isinstance(v, str) or (
+            isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+        if not ok:
+            raise ValueError("a label name, or {dimension: level} in mode 'dimensions'")
+        return v
+
+    @field_validator("precedence", mode="before")
+    @classmethod
+    def _precedence_type(cls, v: Any) -> Any:
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            return v
+        if v not in ("order", "earliest"):
+            raise ValueError(f"expected 'order', 'earliest' or a list of labels, got {v!r}")
+        return v
 
 
 def _default_yes_no() -> dict[Literal["yes", "no"], str]:
