@@ -43,7 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpora._common import as_int, as_str, build_corpus, read_header_line, require_file, short_hash
+import numpy as np
+import pandas as pd
+
+from corpora._common import as_int, as_str, read_header_line, require_file, short_hash
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -109,13 +112,22 @@ def parse_conversation(conversation: str) -> list[ParsedTurn]:
     [('teacher', 'Teacher', 'probing', 'Why 9?'),
      ('student', 'Mariana', None, 'Because 12 - 3 = 9.')]
     """
-    return [ParsedTurn(*turn) for turn in _split_turns(conversation)]
+    columns = _split_turns(conversation)
+    return [ParsedTurn(*turn) for turn in zip(*columns, strict=True)]
 
 
-def _split_turns(conversation: str) -> list[tuple[str, str, str, str | None]]:
-    """``parse_conversation`` as plain ``(speaker, role, text, move)`` tuples (faster)."""
-    out: list[tuple[str, str, str, str | None]] = []
+_Columns = tuple[list[str], list[str], list[str], list[str | None]]
+
+
+def _split_turns(conversation: str) -> _Columns:
+    """``parse_conversation`` as columns: speakers, roles, texts, moves (faster)."""
+    speakers: list[str] = []
+    roles: list[str] = []
+    texts: list[str] = []
+    moves: list[str | None] = []
     match_speaker = _SPEAKER.match
+    match_tag = _TAG.match
+    intern = sys.intern
     for number, chunk in enumerate(conversation.split(EOM), start=1):
         match = match_speaker(chunk)
         if match is None:
@@ -128,7 +140,7 @@ def _split_turns(conversation: str) -> list[tuple[str, str, str, str | None]]:
         move = None
         if speaker == "Teacher":
             role = "teacher"
-            tag = _TAG.match(text)
+            tag = match_tag(text)
             if tag is not None:
                 move = tag.group(1).lower()
                 if move not in MOVES:
@@ -139,8 +151,11 @@ def _split_turns(conversation: str) -> list[tuple[str, str, str, str | None]]:
                 text = text[tag.end() :].strip()
         else:
             role = "student"
-        out.append((sys.intern(speaker), role, text, move))
-    return out
+        speakers.append(intern(speaker))
+        roles.append(role)
+        texts.append(text)
+        moves.append(move)
+    return speakers, roles, texts, moves
 
 
 # --------------------------------------------------------------------------- reading records
@@ -345,50 +360,68 @@ def load(
                 )
             seen[dialogue_id] = (file, line)
             try:
-                turns = _split_turns(conversation)
+                speakers, roles, texts, moves = _split_turns(conversation)
             except ValueError as exc:
                 raise InputError(str(exc), path=file, line=line, field="conversation") from None
             d_id.append(dialogue_id)
             d_split.append(split_name)
             d_meta.append(meta)
-            for index, (speaker, role, text, move) in enumerate(turns):
-                turn_id = f"{dialogue_id}:{index}"
-                t_dlg.append(dialogue_id)
-                t_id.append(turn_id)
-                t_index.append(index)
-                t_role.append(role)
-                t_speaker.append(speaker)
-                t_text.append(text)
+            n = len(texts)
+            turn_ids = [f"{dialogue_id}:{i}" for i in range(n)]
+            t_dlg.extend([dialogue_id] * n)
+            t_id.extend(turn_ids)
+            t_index.extend(range(n))
+            t_role.extend(roles)
+            t_speaker.extend(speakers)
+            t_text.extend(texts)
+            for turn_id, move in zip(turn_ids, moves, strict=True):
                 if move is not None:
                     a_unit.append(turn_id)
                     a_label.append(move)
     n_d, n_t, n_a = len(d_id), len(t_id), len(a_unit)
-    return build_corpus(
+    # typed columns (every value is a str) so the Corpus constructor has nothing to convert
+    dialogues = pd.DataFrame(
         {
-            "corpus": [CORPUS] * n_d,
-            "dialogue_id": d_id,
-            "split": d_split,
-            "kind": ["tutoring"] * n_d,
-            "meta": d_meta,
-        },
-        {
-            "corpus": [CORPUS] * n_t,
-            "dialogue_id": t_dlg,
-            "turn_id": t_id,
-            "index": t_index,
-            "role": t_role,
-            "speaker": t_speaker,
-            "text": t_text,
-            "meta": [{} for _ in range(n_t)],
-        },
-        {
-            "corpus": [CORPUS] * n_a,
-            "unit_id": a_unit,
-            "scheme": [MOVE_SCHEME] * n_a,
-            "label": a_label,
-            "rater": ["teacher"] * n_a,
-            "rater_kind": ["human"] * n_a,
-            "run_id": [None] * n_a,
-            "meta": [{} for _ in range(n_a)],
-        },
+            "corpus": _constant(CORPUS, n_d),
+            "dialogue_id": pd.array(d_id, dtype="str"),
+            "split": pd.array(d_split, dtype="str"),
+            "kind": _constant("tutoring", n_d),
+            "meta": _objects(d_meta),
+        }
     )
+    turns = pd.DataFrame(
+        {
+            "corpus": _constant(CORPUS, n_t),
+            "dialogue_id": pd.array(t_dlg, dtype="str"),
+            "turn_id": pd.array(t_id, dtype="str"),
+            "index": np.array(t_index, dtype=np.int64),
+            "role": pd.array(t_role, dtype="str"),
+            "speaker": pd.array(t_speaker, dtype="str"),
+            "text": pd.array(t_text, dtype="str"),
+            "meta": _objects([{} for _ in range(n_t)]),
+        }
+    )
+    annotations = pd.DataFrame(
+        {
+            "corpus": _constant(CORPUS, n_a),
+            "unit_id": pd.array(a_unit, dtype="str"),
+            "scheme": _constant(MOVE_SCHEME, n_a),
+            "label": pd.array(a_label, dtype="str"),
+            "rater": _constant("teacher", n_a),
+            "rater_kind": _constant("human", n_a),
+            "run_id": _constant(None, n_a),
+            "meta": _objects([{} for _ in range(n_a)]),
+        }
+    )
+    return Corpus(dialogues, turns, annotations)
+
+
+def _constant(value: str | None, n: int) -> pd.Series:
+    """A str column of ``n`` copies of ``value`` (NA for None)."""
+    return pd.Series(np.nan if value is None else value, index=pd.RangeIndex(n), dtype="str")
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out

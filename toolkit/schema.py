@@ -82,7 +82,9 @@ def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
     if missing:
         raise SchemaError([f"{table} table lacks column(s) {', '.join(missing)}"])
     extra = [c for c in frame.columns if c not in columns]
-    out = frame.loc[:, list(columns) + extra].reset_index(drop=True)
+    order = list(columns) + extra
+    same_order = list(frame.columns) == order
+    out = (frame if same_order else frame.loc[:, order]).reset_index(drop=True)
     if not _COPY_ON_WRITE:  # pandas >= 3 never lets ``out`` and ``frame`` see each other's writes
         out = out.copy()
     for col in columns:
