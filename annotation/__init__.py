@@ -5,7 +5,8 @@
 ['focus', 'probing', 'telling', 'generic']
 
 ``annotate(corpus, rubric, model=..., out=...)`` labels a :class:`toolkit.Corpus` against any
-OpenAI-compatible endpoint; see docs/annotation.md.
+OpenAI-compatible endpoint; ``annotate_rules(corpus, rubric, out=...)`` labels it with the rubric's
+keyword patterns (offline baseline). See docs/annotation.md and docs/rules-baseline.md.
 """
 
 from annotation.cache import ResponseCache, request_key
@@ -19,6 +20,7 @@ from annotation.pricing import DEFAULT_PRICES, Price, Usage, load_prices
 from annotation.prompt import DIALECTS, PROMPT_TEMPLATE_SHA256, answer_schema, response_format
 from annotation.requests import RequestBuilder, RequestParams
 from annotation.rubric import Rubric, builtin_rubrics, load_rubric, parse_rubric
+from annotation.rules import RuleLabeler, annotate_rules, rules_rater
 from annotation.transport import FatalError, Gate, OpenAITransport, Reply, Transport
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "RequestParams",
     "ResponseCache",
     "Rubric",
+    "RuleLabeler",
     "RunResult",
     "Transport",
     "Usage",
@@ -44,6 +47,7 @@ __all__ = [
     "annotate_async",
     "annotate_local",
     "annotate_local_async",
+    "annotate_rules",
     "answer_schema",
     "builtin_rubrics",
     "estimate",
@@ -56,4 +60,5 @@ __all__ = [
     "render_guide",
     "request_key",
     "response_format",
+    "rules_rater",
 ]
