@@ -9,6 +9,14 @@ OpenAI-compatible endpoint; ``annotate_rules(corpus, rubric, out=...)`` labels i
 keyword patterns (offline baseline). See docs/annotation.md and docs/rules-baseline.md.
 """
 
+from annotation.batch import (
+    BatchCollection,
+    BatchSubmission,
+    batch_status,
+    cancel_batch,
+    collect_batch,
+    submit_batch,
+)
 from annotation.cache import ResponseCache, request_key
 from annotation.engine import RunResult, annotate, annotate_async, rater_name
 from annotation.estimate import Estimate, estimate
@@ -28,6 +36,8 @@ __all__ = [
     "DIALECTS",
     "PROMPT_TEMPLATE_SHA256",
     "Answer",
+    "BatchCollection",
+    "BatchSubmission",
     "Estimate",
     "FatalError",
     "Gate",
@@ -49,7 +59,10 @@ __all__ = [
     "annotate_local_async",
     "annotate_rules",
     "answer_schema",
+    "batch_status",
     "builtin_rubrics",
+    "cancel_batch",
+    "collect_batch",
     "estimate",
     "iter_items",
     "load_prices",
@@ -61,4 +74,5 @@ __all__ = [
     "request_key",
     "response_format",
     "rules_rater",
+    "submit_batch",
 ]
