@@ -56,6 +56,8 @@ _ANSWER_DIMENSIONS = (
     "field's value must be exactly one of that dimension's levels."
 )
 _LEVELS = "Levels (from the first to the last):"
+_ORDERED = "The labels form an ordered scale, from the first to the last."
+_ORDERED_LEVELS = "The levels of each dimension form an ordered scale, from the first to the last."
 _RATIONALE = " \"rationale\" is one short sentence explaining the decision."
 _SCHEMA_LINE = "Reply with only the JSON object, no other text. Its JSON schema: {schema}"
 _REASK = (
@@ -64,7 +66,8 @@ _REASK = (
 )
 _TEMPLATES = (
     PROMPT_TEMPLATE_VERSION, _INTRO, *_UNIT.values(), _SAFETY, _ANSWER_SINGLE, _ANSWER_MULTI,
-    _ANSWER_BINARY, _ANSWER_DIMENSIONS, _LEVELS, _RATIONALE, _SCHEMA_LINE, _REASK,
+    _ANSWER_BINARY, _ANSWER_DIMENSIONS, _LEVELS, _ORDERED, _ORDERED_LEVELS, _RATIONALE,
+    _SCHEMA_LINE, _REASK,
     "label-block-v1", "item-v1",
 )
 #: sha256 of every template string that shapes a prompt (changes when the wording changes).
@@ -135,7 +138,7 @@ def system_message(rubric: Rubric, dialect: str, category: str | None = None) ->
         parts += ["", {"single": "## Labels", "dimensions": "## Dimensions"}.get(
             rubric.mode, "## Categories")]
         if rubric.ordered:
-            parts.append("The labels form an ordered scale, from the first to the last.")
+            parts.append(_ORDERED_LEVELS if rubric.mode == "dimensions" else _ORDERED)
         parts += [_label_block(lb) + "\n" for lb in rubric.labels]
     if rubric.instructions:
         parts += ["", "## Instructions", rubric.instructions.strip()]
