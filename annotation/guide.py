@@ -27,6 +27,9 @@ def render_guide(rubric: Rubric) -> str:
     out.append(f"- Unit: {unit}.")
     if r.applies_to.roles:
         out.append(f"- Code only turns by: {', '.join(r.applies_to.roles)}.")
+    if r.applies_to.meta:
+        out.append("- Code only turns whose " + ", ".join(
+            f"`{k}` is `{v}`" for k, v in r.applies_to.meta.items()) + ".")
     if r.mode == "single":
         out.append("- Choose exactly one label per unit.")
     elif r.mode == "multi":
@@ -37,12 +40,17 @@ def render_guide(rubric: Rubric) -> str:
         out.append(f"- Decide each category separately: yes (`{r.yes_no['yes']}`) or no "
                    f"(`{r.yes_no['no']}`).")
     if r.ordered:
-        out.append("- The labels form an ordered scale, in the order listed below.")
+        out.append("- The levels of each dimension form an ordered scale, in the order listed."
+                   if r.mode == "dimensions" else
+                   "- The labels form an ordered scale, in the order listed below.")
     ctx = []
     if r.unit == "turn" and r.context.turns:
         ctx.append(f"the {r.context.turns} previous turns")
     if r.context.meta:
         ctx.append("the dialogue fields " + ", ".join(f"`{m}`" for m in r.context.meta))
+    if r.context.exclude_meta:
+        ctx.append("never turns whose " + ", ".join(
+            f"`{k}` is `{v}`" for k, v in r.context.exclude_meta.items()))
     if ctx:
         out.append(f"- Context shown: {' and '.join(ctx)}.")
     out.append(f"- Labels are recorded under scheme `{r.scheme}`.")
