@@ -10,14 +10,8 @@ from typing import Any
 
 import pytest
 
-from annotation import annotate
-from annotation.batch import (
-    batch_status,
-    cancel_batch,
-    collect_batch,
-    custom_id,
-    submit_batch,
-)
+from annotation import annotate, batch_status, cancel_batch, collect_batch, submit_batch
+from annotation.batch import custom_id
 from annotation.transport import FatalError
 from tests.fake_openai import FakeOpenAI, count_tokens
 from tests.test_annotation_engine import KEY, MOVES, toy_corpus
