@@ -37,7 +37,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,34 +126,34 @@ def _split_turns(conversation: str) -> _Columns:
     moves: list[str | None] = []
     match_speaker = _SPEAKER.match
     match_tag = _TAG.match
-    intern = sys.intern
-    for number, chunk in enumerate(conversation.split(EOM), start=1):
+    for chunk in conversation.split(EOM):
         match = match_speaker(chunk)
         if match is None:
             shown = chunk.strip()[:40]
             raise ValueError(
-                f"turn {number} has no speaker (expected 'Speaker: text', got {shown!r})"
+                f"turn {len(texts) + 1} has no speaker (expected 'Speaker: text', got {shown!r})"
             )
         speaker = match[1]
         text = chunk[match.end() :].strip()
-        move = None
         if speaker == "Teacher":
-            role = "teacher"
+            roles.append("teacher")
             tag = match_tag(text)
-            if tag is not None:
-                move = tag.group(1).lower()
+            if tag is None:
+                moves.append(None)
+            else:
+                move = tag[1].lower()
                 if move not in MOVES:
                     raise ValueError(
-                        f"turn {number} has unknown teacher move {tag.group(1)!r} "
+                        f"turn {len(texts) + 1} has unknown teacher move {tag[1]!r} "
                         f"(expected one of {', '.join(MOVES)})"
                     )
+                moves.append(move)
                 text = text[tag.end() :].strip()
         else:
-            role = "student"
-        speakers.append(intern(speaker))
-        roles.append(role)
+            roles.append("student")
+            moves.append(None)
+        speakers.append(speaker)
         texts.append(text)
-        moves.append(move)
     return speakers, roles, texts, moves
 
 
