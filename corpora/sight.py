@@ -168,7 +168,15 @@ def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarra
     block = frame[cols]
     matrix = np.empty((len(frame), len(cols)))
     text_bad = np.zeros(matrix.shape, dtype=bool)
+    plain = [
+        j for j, dt in enumerate(block.dtypes) if isinstance(dt, np.dtype) and dt.kind in "fiu"
+    ]
+    if plain:  # numpy int/float columns (the usual case), converted in one go
+        matrix[:, plain] = block.iloc[:, plain].to_numpy(dtype=float)
+    done = set(plain)
     for j, col in enumerate(cols):
+        if j in done:
+            continue
         values = block[col]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             matrix[:, j] = values.to_numpy(dtype=float, na_value=np.nan)
@@ -256,7 +264,7 @@ def _load_annotations(
             matrix, keys = matrix[keep], keys[keep].reset_index(drop=True)
         position = np.full(len(frame), -1, dtype=np.int64)
         if n_units and len(frame):
-            earlier = pd.concat(unit_frames, ignore_index=True)[["video_id", "text"]]
+            earlier = pd.concat([u[["video_id", "text"]] for u in unit_frames], ignore_index=True)
             earlier = earlier[earlier["video_id"].isin(frame["video_id"])]
             left = pd.DataFrame(
                 {"mk": _match_key(frame["video_id"], frame["comment"]), "row": range(len(frame))}
@@ -284,7 +292,7 @@ def _load_annotations(
             {
                 "video_id": sub["video_id"],
                 "text": sub["comment"],
-                "key": keys[new].reset_index(drop=True),
+                "key": keys if sub is frame else keys[new].reset_index(drop=True),
                 "comment_id": sub["comment_id"],
                 "source": pd.Series(stem, index=sub.index, dtype="str"),
                 **{c: sub[c] for c in meta_cols},
