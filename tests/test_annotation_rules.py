@@ -208,6 +208,13 @@ def test_run_dir_of_another_run_is_refused(tmp_path: Path) -> None:
     assert set(res.annotations.rater) == {"rules@other-rules@1"}
 
 
+def test_public_api() -> None:
+    import annotation
+
+    assert annotation.annotate_rules is annotate_rules
+    assert annotation.rules_rater(load_rubric("mathdial-moves")) == "rules@mathdial-moves@1.0"
+
+
 def test_rubric_without_patterns_is_refused() -> None:
     with pytest.raises(InputError, match="no rule patterns"):
         annotate_rules(corpus_of([("teacher", "x")]), "talkmoves")
@@ -246,6 +253,17 @@ def test_candidates_only_and_other_candidates_hidden_from_context() -> None:
     for it in items:  # history shown, no other candidate
         assert "What is 3 + 4?" in it.text and "[student] 8" in it.text
         assert it.text.count("[teacher]") == 2 and it.context_turns == 2
+
+
+def test_applies_to_meta_selection_is_strict_about_booleans() -> None:
+    from annotation.items import count_units, selects_turn
+
+    r = load_rubric("mrbench-pedagogy")
+    assert selects_turn(r, "teacher", {"candidate": True})
+    assert not selects_turn(r, "teacher", {"candidate": 1})  # True is not 1 here
+    assert not selects_turn(r, "teacher", {})
+    assert not selects_turn(r, "student", {"candidate": True})
+    assert count_units(mrbench_like(), r) == 3 == len(list(iter_items(mrbench_like(), r)))
 
 
 def test_rules_on_dimensions(tmp_path: Path) -> None:
