@@ -388,16 +388,16 @@ def _annotation_rows(
         new_row = np.cumsum(keep) - 1
         special = {int(new_row[i]): m for i, m in special.items()}
         pos, pair, label = pos[keep], pair[keep], label[keep]
+    index = pd.RangeIndex(len(pos))
     metas: list[Any] = [{} for _ in range(len(pos))]
     for i, m in special.items():
         metas[i] = m
 
     def take(values: np.ndarray | pd.Series, codes: np.ndarray) -> pd.Series:
         # an Arrow ``take`` is cheaper than converting an object array of repeated strings
-        column = values if isinstance(values, pd.Series) else pd.Series(values, dtype="str")
-        return column.astype("str").take(codes).reset_index(drop=True)
+        array = values.array if isinstance(values, pd.Series) else pd.array(values, dtype="str")
+        return pd.Series(array.take(codes), index=index, dtype="str")
 
-    index = pd.RangeIndex(len(pos))
     out = pd.DataFrame(
         {
             "corpus": pd.Series(CORPUS, index=index, dtype="str"),
