@@ -126,6 +126,8 @@ def as_int(
     >>> as_int(float("nan"), path=Path("x"), line=1, field="f") is None
     True
     """
+    if type(value) is int:  # the common case (not bool, whose type is bool)
+        return value
     if _missing(value):
         if required:
             raise InputError("value is missing", path=path, line=line, field=field)
@@ -146,6 +148,8 @@ def as_int(
 
 def as_str(value: Any) -> str | None:
     """Return ``value`` as ``str``; missing (None, NaN, NA) -> None. Empty strings stay empty."""
+    if type(value) is str:
+        return value
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return value if isinstance(value, str) else str(value)

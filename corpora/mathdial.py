@@ -335,14 +335,11 @@ def load(
     d_id: list[str] = []
     d_split: list[str] = []
     d_meta: list[dict[str, Any]] = []
-    t_dlg: list[str] = []
-    t_id: list[str] = []
-    t_index: list[int] = []
+    d_turns: list[int] = []
     t_role: list[str] = []
     t_speaker: list[str] = []
     t_text: list[str] = []
-    a_unit: list[str] = []
-    a_label: list[str] = []
+    t_move: list[str | None] = []
     seen: dict[str, tuple[Path, int]] = {}
     for file in paths:
         split_name = file.stem
@@ -365,24 +362,27 @@ def load(
             d_id.append(dialogue_id)
             d_split.append(split_name)
             d_meta.append(meta)
-            n = len(texts)
-            turn_ids = [f"{dialogue_id}:{i}" for i in range(n)]
-            t_dlg.extend([dialogue_id] * n)
-            t_id.extend(turn_ids)
-            t_index.extend(range(n))
+            d_turns.append(len(texts))
             t_role.extend(roles)
             t_speaker.extend(speakers)
             t_text.extend(texts)
-            for turn_id, move in zip(turn_ids, moves, strict=True):
-                if move is not None:
-                    a_unit.append(turn_id)
-                    a_label.append(move)
-    n_d, n_t, n_a = len(d_id), len(t_id), len(a_unit)
-    # typed columns (every value is a str) so the Corpus constructor has nothing to convert
+            t_move.extend(moves)
+    # Column operations from here on: every str column is built as a str (Arrow) array directly,
+    # so the Corpus constructor has nothing to convert.
+    n_d, n_t = len(d_id), len(t_text)
+    dialogue_ids = pd.array(d_id, dtype="str")
+    counts = np.array(d_turns, dtype=np.int64)
+    owner = np.repeat(np.arange(n_d), counts)  # dialogue position of each turn
+    index = np.arange(n_t, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    t_dlg = pd.Series(dialogue_ids.take(owner), dtype="str")
+    turn_ids = t_dlg + ":" + pd.Series(index).astype("str")  # f"{dialogue_id}:{index}"
+    has_move = np.array([m is not None for m in t_move], dtype=bool)
+    labels = [m for m in t_move if m is not None]
+    n_a = len(labels)
     dialogues = pd.DataFrame(
         {
             "corpus": _constant(CORPUS, n_d),
-            "dialogue_id": pd.array(d_id, dtype="str"),
+            "dialogue_id": dialogue_ids,
             "split": pd.array(d_split, dtype="str"),
             "kind": _constant("tutoring", n_d),
             "meta": _objects(d_meta),
@@ -391,9 +391,9 @@ def load(
     turns = pd.DataFrame(
         {
             "corpus": _constant(CORPUS, n_t),
-            "dialogue_id": pd.array(t_dlg, dtype="str"),
-            "turn_id": pd.array(t_id, dtype="str"),
-            "index": np.array(t_index, dtype=np.int64),
+            "dialogue_id": t_dlg,
+            "turn_id": turn_ids,
+            "index": index,
             "role": pd.array(t_role, dtype="str"),
             "speaker": pd.array(t_speaker, dtype="str"),
             "text": pd.array(t_text, dtype="str"),
@@ -403,9 +403,9 @@ def load(
     annotations = pd.DataFrame(
         {
             "corpus": _constant(CORPUS, n_a),
-            "unit_id": pd.array(a_unit, dtype="str"),
+            "unit_id": turn_ids[has_move].reset_index(drop=True),
             "scheme": _constant(MOVE_SCHEME, n_a),
-            "label": pd.array(a_label, dtype="str"),
+            "label": pd.array(labels, dtype="str"),
             "rater": _constant("teacher", n_a),
             "rater_kind": _constant("human", n_a),
             "run_id": _constant(None, n_a),
