@@ -84,8 +84,36 @@ def _unique(ids: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+_FAST_ATTRS = {"LOWER": "LOWER", "ORTH": "ORTH", "TEXT": "ORTH"}
+
+
+def _fast_values(pattern: list[dict[str, Any]]) -> tuple[str, list[str]] | None:
+    """``(token attribute, values)`` when ``pattern`` is one token tested only for string equality
+    (or ``IN``) on LOWER/ORTH/TEXT, e.g. ``[{LOWER: {IN: [thanks, thx]}}]``; else ``None``.
+
+    Such patterns match exactly the tokens whose attribute string is one of the values, which a
+    dictionary lookup decides much faster than the ``Matcher``'s per-token predicate checks.
+    """
+    if len(pattern) != 1 or len(pattern[0]) != 1:
+        return None
+    (attr, spec), = pattern[0].items()
+    if attr not in _FAST_ATTRS:
+        return None
+    if isinstance(spec, str):
+        return _FAST_ATTRS[attr], [spec]
+    if (isinstance(spec, dict) and list(spec) == ["IN"] and isinstance(spec["IN"], list)
+            and all(isinstance(v, str) for v in spec["IN"])):
+        return _FAST_ATTRS[attr], list(spec["IN"])
+    return None
+
+
 class RuleLabeler:
     """Compile a rubric's patterns into one spaCy ``Matcher`` and label texts with it.
+
+    Single-token patterns that only test string equality on ``LOWER``/``ORTH``/``TEXT`` (e.g.
+    ``[{LOWER: {IN: [thanks, thx]}}]``) are decided by a dictionary lookup of each token's
+    attribute hash instead (same matches, much faster); ``fast=False`` sends every pattern
+    through the ``Matcher``.
 
     Examples
     --------
@@ -95,7 +123,7 @@ class RuleLabeler:
     ['probing']
     """
 
-    def __init__(self, rubric: Rubric) -> None:
+    def __init__(self, rubric: Rubric, *, fast: bool = True) -> None:
         if not rubric.has_patterns:
             raise InputError(f"rubric {rubric.id!r} declares no rule patterns, so the rules "
                              "backend cannot label with it (add 'patterns' to its labels; see "
@@ -108,6 +136,8 @@ class RuleLabeler:
         self.matcher = Matcher(self.nlp.vocab, validate=True)
         self.spacy_version = spacy.__version__
         self._pats: dict[int, _Pat] = {}
+        # single-token string-equality patterns: token attribute -> value hash -> match ids
+        self._fast: dict[str, dict[int, list[int]]] = {}
         self.pattern_ids: list[str] = []
         n = 0
         for lb in rubric.labels:
@@ -119,9 +149,16 @@ class RuleLabeler:
                     default_id = (f"{lb.name}={target}#{j}" if rubric.mode == "dimensions"
                                   else f"{target}#{j}")
                     key = f"edudial-rule-{n}"
-                    self.matcher.add(key, [p.pattern], greedy="LONGEST")
-                    self._pats[self.nlp.vocab.strings[key]] = _Pat(lb.name, target,
-                                                                   p.id or default_id)
+                    match_id = self.nlp.vocab.strings.add(key)
+                    simple = _fast_values(p.pattern) if fast else None
+                    if simple is None:
+                        self.matcher.add(key, [p.pattern], greedy="LONGEST")
+                    else:
+                        table = self._fast.setdefault(simple[0], {})
+                        for value in dict.fromkeys(simple[1]):
+                            h = self.nlp.vocab.strings.add(value)
+                            table.setdefault(h, []).append(match_id)
+                    self._pats[match_id] = _Pat(lb.name, target, p.id or default_id)
                     self.pattern_ids.append(p.id or default_id)
                     n += 1
         self._has = {(p.group, p.target) for p in self._pats.values()}
@@ -162,7 +199,13 @@ class RuleLabeler:
         """Decisions for one tokenised text (a spaCy ``Doc``)."""
         r = self.rubric
         found: dict[str, dict[str, list[tuple[int, int, str]]]] = {}
-        for match_id, start, end in sorted(self.matcher(doc), key=lambda m: (m[1], m[2])):
+        matches = list(self.matcher(doc)) if len(self.matcher) else []
+        for attr, table in self._fast.items():
+            for i, h in enumerate(doc.to_array(attr).tolist()):
+                hit = table.get(h)
+                if hit:
+                    matches += [(m, i, i + 1) for m in hit]
+        for match_id, start, end in sorted(matches, key=lambda m: (m[1], m[2])):
             # one pattern can match overlapping spans; each (pattern, start) counts once
             p = self._pats[match_id]
             found.setdefault(p.group, {}).setdefault(p.target, []).append((start, end, p.pid))

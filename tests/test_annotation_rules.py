@@ -167,6 +167,18 @@ def test_sight_binary_decisions_and_na_fallback() -> None:
         assert {d.label for d in ds} <= {"0", "1"}
 
 
+def test_dictionary_fast_path_equals_the_matcher() -> None:
+    texts = ["Thanks!! THANKS thank-you thx", "Why? why WHY", "720p video, chalk and board",
+             "Excelente clase, muchas gracias profesor.", "", "   ", "@anna it should be 3",
+             "Good try, not quite. Let's check your work: when you added 3 and 4?",
+             "You need to subtract. No, the answer is 24 = 20 + 4", "lol first"]
+    for name in ("mathdial-moves", "sight-feedback", "mrbench-pedagogy"):
+        r = load_rubric(name)
+        fast, plain = RuleLabeler(r), RuleLabeler(r, fast=False)
+        assert fast._fast and not plain._fast  # the fast path is used for some patterns
+        assert fast.label_texts(texts) == plain.label_texts(texts)
+
+
 # ------------------------------------------------------------------ runs
 def test_annotate_rules_run_dir_rows_and_determinism(tmp_path: Path) -> None:
     corpus = corpus_of([("teacher", "Hi there, walk me through it"), ("student", "I got 8"),
