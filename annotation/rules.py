@@ -366,6 +366,7 @@ def annotate_rules(
             "backend": BACKEND, "matcher": f"spacy.blank('en') Matcher, spaCy "
                                            f"{labeler.spacy_version}",
             "precedence": rub.rules.precedence, "context_turns": 0}
+    prov_json = ', "provenance": ' + json.dumps(prov, ensure_ascii=False)
     counts: Counter[str] = Counter()
     label_counts: dict[str, Counter[str]] = {s: Counter() for s in labeler.schemes}
     pattern_hits: Counter[str] = Counter()
@@ -385,13 +386,15 @@ def annotate_rules(
                     meta: dict[str, Any] = {
                         "item_key": key if d.category is None else f"{key}{d.category}",
                         "status": status, "matches": list(d.matches),
-                        "decided_by": d.decided_by, "span": d.span, "provenance": prov}
+                        "decided_by": d.decided_by, "span": d.span}
                     if d.category is not None:
                         meta["category"] = d.category
                     row = {"corpus": cname, "unit_id": uid, "scheme": d.scheme,
                            "label": d.label, "rater": rater, "rater_kind": "rule",
                            "run_id": store.run_id, "meta": meta}
-                    fh.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
+                    # the provenance is the same on every row: serialised once, spliced in
+                    text = json.dumps(row, ensure_ascii=False, allow_nan=False)
+                    fh.write(text[:-2] + prov_json + "}}\n")
         os.replace(tmp, store.annotations_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
