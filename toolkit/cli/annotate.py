@@ -15,8 +15,9 @@ from toolkit.schema import Corpus
 __all__ = ["BACKENDS", "annotate_cmd", "rubric_cmd"]
 
 #: Values of ``edudial annotate --backend`` (first = default). ``openai``: any OpenAI-compatible
-#: endpoint; ``rules``: the rubric's spaCy Matcher patterns (annotation.rules), offline.
-BACKENDS: tuple[str, ...] = ("openai", "rules")
+#: endpoint; ``rules``: the rubric's spaCy Matcher patterns (annotation.rules), offline;
+#: ``local``: the bundled SmolLM2-135M behind llama_cpp.server (annotation.local, edudial[local]).
+BACKENDS: tuple[str, ...] = ("openai", "rules", "local")
 
 
 def _load_input(spec: str) -> Corpus:
@@ -94,7 +95,13 @@ def _fmt_cost(value: float | None) -> str:
               help="Run directory (annotations.jsonl, manifest.json, cache). Rerun to resume.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=BACKENDS[0], show_default=True,
               help="openai: an OpenAI-compatible endpoint; rules: the rubric's keyword patterns "
-                   "(offline, instant; rater rules@RUBRIC@VERSION; LLM options are ignored).")
+                   "(offline, instant; rater rules@RUBRIC@VERSION; LLM options are ignored); "
+                   "local: the bundled SmolLM2-135M model served on 127.0.0.1 for this run "
+                   "(needs edudial[local]; near-random labels, for pipeline checks).")
+@click.option("--local-model", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="--backend local: a GGUF model file instead of the bundled SmolLM2-135M.")
+@click.option("--local-port", type=click.IntRange(1, 65535), default=None,
+              help="--backend local: loopback port of the server (default: a free one).")
 @click.option("--model", default="gpt-4o-mini", show_default=True, envvar="EDUDIAL_MODEL",
               help="Model name sent to the endpoint.")
 @click.option("--base-url", envvar="OPENAI_BASE_URL",
@@ -142,7 +149,8 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
                  max_reasks: int, logprobs: bool, dialect: str | None, max_cost: float | None,
                  prices: Path | None, timeout: float, max_retries: int, dry_run: bool,
                  force: bool, save_corpus: Path | None, no_progress: bool, batch: bool = False,
-                 batch_file_only: bool = False, backend: str = BACKENDS[0]) -> None:
+                 batch_file_only: bool = False, backend: str = BACKENDS[0],
+                 local_model: Path | None = None, local_port: int | None = None) -> None:
     """Label the units of INPUT with an LLM following a rubric; write a resumable run to OUT.
 
     INPUT is a saved corpus directory (`edudial load`) or CORPUS:PATH (e.g.
@@ -165,6 +173,8 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
       edudial annotate mathdial.corpus --rubric mathdial-moves -o runs/md --batch
       edudial annotate mathdial:$EDUDIAL_DATA/mathdial --rubric mathdial-moves \\
           --backend rules -o runs/md-rules --save-corpus md-rules.corpus
+      edudial annotate mathdial:$EDUDIAL_DATA/mathdial --rubric mathdial-moves \\
+          --backend local -o runs/md-local --limit 24 --context-turns 1
     """
     import annotation
 
@@ -174,6 +184,14 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
         _annotate_rules(corpus, rub, out, limit=limit, force=force, dry_run=dry_run,
                         save_corpus=save_corpus)
         return
+    if backend == "local":
+        from annotation.local_server import LOCAL_MODEL_ALIAS, LOCAL_QUALITY_WARNING
+
+        if batch or batch_file_only:
+            raise InputError("--batch needs an OpenAI endpoint, not --backend local",
+                             field="batch")
+        model = LOCAL_MODEL_ALIAS
+        click.echo(LOCAL_QUALITY_WARNING, err=True)
     if dry_run:
         est = annotation.estimate(corpus, rub, model=model, out=out,
                                   context_turns=context_turns, limit=limit, samples=samples,
@@ -201,13 +219,22 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
                         max_reasks=max_reasks, max_tokens=None, logprobs=logprobs,
                         dialect=dialect, prices=prices, force=force)
         return
+    opts: dict[str, Any] = dict(
+        concurrency=concurrency, context_turns=context_turns, limit=limit, samples=samples,
+        temperature=temperature, seed=seed, max_reasks=max_reasks, logprobs=logprobs,
+        dialect=dialect, max_cost=max_cost, prices=prices, timeout=timeout,
+        max_retries=max_retries, force=force)
     with _RichProgress(enabled=not no_progress and sys.stderr.isatty()) as bar:
-        result = annotation.annotate(
-            corpus, rub, model=model, out=out, base_url=base_url, concurrency=concurrency,
-            context_turns=context_turns, limit=limit, samples=samples, temperature=temperature,
-            seed=seed, max_reasks=max_reasks, logprobs=logprobs, dialect=dialect,
-            max_cost=max_cost, prices=prices, timeout=timeout, max_retries=max_retries,
-            force=force, progress=bar)
+        if backend == "local":
+            ctx = click.get_current_context()
+            for name in ("concurrency", "timeout", "prices"):  # local defaults unless given
+                if ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
+                    opts.pop(name)
+            result = annotation.annotate_local(corpus, rub, out=out, model_path=local_model,
+                                               port=local_port, progress=bar, **opts)
+        else:
+            result = annotation.annotate(corpus, rub, model=model, out=out, base_url=base_url,
+                                         progress=bar, **opts)
     u = result.usage
     c = result.counts
     click.echo(f"{result.status}: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, "
