@@ -524,17 +524,23 @@ async def annotate_async(
     progress: Progress | None = None,
     close_transport: bool | None = None,
     backend_info: dict[str, Any] | None = None,
+    pack: str | None = None,
 ) -> RunResult:
     """Async version of :func:`annotate` (use it inside a running event loop, e.g. Jupyter).
 
     ``close_transport`` (default: only when the engine built it) closes the transport's
     connections at the end. ``backend_info`` (JSON) is written to the manifest as ``backend``
-    (e.g. the local server build and model file hash).
+    (e.g. the local server build and model file hash). ``pack="dialogue"`` labels all target
+    turns of a dialogue with one request (see :mod:`annotation.pack`).
     """
     if close_transport is None:
         close_transport = transport is None and client is None
     rub = load_rubric(rubric)
     _check_args(samples, concurrency, max_reasks, context_turns, limit, max_cost, dialect)
+    if pack is not None:
+        from annotation import pack as packing
+
+        packing.check_pack(pack, rub, samples)
     temp = (0.0 if samples == 1 else 0.7) if temperature is None else float(temperature)
     params = RequestParams(model=model, temperature=temp, seed=seed,
                            max_tokens=max_tokens or rub.output.max_tokens, logprobs=logprobs)
@@ -550,13 +556,16 @@ async def annotate_async(
                 "prompt_template_sha256": PROMPT_TEMPLATE_SHA256, "model": model,
                 "endpoint": tr.endpoint, "temperature": temp, "seed": seed, "samples": samples,
                 "context_turns": k, "max_reasks": max_reasks, "max_tokens": params.max_tokens,
-                "logprobs": logprobs}
+                "logprobs": logprobs, "pack": pack}
+    if pack is not None:
+        identity["pack_template_sha256"] = packing.PACK_TEMPLATE_SHA256
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="edudial-run-"))
     store = RunStore(out_dir, identity, force=force)
     cache = ResponseCache(store.cache_path)
     profile = cache.get_profile(tr.endpoint, model)
     chosen = dialect or (profile or {}).get("dialect")
-    engine = Engine(rub, RequestBuilder(rub, params), tr, cache, store, samples=samples,
+    engine_cls = Engine if pack is None else packing.PackEngine
+    engine = engine_cls(rub, RequestBuilder(rub, params), tr, cache, store, samples=samples,
                     max_reasks=max_reasks, concurrency=concurrency, dialect=chosen, price=price,
                     max_cost=max_cost, progress=progress, rater=rater_name(model, rub))
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -589,7 +598,8 @@ async def annotate_async(
                            "max_reasks": max_reasks, "max_tokens": params.max_tokens,
                            "max_tokens_field": params.max_tokens_field, "logprobs": logprobs,
                            "max_cost": max_cost, "timeout": timeout,
-                           "max_retries": max_retries},
+                           "max_retries": max_retries, "pack": pack},
+            "pack_stats": getattr(engine, "pack_stats", None),
             "items_total": total, "counts": dict(store.counts),
             "usage": engine.usage.as_dict(), "usage_cumulative": cumulative.as_dict(),
             "price_per_1m": None if price is None else vars(price),
@@ -606,7 +616,11 @@ async def annotate_async(
     store.write_manifest(manifest("running"))
     if progress is not None:
         progress.start(total, len(store.done))
-    items = iter_items(corpus, rub, context_turns=context_turns, limit=limit)
+    items: Iterable[Any] = iter_items(corpus, rub, context_turns=context_turns, limit=limit)
+    if pack is not None:
+        assert isinstance(engine, packing.PackEngine)
+        items = engine.pending(packing.iter_packs(corpus, rub, context_turns=context_turns,
+                                                  limit=limit))
     status = "failed"
     try:
         await engine.run(items)

@@ -1,0 +1,493 @@
+"""Dialogue-packed labelling: one request labels every target turn of a dialogue.
+
+The dialogue (and its meta fields) is shown once; the target turns are marked ``>>> (n)`` with
+numbers 1..K, and the answer is ``{"answers": [{"turn": n, "label": ...}, ...]}`` whose JSON
+schema restricts ``turn`` to the target numbers and ``label`` to the rubric's labels. The codebook
+(system message) is the per-turn one with the unit and answer paragraphs swapped.
+
+Alignment is validated: every target must be labelled exactly once, with an allowed label, and
+no other number may appear. A faulty answer is re-asked (``max_reasks``, listing the problems);
+turns still unresolved then fall back to ordinary per-turn requests. Output rows are the
+per-turn rows (same columns and meta keys), one per target turn, with ``provenance.pack``
+telling how each label was obtained. The pack's usage is split evenly over its turns, so sums
+over rows stay exact.
+
+Differences from per-turn mode: the model sees the whole dialogue (also the turns after the
+target), not only ``context_turns`` previous turns; only single-label turn rubrics with one
+sample are supported. Very long dialogues are split into parts of at most ``MAX_TARGETS``
+targets, each showing the whole dialogue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from annotation.engine import Engine, _ItemTrace
+from annotation.items import Item, _clip, _meta_value, iter_items
+from annotation.prompt import _SAFETY, _UNIT, system_message
+from annotation.requests import RequestBuilder
+from annotation.rubric import Rubric
+from annotation.transport import ItemFailure
+from toolkit.errors import InputError
+from toolkit.schema import Corpus
+
+__all__ = [
+    "MAX_TARGETS",
+    "PACK_MODES",
+    "PACK_TEMPLATE_SHA256",
+    "Pack",
+    "PackAnswer",
+    "PackEngine",
+    "check_pack",
+    "iter_packs",
+    "pack_schema",
+    "pack_system_message",
+    "parse_pack_answer",
+]
+
+PACK_MODES: tuple[str, ...] = ("dialogue",)
+#: Most target turns labelled by one request (longer dialogues are split into parts).
+MAX_TARGETS = 40
+
+_PACK_UNIT = (
+    "You label several turns of one dialogue at once. The turns to label are marked with >>> and "
+    "a number in parentheses, e.g. >>> (3)."
+)
+_PACK_ANSWER = (
+    "Answer with a JSON object {{\"answers\": [...]}} holding exactly one entry per numbered "
+    "turn, in order: {{\"turn\": <the number>, \"label\": <label>}}. \"label\" must be exactly "
+    "one of: {labels}."
+)
+_PACK_RATIONALE = " Each entry also has \"rationale\": one short sentence explaining the decision."
+_PACK_SCHEMA_LINE = "Reply with only the JSON object, no other text. Its JSON schema: {schema}"
+_PACK_HEADER = "Transcript (label every turn marked >>> (n), n = 1 to {k}):"
+_PACK_REASK = (
+    "Your previous answer could not be used: {problems}. Reply again with only the JSON object: "
+    "one entry for each of the turns {numbers}, each exactly once, \"label\" exactly one of: "
+    "{labels}."
+)
+_TEMPLATES = ("pack-v1", _PACK_UNIT, _PACK_ANSWER, _PACK_RATIONALE, _PACK_SCHEMA_LINE,
+              _PACK_HEADER, _PACK_REASK)
+#: sha256 of the pack-specific template strings (the codebook part is PROMPT_TEMPLATE_SHA256's).
+PACK_TEMPLATE_SHA256 = hashlib.sha256("\x1e".join(_TEMPLATES).encode("utf-8")).hexdigest()
+
+
+def check_pack(pack: str | None, rubric: Rubric, samples: int) -> None:
+    """Raise :class:`InputError` when ``pack`` cannot be used with this rubric/settings."""
+    if pack is None:
+        return
+    if pack not in PACK_MODES:
+        raise InputError(f"unknown pack mode {pack!r}; choose one of {', '.join(PACK_MODES)}",
+                         field="pack")
+    if rubric.unit != "turn" or rubric.mode != "single":
+        raise InputError(f"pack {pack!r} needs a single-label turn rubric; {rubric.id} is "
+                         f"{rubric.mode}/{rubric.unit}", field="pack")
+    if samples != 1:
+        raise InputError("pack mode takes one sample per turn (samples=1)", field="pack")
+
+
+# ------------------------------------------------------------------------------------ items
+@dataclass(frozen=True)
+class Pack:
+    """One packed request: a dialogue (part) and its target turns.
+
+    ``targets[i]`` (number ``i + 1``) is the per-turn :class:`Item` (used for keys and for the
+    per-turn fallback); ``positions[i]`` its position in the dialogue.
+    """
+
+    corpus: str
+    dialogue_id: str
+    part: int
+    text: str
+    targets: tuple[Item, ...]
+    positions: tuple[int, ...]
+    n_turns: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.corpus}\x1f{self.dialogue_id}\x1fpack{self.part}"
+
+    @property
+    def numbers(self) -> list[int]:
+        return list(range(1, len(self.targets) + 1))
+
+
+def _render(pairs: list[tuple[str, str]], marks: dict[int, int], meta_lines: list[tuple[str, str]],
+            max_chars: int) -> str:
+    out: list[str] = []
+    if meta_lines:
+        out.append("Context:")
+        out += [f"{k}: {v}" for k, v in meta_lines]
+        out.append("")
+    out.append(_PACK_HEADER.format(k=len(marks)))
+    for pos, (role, text) in enumerate(pairs):
+        n = marks.get(pos)
+        mark = f">>> ({n}) " if n is not None else "    "
+        out.append(f"{mark}[{role}] {_clip(text, max_chars)}")
+    return "\n".join(out) + "\n"
+
+
+def iter_packs(corpus: Corpus, rubric: Rubric, *, context_turns: int | None = None,
+               limit: int | None = None, max_targets: int = MAX_TARGETS) -> Iterator[Pack]:
+    """Yield one :class:`Pack` per dialogue (part), in corpus order.
+
+    ``limit`` counts target turns, as in per-turn mode (the last pack may be partial).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from toolkit import Corpus
+    >>> from annotation.rubric import load_rubric
+    >>> c = Corpus(pd.DataFrame({"corpus": ["t"], "dialogue_id": ["d"], "split": ["x"],
+    ...                          "kind": ["k"], "meta": [{}]}),
+    ...            pd.DataFrame({"corpus": ["t"] * 3, "dialogue_id": ["d"] * 3,
+    ...                          "turn_id": ["d:0", "d:1", "d:2"], "index": [0, 1, 2],
+    ...                          "role": ["teacher", "student", "teacher"],
+    ...                          "speaker": ["T", "S", "T"], "text": ["Hi", "5", "Why?"],
+    ...                          "meta": [{}, {}, {}]}))
+    >>> p = next(iter_packs(c, load_rubric("mathdial-moves")))
+    >>> [t.unit_id for t in p.targets], p.text.splitlines()[-1]
+    (['d:0', 'd:2'], '>>> (2) [teacher] Why?')
+    """
+    if max_targets < 1:
+        raise ValueError("max_targets must be >= 1")
+    turns = corpus.turns.sort_values(["corpus", "dialogue_id", "index"], kind="stable")
+    by_dialogue: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for c, d, t, r, x in zip(turns["corpus"].tolist(), turns["dialogue_id"].tolist(),
+                             turns["turn_id"].tolist(), turns["role"].tolist(),
+                             turns["text"].tolist(), strict=True):
+        by_dialogue.setdefault((str(c), str(d)), []).append(
+            (str(t), str(r), x if isinstance(x, str) else ""))
+    dmeta = {(str(c), str(d)): m or {} for c, d, m in zip(
+        corpus.dialogues["corpus"], corpus.dialogues["dialogue_id"], corpus.dialogues["meta"],
+        strict=True)}
+    items = iter_items(corpus, rubric, context_turns=context_turns, limit=limit)
+    max_chars = rubric.context.max_chars_per_turn
+    for (cname, did), group in itertools.groupby(items, key=lambda i: (i.corpus, i.dialogue_id)):
+        rows = by_dialogue[(cname, did)]
+        where = {tid: pos for pos, (tid, _, _) in enumerate(rows)}
+        pairs = [(role, text) for _, role, text in rows]
+        meta_lines = [(key, v) for key in rubric.context.meta
+                      if (v := _meta_value(key, dmeta.get((cname, did), {}))) is not None]
+        targets = list(group)
+        for part, lo in enumerate(range(0, len(targets), max_targets)):
+            chunk = targets[lo: lo + max_targets]
+            positions = [where[t.unit_id] for t in chunk]
+            marks = {pos: i + 1 for i, pos in enumerate(positions)}
+            yield Pack(cname, did, part, _render(pairs, marks, meta_lines, max_chars),
+                       tuple(chunk), tuple(positions), len(pairs))
+
+
+# ------------------------------------------------------------------------------------ prompt
+def pack_schema(rubric: Rubric, numbers: list[int] | None = None) -> dict[str, Any]:
+    """JSON schema of a packed answer (``turn`` restricted to ``numbers`` when given)."""
+    turn: dict[str, Any] = {"type": "integer"}
+    if numbers is not None:
+        turn["enum"] = list(numbers)
+    props: dict[str, Any] = {"turn": turn,
+                             "label": {"type": "string", "enum": rubric.label_names}}
+    if rubric.output.rationale:
+        props["rationale"] = {"type": "string", "description": "one short sentence"}
+    entry = {"type": "object", "properties": props, "required": list(props),
+             "additionalProperties": False}
+    return {"type": "object", "properties": {"answers": {"type": "array", "items": entry}},
+            "required": ["answers"], "additionalProperties": False}
+
+
+def pack_response_format(rubric: Rubric, dialect: str, numbers: list[int]
+                         ) -> dict[str, Any] | None:
+    """``response_format`` of a packed request in ``dialect``."""
+    schema = pack_schema(rubric, numbers)
+    if dialect == "json_schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": "annotation_pack", "schema": schema, "strict": True}}
+    if dialect == "json_object_schema":
+        return {"type": "json_object", "schema": schema}
+    return None
+
+
+def pack_system_message(rubric: Rubric, dialect: str) -> str:
+    """The per-turn codebook with the unit and answer paragraphs for packed labelling."""
+    base = system_message(rubric, "json_schema")
+    head, sep, _ = base.partition("\n## Answer\n")
+    if not sep or _UNIT["turn"] not in head:  # pragma: no cover - template drift guard
+        raise RuntimeError("the per-turn system message changed shape; update annotation.pack")
+    labels = ", ".join(json.dumps(n, ensure_ascii=False) for n in rubric.label_names)
+    answer = _PACK_ANSWER.format(labels=labels)
+    if rubric.output.rationale:
+        answer += _PACK_RATIONALE
+    parts = [head.replace(_UNIT["turn"], _PACK_UNIT, 1), "## Answer", _SAFETY, answer]
+    if dialect == "prompt":
+        schema = json.dumps(pack_schema(rubric), ensure_ascii=False, separators=(",", ":"))
+        parts.append(_PACK_SCHEMA_LINE.format(schema=schema))
+    return "\n".join(parts).strip() + "\n"
+
+
+def _reask_text(rubric: Rubric, problems: str, numbers: list[int]) -> str:
+    labels = ", ".join(json.dumps(n, ensure_ascii=False) for n in rubric.label_names)
+    return _PACK_REASK.format(problems=problems, numbers=", ".join(map(str, numbers)),
+                              labels=labels)
+
+
+# ------------------------------------------------------------------------------------- parse
+@dataclass
+class PackAnswer:
+    """A parsed packed answer.
+
+    ``labels`` maps each well-answered turn number to ``(label, rationale, entry JSON)``;
+    ``problems`` maps every other target number to the reason; ``unknown`` lists entries whose
+    number is not a target (or that have no usable number).
+    """
+
+    labels: dict[int, tuple[str, str | None, str]] = field(default_factory=dict)
+    problems: dict[int, str] = field(default_factory=dict)
+    unknown: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.unknown
+
+    def summary(self) -> str:
+        """One line naming every problem (for the re-ask and the rows' ``reason``)."""
+        by_reason: dict[str, list[int]] = {}
+        for n, why in sorted(self.problems.items()):
+            by_reason.setdefault(why, []).append(n)
+        parts = [f"{why}: turn{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns))}"
+                 for why, ns in by_reason.items()]
+        if self.unknown:
+            shown = ", ".join(json.dumps(u, ensure_ascii=False)[:40] for u in self.unknown[:5])
+            parts.append(f"entries for turns that are not numbered targets: {shown}")
+        return "; ".join(parts)
+
+
+def _turn_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _label(value: Any, allowed: list[str]) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if value in allowed:
+        return value
+    folded = [a for a in allowed if a.casefold() == value.strip().casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def parse_pack_answer(rubric: Rubric, content: str | None, numbers: list[int], *,
+                      finish_reason: str | None = None, refusal: str | None = None
+                      ) -> PackAnswer:
+    """Validate a packed answer: JSON, alignment (each target exactly once), allowed labels.
+
+    Examples
+    --------
+    >>> from annotation.rubric import load_rubric
+    >>> r = load_rubric("mathdial-moves")
+    >>> a = parse_pack_answer(r, '{"answers": [{"turn": 1, "label": "focus"}, '
+    ...                          '{"turn": 1, "label": "telling"}, {"turn": 7, "label": "focus"}]}',
+    ...                       [1, 2, 3])
+    >>> sorted(a.problems.items())
+    [(1, 'labelled 2 times'), (2, 'not labelled'), (3, 'not labelled')]
+    >>> a.unknown
+    [{'turn': 7, 'label': 'focus'}]
+    """
+    def fail(reason: str) -> PackAnswer:
+        return PackAnswer(problems=dict.fromkeys(numbers, reason))
+
+    if refusal:
+        return fail("the model refused")
+    if finish_reason == "length":
+        return fail("the answer was cut off (finish_reason length)")
+    if content is None or not content.strip():
+        return fail("empty answer")
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError:
+        start, end = content.find("{"), content.rfind("}")
+        try:
+            data = json.loads(content[start: end + 1]) if 0 <= start < end else None
+        except json.JSONDecodeError:
+            data = None
+    if data is None:
+        return fail("the answer is not valid JSON")
+    entries = data.get("answers") if isinstance(data, dict) else data
+    if not isinstance(entries, list):
+        return fail('"answers" is missing or not a list')
+    wanted = set(numbers)
+    seen: dict[int, list[dict[str, Any]]] = {}
+    out = PackAnswer()
+    for entry in entries:
+        n = _turn_number(entry.get("turn")) if isinstance(entry, dict) else None
+        if n is None or n not in wanted:
+            out.unknown.append(entry)
+            continue
+        seen.setdefault(n, []).append(entry)
+    allowed = rubric.label_names
+    for n in numbers:
+        got = seen.get(n, [])
+        if not got:
+            out.problems[n] = "not labelled"
+        elif len(got) > 1:
+            out.problems[n] = f"labelled {len(got)} times"
+        else:
+            entry = got[0]
+            lab = _label(entry.get("label"), allowed)
+            if lab is None:
+                out.problems[n] = f"label {entry.get('label')!r} is not one of the allowed labels"
+                continue
+            why = entry.get("rationale")
+            out.labels[n] = (lab, why.strip()[:1000] if isinstance(why, str) else None,
+                             json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+    return out
+
+
+# ------------------------------------------------------------------------------------ engine
+def _split(value: int, k: int) -> list[int]:
+    base, extra = divmod(value, k)
+    return [base + (1 if i < extra else 0) for i in range(k)]
+
+
+_USAGE_KEYS = ("prompt_tokens", "cached_tokens", "completion_tokens", "requests", "cache_hits",
+               "reasks", "retries")
+
+
+class PackEngine(Engine):
+    """The engine with one request per :class:`Pack` (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pack_system: dict[str, str] = {}
+        self.pack_stats = {"packs": 0, "turns_packed": 0, "turns_fallback": 0, "reasks": 0}
+
+    def _pack_messages(self, pack: Pack, dialect: str) -> list[dict[str, str]]:
+        if dialect not in self._pack_system:
+            self._pack_system[dialect] = pack_system_message(self.rubric, dialect)
+        return [{"role": "system", "content": self._pack_system[dialect]},
+                {"role": "user", "content": pack.text}]
+
+    def _pack_body(self, messages: list[dict[str, str]], dialect: str, pack: Pack
+                   ) -> dict[str, Any]:
+        body = self.builder.body(messages, dialect)
+        fmt = pack_response_format(self.rubric, dialect, pack.numbers)
+        if fmt is None:
+            body.pop("response_format", None)
+        else:
+            body["response_format"] = fmt
+        field_ = self.builder.params.max_tokens_field
+        body[field_] = int(body[field_]) * len(pack.targets) + 16
+        return body
+
+    async def _item(self, item: Any, dialect: str) -> list[dict[str, Any]]:
+        if not isinstance(item, Pack):  # per-turn fallback
+            return await super()._item(item, dialect)
+        pack = item
+        trace = _ItemTrace()
+        messages = self._pack_messages(pack, dialect)
+        numbers = pack.numbers
+        reasks = 0
+        content: str | None = None
+        finish: str | None = None
+        try:
+            reply = await self._send(self._pack_body(messages, dialect, pack), 0, trace)
+            self._record(reply, trace)
+            content, finish, answer = self._parse(reply.data, numbers)
+            conv = messages
+            while not answer.ok and reasks < self.max_reasks:
+                conv = [*conv, {"role": "assistant", "content": content or ""},
+                        {"role": "user",
+                         "content": _reask_text(self.rubric, answer.summary(), numbers)}]
+                reply = await self._send(self._pack_body(conv, dialect, pack), 0, trace)
+                self._record(reply, trace)
+                reasks += 1
+                trace.usage.reasks += 1
+                if not reply.from_cache:
+                    self.usage.reasks += 1
+                    self.pack_stats["reasks"] += 1
+                content, finish, answer = self._parse(reply.data, numbers)
+        except ItemFailure as exc:  # e.g. the whole dialogue is too long: label turn by turn
+            answer = PackAnswer(problems=dict.fromkeys(numbers, f"pack request failed: "
+                                                                f"{exc.kind}"))
+        self.pack_stats["packs"] += 1
+        k = len(pack.targets)
+        shares = {key: _split(int(getattr(trace.usage, key)), k) for key in _USAGE_KEYS}
+        prompt_sha = RequestBuilder.prompt_sha256(messages)
+        reason = answer.summary() or None
+        rows: list[dict[str, Any]] = []
+        for i, (target, pos) in enumerate(zip(pack.targets, pack.positions, strict=True)):
+            n = i + 1
+            if target.key in self.store.done:
+                continue
+            share = {key: shares[key][i] for key in _USAGE_KEYS}
+            pinfo = {"mode": "dialogue", "dialogue_id": pack.dialogue_id, "part": pack.part,
+                     "turn_number": n, "targets": k, "template_sha256": PACK_TEMPLATE_SHA256,
+                     "reasks": reasks, "fallback": n not in answer.labels}
+            if n in answer.labels:
+                self.pack_stats["turns_packed"] += 1
+                label, why, raw = answer.labels[n]
+                meta = self._base_meta(target, trace, dialect, messages, 1)
+                meta["usage"] = share
+                prov = meta["provenance"]
+                prov.update(context_turns=pos, rendered_prompt_sha256=prompt_sha,
+                            following_turns_shown=pack.n_turns - pos - 1, pack=pinfo)
+                meta.update(status="ok", raw=raw, finish_reason=finish, reasks=reasks,
+                            rationale=why, logprob_confidence=None, confidence=None,
+                            confidence_kind=None)
+                rows.append(self._row(target, self.rubric.scheme_for(None), label, meta))
+                continue
+            self.pack_stats["turns_fallback"] += 1
+            pinfo["fallback_reason"] = answer.problems.get(n, reason)
+            try:
+                sub = await super()._item(target, dialect)
+            except ItemFailure as exc:
+                sub = super()._error_rows(target, exc.kind, exc.message)
+            for row in sub:
+                meta = row["meta"]
+                usage = meta.get("usage") or dict.fromkeys(_USAGE_KEYS, 0)
+                meta["usage"] = {key: int(usage.get(key, 0)) + share[key] for key in _USAGE_KEYS}
+                meta.setdefault("provenance", {})["pack"] = pinfo
+            rows += sub
+        return rows
+
+    def _parse(self, data: dict[str, Any], numbers: list[int]
+               ) -> tuple[str | None, str | None, PackAnswer]:
+        choice = (data.get("choices") or [{}])[0]
+        msg = choice.get("message") or {}
+        content = msg.get("content") if isinstance(msg.get("content"), str) else None
+        finish = choice.get("finish_reason")
+        answer = parse_pack_answer(self.rubric, content, numbers, finish_reason=finish,
+                                   refusal=msg.get("refusal"))
+        return content if content is not None else msg.get("refusal"), finish, answer
+
+    def _error_rows(self, item: Any, kind: str, message: str) -> list[dict[str, Any]]:
+        if not isinstance(item, Pack):
+            return super()._error_rows(item, kind, message)
+        rows: list[dict[str, Any]] = []
+        for i, target in enumerate(item.targets):
+            if target.key in self.store.done:
+                continue
+            for row in super()._error_rows(target, kind, message):
+                row["meta"]["provenance"]["pack"] = {
+                    "mode": "dialogue", "dialogue_id": item.dialogue_id, "part": item.part,
+                    "turn_number": i + 1, "targets": len(item.targets)}
+                rows.append(row)
+        return rows
+
+    def _emit(self, rows: list[dict[str, Any]]) -> None:
+        for _, group in itertools.groupby(rows, key=lambda r: r["meta"]["item_key"]):
+            super()._emit(list(group))
+
+    def pending(self, packs: Iterable[Pack]) -> Iterator[Pack]:
+        """Packs with at least one target not done yet."""
+        for pack in packs:
+            if any(t.key not in self.store.done for t in pack.targets):
+                yield pack
