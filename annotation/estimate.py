@@ -100,6 +100,10 @@ def estimate(
     done = _done_keys(out)
     items = n_done = prompt = 0
     typical_answer = 8 + max(estimate_tokens(n) for n in rub.label_names)
+    if rub.mode == "dimensions":  # one "dimension": "level" field per dimension
+        typical_answer = 4 + sum(4 + estimate_tokens(lb.name) + max(map(estimate_tokens,
+                                                                          lb.level_names))
+                                 for lb in rub.labels)
     if rub.output.rationale:
         typical_answer += 30
     sys_tokens: dict[str | None, int] = {}
