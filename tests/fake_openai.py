@@ -437,6 +437,8 @@ class FakeOpenAI:
         if kind == "empty":
             return "", "stop", None
         props = schema.get("properties") or {}
+        if "answers" in props:
+            return self._pack_content(kind, props, item, rot), "stop", None
         multi = "labels" in props
         enum = list(((props.get("labels") or {}).get("items") or {}).get("enum") or []) if multi \
             else list((props.get("label") or {}).get("enum") or [])
@@ -463,6 +465,43 @@ class FakeOpenAI:
         if kind == "length":
             return content[: max(3, len(content) // 2)], "length", None
         return content, "stop", None
+
+    def _pack_content(self, kind: str | None, props: dict[str, Any], item: str, rot: int
+                      ) -> str:
+        """A dialogue-packed answer: one entry per ``>>> (n)`` target, labelled as per-turn.
+
+        Each target line is turned back into its per-turn form (``>>> [role] text``) so the
+        same rules apply. Faults ``pack_missing`` (last target left out), ``pack_duplicate``
+        (first target twice), ``pack_unknown`` (an extra number) and ``out_of_set`` (first
+        label not allowed) break the alignment.
+        """
+        entry = ((props.get("answers") or {}).get("items") or {}).get("properties") or {}
+        enum = list((entry.get("label") or {}).get("enum") or [])
+        lines = dict(re.findall(r"^>>> \((\d+)\) (.*)$", item, re.MULTILINE))
+        numbers = list((entry.get("turn") or {}).get("enum") or []) or sorted(map(int, lines))
+        answers: list[dict[str, Any]] = []
+        for n in numbers:
+            text = ">>> " + lines.get(str(n), "")
+            label = None
+            for rule in self.rules:
+                if rule.pattern.search(text):
+                    label = rule.labels[rot % len(rule.labels)]
+                    break
+            if label is None:
+                label = enum[zlib.crc32(text.encode()) % len(enum)] if enum else "unknown"
+            answer: dict[str, Any] = {"turn": n, "label": label}
+            if "rationale" in entry:
+                answer["rationale"] = "Fake rationale."
+            answers.append(answer)
+        if answers and kind == "pack_missing":
+            answers.pop()
+        elif answers and kind == "pack_duplicate":
+            answers.append(dict(answers[0]))
+        elif kind == "pack_unknown":
+            answers.append({"turn": max(numbers, default=0) + 1, "label": enum[0] if enum else ""})
+        elif answers and kind == "out_of_set":
+            answers[0]["label"] = "not-a-real-label"
+        return json.dumps({"answers": answers})
 
     def _logprobs(self, content: str, top: int) -> list[dict[str, Any]]:
         m = re.search(r'"label"\s*:\s*"([^"]*)"', content)
