@@ -134,7 +134,9 @@ def _lines(path: Path) -> list[dict]:
 def test_kill_9_then_rerun_finishes_only_the_rest(corpus_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     env = {**os.environ, "OPENAI_API_KEY": KEY, "PYTHONPATH": str(ROOT)}
-    with FakeOpenAI(latency=0.05) as srv:
+    # 0.25 s per request at concurrency 2: the full run takes ~8 s, so the kill after 8 rows
+    # lands mid-run even when this machine is busy.
+    with FakeOpenAI(latency=0.25) as srv:
         cmd = [sys.executable, "-c", "import sys; from toolkit.cli import main; main(sys.argv[1:])",
                "annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o", str(out),
                "--base-url", srv.url, "--concurrency", "2", "--no-progress"]
