@@ -98,6 +98,10 @@ def _fmt_cost(value: float | None) -> str:
                    "(offline, instant; rater rules@RUBRIC@VERSION; LLM options are ignored); "
                    "local: the bundled SmolLM2-135M model served on 127.0.0.1 for this run "
                    "(needs edudial[local]; near-random labels, for pipeline checks).")
+@click.option("--pack", type=click.Choice(["dialogue"]), default=None,
+              help="dialogue: one request labels every target turn of a dialogue (shown once, "
+                   "targets numbered); misaligned answers are re-asked, then labelled turn by "
+                   "turn. Single-label turn rubrics only.")
 @click.option("--local-model", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="--backend local: a GGUF model file instead of the bundled SmolLM2-135M.")
 @click.option("--local-port", type=click.IntRange(1, 65535), default=None,
@@ -150,7 +154,8 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
                  prices: Path | None, timeout: float, max_retries: int, dry_run: bool,
                  force: bool, save_corpus: Path | None, no_progress: bool, batch: bool = False,
                  batch_file_only: bool = False, backend: str = BACKENDS[0],
-                 local_model: Path | None = None, local_port: int | None = None) -> None:
+                 local_model: Path | None = None, local_port: int | None = None,
+                 pack: str | None = None) -> None:
     """Label the units of INPUT with an LLM following a rubric; write a resumable run to OUT.
 
     INPUT is a saved corpus directory (`edudial load`) or CORPUS:PATH (e.g.
@@ -175,6 +180,8 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
           --backend rules -o runs/md-rules --save-corpus md-rules.corpus
       edudial annotate mathdial:$EDUDIAL_DATA/mathdial --rubric mathdial-moves \\
           --backend local -o runs/md-local --limit 24 --context-turns 1
+      edudial annotate mathdial.corpus --rubric mathdial-moves -o runs/md-packed \\
+          --pack dialogue
     """
     import annotation
 
@@ -205,11 +212,16 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
                    f"<= {est.completion_tokens_max:,} at max_tokens")
         click.echo(f"  cost: ~{_fmt_cost(est.cost_typical)} typical, "
                    f"<= {_fmt_cost(est.cost_max)} (estimate)")
+        if pack is not None:
+            click.echo("  (estimated for per-turn requests; --pack dialogue sends one request "
+                       "per dialogue and far fewer prompt tokens)")
         return
     if out is None:
         raise InputError("-o/--out is required (the run directory)", field="out")
     if save_corpus is not None and save_corpus.exists() and not force:
         raise InputError("already exists (pass --force to replace it)", path=save_corpus)
+    if pack is not None and (batch or batch_file_only):
+        raise InputError("--pack is not supported with --batch yet", field="pack")
     if batch or batch_file_only:  # Batch API / run-batch file: see toolkit/cli/batch.py
         from toolkit.cli.batch import submit_from_cli
 
@@ -223,7 +235,7 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
         concurrency=concurrency, context_turns=context_turns, limit=limit, samples=samples,
         temperature=temperature, seed=seed, max_reasks=max_reasks, logprobs=logprobs,
         dialect=dialect, max_cost=max_cost, prices=prices, timeout=timeout,
-        max_retries=max_retries, force=force)
+        max_retries=max_retries, force=force, pack=pack)
     with _RichProgress(enabled=not no_progress and sys.stderr.isatty()) as bar:
         if backend == "local":
             ctx = click.get_current_context()
