@@ -133,11 +133,13 @@ def _load(data: Path | None, limit: int | None, say: Step) -> dict[str, Corpus]:
 
 
 def _annotate(corpus: Corpus, rubric: str, backend: str, run_dir: Path) -> Any:
-    import annotation
-
     if backend == "rules":
-        return annotation.annotate_rules(corpus, rubric, out=run_dir)
-    return annotation.annotate_local(corpus, rubric, out=run_dir, context_turns=2)
+        from annotation.rules import annotate_rules
+
+        return annotate_rules(corpus, rubric, out=run_dir)
+    from annotation.local import annotate_local
+
+    return annotate_local(corpus, rubric, out=run_dir, context_turns=2)
 
 
 def _summary(result: Any, corpus_name: str, rater: str) -> pd.DataFrame:

@@ -75,14 +75,19 @@ def demo_cmd(
 
     result = run_demo(out, data=data, limit=limit, backend=chosen, bootstrap=bootstrap,
                       seed=seed, force=force, say=say)
-    table = Table(title=f"Agreement (Cohen's kappa, 95% CI; labels by the {result.backend} "
-                        "backend)", title_justify="left")
-    for col in ("corpus", "scheme", "units", "human-human", "CI", "human-model", "CI "):
-        table.add_column(col, justify="right" if col in ("units",) else "left")
-    for row in result.summary.itertuples(index=False):
-        table.add_row(row.corpus, row.scheme, str(row.units), _num(row.human_human_kappa),
-                      _ci(row.human_human_ci), _num(row.human_model_kappa),
-                      _ci(row.human_model_ci))
+    summary = result.summary
+    several = summary["corpus"].nunique() > 1 if len(summary) else False
+    table = Table(title=f"Cohen's kappa [95% CI]; model labels by the {result.backend} backend",
+                  title_justify="left")
+    columns = (["corpus"] if several else []) + ["scheme", "units", "human-human",
+                                                 "human-model"]
+    for col in columns:
+        table.add_column(col, justify="right" if col == "units" else "left", no_wrap=True)
+    for row in summary.itertuples(index=False):
+        cells = [row.scheme, str(row.units),
+                 f"{_num(row.human_human_kappa)} {_ci(row.human_human_ci)}",
+                 f"{_num(row.human_model_kappa)} {_ci(row.human_model_ci)}"]
+        table.add_row(*(([row.corpus] if several else []) + cells))
     Console().print(table)
     report = result.reports["html"]
     click.echo(f"report: {report}  (also {result.reports['md'].name}, {result.reports['json'].name}"
