@@ -233,7 +233,8 @@ def run_demo(
             categories=order if order and len(schemes) == 1 else None,
         )
         results.append(agreement)
-        result.steps.append(DemoStep(name, rubric, rater, run_dir, _summary(agreement, name, rater)))
+        summary = _summary(agreement, name, rater)
+        result.steps.append(DemoStep(name, rubric, rater, run_dir, summary))
         usage = run.manifest.get("usage", {})
         provenance.append({
             "source": name, "rater": rater, "backend": chosen,
