@@ -84,10 +84,10 @@ def demo_cmd(
     for col in columns:
         table.add_column(col, justify="right" if col == "units" else "left", no_wrap=True)
     for row in summary.itertuples(index=False):
-        cells = [row.scheme, str(row.units),
+        cells = [str(row.scheme), str(row.units),
                  f"{_num(row.human_human_kappa)} {_ci(row.human_human_ci)}",
                  f"{_num(row.human_model_kappa)} {_ci(row.human_model_ci)}"]
-        table.add_row(*(([row.corpus] if several else []) + cells))
+        table.add_row(*(([str(row.corpus)] if several else []) + cells))
     Console().print(table)
     report = result.reports["html"]
     click.echo(f"report: {report}  (also {result.reports['md'].name}, {result.reports['json'].name}"
