@@ -218,6 +218,11 @@ def _match_key(video: pd.Series, text: pd.Series) -> pd.Series:
     return video.astype("str") + "\x00" + text.str.replace("\r", "\n", regex=False)
 
 
+def _occurrence(codes: np.ndarray) -> np.ndarray:
+    """For each position, how many earlier positions have the same code (0, 1, ...)."""
+    return pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy()
+
+
 def _as_objects(values: pd.Series) -> list[Any]:
     """Column values as Python objects with None for missing."""
     out: list[Any] = values.to_numpy(
@@ -266,17 +271,16 @@ def _load_annotations(
         if n_units and len(frame):
             earlier = pd.concat([u[["video_id", "text"]] for u in unit_frames], ignore_index=True)
             earlier = earlier[earlier["video_id"].isin(frame["video_id"])]
-            left = pd.DataFrame(
-                {"mk": _match_key(frame["video_id"], frame["comment"]), "row": range(len(frame))}
-            )
-            right = pd.DataFrame(
-                {"mk": _match_key(earlier["video_id"], earlier["text"]), "pos": earlier.index}
-            )
-            left["occ"] = left.groupby("mk", sort=False).cumcount()
-            right["occ"] = right.groupby("mk", sort=False).cumcount()
-            hits = left.merge(right, on=["mk", "occ"], how="inner")
-            rows = hits["row"].to_numpy()
-            position[rows] = hits["pos"].to_numpy()
+            # the k-th row with a given (video, text) key matches the k-th earlier unit with it
+            left_mk = _match_key(frame["video_id"], frame["comment"])
+            right_mk = _match_key(earlier["video_id"], earlier["text"])
+            codes = pd.factorize(pd.concat([left_mk, right_mk], ignore_index=True))[0]
+            left_code, right_code = codes[: len(left_mk)], codes[len(left_mk) :]
+            width = len(codes) + 1
+            right_key = right_code * width + _occurrence(right_code)  # unique
+            found = pd.Index(right_key).get_indexer(left_code * width + _occurrence(left_code))
+            rows = np.flatnonzero(found >= 0)
+            position[rows] = earlier.index.to_numpy()[found[rows]]
             ids = frame["comment_id"].to_numpy()
             extra = {c: _as_objects(frame[c]) for c in meta_cols}
             for row, pos in zip(rows.tolist(), position[rows].tolist(), strict=True):
