@@ -362,12 +362,11 @@ def _annotation_rows(
     pos = np.concatenate(positions) if positions else np.empty(0, dtype=np.int64)
     pair = np.concatenate(pairs) if pairs else np.empty(0, dtype=np.int64)
     label = np.concatenate(labels) if labels else np.empty(0, dtype=bool)
-    source = np.repeat(np.array(sources, dtype=object), sizes)
+    ends = np.cumsum(sizes)  # rows of file k are ends[k-1] .. ends[k]-1
     table = list(pair_ids)  # index -> (scheme, rater)
     schemes = np.array([s for s, _ in table], dtype=object)
     raters = np.array([r for _, r in table], dtype=object)
     kinds = np.array(["human" if _HUMAN_RATER.match(r) else "model" for r in raters], dtype=object)
-    label_text = np.where(label, "1", "0").astype(object)
     special: dict[int, dict[str, Any]] = {}  # row -> meta of a label given by several files
     keep = np.ones(len(pos), dtype=bool)
     key = pos * max(len(table), 1) + pair
@@ -378,11 +377,11 @@ def _annotation_rows(
             groups.setdefault(int(key[i]), []).append(i)
         for rows in groups.values():
             last = rows[-1]  # the later file wins
-            meta: dict[str, Any] = {"sources": [str(source[i]) for i in rows]}
+            source = [sources[k] for k in np.searchsorted(ends, rows, side="right").tolist()]
+            text = ["1" if label[i] else "0" for i in rows]
+            meta: dict[str, Any] = {"sources": source}
             conflicts = {
-                str(source[i]): str(label_text[i])
-                for i in rows[:-1]
-                if label_text[i] != label_text[last]
+                source[j]: text[j] for j in range(len(rows) - 1) if text[j] != text[-1]
             }
             if conflicts:
                 meta["conflicts"] = conflicts
