@@ -391,8 +391,8 @@ def load(
     turns = pd.DataFrame(
         {
             "corpus": _constant(CORPUS, n_t),
-            "dialogue_id": t_dlg,
-            "turn_id": turn_ids,
+            "dialogue_id": t_dlg.array,
+            "turn_id": turn_ids.array,
             "index": index,
             "role": pd.array(t_role, dtype="str"),
             "speaker": pd.array(t_speaker, dtype="str"),
@@ -403,7 +403,7 @@ def load(
     annotations = pd.DataFrame(
         {
             "corpus": _constant(CORPUS, n_a),
-            "unit_id": turn_ids[has_move].reset_index(drop=True),
+            "unit_id": turn_ids.array[has_move],
             "scheme": _constant(MOVE_SCHEME, n_a),
             "label": pd.array(labels, dtype="str"),
             "rater": _constant("teacher", n_a),
@@ -415,12 +415,11 @@ def load(
     return Corpus(dialogues, turns, annotations)
 
 
-def _constant(value: str | None, n: int) -> pd.Series:
-    """A str column of ``n`` copies of ``value`` (NA for None)."""
-    return pd.Series(np.nan if value is None else value, index=pd.RangeIndex(n), dtype="str")
+def _constant(value: str | None, n: int) -> Any:
+    """A str array of ``n`` copies of ``value`` (NA for None)."""
+    return pd.array([value], dtype="str").take(np.zeros(n, dtype=np.intp))
 
 
 def _objects(values: list[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    """``values`` as a 1-d object array (each dict stays one element)."""
+    return np.fromiter(values, dtype=object, count=len(values))
