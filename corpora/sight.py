@@ -218,6 +218,11 @@ def _match_key(video: pd.Series, text: pd.Series) -> pd.Series:
     return video.astype("str") + "\x00" + text.str.replace("\r", "\n", regex=False)
 
 
+def _repeat(value: str, n: int) -> Any:
+    """A str array of ``n`` copies of ``value``."""
+    return pd.array([value], dtype="str").take(np.zeros(n, dtype=np.intp))
+
+
 def _occurrence(codes: np.ndarray) -> np.ndarray:
     """For each position, how many earlier positions have the same code (0, 1, ...)."""
     return pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy()
@@ -322,7 +327,6 @@ def _load_annotations(
 
 def _unit_turns(units: pd.DataFrame, matched_meta: dict[int, dict[str, Any]]) -> pd.DataFrame:
     n = len(units)
-    index = pd.RangeIndex(n)
     dialogue_id = (units["video_id"] + "/comments").astype("str")
     meta_keys = [c for c in units.columns if c not in ("video_id", "text", "key")]
     extra_keys = sorted({k for m in matched_meta.values() for k in m} - set(meta_keys))
@@ -338,12 +342,12 @@ def _unit_turns(units: pd.DataFrame, matched_meta: dict[int, dict[str, Any]]) ->
     codes = pd.factorize(dialogue_id)[0]
     return pd.DataFrame(
         {
-            "corpus": pd.Series(CORPUS, index=index, dtype="str"),
+            "corpus": _repeat(CORPUS, n),
             "dialogue_id": dialogue_id,
             "turn_id": dialogue_id + ":" + units["key"].astype("str"),
             "index": pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy(),
-            "role": pd.Series("student", index=index, dtype="str"),
-            "speaker": pd.Series("commenter", index=index, dtype="str"),
+            "role": _repeat("student", n),
+            "speaker": _repeat("commenter", n),
             "text": units["text"].astype("str"),
             "meta": metas,
         }
@@ -391,29 +395,29 @@ def _annotation_rows(
         new_row = np.cumsum(keep) - 1
         special = {int(new_row[i]): m for i, m in special.items()}
         pos, pair, label = pos[keep], pair[keep], label[keep]
-    index = pd.RangeIndex(len(pos))
-    metas: list[Any] = [{} for _ in range(len(pos))]
+    n = len(pos)
+    metas: list[Any] = [{} for _ in range(n)]
     for i, m in special.items():
         metas[i] = m
 
-    def take(values: np.ndarray | pd.Series, codes: np.ndarray) -> pd.Series:
+    def take(values: np.ndarray | pd.Series, codes: np.ndarray) -> Any:
         # an Arrow ``take`` is cheaper than converting an object array of repeated strings
         array = values.array if isinstance(values, pd.Series) else pd.array(values, dtype="str")
-        return pd.Series(array.take(codes), index=index, dtype="str")
+        return array.take(codes)
 
-    out = pd.DataFrame(
+    zeros = np.zeros(n, dtype=np.intp)
+    return pd.DataFrame(
         {
-            "corpus": pd.Series(CORPUS, index=index, dtype="str"),
+            "corpus": take(np.array([CORPUS], dtype=object), zeros),
             "unit_id": take(unit_ids, pos),
             "scheme": take(schemes, pair),
-            "label": take(np.array(["0", "1"], dtype=object), label.astype(np.int64)),
+            "label": take(np.array(["0", "1"], dtype=object), label.astype(np.intp)),
             "rater": take(raters, pair),
             "rater_kind": take(kinds, pair),
-            "run_id": pd.Series(np.nan, index=index, dtype="str"),
-            "meta": metas,
+            "run_id": take(np.array([None], dtype=object), zeros),
+            "meta": np.fromiter(metas, dtype=object, count=n),
         }
     )
-    return out
 
 
 # ------------------------------------------------------------------------------ transcripts
