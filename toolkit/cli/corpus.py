@@ -49,9 +49,9 @@ def load_cmd(
 ) -> None:
     """Load CORPUS from PATH (its files as distributed) and write it to OUT.
 
-    CORPUS is one of the names `python -c "import corpora; print(corpora.available())"` prints
-    (mathdial, sight, tscc, ...). Source labels become annotations with their rater. The output
-    is written atomically: on any error nothing is left behind.
+    CORPUS is one of: bridge, cima, mathdial, mrbench, ncte_uptake, sight, talkmoves, tscc
+    (see docs/corpora.md for the files each expects). Source labels become annotations with
+    their rater. The output is written atomically: on any error nothing is left behind.
 
     \b
     Examples:
