@@ -32,7 +32,7 @@ def python_blocks(page: Path) -> list[tuple[int, str, bool]]:
 
 def test_every_page_is_found() -> None:
     names = {p.name for p in PAGES}
-    assert {"README.md", "corpora.md", "eval.md", "annotation.md"} <= names
+    assert {"README.md", "toolkit.md", "corpora.md", "eval.md", "annotation.md"} <= names
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
