@@ -207,6 +207,9 @@ def pack_response_format(rubric: Rubric, dialect: str, numbers: list[int]
         return {"type": "json_schema",
                 "json_schema": {"name": "annotation_pack", "schema": schema, "strict": True}}
     if dialect == "json_object_schema":
+        # llama.cpp compiles the schema to a grammar: fixing the array length makes the model
+        # write one entry per target instead of stopping early (SmolLM2 often stopped after 2)
+        schema["properties"]["answers"].update(minItems=len(numbers), maxItems=len(numbers))
         return {"type": "json_object", "schema": schema}
     return None
 
