@@ -35,7 +35,6 @@ Corpus(mathdial: 418 dialogues, 4883 turns, 2570 annotations)
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ import pandas as pd
 
 from corpora._common import as_int, as_str, read_header_line, require_file, short_hash
 from toolkit.errors import InputError
+from toolkit.io import iter_jsonl_numbered
 from toolkit.schema import Corpus
 
 __all__ = ["MOVES", "ParsedTurn", "load", "parse_conversation"]
@@ -160,23 +160,7 @@ def _split_turns(conversation: str) -> _Columns:
 # --------------------------------------------------------------------------- reading records
 def _records_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     require_file(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=path, line=line) from None
-    for number, line_text in enumerate(text.split("\n"), start=1):
-        if not line_text.strip():
-            continue
-        try:
-            record = json.loads(line_text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON ({exc.msg} at column {exc.colno})", path=path, line=number
-            ) from None
-        if not isinstance(record, dict):
-            raise InputError("expected a JSON object per line", path=path, line=number)
-        yield number, record
+    return iter_jsonl_numbered(path)
 
 
 def _records_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

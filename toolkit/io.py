@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,15 @@ from toolkit.schema import TABLES, Corpus
 if TYPE_CHECKING:
     import datasets
 
-__all__ = ["FORMATS", "read_annotations", "read_corpus", "save_corpus", "to_hf"]
+__all__ = [
+    "FORMATS",
+    "iter_jsonl",
+    "iter_jsonl_numbered",
+    "read_annotations",
+    "read_corpus",
+    "save_corpus",
+    "to_hf",
+]
 
 FORMATS = ("parquet", "jsonl")
 FORMAT_VERSION = 1
@@ -219,31 +228,44 @@ def _columns_of(records: list[dict[str, Any]], table: str) -> list[str]:
     return cols
 
 
-def iter_jsonl(path: str | os.PathLike[str]) -> Any:
-    """Yield one dict per non-empty line of a JSONL file.
+def iter_jsonl_numbered(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, record)`` for every non-empty line of a JSONL file.
 
-    Raises :class:`InputError` naming the file and line for malformed JSON or a non-object line.
+    Raises :class:`InputError` naming the file (and line) for a missing or unreadable file, text
+    that is not UTF-8, malformed JSON, or a line that is not a JSON object.
     """
     p = Path(path)
     try:
-        fh = p.open("r", encoding="utf-8")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", path=p) from None
+    except IsADirectoryError:
+        raise InputError("expected a file, found a directory", path=p) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", path=p) from None
-    with fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"not valid JSON ({exc.msg} at column {exc.colno})", path=p, line=lineno
-                ) from None
-            if not isinstance(record, dict):
-                raise InputError("expected a JSON object per line", path=p, line=lineno)
-            yield record
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=p, line=line) from None
+    for lineno, line_text in enumerate(text.split("\n"), start=1):
+        if not line_text.strip():
+            continue
+        try:
+            record = json.loads(line_text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON ({exc.msg} at column {exc.colno})", path=p, line=lineno
+            ) from None
+        if not isinstance(record, dict):
+            raise InputError("expected a JSON object per line", path=p, line=lineno)
+        yield lineno, record
+
+
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Yield one dict per non-empty line of a JSONL file (errors as :func:`iter_jsonl_numbered`)."""
+    for _, record in iter_jsonl_numbered(path):
+        yield record
 
 
 def read_annotations(path: str | os.PathLike[str]) -> pd.DataFrame:
