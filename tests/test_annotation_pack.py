@@ -209,3 +209,21 @@ def test_pack_needs_a_single_label_turn_rubric(server: FakeOpenAI, tmp_path: Pat
         run(server, tmp_path / "b", pack="dialogue", samples=3)
     with pytest.raises(InputError, match="unknown pack mode"):
         run(server, tmp_path / "c", pack="session")
+
+
+def test_cli_pack_dialogue(server: FakeOpenAI, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    from toolkit.cli import main
+
+    corpus = toy_corpus(4)
+    src = corpus.save(tmp_path / "toy.corpus", format="jsonl")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    args = ["annotate", str(src), "--rubric", "mathdial-moves", "-o", str(tmp_path / "run"),
+            "--base-url", server.url, "--pack", "dialogue", "--no-progress"]
+    try:
+        main(args)
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    assert "completed: 8 ok" in capsys.readouterr().out and server.requests == 4
+    assert {r["unit_id"]: r["label"] for r in rows(tmp_path / "run")} == _expected(corpus)
