@@ -89,6 +89,10 @@ def check_pack(pack: str | None, rubric: Rubric, samples: int) -> None:
                          f"{rubric.mode}/{rubric.unit}", field="pack")
     if samples != 1:
         raise InputError("pack mode takes one sample per turn (samples=1)", field="pack")
+    if rubric.context.exclude_meta:
+        raise InputError(f"pack {pack!r} shows the whole dialogue, but {rubric.id} hides some "
+                         "turns from the context (context.exclude_meta); label turn by turn",
+                         field="pack")
 
 
 # ------------------------------------------------------------------------------------ items

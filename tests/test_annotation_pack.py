@@ -227,3 +227,11 @@ def test_cli_pack_dialogue(server: FakeOpenAI, tmp_path: Path,
         assert exc.code in (0, None)
     assert "completed: 8 ok" in capsys.readouterr().out and server.requests == 4
     assert {r["unit_id"]: r["label"] for r in rows(tmp_path / "run")} == _expected(corpus)
+
+
+def test_pack_refuses_rubrics_that_hide_context_turns(server: FakeOpenAI, tmp_path: Path) -> None:
+    from annotation.rubric import Context
+
+    rub = RUBRIC.model_copy(update={"context": Context(exclude_meta={"candidate": True})})
+    with pytest.raises(InputError, match="exclude_meta"):
+        run(server, tmp_path / "a", rubric=rub, pack="dialogue")  # type: ignore[arg-type]
