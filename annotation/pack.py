@@ -320,9 +320,11 @@ def parse_pack_answer(rubric: Rubric, content: str | None, numbers: list[int], *
     try:
         data = json.loads(content)
     except json.JSONDecodeError:
-        start, end = content.find("{"), content.rfind("}")
+        # the first complete JSON object, ignoring text around it (small local models sometimes
+        # keep writing after the grammar-constrained object ends)
+        start = content.find("{")
         try:
-            data = json.loads(content[start: end + 1]) if 0 <= start < end else None
+            data = json.JSONDecoder().raw_decode(content, start)[0] if start >= 0 else None
         except json.JSONDecodeError:
             data = None
     if data is None:
