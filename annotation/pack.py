@@ -317,14 +317,15 @@ def parse_pack_answer(rubric: Rubric, content: str | None, numbers: list[int], *
         return fail("the answer was cut off (finish_reason length)")
     if content is None or not content.strip():
         return fail("empty answer")
+    decoder = json.JSONDecoder(strict=False)  # raw newlines inside strings are harmless here
     try:
-        data = json.loads(content)
+        data = decoder.decode(content)
     except json.JSONDecodeError:
         # the first complete JSON object, ignoring text around it (small local models sometimes
         # keep writing after the grammar-constrained object ends)
         start = content.find("{")
         try:
-            data = json.JSONDecoder().raw_decode(content, start)[0] if start >= 0 else None
+            data = decoder.raw_decode(content, start)[0] if start >= 0 else None
         except json.JSONDecodeError:
             data = None
     if data is None:

@@ -64,7 +64,7 @@ def test_parse_flags_alignment_problems(answers: list[dict[str, Any]], problems:
 def test_parse_reads_the_first_object_and_ignores_trailing_text() -> None:
     # seen from SmolLM2 through llama-cpp-python: text after the constrained object
     content = ('Sure: { "answers": [{"turn": 1, "label":"focus", "rationale":"4}, {"}, '
-               '{"turn": 2, "label":"generic", "rationale":"5"}] }\n{\n  " } ] }')
+               '{"turn": 2, "label":"generic", "rationale":"5\n"}] }\n{\n  " } ] }')
     a = parse_pack_answer(RUBRIC, content, [1, 2, 3])
     assert {n: v[0] for n, v in a.labels.items()} == {1: "focus", 2: "generic"}
     assert a.problems == {3: "not labelled"}
