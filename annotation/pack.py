@@ -29,6 +29,7 @@ from typing import Any
 
 from annotation.engine import Engine, _ItemTrace
 from annotation.items import Item, _clip, _meta_value, iter_items
+from annotation.parse import match_label
 from annotation.prompt import _SAFETY, _UNIT, system_message
 from annotation.requests import RequestBuilder
 from annotation.rubric import Rubric
@@ -282,15 +283,6 @@ def _turn_number(value: Any) -> int | None:
     return None
 
 
-def _label(value: Any, allowed: list[str]) -> str | None:
-    if not isinstance(value, str):
-        return None
-    if value in allowed:
-        return value
-    folded = [a for a in allowed if a.casefold() == value.strip().casefold()]
-    return folded[0] if len(folded) == 1 else None
-
-
 def parse_pack_answer(rubric: Rubric, content: str | None, numbers: list[int], *,
                       finish_reason: str | None = None, refusal: str | None = None
                       ) -> PackAnswer:
@@ -351,7 +343,7 @@ def parse_pack_answer(rubric: Rubric, content: str | None, numbers: list[int], *
             out.problems[n] = f"labelled {len(got)} times"
         else:
             entry = got[0]
-            lab = _label(entry.get("label"), allowed)
+            lab = match_label(entry.get("label"), allowed)
             if lab is None:
                 out.problems[n] = f"label {entry.get('label')!r} is not one of the allowed labels"
                 continue

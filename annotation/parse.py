@@ -28,7 +28,12 @@ class Answer:
     value_span: tuple[int, int] | None = field(default=None, compare=False)
 
 
-def _match(value: object, allowed: list[str]) -> str | None:
+def match_label(value: object, allowed: list[str]) -> str | None:
+    """``value`` if it is one of ``allowed`` (exactly, else case-insensitively and unambiguously).
+
+    >>> match_label(" Probing", ["probing", "focus"]), match_label("x", ["probing"])
+    ('probing', None)
+    """
     if not isinstance(value, str):
         return None
     if value in allowed:
@@ -82,7 +87,7 @@ def parse_answer(
             return Answer(False, reason='"labels" is missing or not a list')
         chosen: list[str] = []
         for v in values:
-            m2 = _match(v, rubric.label_names)
+            m2 = match_label(v, rubric.label_names)
             if m2 is None:
                 return Answer(False, reason=f"label {v!r} is not one of the allowed labels")
             if m2 not in chosen:
@@ -93,7 +98,7 @@ def parse_answer(
         for lb in rubric.labels:
             if lb.name not in data:
                 return Answer(False, reason=f'"{lb.name}" is missing')
-            lv = _match(data[lb.name], lb.level_names)
+            lv = match_label(data[lb.name], lb.level_names)
             if lv is None:
                 return Answer(False, reason=f"{lb.name}: {data[lb.name]!r} is not one of the "
                                             "allowed levels")
@@ -103,13 +108,13 @@ def parse_answer(
         return Answer(False, reason='"label" is missing')
     value = data["label"]
     if rubric.mode == "binary":
-        yn = _match(value, ["yes", "no"])
+        yn = match_label(value, ["yes", "no"])
         if yn is None and isinstance(value, bool):
             yn = "yes" if value else "no"
         if yn is None:
             return Answer(False, reason=f"label {value!r} is not one of the allowed labels")
         return Answer(True, (rubric.yes_no[yn],), rationale)  # type: ignore[index]
-    lab = _match(value, rubric.label_names)
+    lab = match_label(value, rubric.label_names)
     if lab is None:
         return Answer(False, reason=f"label {value!r} is not one of the allowed labels")
     return Answer(True, (lab,), rationale)
