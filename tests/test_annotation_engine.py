@@ -103,7 +103,8 @@ def test_requests_are_deterministic_temperature_zero_and_seeded(server: FakeOpen
 
 
 def test_concurrency_ceiling(tmp_path: Path) -> None:
-    with FakeOpenAI(latency=0.05) as srv:
+    # 0.2 s per request: long enough that all 5 workers overlap even on a busy machine
+    with FakeOpenAI(latency=0.2) as srv:
         run(srv, tmp_path / "run", toy_corpus(20), concurrency=5)
         assert srv.requests == 40
         assert srv.peak_in_flight == 5
