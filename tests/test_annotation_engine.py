@@ -233,8 +233,8 @@ def test_429_pauses_every_worker(tmp_path: Path) -> None:
 def test_5xx_and_timeouts_are_retried(tmp_path: Path) -> None:
     with FakeOpenAI() as srv:
         srv.add_fault("500", times=2, match=r"problem 1\?")
-        srv.add_fault("hang", times=1, match=r"problem 2\?", seconds=2)
-        res = run(srv, tmp_path / "run", transport=transport(srv, timeout=0.3))
+        srv.add_fault("hang", times=1, match=r"problem 2\?", seconds=4)
+        res = run(srv, tmp_path / "run", transport=transport(srv, timeout=1.0))
         assert res.counts == {"ok": 12, "invalid": 0, "error": 0}
         by_unit = {r["unit_id"]: r for r in rows(tmp_path / "run")}
         assert by_unit["d1:2"]["meta"]["usage"]["retries"] == 2
