@@ -102,6 +102,12 @@ _IGNORED_COL = re.compile(r"^(?:\d+|Unnamed: \d+)$")
 _HUMAN_RATER = re.compile(r"^H\d+$")
 
 
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (so messages show ``2``, not ``np.int64(2)``)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
 def parse_label_column(name: str) -> tuple[str, str] | None:
     """Split ``annotator_<rater>_<category>`` into ``(rater, category)``; None for other columns.
 
@@ -152,7 +158,7 @@ def _read_annotation_file(path: Path, sep: str | None) -> pd.DataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"expected an integer comment id, got {frame['comment_id'].iloc[row]!r}",
+            f"expected an integer comment id, got {_plain(frame['comment_id'].iloc[row])!r}",
             path=path,
             line=row + 2,
             field="comment_id",
@@ -188,7 +194,7 @@ def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarra
     if bad.any():
         row, j = (int(x) for x in np.argwhere(bad)[0])
         raise InputError(
-            f"expected a label 0 or 1 (or empty), got {block[cols[j]].iloc[row]!r}",
+            f"expected a label 0 or 1 (or empty), got {_plain(block[cols[j]].iloc[row])!r}",
             path=path,
             line=row + 2,
             field=cols[j],

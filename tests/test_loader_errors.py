@@ -242,6 +242,7 @@ def test_sight_unexpected_label(tmp_path: Path, bad: str) -> None:
     )
     err = _raises(f"expected a label 0 or 1 \\(or empty\\), got .*{bad}", "sight", path)
     assert (err.line, err.field) == (3, "annotator_H2_confusion")
+    assert "np." not in str(err)  # the value as written, not a numpy repr
 
 
 def test_sight_bad_comment_id(tmp_path: Path) -> None:
