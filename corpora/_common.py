@@ -231,3 +231,29 @@ def build_corpus(
         frame(turns, TURN_COLUMNS),
         frame(annotations, ANNOTATION_COLUMNS),
     )
+
+
+def turn_row(
+    corpus: str,
+    dialogue_id: str,
+    index: int,
+    role: str,
+    speaker: Any,
+    text: Any,
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    """One row of the turns table, with the conventional ``turn_id`` ``"<dialogue_id>:<index>"``.
+
+    >>> turn_row("toy", "d1", 0, "teacher", "T", "Hi", {})["turn_id"]
+    'd1:0'
+    """
+    return {
+        "corpus": corpus,
+        "dialogue_id": dialogue_id,
+        "turn_id": f"{dialogue_id}:{index}",
+        "index": index,
+        "role": role,
+        "speaker": speaker,
+        "text": text,
+        "meta": meta,
+    }

@@ -43,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from corpora._common import turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -230,16 +231,15 @@ def load(path: Path, *, splits: Iterable[str] = SPLITS, **options: Any) -> Corpu
                     turns.append((t, {"source": "c_r_", "revised": True, "expert": f"expert_{n}"}))
         for idx, (t, meta) in enumerate(turns):
             t_rows.append(
-                {
-                    "corpus": CORPUS,
-                    "dialogue_id": cid,
-                    "turn_id": f"{cid}:{idx}",
-                    "index": idx,
-                    "role": _ROLES[t["user"]],
-                    "speaker": t["user"],
-                    "text": t["text"],
-                    "meta": meta,
-                }
+                turn_row(
+                    CORPUS,
+                    cid,
+                    idx,
+                    _ROLES[t["user"]],
+                    t["user"],
+                    t["text"],
+                    meta,
+                )
             )
         for n, e in enumerate(experts, start=1):
             for scheme, (field, labels) in SCHEMES.items():

@@ -48,6 +48,7 @@ from typing import Any
 
 import pandas as pd
 
+from corpora._common import turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -176,16 +177,15 @@ def load(path: Path, **options: Any) -> Corpus:
             for i, text in enumerate(convo):
                 role = "teacher" if i % 2 == 0 else "student"
                 t_rows.append(
-                    {
-                        "corpus": CORPUS,
-                        "dialogue_id": did,
-                        "turn_id": f"{did}:{i}",
-                        "index": i,
-                        "role": role,
-                        "speaker": "tutor" if role == "teacher" else "student",
-                        "text": text,
-                        "meta": {"candidate": False},
-                    }
+                    turn_row(
+                        CORPUS,
+                        did,
+                        i,
+                        role,
+                        "tutor" if role == "teacher" else "student",
+                        text,
+                        {"candidate": False},
+                    )
                 )
             last = f"{did}:{len(convo) - 1}"
             for scheme, value in zip(STUDENT_ACTIONS, student, strict=True):
@@ -195,16 +195,15 @@ def load(path: Path, **options: Any) -> Corpus:
                 idx = len(convo) + j
                 tid = f"{did}:{idx}"
                 t_rows.append(
-                    {
-                        "corpus": CORPUS,
-                        "dialogue_id": did,
-                        "turn_id": tid,
-                        "index": idx,
-                        "role": "teacher",
-                        "speaker": "tutor",
-                        "text": text,
-                        "meta": {"candidate": True, "response": j},
-                    }
+                    turn_row(
+                        CORPUS,
+                        did,
+                        idx,
+                        "teacher",
+                        "tutor",
+                        text,
+                        {"candidate": True, "response": j},
+                    )
                 )
                 if not isinstance(flags, list) or len(flags) != len(TUTOR_ACTIONS):
                     raise InputError(

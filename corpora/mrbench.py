@@ -47,6 +47,7 @@ from typing import Any
 
 import pandas as pd
 
+from corpora._common import turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -222,16 +223,15 @@ def load(path: Path, *, releases: Iterable[str] | None = None, **options: Any) -
             for speaker, text in split_history(history):
                 role = {"Tutor": "teacher", "Student": "student"}.get(speaker, "other")
                 t_rows.append(
-                    {
-                        "corpus": CORPUS,
-                        "dialogue_id": did,
-                        "turn_id": f"{did}:{idx}",
-                        "index": idx,
-                        "role": role,
-                        "speaker": speaker or pd.NA,
-                        "text": text,
-                        "meta": {"candidate": False},
-                    }
+                    turn_row(
+                        CORPUS,
+                        did,
+                        idx,
+                        role,
+                        speaker or pd.NA,
+                        text,
+                        {"candidate": False},
+                    )
                 )
                 idx += 1
             for tutor, resp in responses.items():
@@ -243,20 +243,19 @@ def load(path: Path, *, releases: Iterable[str] | None = None, **options: Any) -
                     )
                 tid = f"{did}:{idx}"
                 t_rows.append(
-                    {
-                        "corpus": CORPUS,
-                        "dialogue_id": did,
-                        "turn_id": tid,
-                        "index": idx,
-                        "role": "teacher",
-                        "speaker": tutor,
-                        "text": resp["response"],
-                        "meta": {
+                    turn_row(
+                        CORPUS,
+                        did,
+                        idx,
+                        "teacher",
+                        tutor,
+                        resp["response"],
+                        {
                             "candidate": True,
                             "tutor": tutor,
                             "tutor_kind": "human" if tutor in HUMAN_TUTORS else "model",
                         },
-                    }
+                    )
                 )
                 idx += 1
                 ann = resp.get("annotation") or {}

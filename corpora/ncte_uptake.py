@@ -41,6 +41,7 @@ from typing import Any
 
 import pandas as pd
 
+from corpora._common import turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -172,16 +173,15 @@ def load(path: Path, **options: Any) -> Corpus:
         for i, (role, col) in enumerate((("student", "student_text"), ("teacher", "teacher_text"))):
             text = rec[col]
             t_rows.append(
-                {
-                    "corpus": CORPUS,
-                    "dialogue_id": did,
-                    "turn_id": f"{did}:{i}",
-                    "index": i,
-                    "role": role,
-                    "speaker": role,
-                    "text": "" if not isinstance(text, str) else text,
-                    "meta": {},
-                }
+                turn_row(
+                    CORPUS,
+                    did,
+                    i,
+                    role,
+                    role,
+                    "" if not isinstance(text, str) else text,
+                    {},
+                )
             )
         for item in ITEMS:
             scheme = f"ncte/{item}"
