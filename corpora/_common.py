@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -257,3 +258,19 @@ def turn_row(
         "text": text,
         "meta": meta,
     }
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file, raising one :class:`InputError` naming the file (and line) on failure."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON ({exc.msg} at column {exc.colno})", path=path, line=exc.lineno
+        ) from None

@@ -36,14 +36,13 @@ Example
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from corpora._common import turn_row
+from corpora._common import read_json, turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -158,10 +157,7 @@ def load(path: Path, *, splits: Iterable[str] = SPLITS, **options: Any) -> Corpu
     first: dict[str, dict[str, Any]] = {}  # c_id -> dialogue record being built
     order: list[str] = []
     for split, file in _files(Path(path), splits):
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"not valid JSON ({exc})", path=file) from None
+        data = read_json(file)
         if not isinstance(data, list):
             raise InputError("expected a JSON list of items", path=file)
         for i, item in enumerate(data):

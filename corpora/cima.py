@@ -42,13 +42,12 @@ Example
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from corpora._common import turn_row
+from corpora._common import read_json, turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -110,10 +109,7 @@ def load(path: Path, **options: Any) -> Corpus:
         file = file / "dataset.json"
         if not file.is_file():
             raise InputError("no dataset.json in this folder", path=path)
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON ({exc})", path=file) from None
+    data = read_json(file)
     if not isinstance(data, dict) or "prepDataset" not in data:
         raise InputError("expected an object with a 'prepDataset' section", path=file)
 

@@ -39,7 +39,6 @@ Example
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -47,7 +46,7 @@ from typing import Any
 
 import pandas as pd
 
-from corpora._common import turn_row
+from corpora._common import read_json, turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -173,10 +172,7 @@ def load(path: Path, *, releases: Iterable[str] | None = None, **options: Any) -
     t_rows: list[dict[str, Any]] = []
     a_rows: list[dict[str, Any]] = []
     for release, file in _files(Path(path), releases):
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"not valid JSON ({exc})", path=file) from None
+        data = read_json(file)
         if not isinstance(data, list):
             raise InputError("expected a JSON list of entries", path=file)
         for pos, entry in enumerate(data):

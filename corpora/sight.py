@@ -47,7 +47,6 @@ Corpus(sight: 272 dialogues, 15784 turns, ...)
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,6 +59,7 @@ from corpora._common import (
     DELIMITER_NAMES,
     read_csv_frame,
     read_header_line,
+    read_json,
     records,
     require_file,
     sniff_delimiter,
@@ -462,12 +462,7 @@ def _read_metadata(folder: Path, video_ids: Iterable[str]) -> dict[str, dict[str
         path = folder / f"{vid}.json"
         if not path.is_file():
             continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc.msg})", path=path, line=exc.lineno) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read metadata ({exc})", path=path) from None
+        data = read_json(path)
         if not isinstance(data, dict):
             raise InputError("expected a JSON object", path=path, line=1)
         out[vid] = data
