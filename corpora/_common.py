@@ -274,3 +274,23 @@ def read_json(path: Path) -> Any:
         raise InputError(
             f"not valid JSON ({exc.msg} at column {exc.colno})", path=path, line=exc.lineno
         ) from None
+
+
+def source_label(
+    corpus: str, unit_id: str, scheme: str, label: Any, rater: str, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """One annotation row for a label shipped with the corpus (a human rater, no run id).
+
+    >>> source_label("toy", "d1:0", "move", "focus", "teacher", {})["rater_kind"]
+    'human'
+    """
+    return {
+        "corpus": corpus,
+        "unit_id": unit_id,
+        "scheme": scheme,
+        "label": label,
+        "rater": rater,
+        "rater_kind": "human",
+        "run_id": pd.NA,
+        "meta": meta,
+    }

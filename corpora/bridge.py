@@ -42,7 +42,7 @@ from typing import Any
 
 import pandas as pd
 
-from corpora._common import read_json, turn_row
+from corpora._common import read_json, source_label, turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -241,16 +241,14 @@ def load(path: Path, *, splits: Iterable[str] = SPLITS, **options: Any) -> Corpu
             for scheme, (field, labels) in SCHEMES.items():
                 raw = e["data"][field]
                 a_rows.append(
-                    {
-                        "corpus": CORPUS,
-                        "unit_id": cid,
-                        "scheme": scheme,
-                        "label": canonical(raw, labels),
-                        "rater": f"expert_{n}",
-                        "rater_kind": "human",
-                        "run_id": pd.NA,
-                        "meta": {"raw": raw, "file": e["file"], "item": e["item"]},
-                    }
+                    source_label(
+                        CORPUS,
+                        cid,
+                        scheme,
+                        canonical(raw, labels),
+                        f"expert_{n}",
+                        {"raw": raw, "file": e["file"], "item": e["item"]},
+                    )
                 )
     return Corpus(
         pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),

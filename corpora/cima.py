@@ -47,7 +47,7 @@ from typing import Any
 
 import pandas as pd
 
-from corpora._common import read_json, turn_row
+from corpora._common import read_json, source_label, turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -238,13 +238,4 @@ def load(path: Path, **options: Any) -> Corpus:
 
 
 def _ann(unit: str, scheme: str, label: str, raw: Any) -> dict[str, Any]:
-    return {
-        "corpus": CORPUS,
-        "unit_id": unit,
-        "scheme": scheme,
-        "label": label,
-        "rater": RATER,
-        "rater_kind": "human",
-        "run_id": pd.NA,
-        "meta": {"raw": raw},
-    }
+    return source_label(CORPUS, unit, scheme, label, RATER, {"raw": raw})

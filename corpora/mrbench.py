@@ -46,7 +46,7 @@ from typing import Any
 
 import pandas as pd
 
-from corpora._common import read_json, turn_row
+from corpora._common import read_json, source_label, turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -286,16 +286,7 @@ def load(path: Path, *, releases: Iterable[str] | None = None, **options: Any) -
                             field=key,
                         )
                     a_rows.append(
-                        {
-                            "corpus": CORPUS,
-                            "unit_id": tid,
-                            "scheme": scheme,
-                            "label": label,
-                            "rater": RATER,
-                            "rater_kind": "human",
-                            "run_id": pd.NA,
-                            "meta": {"key": key, "raw": raw},
-                        }
+                        source_label(CORPUS, tid, scheme, label, RATER, {"key": key, "raw": raw})
                     )
     return Corpus(
         pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),

@@ -41,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from corpora._common import turn_row
+from corpora._common import source_label, turn_row
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -193,21 +193,19 @@ def load(path: Path, **options: Any) -> Corpus:
             )
             unit = f"{did}:0" if item == "student_on_task" else f"{did}:1"
             a_rows.append(
-                {
-                    "corpus": CORPUS,
-                    "unit_id": unit,
-                    "scheme": scheme,
-                    "label": label,
-                    "rater": RATER,
-                    "rater_kind": "human",
-                    "run_id": pd.NA,
-                    "meta": {
+                source_label(
+                    CORPUS,
+                    unit,
+                    scheme,
+                    label,
+                    RATER,
+                    {
                         "mean": _num(rec[item]),
                         "num_agree": _num(rec[f"{item}_num_agree"]),
                         "zscore": _num(rec[f"{item}_zscore"]),
                         "majority_raw": _num(raw),
                     },
-                }
+                )
             )
     return Corpus(
         pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),
