@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from corpora._common import as_int, as_str, read_header_line, require_file, short_hash
 from toolkit.errors import InputError
@@ -155,6 +157,107 @@ def _split_turns(conversation: str) -> _Columns:
         speakers.append(speaker)
         texts.append(text)
     return speakers, roles, texts, moves
+
+
+@dataclass(frozen=True)
+class _TurnColumns:
+    """The turns of many conversations as columns: turns per conversation, then one row per turn."""
+
+    counts: np.ndarray  # int64, one per conversation
+    speaker: pa.Array
+    role: pa.Array
+    text: pa.Array
+    move: pa.Array  # null where the turn has no move
+
+
+# The cases the Arrow kernels (RE2, ASCII classes) are known to treat exactly like the Python
+# regexes of _split_turns: a plain ASCII speaker before the first colon (Python's \w and \s are
+# supersets, and the speaker is followed by whitespace or the colon, which neither class holds)
+# and an ASCII move tag. Arrow's utf8_trim_whitespace strips the same characters as str.strip
+# (general category Zs or bidi class WS/B/S; a test compares them over every code point).
+_ASCII_SPEAKER = r"^[\t\n\v\f\r ]*[A-Za-z][A-Za-z0-9_'.\-]*[\t\n\v\f\r ]*$"
+_ASCII_TAG = r"^\((?P<move>[A-Za-z0-9_]+)\)"
+
+
+def _split_turns_arrow(conversations: Sequence[str]) -> _TurnColumns | None:
+    """``_split_turns`` of many conversations at once, with Arrow string kernels.
+
+    Returns None when a turn is outside the cases the kernels are known to split exactly like
+    ``_split_turns``: a turn without a colon or with a speaker that is not plain ASCII, a teacher
+    turn opening with a non-ASCII ``(<word>)`` tag, or a move not in :data:`MOVES`. The caller
+    then splits with ``_split_turns``, which also words the error for bad turns.
+    """
+    lists = pc.split_pattern(pa.array(conversations, type=pa.large_string()), EOM)
+    counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    chunks = pc.list_flatten(lists)
+    n = len(chunks)
+    if n == 0:
+        return None
+    parts = pc.split_pattern(chunks, ":", max_splits=1)
+    if pc.min(pc.list_value_length(parts)).as_py() != 2:  # a turn without a colon
+        return None
+    head = pc.list_element(parts, 0)
+    if not pc.all(pc.match_substring_regex(head, _ASCII_SPEAKER)).as_py():
+        return None
+    speaker = pc.utf8_trim_whitespace(head)
+    text = pc.utf8_trim_whitespace(pc.list_element(parts, 1))
+    teacher = pc.equal(speaker, "Teacher")
+    opening = np.flatnonzero(
+        pc.and_(teacher, pc.starts_with(text, "(")).to_numpy(zero_copy_only=False)
+    )
+    opened = text.take(pa.array(opening))
+    tags = pc.extract_regex(opened, _ASCII_TAG)
+    tagged = tags.is_valid().to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(~tagged).tolist():  # no ASCII tag: untagged unless Python's \w says so
+        if _TAG.match(opened[i].as_py()):
+            return None
+    moves = pc.utf8_lower(pc.struct_field(tags.filter(pa.array(tagged)), "move"))
+    if not pc.all(pc.is_in(moves, value_set=pa.array(MOVES))).as_py():
+        return None
+    rows = np.zeros(n, dtype=bool)
+    rows[opening[tagged]] = True
+    mask = pa.array(rows)
+    untagged = pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(opened.filter(pa.array(tagged)), _ASCII_TAG, "",
+                                   max_replacements=1)
+    )
+    return _TurnColumns(
+        counts=counts,
+        speaker=speaker,
+        role=pc.if_else(teacher, "teacher", "student"),
+        text=pc.replace_with_mask(text, mask, untagged.cast(text.type)),
+        move=pc.replace_with_mask(pa.nulls(n, pa.large_string()), mask,
+                                  moves.cast(pa.large_string())),
+    )
+
+
+def _split_turns_python(
+    conversations: Sequence[str], where: Sequence[tuple[Path, int]]
+) -> _TurnColumns:
+    """``_split_turns`` of each conversation as :class:`_TurnColumns`; errors name file and line."""
+    counts: list[int] = []
+    speakers: list[str] = []
+    roles: list[str] = []
+    texts: list[str] = []
+    moves: list[str | None] = []
+    for conversation, (file, line) in zip(conversations, where, strict=True):
+        try:
+            speaker, role, text, move = _split_turns(conversation)
+        except ValueError as exc:
+            raise InputError(str(exc), path=file, line=line, field="conversation") from None
+        counts.append(len(text))
+        speakers.extend(speaker)
+        roles.extend(role)
+        texts.extend(text)
+        moves.extend(move)
+    string = pa.large_string()
+    return _TurnColumns(
+        counts=np.array(counts, dtype=np.int64),
+        speaker=pa.array(speakers, type=string),
+        role=pa.array(roles, type=string),
+        text=pa.array(texts, type=string),
+        move=pa.array(moves, type=string),
+    )
 
 
 # --------------------------------------------------------------------------- reading records
@@ -319,50 +422,47 @@ def load(
     d_id: list[str] = []
     d_split: list[str] = []
     d_meta: list[dict[str, Any]] = []
-    d_turns: list[int] = []
-    t_role: list[str] = []
-    t_speaker: list[str] = []
-    t_text: list[str] = []
-    t_move: list[str | None] = []
-    seen: dict[str, tuple[Path, int]] = {}
+    conversations: list[str] = []
+    where: list[tuple[Path, int]] = []
+    seen: dict[str, int] = {}
     for file in paths:
         split_name = file.stem
         for line, meta in _read_file(file):
             conversation = meta.pop("conversation")
             dialogue_id = f"{meta['qid']}-{short_hash(conversation)}"
             if dialogue_id in seen:
-                first, first_line = seen[dialogue_id]
+                first, first_line = where[seen[dialogue_id]]
                 raise InputError(
                     f"dialogue {dialogue_id} (same qid and conversation) already read from "
                     f"{first}:{first_line}; load the files separately",
                     path=file,
                     line=line,
                 )
-            seen[dialogue_id] = (file, line)
-            try:
-                speakers, roles, texts, moves = _split_turns(conversation)
-            except ValueError as exc:
-                raise InputError(str(exc), path=file, line=line, field="conversation") from None
+            seen[dialogue_id] = len(d_id)
             d_id.append(dialogue_id)
             d_split.append(split_name)
             d_meta.append(meta)
-            d_turns.append(len(texts))
-            t_role.extend(roles)
-            t_speaker.extend(speakers)
-            t_text.extend(texts)
-            t_move.extend(moves)
+            conversations.append(conversation)
+            where.append((file, line))
+    split_turns = _split_turns_arrow(conversations) if conversations else None
+    if split_turns is None:
+        split_turns = _split_turns_python(conversations, where)
     # Column operations from here on: every str column is built as a str (Arrow) array directly,
     # so the Corpus constructor has nothing to convert.
-    n_d, n_t = len(d_id), len(t_text)
+    counts = split_turns.counts
+    n_d, n_t = len(d_id), int(counts.sum())
     dialogue_ids = pd.array(d_id, dtype="str")
-    counts = np.array(d_turns, dtype=np.int64)
     owner = np.repeat(np.arange(n_d), counts)  # dialogue position of each turn
     index = np.arange(n_t, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    t_dlg = pd.Series(dialogue_ids.take(owner), dtype="str")
-    turn_ids = t_dlg + ":" + pd.Series(index).astype("str")  # f"{dialogue_id}:{index}"
-    has_move = np.array([m is not None for m in t_move], dtype=bool)
-    labels = [m for m in t_move if m is not None]
-    n_a = len(labels)
+    t_dlg = pa.array(dialogue_ids).take(pa.array(owner))
+    turn_ids = pd.array(  # f"{dialogue_id}:{index}"
+        pc.binary_join_element_wise(
+            t_dlg, pc.cast(pa.array(index), t_dlg.type), pa.scalar(":", t_dlg.type)
+        ),
+        dtype="str",
+    )
+    has_move = split_turns.move.is_valid().to_numpy(zero_copy_only=False)
+    n_a = int(has_move.sum())
     dialogues = pd.DataFrame(
         {
             "corpus": _constant(CORPUS, n_d),
@@ -375,21 +475,21 @@ def load(
     turns = pd.DataFrame(
         {
             "corpus": _constant(CORPUS, n_t),
-            "dialogue_id": t_dlg.array,
-            "turn_id": turn_ids.array,
+            "dialogue_id": pd.array(t_dlg, dtype="str"),
+            "turn_id": turn_ids,
             "index": index,
-            "role": pd.array(t_role, dtype="str"),
-            "speaker": pd.array(t_speaker, dtype="str"),
-            "text": pd.array(t_text, dtype="str"),
+            "role": pd.array(split_turns.role, dtype="str"),
+            "speaker": pd.array(split_turns.speaker, dtype="str"),
+            "text": pd.array(split_turns.text, dtype="str"),
             "meta": _objects([{} for _ in range(n_t)]),
         }
     )
     annotations = pd.DataFrame(
         {
             "corpus": _constant(CORPUS, n_a),
-            "unit_id": turn_ids.array[has_move],
+            "unit_id": turn_ids[has_move],
             "scheme": _constant(MOVE_SCHEME, n_a),
-            "label": pd.array(labels, dtype="str"),
+            "label": pd.array(split_turns.move.drop_null(), dtype="str"),
             "rater": _constant("teacher", n_a),
             "rater_kind": _constant("human", n_a),
             "run_id": _constant(None, n_a),

@@ -235,3 +235,80 @@ def test_parse_conversation_round_trips(turns: list[tuple[str, str | None, str, 
         )
     parsed = parse_conversation("|EOM|".join(chunks))
     assert [(t.role, t.speaker, t.move, t.text) for t in parsed] == expected
+
+
+# The vectorised (Arrow) split must give exactly what the Python reference gives, or decline.
+_plain_speaker = st.sampled_from(
+    ["Teacher"] * 3 + ["Student", "Mariana", "O'Neil", "A.J", " Teacher", "Teacher\t"]
+)
+_odd_speaker = st.sampled_from(  # what only Python's \w and \s accept, or nobody does
+    ["José", "Ayşe", "ß", "\x1cTeacher", "Teacher\x1c", "\u00a0Ana", "A\u00a0B", "Ana Maria",
+     "1x", "_x", "x-y", "teacher", ""]
+)
+_chunk_speaker = st.sampled_from([0] * 6 + [1]).flatmap(
+    lambda odd: _odd_speaker if odd else _plain_speaker
+)
+_chunk_tag = st.sampled_from(
+    ["", "(focus)", "(Probing) ", "(TELLING)\n", "(generic)"] * 4
+    + ["(unknown)", "(fócus)", "(5 + 3)", "(", "()"]
+)
+_chunk_text = st.text(
+    alphabet=st.sampled_from("ab (): \t\n\u00a0\u2028\x1c\x85é|"), max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(
+    st.lists(st.tuples(_chunk_speaker, st.sampled_from([True] * 19 + [False]), _chunk_tag,
+                       _chunk_text), min_size=1, max_size=4),
+    min_size=1, max_size=3,
+))
+def test_arrow_split_matches_the_python_reference_or_declines(
+    dialogues: list[list[tuple[str, bool, str, str]]],
+) -> None:
+    from corpora.mathdial import _split_turns, _split_turns_arrow
+
+    conversations = [
+        "|EOM|".join(f"{spk}{':' if colon else ''} {tag}{text}" for spk, colon, tag, text in turns)
+        for turns in dialogues
+    ]
+    try:
+        expected = [_split_turns(c) for c in conversations]
+    except ValueError:
+        expected = None  # the reference rejects the input: the Arrow path must decline too
+    got = _split_turns_arrow(conversations)
+    if got is None:
+        return
+    assert expected is not None
+    assert got.counts.tolist() == [len(texts) for _, _, texts, _ in expected]
+    assert got.speaker.to_pylist() == [s for speakers, _, _, _ in expected for s in speakers]
+    assert got.role.to_pylist() == [r for _, roles, _, _ in expected for r in roles]
+    assert got.text.to_pylist() == [t for _, _, texts, _ in expected for t in texts]
+    assert got.move.to_pylist() == [m for _, _, _, moves in expected for m in moves]
+
+
+def test_arrow_split_is_used_for_plain_conversations_and_declines_otherwise() -> None:
+    from corpora.mathdial import _split_turns_arrow
+
+    got = _split_turns_arrow(["Teacher: (Focus) Hi |EOM|Ana: (focus) 4", "Teacher:(5 + 3)?"])
+    assert got is not None
+    assert got.move.to_pylist() == ["focus", None, None]
+    assert got.text.to_pylist() == ["Hi", "(focus) 4", "(5 + 3)?"]
+    assert _split_turns_arrow(["José: hola"]) is None  # non-ASCII speaker: the Python path
+    assert _split_turns_arrow(["Teacher: (fócus) hi"]) is None  # a tag only Python's \w sees
+    assert _split_turns_arrow(["no colon here"]) is None
+
+
+def test_arrow_trim_strips_what_python_strips() -> None:
+    # The Arrow split relies on utf8_trim_whitespace removing exactly str.strip()'s characters.
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    padded = [f"{c}x{c}" for c in chars]
+    trimmed = pc.utf8_trim_whitespace(pa.array(padded)).to_pylist()
+    differ = [hex(ord(c)) for c, p, t in zip(chars, padded, trimmed, strict=True)
+              if t != p.strip()]
+    assert differ == []
