@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from toolkit import Corpus, SchemaError
-from toolkit.schema import _surely_valid
 
 
 def toy(
@@ -182,85 +179,3 @@ def test_to_pandas_returns_copies() -> None:
     tables = c.to_pandas()
     tables["turns"].loc[0, "text"] = "changed"
     assert c.turns.loc[0, "text"] == "Hi"
-
-
-# ------------------------------------------------- the fast pre-check agrees with the full check
-_MUTATIONS = (
-    "dup_dialogue", "dup_turn", "orphan_turn", "empty_dialogue", "bad_role", "bad_kind",
-    "unknown_unit", "dup_annotation", "run_none_vs_empty", "missing_id", "second_corpus",
-    "overlap", "missing_corpus",
-)
-
-
-@st.composite
-def _tables(draw: st.DrawFn) -> Corpus:
-    """A valid corpus, then 0-2 mutations that may break a rule (or, like a second corpus, not)."""
-    sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=4))
-    d = [["toy", f"d{i}"] for i in range(len(sizes))]
-    t = [["toy", f"d{i}", f"d{i}:{j}", "teacher" if j % 2 == 0 else "student"]
-         for i, n in enumerate(sizes) for j in range(n)]
-    units = [row[1] for row in d] + [row[2] for row in t]
-    keys = draw(st.lists(
-        st.tuples(st.sampled_from(units), st.sampled_from(["s1", "s2"]),
-                  st.sampled_from(["r1", "r2"]), st.sampled_from([None, "run-1"])),
-        max_size=8, unique=True,
-    ))
-    a = [["toy", u, s, r, "human", run] for u, s, r, run in keys]
-    for mutation in draw(st.lists(st.sampled_from(_MUTATIONS), max_size=2)):
-        if mutation == "dup_dialogue":
-            d.append(list(d[0]))
-        elif mutation == "dup_turn":
-            t.append(list(t[-1]))
-        elif mutation == "orphan_turn":
-            t.append(["toy", "nowhere", "nowhere:0", "student"])
-        elif mutation == "empty_dialogue":
-            d.append(["toy", "lonely"])
-        elif mutation == "bad_role":
-            t[0][3] = "Teacher"
-        elif mutation == "bad_kind" and a:
-            a[0][4] = "bot"
-        elif mutation == "unknown_unit":
-            a.append(["toy", "d9:9", "s1", "r1", "human", None])
-        elif mutation == "dup_annotation" and a:
-            a.append(list(a[0]))
-        elif mutation == "run_none_vs_empty" and a:
-            a.append([*a[0][:5], "" if a[0][5] is None else a[0][5]])
-        elif mutation == "missing_id":
-            draw(st.sampled_from([d, t]))[0][1] = None
-        elif mutation == "second_corpus":
-            d.append(["other", "d0"])
-            t.append(["other", "d0", "d0:0", "student"])
-            a.append(["other", "d0:0", "s1", "r1", "human", None])
-        elif mutation == "overlap":
-            t.append(["toy", "d0", "d0", "student"])
-        elif mutation == "missing_corpus":
-            t[0][0] = None
-    dialogues = pd.DataFrame(d, columns=["corpus", "dialogue_id"])
-    dialogues["split"], dialogues["kind"] = None, "tutoring"
-    dialogues["meta"] = [{} for _ in range(len(d))]
-    turns = pd.DataFrame(t, columns=["corpus", "dialogue_id", "turn_id", "role"])
-    turns["index"], turns["speaker"], turns["text"] = 0, "S", "hi"
-    turns["meta"] = [{} for _ in range(len(t))]
-    annotations = pd.DataFrame(
-        a, columns=["corpus", "unit_id", "scheme", "rater", "rater_kind", "run_id"]
-    )
-    annotations["label"], annotations["meta"] = "1", [{} for _ in range(len(a))]
-    return Corpus(dialogues, turns, annotations)
-
-
-@settings(max_examples=400, deadline=None)
-@given(_tables())
-def test_fast_precheck_never_passes_what_the_full_check_rejects(c: Corpus) -> None:
-    problems = c._problems()
-    fast = _surely_valid(c.dialogues, c.turns, c.annotations)
-    if fast:
-        assert problems == []
-    names = pd.concat([c.dialogues.corpus, c.turns.corpus, c.annotations.corpus])
-    single = names.notna().all() and names.nunique() <= 1
-    if not problems and single:  # and it is not needlessly cautious on valid single corpora
-        assert fast
-    if problems:
-        with pytest.raises(SchemaError):
-            c.validate()
-    else:
-        assert c.validate() is c

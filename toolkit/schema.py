@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from toolkit.errors import SchemaError
 
@@ -189,87 +187,6 @@ def _repeat_rows(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(pd.Series(keys).duplicated(keep="first").to_numpy())
 
 
-def _arrow(values: pd.Series) -> pa.Array:
-    """The column as one Arrow array (zero-copy for the Arrow-backed ``str`` dtype)."""
-    array = pa.array(values)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if pa.types.is_string(array.type) or pa.types.is_null(array.type):
-        array = array.cast(pa.large_string())  # one string type, so lookups compare like with like
-    return array
-
-
-def _all_true(mask: pa.Array) -> bool:
-    return len(mask) == 0 or pc.all(mask, skip_nulls=False).as_py() is True
-
-
-def _category_codes(values: pd.Series, missing_as: str | None = None) -> tuple[np.ndarray, int]:
-    """Integer codes of a column and how many there are.
-
-    Missing values share a code of their own, or the code of ``missing_as`` if given.
-    """
-    array = _arrow(values)
-    if array.null_count == len(array):  # e.g. run_id of source labels: one code, no hashing
-        return np.zeros(len(array), dtype=np.int64), 1
-    if missing_as is not None and array.null_count:
-        array = pc.fill_null(array, missing_as)
-    encoded = pc.dictionary_encode(array, null_encoding="encode")
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    return codes, max(len(encoded.dictionary), 1)
-
-
-def _surely_valid(d: pd.DataFrame, t: pd.DataFrame, a: pd.DataFrame) -> bool:
-    """True if the tables of a single-corpus ``Corpus`` break none of the rules of ``validate``.
-
-    A vectorised pre-check with Arrow hash kernels and no messages: each id is hashed once,
-    where the full check factorises (corpus, id) pairs and builds messages. False means "not
-    shown valid" (several corpora, a missing id, a broken rule, or a key too wide for int64);
-    ``validate`` then runs the full check, which names the problems.
-    """
-    corpus_cols = [_arrow(f["corpus"]) for f in (d, t, a) if len(f)]
-    if not corpus_cols:
-        return True
-    name = corpus_cols[0][0]
-    if not name.is_valid or not all(_all_true(pc.equal(c, name)) for c in corpus_cols):
-        return False
-    d_ids, t_ids = _arrow(d["dialogue_id"]), _arrow(t["turn_id"])
-    t_dlg, units = _arrow(t["dialogue_id"]), _arrow(a["unit_id"])
-    if any(x.null_count for x in (d_ids, t_ids, t_dlg, units)):
-        return False
-    # One hash pass over dialogue ids, turn ids and unit ids: dictionary codes are given in order
-    # of first appearance, so the n ids are distinct (within and across the two tables) exactly
-    # when their codes are 0..n-1, and a unit exists exactly when its code is below n.
-    n_ids = len(d_ids) + len(t_ids)
-    codes = pc.dictionary_encode(pa.concat_arrays([d_ids, t_ids, units])).indices
-    codes_np = codes.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    if not np.array_equal(codes_np[:n_ids], np.arange(n_ids)):  # a repeated or overlapping id
-        return False
-    owner = pc.index_in(t_dlg, value_set=d_ids)
-    if owner.null_count:  # a turn of an unknown dialogue
-        return False
-    has_turn = np.zeros(len(d_ids), dtype=bool)
-    has_turn[owner.to_numpy(zero_copy_only=False)] = True
-    if not has_turn.all():  # a dialogue without turns
-        return False
-    if not _all_true(pc.is_in(_arrow(t["role"]), value_set=pa.array(ROLES))):
-        return False
-    if not _all_true(pc.is_in(_arrow(a["rater_kind"]), value_set=pa.array(RATER_KINDS))):
-        return False
-    key = codes_np[n_ids:]
-    if len(key) and key.max() >= n_ids:  # an annotation of an unknown unit
-        return False
-    width = n_ids
-    for column_codes, n in (
-        _category_codes(a["scheme"]),
-        _category_codes(a["rater"]),
-        _category_codes(a["run_id"], missing_as=""),  # a missing run_id is the same run as ""
-    ):
-        if width * n >= 2**62:
-            return False
-        key, width = key * n + column_codes, width * n
-    return len(key) == 0 or pc.count_distinct(pa.array(key)).as_py() == len(key)
-
-
 def _opt_str(value: Any) -> str | None:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
@@ -362,15 +279,6 @@ class Corpus:
         SchemaError
             Listing every problem, each naming the offending id.
         """
-        d, t, a = self.dialogues, self.turns, self.annotations
-        if not _surely_valid(d, t, a):  # the fast pre-check; the full one names the problems
-            problems = self._problems()
-            if problems:
-                raise SchemaError(problems)
-        return self
-
-    def _problems(self) -> list[str]:
-        """Every broken rule of :meth:`validate`, one message each (empty when valid)."""
         problems: list[str] = []
         d, t, a = self.dialogues, self.turns, self.annotations
         for col, frame in (("dialogue_id", d), ("turn_id", t), ("unit_id", a)):
@@ -457,7 +365,9 @@ class Corpus:
                     sub["rater"].tolist(), sub["run_id"].fillna("").tolist(), strict=True,
                 )
             )
-        return problems
+        if problems:
+            raise SchemaError(problems)
+        return self
 
     # --------------------------------------------------------------- selection
     def filter(
