@@ -49,11 +49,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from corpora._common import (
     DELIMITER_NAMES,
@@ -100,6 +103,14 @@ _LABEL_COL = re.compile(
 )
 _IGNORED_COL = re.compile(r"^(?:\d+|Unnamed: \d+)$")
 _HUMAN_RATER = re.compile(r"^H\d+$")
+_STR = pa.large_string()
+_DEFAULT_STR = pd.Series([], dtype="str").dtype
+#: pandas' default str dtype when it is Arrow-backed (then str arrays are built without a copy)
+_STR_DTYPE = (
+    _DEFAULT_STR
+    if isinstance(_DEFAULT_STR, pd.StringDtype) and _DEFAULT_STR.storage == "pyarrow"
+    else None
+)
 
 
 
@@ -123,7 +134,12 @@ def parse_label_column(name: str) -> tuple[str, str] | None:
 
 
 # ------------------------------------------------------------------------------ annotations
-def _read_annotation_file(path: Path, sep: str | None) -> pd.DataFrame:
+# Speed notes (issue 2: the loader should cost at most ~2x the raw ``read_csv`` of the files).
+# String columns are built as Arrow arrays (``pyarrow.compute``; ``+`` on str Series is several
+# times slower) and handed to pandas without a copy; repeated per-row dicts are copies of a few
+# templates (``dict.copy`` in ``map`` is about twice as fast as a dict display per row).
+def _read_annotation_file(path: Path, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The checked file and its comment ids (int64)."""
     header = read_header_line(path)
     found = sniff_delimiter(header)
     if sep is None:
@@ -147,54 +163,57 @@ def _read_annotation_file(path: Path, sep: str | None) -> pd.DataFrame:
             field=missing[0],
         )
     for col in ("comment", "video_id"):
-        bad = frame[col].isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
+        values = frame[col]
+        string = pd.api.types.is_string_dtype(values)
+        if _arrow(values).null_count if string else values.isna().any():
+            row = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise InputError("value is missing", path=path, line=row + 2, field=col)
-        if not pd.api.types.is_string_dtype(frame[col]):  # e.g. all-digit ids parsed as numbers
-            frame[col] = frame[col].astype("str")
+        if not string:  # e.g. all-digit ids parsed as numbers
+            frame[col] = values.astype("str")
     ids = pd.to_numeric(frame["comment_id"], errors="coerce")
-    bad = ids.isna() | (ids != ids.round())
+    numbers = ids.to_numpy()
+    if numbers.dtype.kind == "f":  # (inf and NaN are not integers either)
+        bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
+    elif numbers.dtype.kind in "iu":
+        bad = np.zeros(len(numbers), dtype=bool)
+    else:
+        bad = (ids.isna() | (ids != ids.round())).to_numpy()
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad)[0])
         raise InputError(
             f"expected an integer comment id, got {_plain(frame['comment_id'].iloc[row])!r}",
             path=path,
             line=row + 2,
             field="comment_id",
         )
-    frame["comment_id"] = ids.astype("int64")
-    return frame
+    if numbers.dtype.kind == "f":
+        return frame, numbers.astype(np.int64)
+    return frame, ids.astype("int64").to_numpy()
 
 
 def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarray:
-    """The label columns as a float matrix (NaN = no label); any value but 0/1 is an InputError."""
-    if not cols:
-        return np.empty((len(frame), 0))
-    block = frame[cols]
-    matrix = np.empty((len(frame), len(cols)))
+    """The label columns as a float matrix, one row per column (NaN = no label).
+
+    Any value but 0/1 is an InputError (the first in file order).
+    """
+    matrix = np.empty((len(cols), len(frame)))
     text_bad = np.zeros(matrix.shape, dtype=bool)
-    plain = [
-        j for j, dt in enumerate(block.dtypes) if isinstance(dt, np.dtype) and dt.kind in "fiu"
-    ]
-    if plain:  # numpy int/float columns (the usual case), converted in one go
-        matrix[:, plain] = block.iloc[:, plain].to_numpy(dtype=float)
-    done = set(plain)
     for j, col in enumerate(cols):
-        if j in done:
-            continue
-        values = block[col]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            matrix[:, j] = values.to_numpy(dtype=float, na_value=np.nan)
+        values = frame[col]
+        dtype = values.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "fiu":  # the usual case
+            matrix[j] = values.to_numpy()
+        elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            matrix[j] = values.to_numpy(dtype=float, na_value=np.nan)
         else:  # text in a label column: numbers written as text are fine, words are not
             numeric = pd.to_numeric(values, errors="coerce")
-            matrix[:, j] = numeric.to_numpy(dtype=float, na_value=np.nan)
-            text_bad[:, j] = (values.notna() & numeric.isna()).to_numpy()
+            matrix[j] = numeric.to_numpy(dtype=float, na_value=np.nan)
+            text_bad[j] = (values.notna() & numeric.isna()).to_numpy()
     bad = text_bad | (~np.isnan(matrix) & (matrix != 0) & (matrix != 1))
     if bad.any():
-        row, j = (int(x) for x in np.argwhere(bad)[0])
+        row, j = (int(x) for x in np.argwhere(bad.T)[0])
         raise InputError(
-            f"expected a label 0 or 1 (or empty), got {_plain(block[cols[j]].iloc[row])!r}",
+            f"expected a label 0 or 1 (or empty), got {_plain(frame[cols[j]].iloc[row])!r}",
             path=path,
             line=row + 2,
             field=cols[j],
@@ -202,36 +221,70 @@ def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarra
     return matrix
 
 
-def _unit_keys(frame: pd.DataFrame, stem: str) -> pd.Series:
-    """``<prefix><comment_id>`` per row (``@<row>`` appended to repeated ids), a str Series."""
-    prefix = _PREFIX.get(stem, f"{stem}-")
-    ids = frame["comment_id"]  # int64
-    keys = prefix + ids.astype("str")
-    dup = ids.duplicated(keep=False).to_numpy()
+def _unit_keys(ids: np.ndarray) -> pa.Array:
+    """``<comment_id>`` per row (``@<row>`` appended to repeated ids), an Arrow string array."""
+    keys = pa.array(ids, type=pa.int64()).cast(_STR)
+    dup = pd.Series(ids).duplicated(keep=False).to_numpy()
     if dup.any():
         rows = np.flatnonzero(dup)
-        keys.iloc[rows] = pd.Series(
-            [f"{k}@{r}" for k, r in zip(keys.iloc[rows].tolist(), rows.tolist(), strict=True)],
-            index=keys.index[rows],
-            dtype="str",
-        )
+        marked = [f"{k}@{r}" for k, r in zip(ids[rows].tolist(), rows.tolist(), strict=True)]
+        keys = pc.replace_with_mask(keys, pa.array(dup), pa.array(marked, type=_STR))
     return keys
 
 
-def _match_key(video: pd.Series, text: pd.Series) -> pd.Series:
-    # str dtype: adding "\x00" to an object column would drop it (numpy strips trailing NULs)
-    text = text.astype("str").str.replace("\r\n", "\n", regex=False)
-    return video.astype("str") + "\x00" + text.str.replace("\r", "\n", regex=False)
+def _arrow(values: pd.Series) -> pa.Array:
+    """A str Series as an Arrow ``large_string`` array (no copy for pandas' Arrow-backed str)."""
+    array = pa.array(values.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array if array.type == _STR else array.cast(_STR)
 
 
-def _repeat(value: str, n: int) -> Any:
-    """A str array of ``n`` copies of ``value``."""
-    return pd.array([value], dtype="str").take(np.zeros(n, dtype=np.intp))
+def _concat(arrays: list[pa.Array]) -> pa.Array:
+    return arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays)
+
+
+def _join(left: pa.Array | str, right: pa.Array | str, sep: str) -> pa.Array:
+    """``left + sep + right`` element-wise."""
+    args = [x if isinstance(x, pa.Array) else pa.scalar(x, _STR) for x in (left, right)]
+    return pc.binary_join_element_wise(*args, pa.scalar(sep, _STR))
+
+
+def _codes(values: pa.Array) -> np.ndarray:
+    """Integer codes of equal values, in order of first appearance; -1 for missing."""
+    indices = pc.dictionary_encode(values).indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    return indices.to_numpy().astype(np.int64)
+
+
+def _pandas_str(array: pa.Array) -> Any:
+    """An Arrow ``large_string`` array as a pandas ``str`` array (no copy)."""
+    if _STR_DTYPE is not None:
+        return pd.arrays.ArrowStringArray(array, dtype=_STR_DTYPE)  # type: ignore[call-arg]
+    return pd.array(array, dtype="str")
+
+
+def _repeat(value: str | None, n: int) -> Any:
+    """A str array of ``n`` copies of ``value`` (None: missing)."""
+    array = pa.nulls(n, _STR) if value is None else pa.repeat(pa.scalar(value, _STR), n)
+    return _pandas_str(array)
 
 
 def _occurrence(codes: np.ndarray) -> np.ndarray:
-    """For each position, how many earlier positions have the same code (0, 1, ...)."""
-    return pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy()
+    """For each position, how many earlier positions have the same code (codes >= 0)."""
+    n = len(codes)
+    if n and codes.max() < 2**15:
+        codes = codes.astype(np.int16)  # a stable argsort of int16 is a radix sort
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    start = np.ones(n, dtype=bool)
+    start[1:] = ordered[1:] != ordered[:-1]
+    rank = np.arange(n)
+    first = np.maximum.accumulate(np.where(start, rank, 0)) if n else rank
+    out = np.empty(n, dtype=np.int64)
+    out[order] = rank - first
+    return out
 
 
 def _as_objects(values: pd.Series) -> list[Any]:
@@ -242,188 +295,348 @@ def _as_objects(values: pd.Series) -> list[Any]:
     return out
 
 
+def _objects(array: pa.Array) -> list[Any]:
+    """Arrow values as Python objects, None for missing (faster than ``to_pylist``)."""
+    out: list[Any] = array.to_numpy(zero_copy_only=False).tolist()
+    return out
+
+
+def _empty_dicts(n: int) -> Any:
+    """An object array of ``n`` distinct empty dicts."""
+    return np.fromiter(map(dict.copy, repeat({}, n)), dtype=object, count=n)
+
+
+def _rows_with_cr(text: pa.Array) -> np.ndarray:
+    """Rows of a ``large_string`` array that contain a carriage return (one scan of the bytes)."""
+    _, offsets_buffer, data_buffer = text.buffers()
+    if data_buffer is None or not len(text):
+        return np.empty(0, dtype=np.int64)
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)
+    offsets = offsets[text.offset : text.offset + len(text) + 1]
+    start = int(offsets[0])
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[start : int(offsets[-1])]
+    hits = np.flatnonzero(data == ord("\r")) + start  # a CR byte is never part of a UTF-8 sequence
+    return np.unique(np.searchsorted(offsets, hits, side="right") - 1)
+
+
+def _normalised_texts(text: pa.Array, rows: np.ndarray, cr_rows: np.ndarray) -> list[str]:
+    """``text[rows]`` with CRLF and CR -> LF (``cr_rows``: the rows that contain a CR)."""
+    values: list[str] = text.take(rows).to_pylist()
+    if len(cr_rows):
+        has_cr = set(cr_rows.tolist())
+        for i, row in enumerate(rows.tolist()):
+            if row in has_cr:
+                values[i] = values[i].replace("\r\n", "\n").replace("\r", "\n")
+    return values
+
+
+def _match(
+    earlier_video: pa.Array, earlier_text: pa.Array, video: pa.Array, text: pa.Array
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a later file that are an earlier unit (same video, same text up to line ends).
+
+    The k-th row with a given (video, text) matches the k-th earlier unit with it. Returns the
+    matching rows and the positions of their earlier units.
+    """
+    n = len(video)
+    later = _normalised_texts(text, np.arange(n), _rows_with_cr(text))
+    wanted = pa.array(later, type=_STR)
+    # candidates: earlier texts equal to a later one as they are (a text with a CR never is:
+    # the later texts have none), or after normalising their line ends
+    cr_rows = _rows_with_cr(earlier_text)
+    same = pc.is_in(earlier_text, value_set=wanted).to_numpy(zero_copy_only=False)
+    fixed = _normalised_texts(earlier_text, cr_rows, cr_rows)
+    if fixed:
+        same[cr_rows] = pc.is_in(pa.array(fixed, type=_STR), value_set=wanted).to_numpy(
+            zero_copy_only=False
+        )
+    cand = np.flatnonzero(same)
+    both_text = pa.array(later + _normalised_texts(earlier_text, cand, cr_rows), type=_STR)
+    text_codes = _codes(both_text)
+    video_codes = _codes(pa.concat_arrays([video, earlier_video.take(cand)]))
+    codes = pd.factorize(video_codes * (int(text_codes.max()) + 1) + text_codes)[0]
+    left, right = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+    width = len(codes) + 1
+    right_key = right * width + _occurrence(right)  # unique: (pair, occurrence)
+    found = pd.Index(right_key).get_indexer(left * width + _occurrence(left))
+    rows = np.flatnonzero(found >= 0)
+    return rows, cand[found[rows]]
+
+
+class _Units:
+    """The new units (turns) that one file creates, in order, and their meta columns."""
+
+    def __init__(
+        self,
+        stem: str,
+        video: pa.Array,
+        text: pa.Array,
+        turn_id: pa.Array,
+        comment_id: np.ndarray,
+        meta: dict[str, pd.Series],
+    ) -> None:
+        self.stem, self.video, self.text, self.turn_id = stem, video, text, turn_id
+        self.comment_id, self.meta = comment_id, meta
+
+
 def _load_annotations(
     paths: list[Path], sep: str | None, videos: set[str] | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Turns (comments) and annotations from one or more annotation CSVs."""
-    unit_frames: list[pd.DataFrame] = []  # per file: the new units it creates, in order
+    pieces: list[_Units] = []  # per file: the new units it creates, in order
     matched_meta: dict[int, dict[str, Any]] = {}  # unit position -> meta from later files
     pair_ids: dict[tuple[str, str], int] = {}  # (scheme, rater) -> small int
     ann_pos: list[np.ndarray] = []
     ann_pair: list[np.ndarray] = []
     ann_label: list[np.ndarray] = []
     ann_source: list[str] = []
+    ann_columns: list[list[int]] = []  # per file: the (scheme, rater) of its label columns
     ann_sizes: list[int] = []
     n_units = 0
     for path in paths:
         stem = path.stem
-        frame = _read_annotation_file(path, sep)
+        frame, ids = _read_annotation_file(path, sep)
         label_cols: list[str] = []
         pairs: list[int] = []
+        meta_cols: list[str] = []
         for c in frame.columns:
             rc = parse_label_column(str(c))
             if rc is not None:
                 label_cols.append(c)
                 pairs.append(pair_ids.setdefault((f"sight/{rc[1]}", rc[0]), len(pair_ids)))
-        meta_cols = [
-            str(c)
-            for c in frame.columns
-            if parse_label_column(str(c)) is None
-            and not _IGNORED_COL.match(str(c))
-            and c not in ("comment", "video_id", "comment_id")
-        ]
+            elif not _IGNORED_COL.match(str(c)) and c not in _REQUIRED:
+                meta_cols.append(str(c))
         matrix = _label_matrix(frame, label_cols, path)  # validate every row first
-        keys = _unit_keys(frame, stem)  # from the whole file, so ids do not depend on `videos`
+        keys = _unit_keys(ids)  # from the whole file, so ids do not depend on `videos`
+        video, text = _arrow(frame["video_id"]), _arrow(frame["comment"])
         if videos is not None:
-            keep = frame["video_id"].isin(videos).to_numpy()
-            frame = frame[keep].reset_index(drop=True)
-            matrix, keys = matrix[keep], keys[keep].reset_index(drop=True)
+            keep = pc.is_in(video, value_set=pa.array(sorted(videos), type=_STR))
+            rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+            frame = frame.iloc[rows].reset_index(drop=True)
+            matrix, ids = matrix[:, rows], ids[rows]
+            keys, video, text = keys.take(rows), video.take(rows), text.take(rows)
         position = np.full(len(frame), -1, dtype=np.int64)
         if n_units and len(frame):
-            earlier = pd.concat([u[["video_id", "text"]] for u in unit_frames], ignore_index=True)
-            earlier = earlier[earlier["video_id"].isin(frame["video_id"])]
-            # the k-th row with a given (video, text) key matches the k-th earlier unit with it
-            left_mk = _match_key(frame["video_id"], frame["comment"])
-            right_mk = _match_key(earlier["video_id"], earlier["text"])
-            codes = pd.factorize(pd.concat([left_mk, right_mk], ignore_index=True))[0]
-            left_code, right_code = codes[: len(left_mk)], codes[len(left_mk) :]
-            width = len(codes) + 1
-            right_key = right_code * width + _occurrence(right_code)  # unique
-            found = pd.Index(right_key).get_indexer(left_code * width + _occurrence(left_code))
-            rows = np.flatnonzero(found >= 0)
-            position[rows] = earlier.index.to_numpy()[found[rows]]
-            ids = frame["comment_id"].to_numpy()
+            rows, earlier = _match(
+                _concat([p.video for p in pieces]), _concat([p.text for p in pieces]), video, text
+            )
+            position[rows] = earlier
+            id_list = ids.tolist()
             extra = {c: _as_objects(frame[c]) for c in meta_cols}
-            for row, pos in zip(rows.tolist(), position[rows].tolist(), strict=True):
+            for row, pos in zip(rows.tolist(), earlier.tolist(), strict=True):
                 meta = matched_meta.setdefault(pos, {})
-                meta[f"{stem}_comment_id"] = int(ids[row])
+                meta[f"{stem}_comment_id"] = id_list[row]
                 for c in meta_cols:
                     meta[c] = extra[c][row]
         new = position < 0
         n_new = int(new.sum())
         position[new] = np.arange(n_units, n_units + n_new)
-        sub = frame if new.all() else frame[new].reset_index(drop=True)
-        units = pd.DataFrame(
-            {
-                "video_id": sub["video_id"],
-                "text": sub["comment"],
-                "key": keys if sub is frame else keys[new].reset_index(drop=True),
-                "comment_id": sub["comment_id"],
-                "source": pd.Series(stem, index=sub.index, dtype="str"),
-                **{c: sub[c] for c in meta_cols},
-            }
-        )
-        unit_frames.append(units)
+        meta_columns = {c: frame[c] for c in meta_cols}
+        if n_new < len(frame):
+            rows = np.flatnonzero(new)
+            keys, video, text, ids = keys.take(rows), video.take(rows), text.take(rows), ids[rows]
+            meta_columns = {c: s.iloc[rows].reset_index(drop=True) for c, s in meta_columns.items()}
+        turn_id = _join(video, keys, f"/comments:{_PREFIX.get(stem, f'{stem}-')}")
+        pieces.append(_Units(stem, video, text, turn_id, ids, meta_columns))
         n_units += n_new
         # annotations of this file, column by column, addressed by unit position
-        cols, rows = np.nonzero(~np.isnan(matrix.T))
+        cols, rows = np.nonzero(~np.isnan(matrix))
         ann_pos.append(position[rows])
         ann_pair.append(np.asarray(pairs, dtype=np.int64)[cols])
-        ann_label.append(matrix[rows, cols] == 1)
+        ann_label.append(matrix[cols, rows] == 1)
         ann_source.append(stem)
+        ann_columns.append(pairs)
         ann_sizes.append(len(rows))
-    all_units = pd.concat(unit_frames, ignore_index=True)
-    turns = _unit_turns(all_units, matched_meta)
-    unit_ids = turns["turn_id"]
+    turns = _unit_turns(pieces, matched_meta)
     annotations = _annotation_rows(
-        unit_ids, pair_ids, ann_pos, ann_pair, ann_label, ann_source, ann_sizes
+        _concat([p.turn_id for p in pieces]),
+        list(matched_meta),
+        pair_ids,
+        ann_pos,
+        ann_pair,
+        ann_label,
+        ann_columns,
+        ann_source,
+        ann_sizes,
     )
     return turns, annotations
 
 
-def _unit_turns(units: pd.DataFrame, matched_meta: dict[int, dict[str, Any]]) -> pd.DataFrame:
-    n = len(units)
-    dialogue_id = (units["video_id"] + "/comments").astype("str")
-    meta_keys = [c for c in units.columns if c not in ("video_id", "text", "key")]
-    extra_keys = sorted({k for m in matched_meta.values() for k in m} - set(meta_keys))
-    columns: list[list[Any]] = [units["comment_id"].astype("int64").tolist()]
-    columns += [_as_objects(units[c]) for c in meta_keys[1:]]
-    columns += [[None] * n for _ in extra_keys]
-    metas = records(meta_keys + extra_keys, columns, n)
+def _unit_turns(pieces: list[_Units], matched_meta: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    video = _concat([p.video for p in pieces])
+    n = len(video)
+    codes = _codes(video)
+    dialogue_id = _join(video, "comments", "/")
+    # meta keys: comment_id, source, the files' meta columns in order of appearance (every file's,
+    # even one without new units), then further keys from matching rows of later files, sorted
+    columns = list(dict.fromkeys(c for p in pieces for c in p.meta if c != "source"))
+    names = ["comment_id", "source", *columns]
+    names += sorted({k for m in matched_meta.values() for k in m} - set(names))
+    metas = _unit_metas(pieces, names)
     for pos, extra in matched_meta.items():
         meta = metas[pos]
         for k, v in extra.items():
             if meta.get(k) is None:
                 meta[k] = v
-    codes = pd.factorize(dialogue_id)[0]
-    return pd.DataFrame(
-        {
-            "corpus": _repeat(CORPUS, n),
-            "dialogue_id": dialogue_id,
-            "turn_id": dialogue_id + ":" + units["key"].astype("str"),
-            "index": pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy(),
-            "role": _repeat("student", n),
-            "speaker": _repeat("commenter", n),
-            "text": units["text"].astype("str"),
-            "meta": metas,
-        }
+    table = {
+        "corpus": _repeat(CORPUS, n),
+        "dialogue_id": _pandas_str(dialogue_id),
+        "turn_id": _pandas_str(_concat([p.turn_id for p in pieces])),
+        "index": _occurrence(codes),
+        "role": _repeat("student", n),
+        "speaker": _repeat("commenter", n),
+        "text": _pandas_str(_concat([p.text for p in pieces])),
+        "meta": metas,
+    }
+    return pd.DataFrame(table, copy=False)  # (fresh arrays: a copy would only cost time)
+
+
+def _unit_metas(pieces: list[_Units], names: list[str]) -> Any:
+    """The turn meta dicts (keys ``names``, in that order), an object array."""
+    n = sum(len(p.comment_id) for p in pieces)
+    plain_text = all(
+        isinstance(s.dtype, pd.StringDtype) and c != "source"
+        for p in pieces
+        for c, s in p.meta.items()
     )
+    if not plain_text:  # values as pandas gives them for the files' columns concatenated
+        frame = pd.concat(
+            [pd.DataFrame({"source": p.stem, **p.meta}, index=range(len(p.comment_id)))
+             for p in pieces],
+            ignore_index=True,
+        )
+        ids = np.concatenate([p.comment_id for p in pieces]).tolist()
+        values = [ids] + [
+            _as_objects(frame[c]) if c in frame.columns else [None] * n for c in names[1:]
+        ]
+        return np.fromiter(records(names, values, n), dtype=object, count=n)
+    out: list[dict[str, Any]] = []
+    for p in pieces:
+        out += _piece_metas(p, names)
+    return np.fromiter(out, dtype=object, count=n)
+
+
+def _piece_metas(piece: _Units, names: list[str]) -> list[dict[str, Any]]:
+    """The turn meta dicts of one file's units (its meta columns are all text)."""
+    n = len(piece.comment_id)
+    arrays = {c: _arrow(s) for c, s in piece.meta.items()}
+    # rows with the same text values share a template; each dict is a copy of its template
+    group = np.zeros(n, dtype=np.int64)
+    for array in arrays.values():
+        group = pd.factorize(group * (len(array) + 1) + _codes(array) + 1)[0].astype(np.int64)
+    n_groups = int(group.max()) + 1 if n else 0
+    if n_groups * 4 > n:  # mostly distinct: templates would not pay off
+        values = [piece.comment_id.tolist(), [piece.stem] * n]
+        values += [_objects(arrays[c]) if c in arrays else [None] * n for c in names[2:]]
+        return records(names, values, n)
+    # codes are in order of first appearance: a group's first row is where the running max grows
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(group), prepend=-1) > 0)
+    templates = [dict.fromkeys(names) for _ in range(n_groups)]
+    columns = {c: _objects(a.take(first)) for c, a in arrays.items()}
+    for g, template in enumerate(templates):
+        template["source"] = piece.stem
+        for c, values in columns.items():
+            template[c] = values[g]
+    metas = list(map(dict.copy, map(templates.__getitem__, group.tolist())))
+    for meta, comment_id in zip(metas, piece.comment_id.tolist(), strict=True):
+        meta["comment_id"] = comment_id
+    return metas
+
+
+def _repeated_labels(
+    n_units: int,
+    matched: list[int],
+    pos: np.ndarray,
+    pair: np.ndarray,
+    label: np.ndarray,
+    file_pairs: list[list[int]],
+    sources: list[str],
+    sizes: list[int],
+) -> tuple[np.ndarray, dict[int, dict[str, Any]]]:
+    """Labels that several files give for one (unit, scheme, rater): the later file wins.
+
+    Returns the rows to keep and, for each winning row, its meta (``sources``, ``conflicts``).
+    Rows are in file order and a file labels a (unit, scheme, rater) at most once, so only a unit
+    that a later file's row was matched to (``matched``) and a (scheme, rater) that several files
+    have a column for (``file_pairs``: the (scheme, rater) of each file's columns) can repeat.
+    """
+    n_pairs = max((max(p) + 1 for p in file_pairs if p), default=1)
+    files_per_pair = np.zeros(n_pairs, dtype=np.int64)
+    for pairs in file_pairs:
+        files_per_pair[np.unique(np.asarray(pairs, dtype=np.int64))] += 1
+    is_matched = np.zeros(n_units, dtype=bool)
+    is_matched[matched] = True
+    cand = np.flatnonzero(is_matched[pos] & (files_per_pair[pair] > 1))
+    codes = pd.factorize(pos[cand] * n_pairs + pair[cand])[0]
+    repeated = np.bincount(codes)[codes] > 1
+    order = np.argsort(codes[repeated], kind="stable")  # groups together, in file order
+    rows = cand[repeated][order]
+    ends = np.flatnonzero(np.diff(codes[repeated][order], append=-1))  # last row of each group
+    keep = np.ones(len(pos), dtype=bool)
+    keep[rows] = False
+    keep[rows[ends]] = True
+    file_of = np.repeat(np.arange(len(sizes)), sizes)
+    names = [sources[k] for k in file_of[rows].tolist()]
+    texts = np.where(label[rows], "1", "0").tolist()
+    special: dict[int, dict[str, Any]] = {}
+    start = 0
+    for end, row in zip(ends.tolist(), rows[ends].tolist(), strict=True):
+        meta: dict[str, Any] = {"sources": names[start : end + 1]}
+        last = texts[end]
+        if texts[start:end].count(last) != end - start:
+            meta["conflicts"] = {names[j]: texts[j] for j in range(start, end) if texts[j] != last}
+        special[row] = meta
+        start = end + 1
+    return keep, special
 
 
 def _annotation_rows(
-    unit_ids: pd.Series,
+    unit_ids: pa.Array,
+    matched: list[int],
     pair_ids: dict[tuple[str, str], int],
     positions: list[np.ndarray],
     pairs: list[np.ndarray],
     labels: list[np.ndarray],
+    file_pairs: list[list[int]],
     sources: list[str],
     sizes: list[int],
 ) -> pd.DataFrame:
+    """The annotation rows; ``matched``: the units that rows of several files were matched to."""
     pos = np.concatenate(positions) if positions else np.empty(0, dtype=np.int64)
     pair = np.concatenate(pairs) if pairs else np.empty(0, dtype=np.int64)
     label = np.concatenate(labels) if labels else np.empty(0, dtype=bool)
-    ends = np.cumsum(sizes)  # rows of file k are ends[k-1] .. ends[k]-1
-    table = list(pair_ids)  # index -> (scheme, rater)
-    schemes = np.array([s for s, _ in table], dtype=object)
-    raters = np.array([r for _, r in table], dtype=object)
-    kinds = np.array(["human" if _HUMAN_RATER.match(r) else "model" for r in raters], dtype=object)
     special: dict[int, dict[str, Any]] = {}  # row -> meta of a label given by several files
-    keep = np.ones(len(pos), dtype=bool)
-    key = pos * max(len(table), 1) + pair
-    dup = pd.Series(key).duplicated(keep=False).to_numpy()
-    if dup.any():
-        groups: dict[int, list[int]] = {}
-        for i in np.flatnonzero(dup).tolist():
-            groups.setdefault(int(key[i]), []).append(i)
-        for rows in groups.values():
-            last = rows[-1]  # the later file wins
-            source = [sources[k] for k in np.searchsorted(ends, rows, side="right").tolist()]
-            text = ["1" if label[i] else "0" for i in rows]
-            meta: dict[str, Any] = {"sources": source}
-            conflicts = {
-                source[j]: text[j] for j in range(len(rows) - 1) if text[j] != text[-1]
-            }
-            if conflicts:
-                meta["conflicts"] = conflicts
-            special[last] = meta
-            keep[rows[:-1]] = False
-    if not keep.all():  # drop the overridden rows before building the columns
-        new_row = np.cumsum(keep) - 1
-        special = {int(new_row[i]): m for i, m in special.items()}
-        pos, pair, label = pos[keep], pair[keep], label[keep]
+    if matched:
+        keep, special = _repeated_labels(
+            len(unit_ids), matched, pos, pair, label, file_pairs, sources, sizes
+        )
+        if special:  # drop the overridden rows before building the columns
+            new_row = np.cumsum(keep) - 1
+            special = {int(new_row[i]): m for i, m in special.items()}
+            pos, pair, label = pos[keep], pair[keep], label[keep]
     n = len(pos)
-    metas: list[Any] = [{} for _ in range(n)]
+    metas = _empty_dicts(n)
     for i, m in special.items():
         metas[i] = m
+    table = list(pair_ids)  # index -> (scheme, rater)
+    raters = [r for _, r in table]
+    kinds = ["human" if _HUMAN_RATER.match(r) else "model" for r in raters]
 
-    def take(values: np.ndarray | pd.Series, codes: np.ndarray) -> Any:
-        # an Arrow ``take`` is cheaper than converting an object array of repeated strings
-        array = values.array if isinstance(values, pd.Series) else pd.array(values, dtype="str")
-        return array.take(codes)
+    def take(values: pa.Array | list[Any], codes: np.ndarray) -> Any:
+        array = values if isinstance(values, pa.Array) else pa.array(values, type=_STR)
+        return _pandas_str(array.take(codes))
 
-    zeros = np.zeros(n, dtype=np.intp)
-    return pd.DataFrame(
-        {
-            "corpus": take(np.array([CORPUS], dtype=object), zeros),
-            "unit_id": take(unit_ids, pos),
-            "scheme": take(schemes, pair),
-            "label": take(np.array(["0", "1"], dtype=object), label.astype(np.intp)),
-            "rater": take(raters, pair),
-            "rater_kind": take(kinds, pair),
-            "run_id": take(np.array([None], dtype=object), zeros),
-            "meta": np.fromiter(metas, dtype=object, count=n),
-        }
-    )
+    columns = {
+        "corpus": _repeat(CORPUS, n),
+        "unit_id": take(unit_ids, pos),
+        "scheme": take([s for s, _ in table], pair),
+        "label": take(["0", "1"], label.astype(np.intp)),
+        "rater": take(raters, pair),
+        "rater_kind": take(kinds, pair),
+        "run_id": _repeat(None, n),
+        "meta": metas,
+    }
+    return pd.DataFrame(columns, copy=False)  # (fresh arrays: a copy would only cost time)
 
 
 # ------------------------------------------------------------------------------ transcripts
