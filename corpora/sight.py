@@ -252,10 +252,16 @@ def _join(left: pa.Array | str, right: pa.Array | str, sep: str) -> pa.Array:
 
 def _codes(values: pa.Array) -> np.ndarray:
     """Integer codes of equal values, in order of first appearance; -1 for missing."""
-    indices = pc.dictionary_encode(values).indices
+    return _encode(values)[0]
+
+
+def _encode(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """``_codes(values)`` and the distinct values (in code order)."""
+    encoded = pc.dictionary_encode(values)
+    indices = encoded.indices
     if indices.null_count:
         indices = pc.fill_null(indices, -1)
-    return indices.to_numpy().astype(np.int64)
+    return indices.to_numpy().astype(np.int64), encoded.dictionary
 
 
 def _pandas_str(array: pa.Array) -> Any:
@@ -307,16 +313,20 @@ def _empty_dicts(n: int) -> Any:
 
 
 def _rows_with_cr(text: pa.Array) -> np.ndarray:
-    """Rows of a ``large_string`` array that contain a carriage return (one scan of the bytes)."""
+    """Rows of a ``large_string`` array that contain a carriage return (a scan of its bytes)."""
     _, offsets_buffer, data_buffer = text.buffers()
-    if data_buffer is None or not len(text):
-        return np.empty(0, dtype=np.int64)
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)
-    offsets = offsets[text.offset : text.offset + len(text) + 1]
-    start = int(offsets[0])
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[start : int(offsets[-1])]
-    hits = np.flatnonzero(data == ord("\r")) + start  # a CR byte is never part of a UTF-8 sequence
-    return np.unique(np.searchsorted(offsets, hits, side="right") - 1)
+    rows: list[int] = []
+    if data_buffer is not None and len(text):
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)
+        offsets = offsets[text.offset : text.offset + len(text) + 1]
+        find = data_buffer.to_pybytes().find  # (bytes.find is memchr: faster than numpy here)
+        end = int(offsets[-1])
+        at = find(b"\r", int(offsets[0]), end)  # a CR byte is never part of a UTF-8 sequence
+        while at >= 0:
+            row = int(np.searchsorted(offsets, at, side="right")) - 1
+            rows.append(row)
+            at = find(b"\r", int(offsets[row + 1]), end)  # on from the next row
+    return np.asarray(rows, dtype=np.int64)
 
 
 def _normalised_texts(text: pa.Array, rows: np.ndarray, cr_rows: np.ndarray) -> list[str]:
@@ -381,8 +391,8 @@ class _Units:
 
 def _load_annotations(
     paths: list[Path], sep: str | None, videos: set[str] | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Turns (comments) and annotations from one or more annotation CSVs."""
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Turns (comments), annotations and video ids (in order) from one or more annotation CSVs."""
     pieces: list[_Units] = []  # per file: the new units it creates, in order
     matched_meta: dict[int, dict[str, Any]] = {}  # unit position -> meta from later files
     pair_ids: dict[tuple[str, str], int] = {}  # (scheme, rater) -> small int
@@ -432,7 +442,10 @@ def _load_annotations(
         n_new = int(new.sum())
         position[new] = np.arange(n_units, n_units + n_new)
         meta_columns = {c: frame[c] for c in meta_cols}
-        if n_new < len(frame):
+        if n_new == 0:
+            keys, video, text, ids = keys[:0], video[:0], text[:0], ids[:0]
+            meta_columns = {c: s.iloc[:0] for c, s in meta_columns.items()}
+        elif n_new < len(frame):
             rows = np.flatnonzero(new)
             keys, video, text, ids = keys.take(rows), video.take(rows), text.take(rows), ids[rows]
             meta_columns = {c: s.iloc[rows].reset_index(drop=True) for c, s in meta_columns.items()}
@@ -447,7 +460,7 @@ def _load_annotations(
         ann_source.append(stem)
         ann_columns.append(pairs)
         ann_sizes.append(len(rows))
-    turns = _unit_turns(pieces, matched_meta)
+    turns, video_ids = _unit_turns(pieces, matched_meta)
     annotations = _annotation_rows(
         _concat([p.turn_id for p in pieces]),
         list(matched_meta),
@@ -459,14 +472,17 @@ def _load_annotations(
         ann_source,
         ann_sizes,
     )
-    return turns, annotations
+    return turns, annotations, video_ids
 
 
-def _unit_turns(pieces: list[_Units], matched_meta: dict[int, dict[str, Any]]) -> pd.DataFrame:
+def _unit_turns(
+    pieces: list[_Units], matched_meta: dict[int, dict[str, Any]]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The turns of the comment units and their video ids in order of first appearance."""
     video = _concat([p.video for p in pieces])
     n = len(video)
-    codes = _codes(video)
-    dialogue_id = _join(video, "comments", "/")
+    codes, distinct = _encode(video)
+    dialogue_id = _join(distinct, "comments", "/").take(codes)
     # meta keys: comment_id, source, the files' meta columns in order of appearance (every file's,
     # even one without new units), then further keys from matching rows of later files, sorted
     columns = list(dict.fromkeys(c for p in pieces for c in p.meta if c != "source"))
@@ -488,7 +504,8 @@ def _unit_turns(pieces: list[_Units], matched_meta: dict[int, dict[str, Any]]) -
         "text": _pandas_str(_concat([p.text for p in pieces])),
         "meta": metas,
     }
-    return pd.DataFrame(table, copy=False)  # (fresh arrays: a copy would only cost time)
+    turns = pd.DataFrame(table, copy=False)  # (fresh arrays: a copy would only cost time)
+    return turns, _objects(distinct)
 
 
 def _unit_metas(pieces: list[_Units], names: list[str]) -> Any:
@@ -521,9 +538,15 @@ def _piece_metas(piece: _Units, names: list[str]) -> list[dict[str, Any]]:
     n = len(piece.comment_id)
     arrays = {c: _arrow(s) for c, s in piece.meta.items()}
     # rows with the same text values share a template; each dict is a copy of its template
-    group = np.zeros(n, dtype=np.int64)
+    group, size = np.zeros(n, dtype=np.int64), 1
     for array in arrays.values():
-        group = pd.factorize(group * (len(array) + 1) + _codes(array) + 1)[0].astype(np.int64)
+        if array.null_count == n:  # (None in every template)
+            continue
+        codes, distinct = _encode(array)
+        if size * (len(distinct) + 1) > 2**40:
+            group, size = pd.factorize(group)[0].astype(np.int64), int(group.max()) + 1
+        group, size = group * (len(distinct) + 1) + codes + 1, size * (len(distinct) + 1)
+    group = pd.factorize(group)[0].astype(np.int64)  # numbered in order of first appearance
     n_groups = int(group.max()) + 1 if n else 0
     if n_groups * 4 > n:  # mostly distinct: templates would not pay off
         values = [piece.comment_id.tolist(), [piece.stem] * n]
@@ -555,7 +578,8 @@ def _repeated_labels(
 ) -> tuple[np.ndarray, dict[int, dict[str, Any]]]:
     """Labels that several files give for one (unit, scheme, rater): the later file wins.
 
-    Returns the rows to keep and, for each winning row, its meta (``sources``, ``conflicts``).
+    Returns the rows to drop (sorted) and, for each winning row, its meta (``sources``,
+    ``conflicts``).
     Rows are in file order and a file labels a (unit, scheme, rater) at most once, so only a unit
     that a later file's row was matched to (``matched``) and a (scheme, rater) that several files
     have a column for (``file_pairs``: the (scheme, rater) of each file's columns) can repeat.
@@ -572,9 +596,8 @@ def _repeated_labels(
     order = np.argsort(codes[repeated], kind="stable")  # groups together, in file order
     rows = cand[repeated][order]
     ends = np.flatnonzero(np.diff(codes[repeated][order], append=-1))  # last row of each group
-    keep = np.ones(len(pos), dtype=bool)
-    keep[rows] = False
-    keep[rows[ends]] = True
+    overridden = np.ones(len(rows), dtype=bool)
+    overridden[ends] = False
     file_of = np.repeat(np.arange(len(sizes)), sizes)
     names = [sources[k] for k in file_of[rows].tolist()]
     texts = np.where(label[rows], "1", "0").tolist()
@@ -587,7 +610,7 @@ def _repeated_labels(
             meta["conflicts"] = {names[j]: texts[j] for j in range(start, end) if texts[j] != last}
         special[row] = meta
         start = end + 1
-    return keep, special
+    return np.sort(rows[overridden]), special
 
 
 def _annotation_rows(
@@ -607,12 +630,14 @@ def _annotation_rows(
     label = np.concatenate(labels) if labels else np.empty(0, dtype=bool)
     special: dict[int, dict[str, Any]] = {}  # row -> meta of a label given by several files
     if matched:
-        keep, special = _repeated_labels(
+        dropped, special = _repeated_labels(
             len(unit_ids), matched, pos, pair, label, file_pairs, sources, sizes
         )
-        if special:  # drop the overridden rows before building the columns
-            new_row = np.cumsum(keep) - 1
-            special = {int(new_row[i]): m for i, m in special.items()}
+        if len(dropped):  # drop the overridden rows before building the columns
+            shift = np.searchsorted(dropped, list(special)).tolist()  # dropped rows before
+            special = {i - s: m for (i, m), s in zip(special.items(), shift, strict=True)}
+            keep = np.ones(len(pos), dtype=bool)
+            keep[dropped] = False
             pos, pair, label = pos[keep], pair[keep], label[keep]
     n = len(pos)
     metas = _empty_dicts(n)
@@ -808,10 +833,7 @@ def load(
     else:
         raise InputError("no such file or directory", path=path)
 
-    turns, annotations = _load_annotations(ann_paths, sep, keep)
-    comment_vids = [
-        str(d).removesuffix("/comments") for d in pd.unique(turns["dialogue_id"])
-    ]
+    turns, annotations, comment_vids = _load_annotations(ann_paths, sep, keep)
     lecture_vids: list[str] = []
     lecture_turns = None
     if folder is not None and transcripts:
@@ -823,19 +845,20 @@ def load(
         m_dir = folder / "data" / "metadata"
         if m_dir.is_dir():
             meta_src = _read_metadata(m_dir, dict.fromkeys(comment_vids + lecture_vids))
-    dialogues = pd.DataFrame(
-        {
-            "corpus": CORPUS,
-            "dialogue_id": [f"{v}/comments" for v in comment_vids]
-            + [f"{v}/lecture" for v in lecture_vids],
-            "split": None,
-            "kind": ["comments"] * len(comment_vids) + ["lecture"] * len(lecture_vids),
-            "meta": [_dialogue_meta(v, meta_src) for v in comment_vids + lecture_vids],
-        },
-        columns=list(DIALOGUE_COLUMNS),
-    )
-    all_turns = turns if lecture_turns is None else pd.concat(
-        [turns, lecture_turns], ignore_index=True
-    )
-    return Corpus(dialogues, all_turns[list(TURN_COLUMNS)], annotations)
+    vids = comment_vids + lecture_vids
+    dialogue_ids = [f"{v}/comments" for v in comment_vids] + [f"{v}/lecture" for v in lecture_vids]
+    kinds = ["comments"] * len(comment_vids) + ["lecture"] * len(lecture_vids)
+    columns = {
+        "corpus": _repeat(CORPUS, len(vids)),
+        "dialogue_id": _pandas_str(pa.array(dialogue_ids, type=_STR)),
+        "split": _repeat(None, len(vids)),
+        "kind": _pandas_str(pa.array(kinds, type=_STR)),
+        "meta": np.fromiter(
+            (_dialogue_meta(v, meta_src) for v in vids), dtype=object, count=len(vids)
+        ),
+    }
+    dialogues = pd.DataFrame(columns, columns=list(DIALOGUE_COLUMNS), copy=False)
+    if lecture_turns is not None:
+        turns = pd.concat([turns, lecture_turns], ignore_index=True)[list(TURN_COLUMNS)]
+    return Corpus(dialogues, turns, annotations)
 
