@@ -35,8 +35,8 @@ Unit ids and merging
   annotation's ``meta`` lists ``sources`` and, when the labels differ, ``conflicts`` =
   {file stem: label} (one case: ``openaichat_v74`` pedagogy). Other annotations have empty meta.
 - Turn ``meta``: ``comment_id`` (int, in the id space of ``source``), ``source`` (file stem),
-  ``video_name``, ``playlist_name``, ``datasplit``, ``<stem>_comment_id`` of matching rows in
-  later files; missing values are None.
+  ``video_name``, ``playlist_name``, ``datasplit`` (any other column that is not a label: its
+  name as key), ``<stem>_comment_id`` of matching rows in later files; missing values are None.
 
 Examples
 --------

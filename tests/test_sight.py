@@ -14,6 +14,7 @@ import corpora
 from corpora.sight import CATEGORIES, parse_label_column, split_sentences
 from tests.conftest import corpus_path
 from toolkit import Corpus
+from toolkit.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +226,67 @@ def test_synthetic_folder(tmp_path: Path) -> None:
     d = c.dialogues.set_index("dialogue_id")
     assert d.loc["vid1/lecture", "kind"] == "lecture"
     assert d.loc["vid1/comments", "meta"]["channel_name"] is None  # no metadata file
+
+
+def test_infinite_comment_id_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "sample_dataset.csv"
+    path.write_text("comment,video_id,comment_id\na,v,1\nb,v,inf\n")
+    with pytest.raises(InputError, match="expected an integer comment id, got inf") as info:
+        corpora.load("sight", path)
+    assert (info.value.line, info.value.field) == (3, "comment_id")
+
+
+def test_other_columns_are_turn_meta(tmp_path: Path) -> None:
+    # columns named like internal fields (text, key) are plain meta columns; numbers stay numbers
+    path = tmp_path / "sample_dataset.csv"
+    path.write_text(
+        "comment,video_id,comment_id,text,key,likes\n"
+        "great,v1,7,T1,K1,3\n"
+        "thanks,v1,8,,K2,0\n"
+    )
+    t = corpora.load("sight", path).turns
+    assert list(t["turn_id"]) == ["v1/comments:s7", "v1/comments:s8"]
+    assert list(t["text"]) == ["great", "thanks"]
+    assert list(t["meta"]) == [
+        {"comment_id": 7, "source": "sample_dataset", "text": "T1", "key": "K1", "likes": 3},
+        {"comment_id": 8, "source": "sample_dataset", "text": None, "key": "K2", "likes": 0},
+    ]
+    assert all(type(m["likes"]) is int for m in t["meta"])
+
+
+@pytest.mark.parametrize("distinct", [False, True])
+def test_turn_meta_per_row(tmp_path: Path, distinct: bool) -> None:
+    # meta values shared by many rows, or mostly distinct: one new dict per row, the file's values
+    ann = tmp_path / "data" / "annotations"
+    ann.mkdir(parents=True)
+    n = 40
+    playlist = [(f"p{i}" if distinct else "p") if i % 2 else None for i in range(n)]
+    pd.DataFrame({
+        "comment": [f"c{i}" for i in range(n)],
+        "video_id": ["v1"] * (n // 2) + ["v2"] * (n // 2),
+        "video_name": ["Lec 1"] * (n // 2) + ["Lec 2"] * (n // 2),
+        "playlist_name": playlist,
+        "comment_id": [float(i) for i in range(n)],
+    }).to_csv(ann / "sight_dataset.csv", sep=" ", index=False)
+    c = corpora.load("sight", tmp_path, transcripts=False, metadata=False)
+    metas = list(c.turns["meta"])
+    assert len({id(m) for m in metas}) == n
+    for i, m in enumerate(metas):
+        assert m == {
+            "comment_id": i,
+            "source": "sight_dataset",
+            "video_name": "Lec 1" if i < n // 2 else "Lec 2",
+            "playlist_name": playlist[i],
+        }
+        assert list(m) == ["comment_id", "source", "video_name", "playlist_name"]
+    assert list(c.turns["index"]) == list(range(n // 2)) * 2
+    metas[0]["x"] = 1  # no dict is shared with another row
+    assert all("x" not in m for m in metas[1:])
+
+
+def test_no_matching_video_gives_an_empty_valid_corpus(tmp_path: Path) -> None:
+    path = tmp_path / "sample_dataset.csv"
+    path.write_text("comment,video_id,comment_id,annotator_H1_na\na,v,1,1\n")
+    c = corpora.load("sight", path, videos=["other"])
+    assert (len(c.dialogues), len(c.turns), len(c.annotations)) == (0, 0, 0)
+    assert c.turns["meta"].dtype == object and c.dialogues["meta"].dtype == object
