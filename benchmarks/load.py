@@ -14,9 +14,9 @@ module alone. The peak memory of one untimed run of each (``tracemalloc``) is sh
 
 Extra context, clearly not the baseline: the time to re-type the finished tables
 (``Corpus(...)``) and to validate them, and a *floor*: the raw parse plus the per-row work the
-schema forces on any loader, done the cheapest way we know (MathDial: the vectorised turn split;
-SIGHT: one plain ``meta`` dict per comment and per label). Floor + validate is a lower bound for
-load/raw as long as loading validates. Then, unless skipped: TalkMoves
+schema forces on any loader, done the cheapest way we know (MathDial: the vectorised turn
+split; SIGHT: only allocating one ``meta`` dict per comment and per label). Floor + validate is a
+lower bound for load/raw as long as loading validates. Then, unless skipped: TalkMoves
 against ``read_excel`` with openpyxl (one run), ``corpus_stats`` on TalkMoves against a naive
 spaCy pass, and SIGHT transcript sentence splitting in words per second.
 
@@ -36,6 +36,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 
 import corpora  # noqa: E402
 from corpora.registry import _module  # noqa: E402
@@ -81,11 +83,13 @@ def _json_files(*names: str) -> Callable[[Path], Any]:
     return parse
 
 
-def _split_all(conversations: list[str]) -> Any:
+def _split_all(conversations: Any) -> Any:
     """The turn split the loader does: vectorised (Arrow), or the Python parser if it declines."""
     from corpora.mathdial import _split_turns, _split_turns_arrow
 
-    return _split_turns_arrow(conversations) or [_split_turns(c) for c in conversations]
+    return _split_turns_arrow(conversations) or [
+        _split_turns(c) for c in pa.array(conversations).to_pylist()
+    ]
 
 
 def _mathdial_split_jsonl(path: Path) -> Any:
@@ -93,21 +97,20 @@ def _mathdial_split_jsonl(path: Path) -> Any:
 
 
 def _mathdial_split_csv(path: Path) -> Any:
-    return _split_all(pd.read_csv(path)["conversation"].tolist())
+    return _split_all(pa.array(pd.read_csv(path)["conversation"]))  # (no copy: Arrow-backed)
 
 
 def _sight_meta_dicts(folder: Path) -> Any:
-    """read_csv x2 plus the plain dicts the schema requires: one ``meta`` per comment row (its
-    non-label fields) and one (empty) ``meta`` per label given, built the cheapest way."""
-    from corpora._common import records
-
+    """read_csv x2 plus only allocating the plain dicts the schema requires: one ``meta`` per
+    comment row (a copy of a template with its non-label fields, values not even filled in) and
+    one empty ``meta`` per label given. A strict lower bound for any loader of these files."""
     out = []
     for frame in _raw_sight(folder):
         labels = [c for c in frame.columns if str(c).startswith("annotator_")]
         fields = [c for c in frame.columns if c not in labels and c not in ("comment", "video_id")]
-        out.append(records(fields, [frame[c].tolist() for c in fields], len(frame)))
+        out.append(list(map(dict.copy, repeat(dict.fromkeys(fields), len(frame)))))
         given = int(frame[labels].notna().to_numpy().sum())
-        out.append([{} for _ in range(given)])
+        out.append(list(map(dict.copy, repeat({}, given))))
     return out
 
 
@@ -155,7 +158,7 @@ CASES: list[Case] = [
          floor=_mathdial_split_csv, floor_label="read_csv + turn split (Arrow)"),
     Case("sight annotations (2 CSVs, no transcripts/metadata)", "sight", "sight", _raw_sight,
          "read_csv x2", {"transcripts": False, "metadata": False},
-         floor=_sight_meta_dicts, floor_label="read_csv x2 + the per-row meta dicts"),
+         floor=_sight_meta_dicts, floor_label="read_csv x2 + allocating the meta dicts"),
     Case("cima", "cima", "cima", _json_files("dataset.json"), "json"),
     Case("mrbench (v1+v2+dev)", "mrbench", "mrbench", _json_files(*MRBENCH_FILES), "json x3"),
     Case("bridge (train+validation)", "bridge", "bridge",

@@ -179,7 +179,7 @@ _ASCII_SPEAKER = r"^[\t\n\v\f\r ]*[A-Za-z][A-Za-z0-9_'.\-]*[\t\n\v\f\r ]*$"
 _ASCII_TAG = r"^\((?P<move>[A-Za-z0-9_]+)\)"
 
 
-def _split_turns_arrow(conversations: Sequence[str]) -> _TurnColumns | None:
+def _split_turns_arrow(conversations: Sequence[str] | pa.Array) -> _TurnColumns | None:
     """``_split_turns`` of many conversations at once, with Arrow string kernels.
 
     Returns None when a turn is outside the cases the kernels are known to split exactly like
@@ -187,7 +187,9 @@ def _split_turns_arrow(conversations: Sequence[str]) -> _TurnColumns | None:
     turn opening with a non-ASCII ``(<word>)`` tag, or a move not in :data:`MOVES`. The caller
     then splits with ``_split_turns``, which also words the error for bad turns.
     """
-    lists = pc.split_pattern(pa.array(conversations, type=pa.large_string()), EOM)
+    if not isinstance(conversations, pa.Array):
+        conversations = pa.array(conversations, type=pa.large_string())
+    lists = pc.split_pattern(conversations, EOM)
     counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
     chunks = pc.list_flatten(lists)
     n = len(chunks)
