@@ -31,7 +31,6 @@ import json
 import os
 import re
 import tempfile
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -43,6 +42,7 @@ import pandas as pd
 from annotation.cache import ResponseCache, request_key
 from annotation.engine import Engine, _check_args, _versions, rater_name
 from annotation.items import Item, count_units, iter_items
+from annotation.manifest import now, rubric_record, run_header
 from annotation.pricing import BATCH_MULTIPLIER, Price, Usage, load_prices, price_for
 from annotation.prompt import DIALECTS, PROMPT_TEMPLATE_SHA256
 from annotation.requests import RequestBuilder, RequestParams
@@ -180,10 +180,6 @@ class BatchCollection:
 
 
 # ----------------------------------------------------------------------------- files
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
 def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -399,7 +395,7 @@ def submit_batch(
                                     else None)
         if state is None:
             state = {"kind": "edudial-batch-state", "format": 1, "run_id": store.run_id,
-                     "created": _now(), "batches": [], "merged_files": [],
+                     "created": now(), "batches": [], "merged_files": [],
                      "usage": Usage().as_dict()}
         state["config"] = {"model": model, "endpoint": endpoint, "dialect": dialect,
                            "samples": samples, "temperature": temp, "seed": seed,
@@ -448,7 +444,7 @@ def submit_batch(
             _atomic_write(bdir / name, payload)
             rec: dict[str, Any] = {"id": f"local-{seq:04d}", "kind": "file", "input": name,
                                    "items": items_name, "requests": len(chunk),
-                                   "dialect": dialect, "created": _now(), "status": "written",
+                                   "dialect": dialect, "created": now(), "status": "written",
                                    "collected": False}
             if cl is not None:
                 rec.update(_upload(cl, endpoint, bdir / name, payload, rub, store.run_id,
@@ -491,7 +487,7 @@ def _upload(cl: Any, endpoint: str, path: Path, payload: str, rub: Rubric, run_i
         raise _api_error(exc, f"creating the batch (input file {f.id} was uploaded)",
                          endpoint) from None
     return {"id": b.id, "kind": "openai", "input_file_id": f.id, "status": b.status,
-            "submitted": _now(), "output_file_id": None, "error_file_id": None}
+            "submitted": now(), "output_file_id": None, "error_file_id": None}
 
 
 # ----------------------------------------------------------------------------- manifest
@@ -502,11 +498,8 @@ def _update_manifest(store: RunStore, rub: Rubric, identity: dict[str, Any],
     man = store.read_manifest() or {}
     cfg = state["config"]
     if not man:
-        man = {"run_id": store.run_id, "status": status or "batch_written",
-               "kind": "edudial-annotation-run", "started": _now(), "identity": identity,
-               "rubric": {"id": rub.id, "version": rub.version, "sha256": rub.sha256,
-                          "mode": rub.mode, "unit": rub.unit, "schemes": rub.schemes,
-                          "category_order": rub.category_order, "ordered": rub.ordered},
+        man = {**run_header(store.run_id, status or "batch_written", identity, started=now()),
+               "rubric": rubric_record(rub),
                "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
                "rater": rater_name(str(cfg["model"]), rub), "rater_kind": "model",
                "model_requested": cfg["model"], "models_served": {},
@@ -523,7 +516,7 @@ def _update_manifest(store: RunStore, rub: Rubric, identity: dict[str, Any],
         per = len(rub.label_names) if rub.mode == "binary" else 1
         man["items_total"] = corpus_units * per
     man["counts"] = dict(store.counts)
-    man["updated"] = _now()
+    man["updated"] = now()
     usage = _usage(state.get("usage"))
     full = usage.cost(price)
     man["batch"] = {
@@ -978,10 +971,10 @@ def collect_batch(
             store.compact()
         for rec in finished:
             rec["collected"] = True
-            rec["collected_at"] = _now()
+            rec["collected_at"] = now()
         if from_file is not None:
             state.setdefault("merged_files", []).append(
-                {"file": Path(from_file).name, "merged_at": _now(), "lines": len(results),
+                {"file": Path(from_file).name, "merged_at": now(), "lines": len(results),
                  "written": dict(written), "skipped": skipped})
         total = _usage(state.get("usage"))
         total.merge(usage)

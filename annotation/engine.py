@@ -12,11 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import platform
 import re
-import sys
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +24,7 @@ import pandas as pd
 
 from annotation.cache import ResponseCache, request_key
 from annotation.items import Item, count_units, iter_items
+from annotation.manifest import now, rubric_record, run_header, versions
 from annotation.parse import Answer, parse_answer
 from annotation.pricing import Price, Usage, estimate_tokens, load_prices, price_for
 from annotation.prompt import DIALECTS, PROMPT_TEMPLATE_SHA256
@@ -470,11 +468,7 @@ def _usage_from(data: Any) -> Usage:
 def _versions() -> dict[str, str]:
     import openai
 
-    import toolkit
-
-    return {"edudial": toolkit.__version__, "openai": openai.__version__,
-            "pandas": pd.__version__, "python": sys.version.split()[0],
-            "platform": platform.platform()}
+    return versions(openai=openai.__version__)
 
 
 def _check_args(samples: int, concurrency: int, max_reasks: int, context_turns: int | None,
@@ -568,7 +562,7 @@ async def annotate_async(
     engine = engine_cls(rub, RequestBuilder(rub, params), tr, cache, store, samples=samples,
                     max_reasks=max_reasks, concurrency=concurrency, dialect=chosen, price=price,
                     max_cost=max_cost, progress=progress, rater=rater_name(model, rub))
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    started = now()
     total_units = count_units(corpus, rub, limit)
     per_unit = len(rub.label_names) if rub.mode == "binary" else 1
     total = total_units * per_unit
@@ -578,15 +572,9 @@ async def annotate_async(
         cumulative = _usage_from(prev_usage.as_dict())
         cumulative.merge(engine.usage)
         return {
-            "run_id": store.run_id, "status": status, "kind": "edudial-annotation-run",
-            "started": (store.previous or {}).get("started", started),
-            "invocation_started": started,
-            "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "identity": identity,
-            "rubric": {"id": rub.id, "version": rub.version, "sha256": rub.sha256,
-                       "mode": rub.mode, "unit": rub.unit, "schemes": rub.schemes,
-                       "category_order": rub.category_order,
-                       "category_orders": rub.category_orders, "ordered": rub.ordered},
+            **run_header(store.run_id, status, identity, started=started,
+                         previous=store.previous),
+            "rubric": rubric_record(rub),
             "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
             "rater": engine.rater, "rater_kind": "model",
             "model_requested": model, "models_served": dict(engine.models_served),

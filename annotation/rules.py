@@ -41,6 +41,7 @@ from typing import Any
 
 from annotation.engine import RunResult
 from annotation.items import Item, selects_turn
+from annotation.manifest import now, rubric_record, run_header, versions
 from annotation.pricing import Usage
 from annotation.rubric import Label, Rubric, RulePattern, load_rubric
 from annotation.store import RunStore
@@ -296,15 +297,7 @@ def _units(corpus: Corpus, rubric: Rubric, limit: int | None
 
 
 def _versions(spacy_version: str) -> dict[str, str]:
-    import platform
-    import sys
-
-    import pandas as pd
-
-    import toolkit
-
-    return {"edudial": toolkit.__version__, "spacy": spacy_version, "pandas": pd.__version__,
-            "python": sys.version.split()[0], "platform": platform.platform()}
+    return versions(spacy=spacy_version)
 
 
 def annotate_rules(
@@ -351,7 +344,7 @@ def annotate_rules(
         raise InputError("batch_size must be >= 1", field="batch_size")
     labeler = RuleLabeler(rub)
     rater = rules_rater(rub)
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    started = now()
     t0 = time.perf_counter()
     units = list(_units(corpus, rub, limit))
     decisions = labeler.label_texts([u[2] for u in units], batch_size=batch_size)
@@ -401,18 +394,10 @@ def annotate_rules(
         raise
     rows_sha = hashlib.sha256(store.annotations_path.read_bytes()).hexdigest()
     manifest = {
-        "run_id": store.run_id, "status": "completed", "kind": "edudial-annotation-run",
+        **run_header(store.run_id, "completed", identity, started=started,
+                     previous=store.previous),
         "backend": BACKEND,
-        "started": (store.previous or {}).get("started", started),
-        "invocation_started": started,
-        "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "identity": identity,
-        "rubric": {"id": rub.id, "version": rub.version, "sha256": rub.sha256,
-                   "mode": rub.mode, "unit": rub.unit, "schemes": labeler.schemes,
-                   "category_order": rub.category_order,
-                   "category_orders": {s: o for s, o in rub.category_orders.items()
-                                       if s in labeler.schemes},
-                   "ordered": rub.ordered},
+        "rubric": rubric_record(rub, labeler.schemes),
         "rater": rater, "rater_kind": "rule", "model_requested": None, "models_served": {},
         "rules": {"precedence": rub.rules.precedence, "default": rub.rules.default,
                   "patterns": len(labeler.pattern_ids),

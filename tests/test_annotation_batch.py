@@ -86,6 +86,12 @@ def test_submit_writes_the_synchronous_bodies(server: FakeOpenAI, tmp_path: Path
                                  "edudial_input": "input-0001.jsonl"}
     man = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert man["status"] == "batch_submitted"
+    # the batch run describes its rubric exactly as the synchronous run does
+    sync = json.loads((tmp_path / "sync" / "manifest.json").read_text())
+    assert man["rubric"] == sync["rubric"]
+    assert man["rubric"]["category_orders"] == {
+        "mathdial/move": ["focus", "probing", "telling", "generic"]
+    }
     assert man["batch"]["batches"][0]["id"] == sub.batch_ids[0]
     assert man["batch"]["batches"][0]["input_file_id"] == fid
     # custom ids are stable: a second submission into a fresh directory gives the same ones
