@@ -69,6 +69,7 @@ class Case:
     floor: Callable[[Path], Any] | None = None
     floor_label: str = ""
     slow: bool = False
+    target: bool = False  # one of the cases the <= 2x target names (MathDial, SIGHT)
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:
@@ -153,12 +154,14 @@ MAX_REPEATS = 41
 
 CASES: list[Case] = [
     Case("mathdial test.jsonl", "mathdial", "mathdial/data/test.jsonl", _json_lines,
-         "json per line", floor=_mathdial_split_jsonl, floor_label="json + turn split (Arrow)"),
+         "json per line", floor=_mathdial_split_jsonl, floor_label="json + turn split (Arrow)",
+         target=True),
     Case("mathdial test.csv", "mathdial", "mathdial/data/test.csv", pd.read_csv, "read_csv",
-         floor=_mathdial_split_csv, floor_label="read_csv + turn split (Arrow)"),
+         floor=_mathdial_split_csv, floor_label="read_csv + turn split (Arrow)", target=True),
     Case("sight annotations (2 CSVs, no transcripts/metadata)", "sight", "sight", _raw_sight,
          "read_csv x2", {"transcripts": False, "metadata": False},
-         floor=_sight_meta_dicts, floor_label="read_csv x2 + allocating the meta dicts"),
+         floor=_sight_meta_dicts, floor_label="read_csv x2 + allocating the meta dicts",
+         target=True),
     Case("cima", "cima", "cima", _json_files("dataset.json"), "json"),
     Case("mrbench (v1+v2+dev)", "mrbench", "mrbench", _json_files(*MRBENCH_FILES), "json x3"),
     Case("bridge (train+validation)", "bridge", "bridge",
@@ -378,11 +381,14 @@ def main(argv: list[str] | None = None) -> int:
                      f"{with_validate / r['raw_ms']:.2f}x raw (a lower bound for load/raw "
                      "with today's validate)")
         print(line)
-    if results:
-        worst = max(results, key=lambda r: r["ratio"])
-        verdict = "met" if worst["ratio"] <= 2 else "NOT met"
-        print(f"worst load/raw ratio: {worst['ratio']:.2f}x ({worst['case'].name}; target <= 2x): "
-              f"{verdict}")
+    for group, label in ((True, "target cases (MathDial, SIGHT; target <= 2x)"),
+                         (False, "other loaders (no target)")):
+        chosen = [r for r in results if r["case"].target is group]
+        if chosen:
+            worst = max(chosen, key=lambda r: r["ratio"])
+            verdict = ("met" if worst["ratio"] <= 2 else "NOT met") if group else "context"
+            print(f"worst load/raw ratio, {label}: {worst['ratio']:.2f}x "
+                  f"({worst['case'].name}): {verdict}")
     talkmoves = next((r for r in results if r["case"].corpus == "talkmoves"), None)
     if talkmoves is not None:
         if args.openpyxl_repeats > 0:
