@@ -427,25 +427,29 @@ def load(
     conversations: list[str] = []
     where: list[tuple[Path, int]] = []
     seen: dict[str, int] = {}
-    for file in paths:
-        split_name = file.stem
-        for line, meta in _read_file(file):
-            conversation = meta.pop("conversation")
-            dialogue_id = f"{meta['qid']}-{short_hash(conversation)}"
-            if dialogue_id in seen:
-                first, first_line = where[seen[dialogue_id]]
-                raise InputError(
-                    f"dialogue {dialogue_id} (same qid and conversation) already read from "
-                    f"{first}:{first_line}; load the files separately",
-                    path=file,
-                    line=line,
-                )
-            seen[dialogue_id] = len(d_id)
-            d_id.append(dialogue_id)
-            d_split.append(split_name)
-            d_meta.append(meta)
-            conversations.append(conversation)
-            where.append((file, line))
+    try:
+        for file in paths:
+            split_name = file.stem
+            for line, meta in _read_file(file):
+                conversation = meta.pop("conversation")
+                dialogue_id = f"{meta['qid']}-{short_hash(conversation)}"
+                if dialogue_id in seen:
+                    first, first_line = where[seen[dialogue_id]]
+                    raise InputError(
+                        f"dialogue {dialogue_id} (same qid and conversation) already read from "
+                        f"{first}:{first_line}; load the files separately",
+                        path=file,
+                        line=line,
+                    )
+                seen[dialogue_id] = len(d_id)
+                d_id.append(dialogue_id)
+                d_split.append(split_name)
+                d_meta.append(meta)
+                conversations.append(conversation)
+                where.append((file, line))
+    except InputError:
+        _split_turns_python(conversations, where)  # a bad turn on an earlier line comes first
+        raise
     split_turns = _split_turns_arrow(conversations) if conversations else None
     if split_turns is None:
         split_turns = _split_turns_python(conversations, where)

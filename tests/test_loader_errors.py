@@ -210,6 +210,17 @@ def test_mathdial_unknown_move(tmp_path: Path) -> None:
     assert (err.line, err.field) == (2, "conversation")
 
 
+def test_mathdial_reports_the_first_bad_line_first(tmp_path: Path) -> None:
+    # turns are split after all records are read; an earlier bad turn still comes first
+    bad_turn = _mathdial_record(conversation="Teacher: (hinting)Try again|EOM|Student: ok")
+    path = _jsonl(tmp_path / "t.jsonl", _mathdial_record(), bad_turn, _mathdial_record(qid="x"))
+    err = _raises("unknown teacher move 'hinting'", "mathdial", path)
+    assert (err.line, err.field) == (2, "conversation")
+    path = _jsonl(tmp_path / "t.jsonl", _mathdial_record(qid="x"), bad_turn)
+    err = _raises("expected an integer", "mathdial", path)
+    assert (err.line, err.field) == (1, "qid")
+
+
 def test_tscc_turn_without_role(tmp_path: Path) -> None:
     path = tmp_path / "lesson.tsv"
     path.write_text("user.id\trole\tanonymised\nT1\tteacher\thi\nS1\tNA\thello\n")
