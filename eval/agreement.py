@@ -179,15 +179,7 @@ def _finish(metrics: Mapping[str, Metric], boot: dict[str, BootstrapResult], con
         for label, res in boot.items():
             if key is None or key not in res.values:
                 continue
-            lo, hi, bad = percentile_ci(res.values[key], conf)
-            iv: dict[str, Any] = {
-                "method": "percentile bootstrap over "
-                + ("clusters (dialogues)" if res.method == "cluster" else "units"),
-                "ci": [lo, hi], "B": res.B, "seed": res.seed, "degenerate": bad,
-            }
-            if res.method == "cluster":
-                iv["n_clusters"] = res.n_clusters
-            m.intervals[label] = iv
+            m.intervals[label] = _boot_ci(res.values[key], res, conf)
         m.choose_primary()
 
 

@@ -68,6 +68,13 @@ class IccResult:
         }
 
 
+def _f_bounds(f: float, d1: int, d2: int, a: float) -> tuple[float, float, float]:
+    """Lower and upper confidence bounds of the F ratio ``f`` (df ``d1``, ``d2``) and its p."""
+    lower = f / stats.f.ppf(1 - a / 2, d1, d2)
+    upper = f * stats.f.ppf(1 - a / 2, d2, d1)
+    return lower, upper, float(stats.f.sf(f, d1, d2))
+
+
 def icc(x: np.ndarray, level: float = 0.95) -> dict[str, IccResult]:
     """All six ICC forms of a units x raters score matrix (NaN rows are dropped).
 
@@ -109,9 +116,7 @@ def icc(x: np.ndarray, level: float = 0.95) -> dict[str, IccResult]:
     # one-way
     f1 = _div(msr, msw)
     d1, d2 = n - 1, n * (k - 1)
-    fl = f1 / stats.f.ppf(1 - a / 2, d1, d2)
-    fu = f1 * stats.f.ppf(1 - a / 2, d2, d1)
-    p1 = float(stats.f.sf(f1, d1, d2))
+    fl, fu, p1 = _f_bounds(f1, d1, d2, a)
     out["ICC(1)"] = IccResult(
         "ICC(1)", "ICC(1,1)", _div(msr - msw, msr + (k - 1) * msw),
         (_div(fl - 1, fl + k - 1), _div(fu - 1, fu + k - 1)), f1, d1, d2, p1, n, k,
@@ -123,9 +128,7 @@ def icc(x: np.ndarray, level: float = 0.95) -> dict[str, IccResult]:
     # consistency
     f3 = _div(msr, mse)
     d1, d2 = n - 1, (n - 1) * (k - 1)
-    fl = f3 / stats.f.ppf(1 - a / 2, d1, d2)
-    fu = f3 * stats.f.ppf(1 - a / 2, d2, d1)
-    p3 = float(stats.f.sf(f3, d1, d2))
+    fl, fu, p3 = _f_bounds(f3, d1, d2, a)
     out["ICC(C,1)"] = IccResult(
         "ICC(C,1)", "ICC(3,1)", _div(msr - mse, msr + (k - 1) * mse),
         (_div(fl - 1, fl + k - 1), _div(fu - 1, fu + k - 1)), f3, d1, d2, p3, n, k,
