@@ -197,8 +197,11 @@ def _load_state(run_dir: Path) -> dict[str, Any]:
         raise InputError("run directory not found", path=run_dir)
     p = _state_path(run_dir)
     if not p.is_file():
-        raise InputError("not a batch run (no batch/state.json): submit one with "
-                         "`edudial annotate ... --batch -o RUN`", path=run_dir)
+        raise InputError(
+            "not a batch run (no batch/state.json): submit one with "
+            "`edudial annotate ... --batch -o RUN`",
+            path=run_dir,
+        )
     try:
         state = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -242,8 +245,10 @@ def _client(client: Any, base_url: str | None, api_key: str | None) -> Any:
     key = api_key or os.environ.get("OPENAI_API_KEY")
     url = base_url or os.environ.get("OPENAI_BASE_URL")
     if not key:
-        raise FatalError("no API key: set OPENAI_API_KEY to use the Batch API (or write the "
-                         "file only with --batch-file-only)")
+        raise FatalError(
+            "no API key: set OPENAI_API_KEY to use the Batch API (or write the "
+            "file only with --batch-file-only)"
+        )
     return openai.OpenAI(api_key=key, base_url=url, max_retries=5, timeout=120.0)
 
 
@@ -261,21 +266,42 @@ def _api_error(exc: Exception, what: str, endpoint: str) -> FatalError:
     if isinstance(exc, openai.APIConnectionError):
         return FatalError(f"{what}: cannot reach {endpoint} ({exc})")
     if status in (401, 403):
-        return FatalError(f"{what}: the endpoint refused the API key (HTTP {status}: {message}); "
-                          "check OPENAI_API_KEY")
+        return FatalError(
+            f"{what}: the endpoint refused the API key (HTTP {status}: {message}); "
+            "check OPENAI_API_KEY"
+        )
     return FatalError(f"{what}: HTTP {status} from {endpoint} ({message})")
 
 
 # ----------------------------------------------------------------------------- submit
-def _identity(rub: Rubric, model: str, endpoint: str, temp: float, seed: int | None,
-              samples: int, k: int, max_reasks: int, max_tokens: int, logprobs: bool
-              ) -> dict[str, Any]:
+def _identity(
+    rub: Rubric,
+    model: str,
+    endpoint: str,
+    temp: float,
+    seed: int | None,
+    samples: int,
+    k: int,
+    max_reasks: int,
+    max_tokens: int,
+    logprobs: bool,
+) -> dict[str, Any]:
     """The run identity, built exactly like the synchronous engine's (so runs can be shared)."""
-    return {"rubric_id": rub.id, "rubric_version": rub.version, "rubric_sha256": rub.sha256,
-            "prompt_template_sha256": PROMPT_TEMPLATE_SHA256, "model": model,
-            "endpoint": endpoint, "temperature": temp, "seed": seed, "samples": samples,
-            "context_turns": k, "max_reasks": max_reasks, "max_tokens": max_tokens,
-            "logprobs": logprobs}
+    return {
+        "rubric_id": rub.id,
+        "rubric_version": rub.version,
+        "rubric_sha256": rub.sha256,
+        "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
+        "model": model,
+        "endpoint": endpoint,
+        "temperature": temp,
+        "seed": seed,
+        "samples": samples,
+        "context_turns": k,
+        "max_reasks": max_reasks,
+        "max_tokens": max_tokens,
+        "logprobs": logprobs,
+    }
 
 
 def _pending_keys(run_dir: Path, state: dict[str, Any]) -> set[str]:
@@ -298,8 +324,9 @@ def _read_items(run_dir: Path, rec: dict[str, Any]) -> dict[str, dict[str, Any]]
     return out
 
 
-def _chunks(lines: Iterable[tuple[str, dict[str, Any]]]
-            ) -> Iterable[list[tuple[str, dict[str, Any]]]]:
+def _chunks(
+    lines: Iterable[tuple[str, dict[str, Any]]],
+) -> Iterable[list[tuple[str, dict[str, Any]]]]:
     """Split (json line, item entry) pairs at the per-file request and size limits."""
     chunk: list[tuple[str, dict[str, Any]]] = []
     size = 0
@@ -374,8 +401,13 @@ def submit_batch(
     if dialect not in DIALECTS:  # pragma: no cover - _check_args already refused it
         raise InputError(f"unknown dialect {dialect!r}", field="dialect")
     temp = (0.0 if samples == 1 else 0.7) if temperature is None else float(temperature)
-    params = RequestParams(model=model, temperature=temp, seed=seed,
-                           max_tokens=max_tokens or rub.output.max_tokens, logprobs=logprobs)
+    params = RequestParams(
+        model=model,
+        temperature=temp,
+        seed=seed,
+        max_tokens=max_tokens or rub.output.max_tokens,
+        logprobs=logprobs,
+    )
     price = price_for(model, load_prices(prices))
     cl = _client(client, base_url, api_key) if submit else None
     if cl is not None:
@@ -384,27 +416,46 @@ def submit_batch(
         url = base_url or os.environ.get("OPENAI_BASE_URL")
         endpoint = endpoint_id(url) if url else OFFLINE_ENDPOINT
     k = rub.context.turns if context_turns is None else context_turns
-    identity = _identity(rub, model, endpoint, temp, seed, samples, k, max_reasks,
-                         params.max_tokens, logprobs)
+    identity = _identity(
+        rub, model, endpoint, temp, seed, samples, k, max_reasks, params.max_tokens, logprobs
+    )
     store = RunStore(Path(out), identity, force=force)
     run_dir = store.dir
     bdir = run_dir / BATCH_DIR
     bdir.mkdir(exist_ok=True)
     try:
-        state = None if force else (_load_state(run_dir) if _state_path(run_dir).is_file()
-                                    else None)
+        state = (
+            None if force else (_load_state(run_dir) if _state_path(run_dir).is_file() else None)
+        )
         if state is None:
-            state = {"kind": "edudial-batch-state", "format": 1, "run_id": store.run_id,
-                     "created": now(), "batches": [], "merged_files": [],
-                     "usage": Usage().as_dict()}
-        state["config"] = {"model": model, "endpoint": endpoint, "dialect": dialect,
-                           "samples": samples, "temperature": temp, "seed": seed,
-                           "max_tokens": params.max_tokens,
-                           "max_tokens_field": params.max_tokens_field, "logprobs": logprobs,
-                           "context_turns": k, "max_reasks": max_reasks, "limit": limit,
-                           "price_per_1m": None if price is None else vars(price)}
-        _atomic_write(bdir / "rubric.json",
-                      json.dumps(rub.model_dump(mode="json"), indent=1, ensure_ascii=False))
+            state = {
+                "kind": "edudial-batch-state",
+                "format": 1,
+                "run_id": store.run_id,
+                "created": now(),
+                "batches": [],
+                "merged_files": [],
+                "usage": Usage().as_dict(),
+            }
+        state["config"] = {
+            "model": model,
+            "endpoint": endpoint,
+            "dialect": dialect,
+            "samples": samples,
+            "temperature": temp,
+            "seed": seed,
+            "max_tokens": params.max_tokens,
+            "max_tokens_field": params.max_tokens_field,
+            "logprobs": logprobs,
+            "context_turns": k,
+            "max_reasks": max_reasks,
+            "limit": limit,
+            "price_per_1m": None if price is None else vars(price),
+        }
+        _atomic_write(
+            bdir / "rubric.json",
+            json.dumps(rub.model_dump(mode="json"), indent=1, ensure_ascii=False),
+        )
         pending = _pending_keys(run_dir, state)
         builder = RequestBuilder(rub, params)
         skipped_done = skipped_pending = 0
@@ -424,12 +475,24 @@ def submit_batch(
                     raise InputError(f"two items share custom_id {cid!r}", field="custom_id")
                 seen.add(cid)
                 body = builder.body(builder.item_messages(item, dialect), dialect, n=samples)
-                line = json.dumps({"custom_id": cid, "method": "POST", "url": BATCH_URL,
-                                   "body": body}, ensure_ascii=False, allow_nan=False)
-                yield line, {"custom_id": cid, "item_key": item.key, "corpus": item.corpus,
-                             "unit_id": item.unit_id, "dialogue_id": item.dialogue_id,
-                             "category": item.category, "context_turns": item.context_turns,
-                             "sample_idx": 0}
+                line = json.dumps(
+                    {"custom_id": cid, "method": "POST", "url": BATCH_URL, "body": body},
+                    ensure_ascii=False,
+                    allow_nan=False,
+                )
+                yield (
+                    line,
+                    {
+                        "custom_id": cid,
+                        "item_key": item.key,
+                        "corpus": item.corpus,
+                        "unit_id": item.unit_id,
+                        "dialogue_id": item.dialogue_id,
+                        "category": item.category,
+                        "context_turns": item.context_turns,
+                        "sample_idx": 0,
+                    },
+                )
 
         created: list[dict[str, Any]] = []
         files: list[Path] = []
@@ -439,77 +502,139 @@ def submit_batch(
             name = f"input-{seq:04d}.jsonl"
             items_name = f"input-{seq:04d}.items.jsonl"
             payload = "".join(line + "\n" for line, _ in chunk)
-            _atomic_write(bdir / items_name, "".join(
-                json.dumps(e, ensure_ascii=False) + "\n" for _, e in chunk))
+            _atomic_write(
+                bdir / items_name,
+                "".join(json.dumps(e, ensure_ascii=False) + "\n" for _, e in chunk),
+            )
             _atomic_write(bdir / name, payload)
-            rec: dict[str, Any] = {"id": f"local-{seq:04d}", "kind": "file", "input": name,
-                                   "items": items_name, "requests": len(chunk),
-                                   "dialect": dialect, "created": now(), "status": "written",
-                                   "collected": False}
+            rec: dict[str, Any] = {
+                "id": f"local-{seq:04d}",
+                "kind": "file",
+                "input": name,
+                "items": items_name,
+                "requests": len(chunk),
+                "dialect": dialect,
+                "created": now(),
+                "status": "written",
+                "collected": False,
+            }
             if cl is not None:
-                rec.update(_upload(cl, endpoint, bdir / name, payload, rub, store.run_id,
-                                   completion_window))
+                rec.update(
+                    _upload(
+                        cl, endpoint, bdir / name, payload, rub, store.run_id, completion_window
+                    )
+                )
             state["batches"].append(rec)
             _save_state(run_dir, state)  # record each batch as soon as it exists
             created.append(rec)
             files.append(bdir / name)
             total += len(chunk)
         _save_state(run_dir, state)
-        status = ("nothing_to_submit" if not created
-                  else "submitted" if cl is not None else "written")
-        _update_manifest(store, rub, identity, state, corpus_units=count_units(corpus, rub, limit),
-                         status="batch_submitted" if cl is not None and created else None,
-                         price=price)
+        status = (
+            "nothing_to_submit" if not created else "submitted" if cl is not None else "written"
+        )
+        _update_manifest(
+            store,
+            rub,
+            identity,
+            state,
+            corpus_units=count_units(corpus, rub, limit),
+            status="batch_submitted" if cl is not None and created else None,
+            price=price,
+        )
     finally:
         store.close()
-    return BatchSubmission(store.run_id, run_dir, status, total, created, files,
-                           skipped_done, skipped_pending)
+    return BatchSubmission(
+        store.run_id, run_dir, status, total, created, files, skipped_done, skipped_pending
+    )
 
 
-def _upload(cl: Any, endpoint: str, path: Path, payload: str, rub: Rubric, run_id: str,
-            window: str) -> dict[str, Any]:
+def _upload(
+    cl: Any, endpoint: str, path: Path, payload: str, rub: Rubric, run_id: str, window: str
+) -> dict[str, Any]:
     import openai
 
     try:
-        f = cl.files.create(file=(path.name, io.BytesIO(payload.encode("utf-8"))),
-                            purpose="batch")
+        f = cl.files.create(file=(path.name, io.BytesIO(payload.encode("utf-8"))), purpose="batch")
     except openai.NotFoundError:
-        raise FatalError(f"{endpoint} has no /files route (HTTP 404): local servers have no "
-                         "Batch API; write the file with --batch-file-only and run it with "
-                         "vLLM run-batch, then `edudial batch collect RUN --from-file`") from None
+        raise FatalError(
+            f"{endpoint} has no /files route (HTTP 404): local servers have no "
+            "Batch API; write the file with --batch-file-only and run it with "
+            "vLLM run-batch, then `edudial batch collect RUN --from-file`"
+        ) from None
     except openai.OpenAIError as exc:
         raise _api_error(exc, "uploading the batch file", endpoint) from None
     try:
-        b = cl.batches.create(input_file_id=f.id, endpoint=BATCH_URL, completion_window=window,
-                              metadata={"rubric": f"{rub.id}@{rub.version}", "run_id": run_id,
-                                        "edudial_input": path.name})
+        b = cl.batches.create(
+            input_file_id=f.id,
+            endpoint=BATCH_URL,
+            completion_window=window,
+            metadata={
+                "rubric": f"{rub.id}@{rub.version}",
+                "run_id": run_id,
+                "edudial_input": path.name,
+            },
+        )
     except openai.OpenAIError as exc:
-        raise _api_error(exc, f"creating the batch (input file {f.id} was uploaded)",
-                         endpoint) from None
-    return {"id": b.id, "kind": "openai", "input_file_id": f.id, "status": b.status,
-            "submitted": now(), "output_file_id": None, "error_file_id": None}
+        raise _api_error(
+            exc, f"creating the batch (input file {f.id} was uploaded)", endpoint
+        ) from None
+    return {
+        "id": b.id,
+        "kind": "openai",
+        "input_file_id": f.id,
+        "status": b.status,
+        "submitted": now(),
+        "output_file_id": None,
+        "error_file_id": None,
+    }
 
 
 # ----------------------------------------------------------------------------- manifest
-def _update_manifest(store: RunStore, rub: Rubric, identity: dict[str, Any],
-                     state: dict[str, Any], *, corpus_units: int | None, status: str | None,
-                     price: Price | None) -> dict[str, Any]:
+def _update_manifest(
+    store: RunStore,
+    rub: Rubric,
+    identity: dict[str, Any],
+    state: dict[str, Any],
+    *,
+    corpus_units: int | None,
+    status: str | None,
+    price: Price | None,
+) -> dict[str, Any]:
     """Create or update ``manifest.json`` keeping what a synchronous run wrote."""
     man = store.read_manifest() or {}
     cfg = state["config"]
     if not man:
-        man = {**run_header(store.run_id, status or "batch_written", identity, started=now()),
-               "rubric": rubric_record(rub),
-               "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
-               "rater": rater_name(str(cfg["model"]), rub), "rater_kind": "model",
-               "model_requested": cfg["model"], "models_served": {},
-               "endpoint": cfg["endpoint"], "dialect": cfg["dialect"],
-               "dialect_forced": True, "dialect_probe": [], "dialects_used": {},
-               "parameters": {k: cfg[k] for k in ("context_turns", "limit", "samples",
-                                                  "temperature", "seed", "max_reasks",
-                                                  "max_tokens", "max_tokens_field",
-                                                  "logprobs")},
-               "usage": Usage().as_dict(), "usage_cumulative": Usage().as_dict()}
+        man = {
+            **run_header(store.run_id, status or "batch_written", identity, started=now()),
+            "rubric": rubric_record(rub),
+            "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
+            "rater": rater_name(str(cfg["model"]), rub),
+            "rater_kind": "model",
+            "model_requested": cfg["model"],
+            "models_served": {},
+            "endpoint": cfg["endpoint"],
+            "dialect": cfg["dialect"],
+            "dialect_forced": True,
+            "dialect_probe": [],
+            "dialects_used": {},
+            "parameters": {
+                k: cfg[k]
+                for k in (
+                    "context_turns",
+                    "limit",
+                    "samples",
+                    "temperature",
+                    "seed",
+                    "max_reasks",
+                    "max_tokens",
+                    "max_tokens_field",
+                    "logprobs",
+                )
+            },
+            "usage": Usage().as_dict(),
+            "usage_cumulative": Usage().as_dict(),
+        }
     elif status is not None:
         man["status"] = status
     if corpus_units is not None:
@@ -521,10 +646,24 @@ def _update_manifest(store: RunStore, rub: Rubric, identity: dict[str, Any],
     full = usage.cost(price)
     man["batch"] = {
         "state_file": f"{BATCH_DIR}/{STATE}",
-        "batches": [{k: rec.get(k) for k in ("id", "kind", "input", "input_file_id",
-                                              "output_file_id", "error_file_id", "requests",
-                                              "status", "request_counts", "collected")}
-                    for rec in state["batches"]],
+        "batches": [
+            {
+                k: rec.get(k)
+                for k in (
+                    "id",
+                    "kind",
+                    "input",
+                    "input_file_id",
+                    "output_file_id",
+                    "error_file_id",
+                    "requests",
+                    "status",
+                    "request_counts",
+                    "collected",
+                )
+            }
+            for rec in state["batches"]
+        ],
         "merged_files": state.get("merged_files", []),
         "usage": usage.as_dict(),
         "price_per_1m": None if price is None else vars(price),
@@ -544,35 +683,42 @@ def _refresh(cl: Any, rec: dict[str, Any], endpoint: str) -> Any:
     try:
         b = cl.batches.retrieve(rec["id"])
     except openai.NotFoundError:
-        raise FatalError(f"batch {rec['id']} not found at {endpoint} (HTTP 404): was it created "
-                         "with another API key or project? (batch/state.json keeps its "
-                         f"input file {rec.get('input_file_id')})") from None
+        raise FatalError(
+            f"batch {rec['id']} not found at {endpoint} (HTTP 404): was it created "
+            "with another API key or project? (batch/state.json keeps its "
+            f"input file {rec.get('input_file_id')})"
+        ) from None
     except openai.OpenAIError as exc:
         raise _api_error(exc, f"checking batch {rec['id']}", endpoint) from None
     rec["status"] = b.status
     rc = b.request_counts
-    rec["request_counts"] = None if rc is None else {"total": rc.total,
-                                                     "completed": rc.completed,
-                                                     "failed": rc.failed}
+    rec["request_counts"] = (
+        None if rc is None else {"total": rc.total, "completed": rc.completed, "failed": rc.failed}
+    )
     rec["output_file_id"] = b.output_file_id
     rec["error_file_id"] = b.error_file_id
     errs = getattr(b, "errors", None)
     if errs is not None and getattr(errs, "data", None):
-        rec["errors"] = [{"code": e.code, "message": e.message, "line": e.line}
-                         for e in errs.data]
+        rec["errors"] = [{"code": e.code, "message": e.message, "line": e.line} for e in errs.data]
     return b
 
 
-def _run_client(state: dict[str, Any], client: Any, base_url: str | None,
-                api_key: str | None) -> Any:
+def _run_client(
+    state: dict[str, Any], client: Any, base_url: str | None, api_key: str | None
+) -> Any:
     endpoint = str(state["config"]["endpoint"])
     if base_url is None and client is None and endpoint != OFFLINE_ENDPOINT:
         base_url = endpoint
     return _client(client, base_url, api_key)
 
 
-def batch_status(run_dir: str | Path, *, client: Any = None, base_url: str | None = None,
-                 api_key: str | None = None) -> list[dict[str, Any]]:
+def batch_status(
+    run_dir: str | Path,
+    *,
+    client: Any = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> list[dict[str, Any]]:
     """Poll the run's uploaded batches that are not collected yet; return every record.
 
     Each record has ``id``, ``kind`` (``openai`` or ``file`` for a file written only),
@@ -594,8 +740,13 @@ def batch_status(run_dir: str | Path, *, client: Any = None, base_url: str | Non
     return [dict(r) for r in state["batches"]]
 
 
-def cancel_batch(run_dir: str | Path, *, client: Any = None, base_url: str | None = None,
-                 api_key: str | None = None) -> list[str]:
+def cancel_batch(
+    run_dir: str | Path,
+    *,
+    client: Any = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> list[str]:
     """Cancel the run's unfinished uploaded batches; return their ids.
 
     Results completed before the cancellation are still delivered: collect them as usual.
@@ -604,8 +755,11 @@ def cancel_batch(run_dir: str | Path, *, client: Any = None, base_url: str | Non
 
     run_dir = Path(run_dir)
     state = _load_state(run_dir)
-    live = [r for r in state["batches"] if r.get("kind") == "openai"
-            and not r.get("collected") and r.get("status") not in TERMINAL]
+    live = [
+        r
+        for r in state["batches"]
+        if r.get("kind") == "openai" and not r.get("collected") and r.get("status") not in TERMINAL
+    ]
     if not live:
         return []
     cl = _run_client(state, client, base_url, api_key)
@@ -635,8 +789,9 @@ class _Result:
     batch_id: str | None
 
 
-def _parse_results(text: str, source: str, known: dict[str, Any], run_id: str,
-                   batch_id: str | None) -> list[_Result]:
+def _parse_results(
+    text: str, source: str, known: dict[str, Any], run_id: str, batch_id: str | None
+) -> list[_Result]:
     """Validate every line of a results file (nothing is written before all are valid)."""
     out: list[_Result] = []
     seen: set[str] = set()
@@ -646,34 +801,53 @@ def _parse_results(text: str, source: str, known: dict[str, Any], run_id: str,
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise InputError(f"malformed results line: not valid JSON ({exc.msg})", path=source,
-                             line=no) from None
+            raise InputError(
+                f"malformed results line: not valid JSON ({exc.msg})", path=source, line=no
+            ) from None
         if not isinstance(obj, dict) or not isinstance(obj.get("custom_id"), str):
-            raise InputError("malformed results line: expected an object with a string "
-                             "'custom_id'", path=source, line=no, field="custom_id")
+            raise InputError(
+                "malformed results line: expected an object with a string 'custom_id'",
+                path=source,
+                line=no,
+                field="custom_id",
+            )
         cid = obj["custom_id"]
         if cid not in known:
-            raise InputError(f"custom_id {cid!r} does not belong to run {run_id} (is this the "
-                             "results file of another run?)", path=source, line=no,
-                             field="custom_id")
+            raise InputError(
+                f"custom_id {cid!r} does not belong to run {run_id} (is this the "
+                "results file of another run?)",
+                path=source,
+                line=no,
+                field="custom_id",
+            )
         if cid in seen:
-            raise InputError(f"custom_id {cid!r} appears twice", path=source, line=no,
-                             field="custom_id")
+            raise InputError(
+                f"custom_id {cid!r} appears twice", path=source, line=no, field="custom_id"
+            )
         seen.add(cid)
         resp, err = obj.get("response"), obj.get("error")
         if resp is not None and not isinstance(resp, dict):
-            raise InputError("malformed results line: 'response' must be an object or null",
-                             path=source, line=no, field="response")
+            raise InputError(
+                "malformed results line: 'response' must be an object or null",
+                path=source,
+                line=no,
+                field="response",
+            )
         if resp is None and err is None:
-            raise InputError("malformed results line: neither 'response' nor 'error'",
-                             path=source, line=no)
+            raise InputError(
+                "malformed results line: neither 'response' nor 'error'", path=source, line=no
+            )
         status = resp.get("status_code", 200) if resp else None  # vLLM's default is 200
         body = resp.get("body") if resp else None
         rid = resp.get("request_id") if resp else None
         if err is None and status == 200:
             if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
-                raise InputError("malformed results line: status 200 without a chat completion "
-                                 "body", path=source, line=no, field="response.body")
+                raise InputError(
+                    "malformed results line: status 200 without a chat completion body",
+                    path=source,
+                    line=no,
+                    field="response.body",
+                )
             out.append(_Result(cid, True, body, rid, None, None, source, batch_id))
             continue
         # a failed request: OpenAI error-file lines set 'error' ({code, message}) or carry a
@@ -704,9 +878,11 @@ class _CacheOnly:
         self.endpoint = endpoint
 
     async def complete(self, body: dict[str, Any]) -> Reply:
-        raise ItemFailure("batch_incomplete",
-                          "the batch result lacks a response this item needs (fewer choices "
-                          "than --samples); rerun the --batch command to resubmit it")
+        raise ItemFailure(
+            "batch_incomplete",
+            "the batch result lacks a response this item needs (fewer choices "
+            "than --samples); rerun the --batch command to resubmit it",
+        )
 
     async def aclose(self) -> None:
         return None
@@ -775,18 +951,24 @@ def collect_batch(
     cfg = state["config"]
     bdir = run_dir / BATCH_DIR
     try:
-        rub = parse_rubric(json.loads((bdir / "rubric.json").read_text(encoding="utf-8")),
-                           path=bdir / "rubric.json")
+        rub = parse_rubric(
+            json.loads((bdir / "rubric.json").read_text(encoding="utf-8")),
+            path=bdir / "rubric.json",
+        )
     except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read the run's rubric ({exc})", path=bdir / "rubric.json"
-                         ) from None
+        raise InputError(
+            f"cannot read the run's rubric ({exc})", path=bdir / "rubric.json"
+        ) from None
     if rub.sha256 != identity.get("rubric_sha256"):
-        raise InputError("batch/rubric.json does not match the run's rubric hash",
-                         path=bdir / "rubric.json")
+        raise InputError(
+            "batch/rubric.json does not match the run's rubric hash", path=bdir / "rubric.json"
+        )
     if identity.get("prompt_template_sha256") != PROMPT_TEMPLATE_SHA256:
-        raise InputError("the prompt template changed since this batch was written (another "
-                         "edudial version?): results cannot be matched to cache keys",
-                         path=run_dir)
+        raise InputError(
+            "the prompt template changed since this batch was written (another "
+            "edudial version?): results cannot be matched to cache keys",
+            path=run_dir,
+        )
 
     # custom_id -> (record, item entry); later records win (resubmissions)
     known: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -807,12 +989,13 @@ def collect_batch(
             raise InputError("results file not found", path=p)
         sources.append((str(p), p.read_text(encoding="utf-8"), None))
     else:
-        live = [r for r in state["batches"] if r.get("kind") == "openai"
-                and not r.get("collected")]
+        live = [r for r in state["batches"] if r.get("kind") == "openai" and not r.get("collected")]
         if not live and not any(r.get("kind") == "openai" for r in state["batches"]):
-            raise InputError("this run was written with --batch-file-only (nothing was "
-                             "uploaded): merge a results file with --from-file OUT.jsonl",
-                             path=run_dir)
+            raise InputError(
+                "this run was written with --batch-file-only (nothing was "
+                "uploaded): merge a results file with --from-file OUT.jsonl",
+                path=run_dir,
+            )
         if not live:
             notes.append("nothing to collect: every uploaded batch was collected already")
         if live:
@@ -823,26 +1006,39 @@ def collect_batch(
             for rec in live:
                 b = _refresh(cl, rec, endpoint)
                 if b.status not in TERMINAL:
-                    pending.append({"id": rec["id"], "status": b.status,
-                                    "request_counts": rec.get("request_counts")})
+                    pending.append(
+                        {
+                            "id": rec["id"],
+                            "status": b.status,
+                            "request_counts": rec.get("request_counts"),
+                        }
+                    )
                     continue
                 finished.append(rec)
                 if b.status == "failed":
-                    errs = "; ".join(f"{e.get('code')}: {e.get('message')}"
-                                     + (f" (line {e['line']})" if e.get("line") else "")
-                                     for e in rec.get("errors") or []) or "no reason given"
+                    errs = (
+                        "; ".join(
+                            f"{e.get('code')}: {e.get('message')}"
+                            + (f" (line {e['line']})" if e.get("line") else "")
+                            for e in rec.get("errors") or []
+                        )
+                        or "no reason given"
+                    )
                     notes.append(f"batch {rec['id']} failed: {errs}")
                 elif b.status in ("expired", "cancelled"):
-                    notes.append(f"batch {rec['id']} {b.status}: completed results are merged, "
-                                 "the rest is recorded as error (rerun --batch to resubmit)")
+                    notes.append(
+                        f"batch {rec['id']} {b.status}: completed results are merged, "
+                        "the rest is recorded as error (rerun --batch to resubmit)"
+                    )
                 for fid, suffix in ((b.output_file_id, "output"), (b.error_file_id, "errors")):
                     if not fid:
                         continue
                     try:
                         text = cl.files.content(fid).text
                     except openai.OpenAIError as exc:
-                        raise _api_error(exc, f"downloading {suffix} file {fid} of batch "
-                                         f"{rec['id']}", endpoint) from None
+                        raise _api_error(
+                            exc, f"downloading {suffix} file {fid} of batch {rec['id']}", endpoint
+                        ) from None
                     local = bdir / f"{rec['id']}.{suffix}.jsonl"
                     _atomic_write(local, text)
                     sources.append((str(local), text, str(rec["id"])))
@@ -853,8 +1049,11 @@ def collect_batch(
     for name, text, bid in sources:
         for r in _parse_results(text, name, known, run_id, bid):
             if r.custom_id in results:
-                raise InputError(f"custom_id {r.custom_id!r} appears in two result files",
-                                 path=name, field="custom_id")
+                raise InputError(
+                    f"custom_id {r.custom_id!r} appears in two result files",
+                    path=name,
+                    field="custom_id",
+                )
             results[r.custom_id] = r
 
     # the input lines needed (one pass over each input file)
@@ -871,24 +1070,42 @@ def collect_batch(
                 if line.get("custom_id") in mine:
                     bodies[str(line["custom_id"])] = line["body"]
 
-    price = price_for(str(cfg["model"]), load_prices(prices)) if prices is not None else (
-        Price(**cfg["price_per_1m"]) if cfg.get("price_per_1m") else None)
+    price = (
+        price_for(str(cfg["model"]), load_prices(prices))
+        if prices is not None
+        else (Price(**cfg["price_per_1m"]) if cfg.get("price_per_1m") else None)
+    )
     store = RunStore(run_dir, identity)
     cache = ResponseCache(store.cache_path)
     usage = Usage()
     written = {"ok": 0, "invalid": 0, "error": 0}
     skipped = 0
     try:
-        params = RequestParams(model=str(cfg["model"]), temperature=float(cfg["temperature"]),
-                               seed=cfg["seed"], max_tokens=int(cfg["max_tokens"]),
-                               max_tokens_field=str(cfg["max_tokens_field"]),
-                               logprobs=bool(cfg["logprobs"]))
+        params = RequestParams(
+            model=str(cfg["model"]),
+            temperature=float(cfg["temperature"]),
+            seed=cfg["seed"],
+            max_tokens=int(cfg["max_tokens"]),
+            max_tokens_field=str(cfg["max_tokens_field"]),
+            logprobs=bool(cfg["logprobs"]),
+        )
         builder = RequestBuilder(rub, params)
         endpoint = str(identity.get("endpoint", cfg["endpoint"]))
-        engine = _BatchEngine(rub, builder, _CacheOnly(endpoint), cache, store,
-                              samples=int(cfg["samples"]), max_reasks=0, concurrency=1,
-                              dialect=str(cfg["dialect"]), price=None, max_cost=None,
-                              progress=None, rater=rater_name(str(cfg["model"]), rub))
+        engine = _BatchEngine(
+            rub,
+            builder,
+            _CacheOnly(endpoint),
+            cache,
+            store,
+            samples=int(cfg["samples"]),
+            max_reasks=0,
+            concurrency=1,
+            dialect=str(cfg["dialect"]),
+            price=None,
+            max_cost=None,
+            progress=None,
+            rater=rater_name(str(cfg["model"]), rub),
+        )
         engine.tags = {}
         # item, dialect, result (None: no result line), error kind and message when None
         work: list[tuple[Item, str, _Result | None, str, str]] = []
@@ -897,15 +1114,24 @@ def collect_batch(
             rec, entry = known[cid]
             body = bodies[cid]
             text = str(body["messages"][-1]["content"])
-            item = Item(str(entry["corpus"]), str(entry["unit_id"]), str(entry["dialogue_id"]),
-                        entry.get("category"), text, int(entry["context_turns"]))
+            item = Item(
+                str(entry["corpus"]),
+                str(entry["unit_id"]),
+                str(entry["dialogue_id"]),
+                entry.get("category"),
+                text,
+                int(entry["context_turns"]),
+            )
             dialect = str(rec.get("dialect") or cfg["dialect"])
-            rebuilt = builder.body(builder.item_messages(item, dialect), dialect,
-                                   n=int(cfg["samples"]))
+            rebuilt = builder.body(
+                builder.item_messages(item, dialect), dialect, n=int(cfg["samples"])
+            )
             if rebuilt != body:
-                raise InputError(f"the request of {cid!r} differs from what this edudial "
-                                 "version builds: cannot match it to the cache",
-                                 path=bdir / str(rec["input"]))
+                raise InputError(
+                    f"the request of {cid!r} differs from what this edudial "
+                    "version builds: cannot match it to the cache",
+                    path=bdir / str(rec["input"]),
+                )
             return item, body, dialect
 
         for cid, r in results.items():
@@ -913,8 +1139,9 @@ def collect_batch(
             if item.key in store.done:
                 skipped += 1
                 continue
-            bid = r.batch_id or (known[cid][0]["id"] if known[cid][0].get("kind") == "openai"
-                                 else None)
+            bid = r.batch_id or (
+                known[cid][0]["id"] if known[cid][0].get("kind") == "openai" else None
+            )
             meta_tag: dict[str, Any] = {"batch_id": bid, "custom_id": cid}
             if r.batch_id is None:
                 meta_tag["batch_results_file"] = Path(r.source).name
@@ -924,10 +1151,16 @@ def collect_batch(
                 u = Usage(requests=1)
                 u.add_response(r.body.get("usage"))
                 usage.merge(u)
-                tag["usage"] = {"prompt_tokens": u.prompt_tokens,
-                                "cached_tokens": u.cached_tokens,
-                                "completion_tokens": u.completion_tokens, "requests": 1,
-                                "cache_hits": 0, "reasks": 0, "retries": 0, "batch": True}
+                tag["usage"] = {
+                    "prompt_tokens": u.prompt_tokens,
+                    "cached_tokens": u.cached_tokens,
+                    "completion_tokens": u.completion_tokens,
+                    "requests": 1,
+                    "cache_hits": 0,
+                    "reasks": 0,
+                    "retries": 0,
+                    "batch": True,
+                }
             engine.tags[item.key] = tag
             work.append((item, dialect, r, "", ""))
         # items of finished batches with no result line at all
@@ -940,12 +1173,15 @@ def collect_batch(
                     continue
                 engine.tags[item.key] = {"meta": {"batch_id": rec["id"], "custom_id": cid}}
                 if rec["status"] == "completed":
-                    kind, why = "batch_missing", (f"batch {rec['id']} completed without a "
-                                                  "result line for this request")
+                    kind, why = (
+                        "batch_missing",
+                        (f"batch {rec['id']} completed without a result line for this request"),
+                    )
                 else:
-                    kind, why = f"batch_{rec['status']}", (f"batch {rec['id']} "
-                                                           f"{rec['status']} before this "
-                                                           "request ran")
+                    kind, why = (
+                        f"batch_{rec['status']}",
+                        (f"batch {rec['id']} {rec['status']} before this request ran"),
+                    )
                 work.append((item, dialect, None, kind, why))
 
         async def produce() -> None:
@@ -974,17 +1210,24 @@ def collect_batch(
             rec["collected_at"] = now()
         if from_file is not None:
             state.setdefault("merged_files", []).append(
-                {"file": Path(from_file).name, "merged_at": now(), "lines": len(results),
-                 "written": dict(written), "skipped": skipped})
+                {
+                    "file": Path(from_file).name,
+                    "merged_at": now(),
+                    "lines": len(results),
+                    "written": dict(written),
+                    "skipped": skipped,
+                }
+            )
         total = _usage(state.get("usage"))
         total.merge(usage)
         state["usage"] = total.as_dict()
         _save_state(run_dir, state)
         if written.get("error", 0):
-            notes.append(f"{written['error']} item(s) recorded as error: rerun the same "
-                         "`edudial annotate ... --batch` command to resubmit them")
-        still = any(r.get("kind") == "openai" and not r.get("collected")
-                    for r in state["batches"])
+            notes.append(
+                f"{written['error']} item(s) recorded as error: rerun the same "
+                "`edudial annotate ... --batch` command to resubmit them"
+            )
+        still = any(r.get("kind") == "openai" and not r.get("collected") for r in state["batches"])
         done = len(store.done)
         items_total = man.get("items_total")
         if still:
@@ -1000,8 +1243,9 @@ def collect_batch(
             man_served: dict[str, int] | None = served
         else:
             man_served = None
-        man2 = _update_manifest(store, rub, identity, state, corpus_units=None, status=status,
-                                price=price)
+        man2 = _update_manifest(
+            store, rub, identity, state, corpus_units=None, status=status, price=price
+        )
         if man_served is not None:
             man2["models_served"] = man_served
             store.write_manifest(man2)
@@ -1009,7 +1253,17 @@ def collect_batch(
         store.close()
         cache.close()
     full = usage.cost(price)
-    return BatchCollection(run_id, run_dir, status, written, dict(store.counts), skipped,
-                           pending, usage, None if full is None else full * BATCH_MULTIPLIER,
-                           full, notes, man2)
-
+    return BatchCollection(
+        run_id,
+        run_dir,
+        status,
+        written,
+        dict(store.counts),
+        skipped,
+        pending,
+        usage,
+        None if full is None else full * BATCH_MULTIPLIER,
+        full,
+        notes,
+        man2,
+    )

@@ -148,17 +148,33 @@ def _logprob_confidence(choice: dict[str, Any], content: str | None) -> float | 
 def _choice_parts(choice: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
     msg = choice.get("message") or {}
     content = msg.get("content")
-    return (content if isinstance(content, str) else None, choice.get("finish_reason"),
-            msg.get("refusal"))
+    return (
+        content if isinstance(content, str) else None,
+        choice.get("finish_reason"),
+        msg.get("refusal"),
+    )
 
 
 class Engine:
     """Run one rubric over items with one transport, cache and run store."""
 
-    def __init__(self, rubric: Rubric, builder: RequestBuilder, transport: Transport,
-                 cache: ResponseCache, store: RunStore, *, samples: int, max_reasks: int,
-                 concurrency: int, dialect: str | None, price: Price | None,
-                 max_cost: float | None, progress: Progress | None, rater: str) -> None:
+    def __init__(
+        self,
+        rubric: Rubric,
+        builder: RequestBuilder,
+        transport: Transport,
+        cache: ResponseCache,
+        store: RunStore,
+        *,
+        samples: int,
+        max_reasks: int,
+        concurrency: int,
+        dialect: str | None,
+        price: Price | None,
+        max_cost: float | None,
+        progress: Progress | None,
+        rater: str,
+    ) -> None:
         self.rubric = rubric
         self.builder = builder
         self.transport = transport
@@ -232,16 +248,23 @@ class Engine:
             trace.fingerprint = fp
         trace.latency += reply.latency_s
 
-    async def _sample(self, messages: list[dict[str, str]], choice: dict[str, Any], idx: int,
-                      dialect: str, trace: _ItemTrace) -> _Sample:
+    async def _sample(
+        self,
+        messages: list[dict[str, str]],
+        choice: dict[str, Any],
+        idx: int,
+        dialect: str,
+        trace: _ItemTrace,
+    ) -> _Sample:
         content, finish, refusal = _choice_parts(choice)
         answer = parse_answer(self.rubric, content, finish_reason=finish, refusal=refusal)
         conf = _logprob_confidence(choice, content) if answer.ok else None
         reasks = 0
         conv = messages
         while not answer.ok and reasks < self.max_reasks:
-            conv = self.builder.reask(conv, content if content is not None else refusal,
-                                      answer.reason or "invalid")
+            conv = self.builder.reask(
+                conv, content if content is not None else refusal, answer.reason or "invalid"
+            )
             body = self.builder.body(conv, dialect, seed_offset=idx)
             reply = await self._send(body, idx, trace)
             self._record(reply, trace)
@@ -263,8 +286,9 @@ class Engine:
         self._record(reply, trace)
         choices = list(reply.data.get("choices") or [])[:k] or [{}]
         n_choices = len(choices)
-        samples = [await self._sample(messages, ch, i, dialect, trace)
-                   for i, ch in enumerate(choices)]
+        samples = [
+            await self._sample(messages, ch, i, dialect, trace) for i, ch in enumerate(choices)
+        ]
         for i in range(len(samples), k):
             body = self.builder.body(messages, dialect, seed_offset=i)
             r = await self._send(body, i, trace)
@@ -274,41 +298,73 @@ class Engine:
         return self._rows(item, samples, trace, dialect, messages, n_choices)
 
     # ---------------------------------------------------------------- rows
-    def _base_meta(self, item: Item, trace: _ItemTrace, dialect: str,
-                   messages: list[dict[str, str]], n_choices: int | None) -> dict[str, Any]:
+    def _base_meta(
+        self,
+        item: Item,
+        trace: _ItemTrace,
+        dialect: str,
+        messages: list[dict[str, str]],
+        n_choices: int | None,
+    ) -> dict[str, Any]:
         p = self.builder.params
         if trace.served:
             self.models_served[trace.served] += 1
         self.dialect_counts[dialect] += 1
         return {
             "item_key": item.key,
-            "usage": {"prompt_tokens": trace.usage.prompt_tokens,
-                      "cached_tokens": trace.usage.cached_tokens,
-                      "completion_tokens": trace.usage.completion_tokens,
-                      "requests": trace.usage.requests, "cache_hits": trace.usage.cache_hits,
-                      "reasks": trace.usage.reasks, "retries": trace.usage.retries},
+            "usage": {
+                "prompt_tokens": trace.usage.prompt_tokens,
+                "cached_tokens": trace.usage.cached_tokens,
+                "completion_tokens": trace.usage.completion_tokens,
+                "requests": trace.usage.requests,
+                "cache_hits": trace.usage.cache_hits,
+                "reasks": trace.usage.reasks,
+                "retries": trace.usage.retries,
+            },
             "cache_hit": trace.all_cached,
             "latency_s": round(trace.latency, 4),
             "provenance": {
-                "rubric_id": self.rubric.id, "rubric_version": self.rubric.version,
+                "rubric_id": self.rubric.id,
+                "rubric_version": self.rubric.version,
                 "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
                 "rendered_prompt_sha256": RequestBuilder.prompt_sha256(messages),
-                "context_turns": item.context_turns, "dialect": dialect,
-                "model": p.model, "model_served": trace.served,
-                "system_fingerprint": trace.fingerprint, "request_ids": trace.request_ids,
-                "endpoint": self.transport.endpoint, "temperature": p.temperature,
-                "seed": p.seed, "samples": self.samples, "n_choices": n_choices,
+                "context_turns": item.context_turns,
+                "dialect": dialect,
+                "model": p.model,
+                "model_served": trace.served,
+                "system_fingerprint": trace.fingerprint,
+                "request_ids": trace.request_ids,
+                "endpoint": self.transport.endpoint,
+                "temperature": p.temperature,
+                "seed": p.seed,
+                "samples": self.samples,
+                "n_choices": n_choices,
             },
         }
 
-    def _row(self, item: Item, scheme: str, label: str | None, meta: dict[str, Any]
-             ) -> dict[str, Any]:
-        return {"corpus": item.corpus, "unit_id": item.unit_id, "scheme": scheme,
-                "label": label, "rater": self.rater, "rater_kind": "model",
-                "run_id": self.store.run_id, "meta": meta}
+    def _row(
+        self, item: Item, scheme: str, label: str | None, meta: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "corpus": item.corpus,
+            "unit_id": item.unit_id,
+            "scheme": scheme,
+            "label": label,
+            "rater": self.rater,
+            "rater_kind": "model",
+            "run_id": self.store.run_id,
+            "meta": meta,
+        }
 
-    def _rows(self, item: Item, samples: list[_Sample], trace: _ItemTrace, dialect: str,
-              messages: list[dict[str, str]], n_choices: int) -> list[dict[str, Any]]:
+    def _rows(
+        self,
+        item: Item,
+        samples: list[_Sample],
+        trace: _ItemTrace,
+        dialect: str,
+        messages: list[dict[str, str]],
+        n_choices: int,
+    ) -> list[dict[str, Any]]:
         meta = self._base_meta(item, trace, dialect, messages, n_choices)
         valid = [s for s in samples if s.answer.ok]
         k = len(samples)
@@ -319,8 +375,10 @@ class Engine:
         if not valid:
             meta.update(status="invalid", reason=samples[0].answer.reason, confidence=None)
             if self.rubric.mode in ("multi", "dimensions"):
-                return [self._row(item, self.rubric.scheme_for(c), None, dict(meta, category=c))
-                        for c in self.rubric.label_names]
+                return [
+                    self._row(item, self.rubric.scheme_for(c), None, dict(meta, category=c))
+                    for c in self.rubric.label_names
+                ]
             if item.category is not None:
                 meta["category"] = item.category
             return [self._row(item, self.rubric.scheme_for(item.category), None, meta)]
@@ -329,13 +387,17 @@ class Engine:
             yes, no = self.rubric.yes_no["yes"], self.rubric.yes_no["no"]
             for c in self.rubric.label_names:
                 share = sum(c in s.answer.labels for s in valid) / len(valid)
-                m = dict(meta, status="ok", category=c,
-                         confidence=round(max(share, 1 - share) * len(valid) / k, 6) if k > 1
-                         else None,
-                         confidence_kind="vote_share" if k > 1 else None,
-                         rationale=valid[0].answer.rationale)
-                rows.append(self._row(item, self.rubric.scheme_for(c),
-                                      yes if share > 0.5 else no, m))
+                m = dict(
+                    meta,
+                    status="ok",
+                    category=c,
+                    confidence=round(max(share, 1 - share) * len(valid) / k, 6) if k > 1 else None,
+                    confidence_kind="vote_share" if k > 1 else None,
+                    rationale=valid[0].answer.rationale,
+                )
+                rows.append(
+                    self._row(item, self.rubric.scheme_for(c), yes if share > 0.5 else no, m)
+                )
             return rows
         if self.rubric.mode == "dimensions":
             return self._dimension_rows(item, valid, k, meta)
@@ -344,48 +406,72 @@ class Engine:
         top = max(votes.values())
         winner = min((lab for lab, v in votes.items() if v == top), key=lambda x: order.get(x, 0))
         chosen = next(s for s in valid if s.answer.labels[0] == winner)
-        meta.update(status="ok", rationale=chosen.answer.rationale,
-                    logprob_confidence=chosen.logprob_conf)
+        meta.update(
+            status="ok", rationale=chosen.answer.rationale, logprob_confidence=chosen.logprob_conf
+        )
         if k > 1:
-            meta.update(confidence=round(top / k, 6), confidence_kind="vote_share",
-                        votes=dict(votes), tie=sum(v == top for v in votes.values()) > 1)
+            meta.update(
+                confidence=round(top / k, 6),
+                confidence_kind="vote_share",
+                votes=dict(votes),
+                tie=sum(v == top for v in votes.values()) > 1,
+            )
         else:
-            meta.update(confidence=chosen.logprob_conf,
-                        confidence_kind="logprob" if chosen.logprob_conf is not None else None)
+            meta.update(
+                confidence=chosen.logprob_conf,
+                confidence_kind="logprob" if chosen.logprob_conf is not None else None,
+            )
         if item.category is not None:
             meta["category"] = item.category
         return [self._row(item, self.rubric.scheme_for(item.category), winner, meta)]
 
-    def _dimension_rows(self, item: Item, valid: list[_Sample], k: int, meta: dict[str, Any]
-                        ) -> list[dict[str, Any]]:
+    def _dimension_rows(
+        self, item: Item, valid: list[_Sample], k: int, meta: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """One row per dimension; with several samples the majority level (ties: scale order)."""
         rows = []
         for i, lb in enumerate(self.rubric.labels):
             votes = Counter(s.answer.labels[i] for s in valid)
             order = {lv: j for j, lv in enumerate(lb.level_names)}
             top = max(votes.values())
-            winner = min((lv for lv, v in votes.items() if v == top),
-                         key=lambda x: order.get(x, 0))
+            winner = min((lv for lv, v in votes.items() if v == top), key=lambda x: order.get(x, 0))
             m = dict(meta, status="ok", category=lb.name, rationale=valid[0].answer.rationale)
             if k > 1:
-                m.update(confidence=round(top / k, 6), confidence_kind="vote_share",
-                         votes=dict(votes), tie=sum(v == top for v in votes.values()) > 1)
+                m.update(
+                    confidence=round(top / k, 6),
+                    confidence_kind="vote_share",
+                    votes=dict(votes),
+                    tie=sum(v == top for v in votes.values()) > 1,
+                )
             else:
                 m.update(confidence=None, confidence_kind=None)
             rows.append(self._row(item, self.rubric.scheme_for(lb.name), winner, m))
         return rows
 
     def _error_rows(self, item: Item, kind: str, message: str) -> list[dict[str, Any]]:
-        meta = {"item_key": item.key, "status": "error", "error": kind, "reason": message,
-                "cache_hit": False,
-                "provenance": {"rubric_id": self.rubric.id,
-                               "rubric_version": self.rubric.version,
-                               "dialect": self.dialect, "model": self.builder.params.model,
-                               "endpoint": self.transport.endpoint}}
-        cats = (self.rubric.label_names if self.rubric.mode in ("multi", "dimensions")
-                else [item.category])
-        return [self._row(item, self.rubric.scheme_for(c), None,
-                          dict(meta, category=c) if c else meta) for c in cats]
+        meta = {
+            "item_key": item.key,
+            "status": "error",
+            "error": kind,
+            "reason": message,
+            "cache_hit": False,
+            "provenance": {
+                "rubric_id": self.rubric.id,
+                "rubric_version": self.rubric.version,
+                "dialect": self.dialect,
+                "model": self.builder.params.model,
+                "endpoint": self.transport.endpoint,
+            },
+        }
+        cats = (
+            self.rubric.label_names
+            if self.rubric.mode in ("multi", "dimensions")
+            else [item.category]
+        )
+        return [
+            self._row(item, self.rubric.scheme_for(c), None, dict(meta, category=c) if c else meta)
+            for c in cats
+        ]
 
     # ----------------------------------------------------------------- run
     async def _safe_item(self, item: Item) -> list[dict[str, Any]] | None:
@@ -471,8 +557,15 @@ def _versions() -> dict[str, str]:
     return versions(openai=openai.__version__)
 
 
-def _check_args(samples: int, concurrency: int, max_reasks: int, context_turns: int | None,
-                limit: int | None, max_cost: float | None, dialect: str | None) -> None:
+def _check_args(
+    samples: int,
+    concurrency: int,
+    max_reasks: int,
+    context_turns: int | None,
+    limit: int | None,
+    max_cost: float | None,
+    dialect: str | None,
+) -> None:
     if samples < 1:
         raise InputError("samples must be >= 1", field="samples")
     if concurrency < 1:
@@ -486,8 +579,9 @@ def _check_args(samples: int, concurrency: int, max_reasks: int, context_turns: 
     if max_cost is not None and max_cost < 0:
         raise InputError("max_cost must be >= 0", field="max_cost")
     if dialect is not None and dialect not in DIALECTS:
-        raise InputError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}",
-                         field="dialect")
+        raise InputError(
+            f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}", field="dialect"
+        )
 
 
 async def annotate_async(
@@ -536,21 +630,41 @@ async def annotate_async(
 
         packing.check_pack(pack, rub, samples)
     temp = (0.0 if samples == 1 else 0.7) if temperature is None else float(temperature)
-    params = RequestParams(model=model, temperature=temp, seed=seed,
-                           max_tokens=max_tokens or rub.output.max_tokens, logprobs=logprobs)
+    params = RequestParams(
+        model=model,
+        temperature=temp,
+        seed=seed,
+        max_tokens=max_tokens or rub.output.max_tokens,
+        logprobs=logprobs,
+    )
     price_table = load_prices(prices)
     price = price_for(model, price_table)
     if max_cost is not None and price is None:
-        raise InputError(f"no price for model {model!r}: --max-cost needs one; pass a price table "
-                         "with --prices FILE", field="max_cost")
-    tr: Transport = transport or OpenAITransport(client, base_url=base_url, api_key=api_key,
-                                                 timeout=timeout, max_retries=max_retries)
+        raise InputError(
+            f"no price for model {model!r}: --max-cost needs one; pass a price table "
+            "with --prices FILE",
+            field="max_cost",
+        )
+    tr: Transport = transport or OpenAITransport(
+        client, base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries
+    )
     k = rub.context.turns if context_turns is None else context_turns
-    identity = {"rubric_id": rub.id, "rubric_version": rub.version, "rubric_sha256": rub.sha256,
-                "prompt_template_sha256": PROMPT_TEMPLATE_SHA256, "model": model,
-                "endpoint": tr.endpoint, "temperature": temp, "seed": seed, "samples": samples,
-                "context_turns": k, "max_reasks": max_reasks, "max_tokens": params.max_tokens,
-                "logprobs": logprobs, "pack": pack}
+    identity = {
+        "rubric_id": rub.id,
+        "rubric_version": rub.version,
+        "rubric_sha256": rub.sha256,
+        "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
+        "model": model,
+        "endpoint": tr.endpoint,
+        "temperature": temp,
+        "seed": seed,
+        "samples": samples,
+        "context_turns": k,
+        "max_reasks": max_reasks,
+        "max_tokens": params.max_tokens,
+        "logprobs": logprobs,
+        "pack": pack,
+    }
     if pack is not None:
         identity["pack_template_sha256"] = packing.PACK_TEMPLATE_SHA256
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="edudial-run-"))
@@ -559,9 +673,21 @@ async def annotate_async(
     profile = cache.get_profile(tr.endpoint, model)
     chosen = dialect or (profile or {}).get("dialect")
     engine_cls = Engine if pack is None else packing.PackEngine
-    engine = engine_cls(rub, RequestBuilder(rub, params), tr, cache, store, samples=samples,
-                    max_reasks=max_reasks, concurrency=concurrency, dialect=chosen, price=price,
-                    max_cost=max_cost, progress=progress, rater=rater_name(model, rub))
+    engine = engine_cls(
+        rub,
+        RequestBuilder(rub, params),
+        tr,
+        cache,
+        store,
+        samples=samples,
+        max_reasks=max_reasks,
+        concurrency=concurrency,
+        dialect=chosen,
+        price=price,
+        max_cost=max_cost,
+        progress=progress,
+        rater=rater_name(model, rub),
+    )
     started = now()
     total_units = count_units(corpus, rub, limit)
     per_unit = len(rub.label_names) if rub.mode == "binary" else 1
@@ -572,24 +698,40 @@ async def annotate_async(
         cumulative = _usage_from(prev_usage.as_dict())
         cumulative.merge(engine.usage)
         return {
-            **run_header(store.run_id, status, identity, started=started,
-                         previous=store.previous),
+            **run_header(store.run_id, status, identity, started=started, previous=store.previous),
             "rubric": rubric_record(rub),
             "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
-            "rater": engine.rater, "rater_kind": "model",
-            "model_requested": model, "models_served": dict(engine.models_served),
-            "endpoint": tr.endpoint, "backend": backend_info,
-            "dialect": engine.dialect, "dialect_forced": engine.forced_dialect,
-            "dialect_probe": engine.probe_log, "dialects_used": dict(engine.dialect_counts),
-            "parameters": {"concurrency": concurrency, "context_turns": k, "limit": limit,
-                           "samples": samples, "temperature": temp, "seed": seed,
-                           "max_reasks": max_reasks, "max_tokens": params.max_tokens,
-                           "max_tokens_field": params.max_tokens_field, "logprobs": logprobs,
-                           "max_cost": max_cost, "timeout": timeout,
-                           "max_retries": max_retries, "pack": pack},
+            "rater": engine.rater,
+            "rater_kind": "model",
+            "model_requested": model,
+            "models_served": dict(engine.models_served),
+            "endpoint": tr.endpoint,
+            "backend": backend_info,
+            "dialect": engine.dialect,
+            "dialect_forced": engine.forced_dialect,
+            "dialect_probe": engine.probe_log,
+            "dialects_used": dict(engine.dialect_counts),
+            "parameters": {
+                "concurrency": concurrency,
+                "context_turns": k,
+                "limit": limit,
+                "samples": samples,
+                "temperature": temp,
+                "seed": seed,
+                "max_reasks": max_reasks,
+                "max_tokens": params.max_tokens,
+                "max_tokens_field": params.max_tokens_field,
+                "logprobs": logprobs,
+                "max_cost": max_cost,
+                "timeout": timeout,
+                "max_retries": max_retries,
+                "pack": pack,
+            },
             "pack_stats": getattr(engine, "pack_stats", None),
-            "items_total": total, "counts": dict(store.counts),
-            "usage": engine.usage.as_dict(), "usage_cumulative": cumulative.as_dict(),
+            "items_total": total,
+            "counts": dict(store.counts),
+            "usage": engine.usage.as_dict(),
+            "usage_cumulative": cumulative.as_dict(),
             "price_per_1m": None if price is None else vars(price),
             "cost_usd": engine.usage.cost(price),
             "cost_usd_cumulative": cumulative.cost(price),
@@ -597,8 +739,11 @@ async def annotate_async(
             "stop_reason": engine.stop_reason,
             "versions": _versions(),
             # kept from a Batch API submission/collection in the same run (annotation.batch)
-            **({"batch": (store.previous or {})["batch"]} if (store.previous or {}).get("batch")
-               else {}),
+            **(
+                {"batch": (store.previous or {})["batch"]}
+                if (store.previous or {}).get("batch")
+                else {}
+            ),
         }
 
     store.write_manifest(manifest("running"))
@@ -607,8 +752,9 @@ async def annotate_async(
     items: Iterable[Any] = iter_items(corpus, rub, context_turns=context_turns, limit=limit)
     if pack is not None:
         assert isinstance(engine, packing.PackEngine)
-        items = engine.pending(packing.iter_packs(corpus, rub, context_turns=context_turns,
-                                                  limit=limit))
+        items = engine.pending(
+            packing.iter_packs(corpus, rub, context_turns=context_turns, limit=limit)
+        )
     status = "failed"
     try:
         await engine.run(items)
@@ -629,8 +775,15 @@ async def annotate_async(
         cache.close()
         if close_transport:
             await tr.aclose()
-    return RunResult(store.run_id, out_dir, status, dict(store.counts), engine.usage,
-                     engine.usage.cost(price), manifest(status))
+    return RunResult(
+        store.run_id,
+        out_dir,
+        status,
+        dict(store.counts),
+        engine.usage,
+        engine.usage.cost(price),
+        manifest(status),
+    )
 
 
 def annotate(corpus: Corpus, rubric: Rubric | str, *, model: str, **options: Any) -> RunResult:

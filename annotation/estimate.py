@@ -101,9 +101,10 @@ def estimate(
     items = n_done = prompt = 0
     typical_answer = 8 + max(estimate_tokens(n) for n in rub.label_names)
     if rub.mode == "dimensions":  # one "dimension": "level" field per dimension
-        typical_answer = 4 + sum(4 + estimate_tokens(lb.name) + max(map(estimate_tokens,
-                                                                          lb.level_names))
-                                 for lb in rub.labels)
+        typical_answer = 4 + sum(
+            4 + estimate_tokens(lb.name) + max(map(estimate_tokens, lb.level_names))
+            for lb in rub.labels
+        )
     if rub.output.rationale:
         typical_answer += 30
     sys_tokens: dict[str | None, int] = {}
@@ -123,5 +124,15 @@ def estimate(
     price = price_for(model, load_prices(prices))
     cost_typ = None if price is None else price.cost(prompt_total, 0, comp_typ)
     cost_max = None if price is None else price.cost(prompt_total, 0, comp_max)
-    return Estimate(items, n_done, pending, requests, prompt_total, comp_typ, comp_max,
-                    cost_typ, cost_max, price)
+    return Estimate(
+        items,
+        n_done,
+        pending,
+        requests,
+        prompt_total,
+        comp_typ,
+        comp_max,
+        cost_typ,
+        cost_max,
+        price,
+    )

@@ -17,9 +17,14 @@ def render_guide(rubric: Rubric) -> str:
     # MathDial teacher moves — coding guide
     """
     r = rubric
-    out = [f"# {r.title or r.id} — coding guide", "",
-           f"Rubric `{r.id}`, version {r.version} (content hash `{r.sha256[:12]}`).", "",
-           r.description.strip(), ""]
+    out = [
+        f"# {r.title or r.id} — coding guide",
+        "",
+        f"Rubric `{r.id}`, version {r.version} (content hash `{r.sha256[:12]}`).",
+        "",
+        r.description.strip(),
+        "",
+    ]
     if r.source:
         out += [f"*Source:* {r.source.strip()}", ""]
     unit = "one turn" if r.unit == "turn" else "one whole dialogue"
@@ -28,8 +33,11 @@ def render_guide(rubric: Rubric) -> str:
     if r.applies_to.roles:
         out.append(f"- Code only turns by: {', '.join(r.applies_to.roles)}.")
     if r.applies_to.meta:
-        out.append("- Code only turns whose " + ", ".join(
-            f"`{k}` is `{v}`" for k, v in r.applies_to.meta.items()) + ".")
+        out.append(
+            "- Code only turns whose "
+            + ", ".join(f"`{k}` is `{v}`" for k, v in r.applies_to.meta.items())
+            + "."
+        )
     if r.mode == "single":
         out.append("- Choose exactly one label per unit.")
     elif r.mode == "multi":
@@ -37,34 +45,45 @@ def render_guide(rubric: Rubric) -> str:
     elif r.mode == "dimensions":
         out.append("- Rate every dimension below: choose exactly one of its levels.")
     else:
-        out.append(f"- Decide each category separately: yes (`{r.yes_no['yes']}`) or no "
-                   f"(`{r.yes_no['no']}`).")
+        out.append(
+            f"- Decide each category separately: yes (`{r.yes_no['yes']}`) or no "
+            f"(`{r.yes_no['no']}`)."
+        )
     if r.ordered:
-        out.append("- The levels of each dimension form an ordered scale, in the order listed."
-                   if r.mode == "dimensions" else
-                   "- The labels form an ordered scale, in the order listed below.")
+        out.append(
+            "- The levels of each dimension form an ordered scale, in the order listed."
+            if r.mode == "dimensions"
+            else "- The labels form an ordered scale, in the order listed below."
+        )
     ctx = []
     if r.unit == "turn" and r.context.turns:
         ctx.append(f"the {r.context.turns} previous turns")
     if r.context.meta:
         ctx.append("the dialogue fields " + ", ".join(f"`{m}`" for m in r.context.meta))
     if r.context.exclude_meta:
-        ctx.append("never turns whose " + ", ".join(
-            f"`{k}` is `{v}`" for k, v in r.context.exclude_meta.items()))
+        ctx.append(
+            "never turns whose "
+            + ", ".join(f"`{k}` is `{v}`" for k, v in r.context.exclude_meta.items())
+        )
     if ctx:
         out.append(f"- Context shown: {' and '.join(ctx)}.")
     out.append(f"- Labels are recorded under scheme `{r.scheme}`.")
     if r.instructions:
         out += ["", "## Instructions", "", r.instructions.strip()]
-    out += ["", {"single": "## Labels", "dimensions": "## Dimensions"}.get(r.mode,
-                                                                          "## Categories"), ""]
+    out += [
+        "",
+        {"single": "## Labels", "dimensions": "## Dimensions"}.get(r.mode, "## Categories"),
+        "",
+    ]
     for lb in r.labels:
         title = f" — {lb.title}" if lb.title and lb.title != lb.name else ""
         out += [f"### `{lb.name}`{title}", "", lb.definition.strip(), ""]
         if lb.levels:
             out.append("**Levels** (from the first to the last):")
-            out += [f"- `{lv.name}`" + (f": {lv.definition.strip()}" if lv.definition else "")
-                    for lv in lb.levels]
+            out += [
+                f"- `{lv.name}`" + (f": {lv.definition.strip()}" if lv.definition else "")
+                for lv in lb.levels
+            ]
             out.append("")
         if lb.include:
             out.append("**Include:**")
@@ -79,7 +98,7 @@ def render_guide(rubric: Rubric) -> str:
             for ex in lb.examples:
                 ctx_s = f" (after: {ex.context})" if ex.context else ""
                 note = f" — {ex.note}" if ex.note else ""
-                out.append(f"- \"{ex.text}\"{ctx_s}{note}")
+                out.append(f'- "{ex.text}"{ctx_s}{note}')
             out.append("")
     if r.notes:
         out += ["## Notes", "", r.notes.strip(), ""]

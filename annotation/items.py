@@ -96,8 +96,12 @@ def count_units(corpus: Corpus, rubric: Rubric, limit: int | None = None) -> int
     if rubric.unit == "dialogue":
         n = len(corpus.dialogues)
     elif rubric.applies_to.meta:
-        n = sum(selects_turn(rubric, r, m) for r, m in
-                zip(corpus.turns["role"].tolist(), corpus.turns["meta"].tolist(), strict=True))
+        n = sum(
+            selects_turn(rubric, r, m)
+            for r, m in zip(
+                corpus.turns["role"].tolist(), corpus.turns["meta"].tolist(), strict=True
+            )
+        )
     else:
         roles = rubric.applies_to.roles
         n = int(corpus.turns["role"].isin(roles).sum()) if roles else len(corpus.turns)
@@ -171,22 +175,31 @@ def iter_items(
     after = rubric.context.following_turns
     roles = set(rubric.applies_to.roles or [])
     dmeta = {
-        (c, d): m for c, d, m in zip(corpus.dialogues["corpus"], corpus.dialogues["dialogue_id"],
-                                     corpus.dialogues["meta"], strict=True)
+        (c, d): m
+        for c, d, m in zip(
+            corpus.dialogues["corpus"],
+            corpus.dialogues["dialogue_id"],
+            corpus.dialogues["meta"],
+            strict=True,
+        )
     }
-    cats: list[str | None] = (
-        list(rubric.label_names) if rubric.mode == "binary" else [None]
-    )
+    cats: list[str | None] = list(rubric.label_names) if rubric.mode == "binary" else [None]
     order = {key: i for i, key in enumerate(dmeta)}
     turns = corpus.turns
-    rank = [order.get((c, d), len(order)) for c, d in zip(turns["corpus"], turns["dialogue_id"],
-                                                        strict=True)]
+    rank = [
+        order.get((c, d), len(order))
+        for c, d in zip(turns["corpus"], turns["dialogue_id"], strict=True)
+    ]
     turns = turns.assign(_rank=rank).sort_values(["_rank", "index"], kind="stable")
     # plain lists: element access on pandas (Arrow) string columns is slow per row
     c_corpus, c_did, c_tid, c_role, c_text, c_meta = (
-        turns[c].tolist() for c in ("corpus", "dialogue_id", "turn_id", "role", "text", "meta"))
-    bounds = [0] + [i for i in range(1, len(c_did))
-                    if c_did[i] != c_did[i - 1] or c_corpus[i] != c_corpus[i - 1]]
+        turns[c].tolist() for c in ("corpus", "dialogue_id", "turn_id", "role", "text", "meta")
+    )
+    bounds = [0] + [
+        i
+        for i in range(1, len(c_did))
+        if c_did[i] != c_did[i - 1] or c_corpus[i] != c_corpus[i - 1]
+    ]
     bounds.append(len(c_did))
     done = 0
     max_chars = rubric.context.max_chars_per_turn
@@ -195,13 +208,21 @@ def iter_items(
         if lo_b == hi_b:
             continue
         cname, did = c_corpus[lo_b], c_did[lo_b]
-        rows = list(zip(c_tid[lo_b:hi_b], c_role[lo_b:hi_b], c_text[lo_b:hi_b],
-                        c_meta[lo_b:hi_b], strict=True))
+        rows = list(
+            zip(
+                c_tid[lo_b:hi_b],
+                c_role[lo_b:hi_b],
+                c_text[lo_b:hi_b],
+                c_meta[lo_b:hi_b],
+                strict=True,
+            )
+        )
         dm = dmeta.get((cname, did), {}) or {}
         pairs = [(str(r), "" if not isinstance(t, str) else t) for _, r, t, _ in rows]
         if rubric.unit == "dialogue":
-            meta_lines = [(key, v) for key in rubric.context.meta
-                          if (v := _meta_value(key, dm)) is not None]
+            meta_lines = [
+                (key, v) for key in rubric.context.meta if (v := _meta_value(key, dm)) is not None
+            ]
             text = render_item(pairs, None, meta_lines, max_chars)
             for cat in cats:
                 yield Item(str(cname), str(did), str(did), cat, text, len(pairs))
@@ -209,8 +230,11 @@ def iter_items(
             if limit is not None and done >= limit:
                 return
             continue
-        hidden = ([any(_same((m or {}).get(key), v) for key, v in excl.items())
-                   for _, _, _, m in rows] if excl else None)
+        hidden = (
+            [any(_same((m or {}).get(key), v) for key, v in excl.items()) for _, _, _, m in rows]
+            if excl
+            else None
+        )
         for pos, (tid, role, _text, tmeta) in enumerate(rows):
             if roles and role not in roles:
                 continue
@@ -219,10 +243,16 @@ def iter_items(
             if hidden is not None:  # context without the excluded turns (e.g. other candidates)
                 before = [pairs[j] for j in range(pos) if not hidden[j]][-k:] if k else []
                 after_t = [pairs[j] for j in range(pos + 1, len(rows)) if not hidden[j]][:after]
-                text = render_item([*before, pairs[pos], *after_t], len(before),
-                                   [(key, v) for key in rubric.context.meta
-                                    if (v := _meta_value(key, dm, tmeta or {})) is not None],
-                                   max_chars)
+                text = render_item(
+                    [*before, pairs[pos], *after_t],
+                    len(before),
+                    [
+                        (key, v)
+                        for key in rubric.context.meta
+                        if (v := _meta_value(key, dm, tmeta or {})) is not None
+                    ],
+                    max_chars,
+                )
                 for cat in cats:
                     yield Item(str(cname), str(tid), str(did), cat, text, len(before))
                 done += 1
@@ -230,9 +260,12 @@ def iter_items(
                     return
                 continue
             lo = max(0, pos - k)
-            window = pairs[lo: pos + 1 + after]
-            meta_lines = [(key, v) for key in rubric.context.meta
-                          if (v := _meta_value(key, dm, tmeta or {})) is not None]
+            window = pairs[lo : pos + 1 + after]
+            meta_lines = [
+                (key, v)
+                for key in rubric.context.meta
+                if (v := _meta_value(key, dm, tmeta or {})) is not None
+            ]
             text = render_item(window, pos - lo, meta_lines, max_chars)
             for cat in cats:
                 yield Item(str(cname), str(tid), str(did), cat, text, pos - lo)

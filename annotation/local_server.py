@@ -159,22 +159,35 @@ class LocalServer:
                 f"port {self.port} on 127.0.0.1 is already in use; choose another or omit it"
             )
         cmd = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(model),
-            "--model_alias", self.model,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.n_threads),
-            "--verbose", "False",
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--model_alias",
+            self.model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            str(self.n_threads),
+            "--verbose",
+            "False",
         ]
         # The server logs every request: send it to a file, never to a pipe nobody drains.
         self._logfile = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self._proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=self._logfile, stdin=subprocess.DEVNULL,
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=self._logfile,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
             # only from the main thread: PDEATHSIG fires when the *thread* that forked exits
-            preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread()
+            preexec_fn=_die_with_parent
+            if threading.current_thread() is threading.main_thread()
             else None,
         )
         try:

@@ -60,20 +60,27 @@ _PACK_UNIT = (
     "a number in parentheses, e.g. >>> (3)."
 )
 _PACK_ANSWER = (
-    "Answer with a JSON object {{\"answers\": [...]}} holding exactly one entry per numbered "
-    "turn, in order: {{\"turn\": <the number>, \"label\": <label>}}. \"label\" must be exactly "
+    'Answer with a JSON object {{"answers": [...]}} holding exactly one entry per numbered '
+    'turn, in order: {{"turn": <the number>, "label": <label>}}. "label" must be exactly '
     "one of: {labels}."
 )
-_PACK_RATIONALE = " Each entry also has \"rationale\": one short sentence explaining the decision."
+_PACK_RATIONALE = ' Each entry also has "rationale": one short sentence explaining the decision.'
 _PACK_SCHEMA_LINE = "Reply with only the JSON object, no other text. Its JSON schema: {schema}"
 _PACK_HEADER = "Transcript (label every turn marked >>> (n), n = 1 to {k}):"
 _PACK_REASK = (
     "Your previous answer could not be used: {problems}. Reply again with only the JSON object: "
-    "one entry for each of the turns {numbers}, each exactly once, \"label\" exactly one of: "
+    'one entry for each of the turns {numbers}, each exactly once, "label" exactly one of: '
     "{labels}."
 )
-_TEMPLATES = ("pack-v1", _PACK_UNIT, _PACK_ANSWER, _PACK_RATIONALE, _PACK_SCHEMA_LINE,
-              _PACK_HEADER, _PACK_REASK)
+_TEMPLATES = (
+    "pack-v1",
+    _PACK_UNIT,
+    _PACK_ANSWER,
+    _PACK_RATIONALE,
+    _PACK_SCHEMA_LINE,
+    _PACK_HEADER,
+    _PACK_REASK,
+)
 #: sha256 of the pack-specific template strings (the codebook part is PROMPT_TEMPLATE_SHA256's).
 PACK_TEMPLATE_SHA256 = hashlib.sha256("\x1e".join(_TEMPLATES).encode("utf-8")).hexdigest()
 
@@ -83,17 +90,23 @@ def check_pack(pack: str | None, rubric: Rubric, samples: int) -> None:
     if pack is None:
         return
     if pack not in PACK_MODES:
-        raise InputError(f"unknown pack mode {pack!r}; choose one of {', '.join(PACK_MODES)}",
-                         field="pack")
+        raise InputError(
+            f"unknown pack mode {pack!r}; choose one of {', '.join(PACK_MODES)}", field="pack"
+        )
     if rubric.unit != "turn" or rubric.mode != "single":
-        raise InputError(f"pack {pack!r} needs a single-label turn rubric; {rubric.id} is "
-                         f"{rubric.mode}/{rubric.unit}", field="pack")
+        raise InputError(
+            f"pack {pack!r} needs a single-label turn rubric; {rubric.id} is "
+            f"{rubric.mode}/{rubric.unit}",
+            field="pack",
+        )
     if samples != 1:
         raise InputError("pack mode takes one sample per turn (samples=1)", field="pack")
     if rubric.context.exclude_meta:
-        raise InputError(f"pack {pack!r} shows the whole dialogue, but {rubric.id} hides some "
-                         "turns from the context (context.exclude_meta); label turn by turn",
-                         field="pack")
+        raise InputError(
+            f"pack {pack!r} shows the whole dialogue, but {rubric.id} hides some "
+            "turns from the context (context.exclude_meta); label turn by turn",
+            field="pack",
+        )
 
 
 # ------------------------------------------------------------------------------------ items
@@ -122,8 +135,12 @@ class Pack:
         return list(range(1, len(self.targets) + 1))
 
 
-def _render(pairs: list[tuple[str, str]], marks: dict[int, int], meta_lines: list[tuple[str, str]],
-            max_chars: int) -> str:
+def _render(
+    pairs: list[tuple[str, str]],
+    marks: dict[int, int],
+    meta_lines: list[tuple[str, str]],
+    max_chars: int,
+) -> str:
     out: list[str] = []
     if meta_lines:
         out.append("Context:")
@@ -137,8 +154,14 @@ def _render(pairs: list[tuple[str, str]], marks: dict[int, int], meta_lines: lis
     return "\n".join(out) + "\n"
 
 
-def iter_packs(corpus: Corpus, rubric: Rubric, *, context_turns: int | None = None,
-               limit: int | None = None, max_targets: int = MAX_TARGETS) -> Iterator[Pack]:
+def iter_packs(
+    corpus: Corpus,
+    rubric: Rubric,
+    *,
+    context_turns: int | None = None,
+    limit: int | None = None,
+    max_targets: int = MAX_TARGETS,
+) -> Iterator[Pack]:
     """Yield one :class:`Pack` per dialogue (part), in corpus order.
 
     ``limit`` counts target turns, as in per-turn mode (the last pack may be partial).
@@ -163,29 +186,51 @@ def iter_packs(corpus: Corpus, rubric: Rubric, *, context_turns: int | None = No
         raise ValueError("max_targets must be >= 1")
     turns = corpus.turns.sort_values(["corpus", "dialogue_id", "index"], kind="stable")
     by_dialogue: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
-    for c, d, t, r, x in zip(turns["corpus"].tolist(), turns["dialogue_id"].tolist(),
-                             turns["turn_id"].tolist(), turns["role"].tolist(),
-                             turns["text"].tolist(), strict=True):
+    for c, d, t, r, x in zip(
+        turns["corpus"].tolist(),
+        turns["dialogue_id"].tolist(),
+        turns["turn_id"].tolist(),
+        turns["role"].tolist(),
+        turns["text"].tolist(),
+        strict=True,
+    ):
         by_dialogue.setdefault((str(c), str(d)), []).append(
-            (str(t), str(r), x if isinstance(x, str) else ""))
-    dmeta = {(str(c), str(d)): m or {} for c, d, m in zip(
-        corpus.dialogues["corpus"], corpus.dialogues["dialogue_id"], corpus.dialogues["meta"],
-        strict=True)}
+            (str(t), str(r), x if isinstance(x, str) else "")
+        )
+    dmeta = {
+        (str(c), str(d)): m or {}
+        for c, d, m in zip(
+            corpus.dialogues["corpus"],
+            corpus.dialogues["dialogue_id"],
+            corpus.dialogues["meta"],
+            strict=True,
+        )
+    }
     items = iter_items(corpus, rubric, context_turns=context_turns, limit=limit)
     max_chars = rubric.context.max_chars_per_turn
     for (cname, did), group in itertools.groupby(items, key=lambda i: (i.corpus, i.dialogue_id)):
         rows = by_dialogue[(cname, did)]
         where = {tid: pos for pos, (tid, _, _) in enumerate(rows)}
         pairs = [(role, text) for _, role, text in rows]
-        meta_lines = [(key, v) for key in rubric.context.meta
-                      if (v := _meta_value(key, dmeta.get((cname, did), {}))) is not None]
+        meta_lines = [
+            (key, v)
+            for key in rubric.context.meta
+            if (v := _meta_value(key, dmeta.get((cname, did), {}))) is not None
+        ]
         targets = list(group)
         for part, lo in enumerate(range(0, len(targets), max_targets)):
-            chunk = targets[lo: lo + max_targets]
+            chunk = targets[lo : lo + max_targets]
             positions = [where[t.unit_id] for t in chunk]
             marks = {pos: i + 1 for i, pos in enumerate(positions)}
-            yield Pack(cname, did, part, _render(pairs, marks, meta_lines, max_chars),
-                       tuple(chunk), tuple(positions), len(pairs))
+            yield Pack(
+                cname,
+                did,
+                part,
+                _render(pairs, marks, meta_lines, max_chars),
+                tuple(chunk),
+                tuple(positions),
+                len(pairs),
+            )
 
 
 # ------------------------------------------------------------------------------------ prompt
@@ -194,23 +239,31 @@ def pack_schema(rubric: Rubric, numbers: list[int] | None = None) -> dict[str, A
     turn: dict[str, Any] = {"type": "integer"}
     if numbers is not None:
         turn["enum"] = list(numbers)
-    props: dict[str, Any] = {"turn": turn,
-                             "label": {"type": "string", "enum": rubric.label_names}}
+    props: dict[str, Any] = {"turn": turn, "label": {"type": "string", "enum": rubric.label_names}}
     if rubric.output.rationale:
         props["rationale"] = {"type": "string", "description": "one short sentence"}
-    entry = {"type": "object", "properties": props, "required": list(props),
-             "additionalProperties": False}
-    return {"type": "object", "properties": {"answers": {"type": "array", "items": entry}},
-            "required": ["answers"], "additionalProperties": False}
+    entry = {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {"answers": {"type": "array", "items": entry}},
+        "required": ["answers"],
+        "additionalProperties": False,
+    }
 
 
-def pack_response_format(rubric: Rubric, dialect: str, numbers: list[int]
-                         ) -> dict[str, Any] | None:
+def pack_response_format(rubric: Rubric, dialect: str, numbers: list[int]) -> dict[str, Any] | None:
     """``response_format`` of a packed request in ``dialect``."""
     schema = pack_schema(rubric, numbers)
     if dialect == "json_schema":
-        return {"type": "json_schema",
-                "json_schema": {"name": "annotation_pack", "schema": schema, "strict": True}}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "annotation_pack", "schema": schema, "strict": True},
+        }
     if dialect == "json_object_schema":
         # llama.cpp compiles the schema to a grammar: fixing the array length makes the model
         # write one entry per target instead of stopping early (SmolLM2 often stopped after 2)
@@ -238,8 +291,9 @@ def pack_system_message(rubric: Rubric, dialect: str) -> str:
 
 def _reask_text(rubric: Rubric, problems: str, numbers: list[int]) -> str:
     labels = ", ".join(json.dumps(n, ensure_ascii=False) for n in rubric.label_names)
-    return _PACK_REASK.format(problems=problems, numbers=", ".join(map(str, numbers)),
-                              labels=labels)
+    return _PACK_REASK.format(
+        problems=problems, numbers=", ".join(map(str, numbers)), labels=labels
+    )
 
 
 # ------------------------------------------------------------------------------------- parse
@@ -265,8 +319,10 @@ class PackAnswer:
         by_reason: dict[str, list[int]] = {}
         for n, why in sorted(self.problems.items()):
             by_reason.setdefault(why, []).append(n)
-        parts = [f"{why}: turn{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns))}"
-                 for why, ns in by_reason.items()]
+        parts = [
+            f"{why}: turn{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns))}"
+            for why, ns in by_reason.items()
+        ]
         if self.unknown:
             shown = ", ".join(json.dumps(u, ensure_ascii=False)[:40] for u in self.unknown[:5])
             parts.append(f"entries for turns that are not numbered targets: {shown}")
@@ -283,9 +339,14 @@ def _turn_number(value: Any) -> int | None:
     return None
 
 
-def parse_pack_answer(rubric: Rubric, content: str | None, numbers: list[int], *,
-                      finish_reason: str | None = None, refusal: str | None = None
-                      ) -> PackAnswer:
+def parse_pack_answer(
+    rubric: Rubric,
+    content: str | None,
+    numbers: list[int],
+    *,
+    finish_reason: str | None = None,
+    refusal: str | None = None,
+) -> PackAnswer:
     """Validate a packed answer: JSON, alignment (each target exactly once), allowed labels.
 
     Examples
@@ -300,6 +361,7 @@ def parse_pack_answer(rubric: Rubric, content: str | None, numbers: list[int], *
     >>> a.unknown
     [{'turn': 7, 'label': 'focus'}]
     """
+
     def fail(reason: str) -> PackAnswer:
         return PackAnswer(problems=dict.fromkeys(numbers, reason))
 
@@ -348,8 +410,11 @@ def parse_pack_answer(rubric: Rubric, content: str | None, numbers: list[int], *
                 out.problems[n] = f"label {entry.get('label')!r} is not one of the allowed labels"
                 continue
             why = entry.get("rationale")
-            out.labels[n] = (lab, why.strip()[:1000] if isinstance(why, str) else None,
-                             json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+            out.labels[n] = (
+                lab,
+                why.strip()[:1000] if isinstance(why, str) else None,
+                json.dumps(entry, ensure_ascii=False, separators=(",", ":")),
+            )
     return out
 
 
@@ -359,8 +424,15 @@ def _split(value: int, k: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(k)]
 
 
-_USAGE_KEYS = ("prompt_tokens", "cached_tokens", "completion_tokens", "requests", "cache_hits",
-               "reasks", "retries")
+_USAGE_KEYS = (
+    "prompt_tokens",
+    "cached_tokens",
+    "completion_tokens",
+    "requests",
+    "cache_hits",
+    "reasks",
+    "retries",
+)
 
 
 class PackEngine(Engine):
@@ -374,11 +446,14 @@ class PackEngine(Engine):
     def _pack_messages(self, pack: Pack, dialect: str) -> list[dict[str, str]]:
         if dialect not in self._pack_system:
             self._pack_system[dialect] = pack_system_message(self.rubric, dialect)
-        return [{"role": "system", "content": self._pack_system[dialect]},
-                {"role": "user", "content": pack.text}]
+        return [
+            {"role": "system", "content": self._pack_system[dialect]},
+            {"role": "user", "content": pack.text},
+        ]
 
-    def _pack_body(self, messages: list[dict[str, str]], dialect: str, pack: Pack
-                   ) -> dict[str, Any]:
+    def _pack_body(
+        self, messages: list[dict[str, str]], dialect: str, pack: Pack
+    ) -> dict[str, Any]:
         body = self.builder.body(messages, dialect)
         fmt = pack_response_format(self.rubric, dialect, pack.numbers)
         if fmt is None:
@@ -405,9 +480,14 @@ class PackEngine(Engine):
             content, finish, answer = self._parse(reply.data, numbers)
             conv = messages
             while not answer.ok and reasks < self.max_reasks:
-                conv = [*conv, {"role": "assistant", "content": content or ""},
-                        {"role": "user",
-                         "content": _reask_text(self.rubric, answer.summary(), numbers)}]
+                conv = [
+                    *conv,
+                    {"role": "assistant", "content": content or ""},
+                    {
+                        "role": "user",
+                        "content": _reask_text(self.rubric, answer.summary(), numbers),
+                    },
+                ]
                 reply = await self._send(self._pack_body(conv, dialect, pack), 0, trace)
                 self._record(reply, trace)
                 reasks += 1
@@ -417,8 +497,7 @@ class PackEngine(Engine):
                     self.pack_stats["reasks"] += 1
                 content, finish, answer = self._parse(reply.data, numbers)
         except ItemFailure as exc:  # e.g. the whole dialogue is too long: label turn by turn
-            answer = PackAnswer(problems=dict.fromkeys(numbers, f"pack request failed: "
-                                                                f"{exc.kind}"))
+            answer = PackAnswer(problems=dict.fromkeys(numbers, f"pack request failed: {exc.kind}"))
         self.pack_stats["packs"] += 1
         k = len(pack.targets)
         shares = {key: _split(int(getattr(trace.usage, key)), k) for key in _USAGE_KEYS}
@@ -430,20 +509,38 @@ class PackEngine(Engine):
             if target.key in self.store.done:
                 continue
             share = {key: shares[key][i] for key in _USAGE_KEYS}
-            pinfo = {"mode": "dialogue", "dialogue_id": pack.dialogue_id, "part": pack.part,
-                     "turn_number": n, "targets": k, "template_sha256": PACK_TEMPLATE_SHA256,
-                     "reasks": reasks, "fallback": n not in answer.labels}
+            pinfo = {
+                "mode": "dialogue",
+                "dialogue_id": pack.dialogue_id,
+                "part": pack.part,
+                "turn_number": n,
+                "targets": k,
+                "template_sha256": PACK_TEMPLATE_SHA256,
+                "reasks": reasks,
+                "fallback": n not in answer.labels,
+            }
             if n in answer.labels:
                 self.pack_stats["turns_packed"] += 1
                 label, why, raw = answer.labels[n]
                 meta = self._base_meta(target, trace, dialect, messages, 1)
                 meta["usage"] = share
                 prov = meta["provenance"]
-                prov.update(context_turns=pos, rendered_prompt_sha256=prompt_sha,
-                            following_turns_shown=pack.n_turns - pos - 1, pack=pinfo)
-                meta.update(status="ok", raw=raw, finish_reason=finish, reasks=reasks,
-                            rationale=why, logprob_confidence=None, confidence=None,
-                            confidence_kind=None)
+                prov.update(
+                    context_turns=pos,
+                    rendered_prompt_sha256=prompt_sha,
+                    following_turns_shown=pack.n_turns - pos - 1,
+                    pack=pinfo,
+                )
+                meta.update(
+                    status="ok",
+                    raw=raw,
+                    finish_reason=finish,
+                    reasks=reasks,
+                    rationale=why,
+                    logprob_confidence=None,
+                    confidence=None,
+                    confidence_kind=None,
+                )
                 rows.append(self._row(target, self.rubric.scheme_for(None), label, meta))
                 continue
             self.pack_stats["turns_fallback"] += 1
@@ -460,14 +557,16 @@ class PackEngine(Engine):
             rows += sub
         return rows
 
-    def _parse(self, data: dict[str, Any], numbers: list[int]
-               ) -> tuple[str | None, str | None, PackAnswer]:
+    def _parse(
+        self, data: dict[str, Any], numbers: list[int]
+    ) -> tuple[str | None, str | None, PackAnswer]:
         choice = (data.get("choices") or [{}])[0]
         msg = choice.get("message") or {}
         content = msg.get("content") if isinstance(msg.get("content"), str) else None
         finish = choice.get("finish_reason")
-        answer = parse_pack_answer(self.rubric, content, numbers, finish_reason=finish,
-                                   refusal=msg.get("refusal"))
+        answer = parse_pack_answer(
+            self.rubric, content, numbers, finish_reason=finish, refusal=msg.get("refusal")
+        )
         return content if content is not None else msg.get("refusal"), finish, answer
 
     def _error_rows(self, item: Any, kind: str, message: str) -> list[dict[str, Any]]:
@@ -479,8 +578,12 @@ class PackEngine(Engine):
                 continue
             for row in super()._error_rows(target, kind, message):
                 row["meta"]["provenance"]["pack"] = {
-                    "mode": "dialogue", "dialogue_id": item.dialogue_id, "part": item.part,
-                    "turn_number": i + 1, "targets": len(item.targets)}
+                    "mode": "dialogue",
+                    "dialogue_id": item.dialogue_id,
+                    "part": item.part,
+                    "turn_number": i + 1,
+                    "targets": len(item.targets),
+                }
                 rows.append(row)
         return rows
 

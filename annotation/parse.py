@@ -43,7 +43,10 @@ def match_label(value: object, allowed: list[str]) -> str | None:
 
 
 def parse_answer(
-    rubric: Rubric, content: str | None, *, finish_reason: str | None = None,
+    rubric: Rubric,
+    content: str | None,
+    *,
+    finish_reason: str | None = None,
     refusal: str | None = None,
 ) -> Answer:
     """Parse ``content`` into an :class:`Answer`.
@@ -100,8 +103,9 @@ def parse_answer(
                 return Answer(False, reason=f'"{lb.name}" is missing')
             lv = match_label(data[lb.name], lb.level_names)
             if lv is None:
-                return Answer(False, reason=f"{lb.name}: {data[lb.name]!r} is not one of the "
-                                            "allowed levels")
+                return Answer(
+                    False, reason=f"{lb.name}: {data[lb.name]!r} is not one of the allowed levels"
+                )
             levels.append(lv)
         return Answer(True, tuple(levels), rationale)
     if "label" not in data:

@@ -18,8 +18,15 @@ import yaml
 
 from toolkit.errors import InputError
 
-__all__ = ["BATCH_MULTIPLIER", "DEFAULT_PRICES", "Price", "Usage", "estimate_tokens",
-           "load_prices", "price_for"]
+__all__ = [
+    "BATCH_MULTIPLIER",
+    "DEFAULT_PRICES",
+    "Price",
+    "Usage",
+    "estimate_tokens",
+    "load_prices",
+    "price_for",
+]
 
 #: USD per 1M tokens (snapshot of public list prices; verify before reporting costs).
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
@@ -54,8 +61,7 @@ class Price:
         return (fresh * self.input + cached * self.cached_input + completion * self.output) / 1e6
 
 
-def load_prices(source: str | os.PathLike[str] | dict[str, Any] | None = None
-                ) -> dict[str, Price]:
+def load_prices(source: str | os.PathLike[str] | dict[str, Any] | None = None) -> dict[str, Price]:
     """The built-in price table, updated with a user's file or mapping."""
     table: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_PRICES.items()}
     where: str | None = None
@@ -77,15 +83,17 @@ def load_prices(source: str | os.PathLike[str] | dict[str, Any] | None = None
     out: dict[str, Price] = {}
     for model, entry in {**table, **extra}.items():
         if not isinstance(entry, dict):
-            raise InputError("expected {input, cached_input, output}", path=where,
-                             field=str(model))
+            raise InputError("expected {input, cached_input, output}", path=where, field=str(model))
         try:
             inp = float(entry["input"])
             outp = float(entry["output"])
             cached = float(entry.get("cached_input", inp))
         except (KeyError, TypeError, ValueError):
-            raise InputError("needs numbers 'input' and 'output' (USD per 1M tokens)",
-                             path=where, field=str(model)) from None
+            raise InputError(
+                "needs numbers 'input' and 'output' (USD per 1M tokens)",
+                path=where,
+                field=str(model),
+            ) from None
         if min(inp, outp, cached) < 0:
             raise InputError("prices must be >= 0", path=where, field=str(model))
         out[str(model)] = Price(inp, cached, outp)
@@ -132,8 +140,16 @@ class Usage:
 
     def merge(self, other: Usage) -> None:
         """Add another counter into this one."""
-        for name in ("requests", "cache_hits", "reasks", "retries", "prompt_tokens",
-                     "cached_tokens", "completion_tokens", "reasoning_tokens"):
+        for name in (
+            "requests",
+            "cache_hits",
+            "reasks",
+            "retries",
+            "prompt_tokens",
+            "cached_tokens",
+            "completion_tokens",
+            "reasoning_tokens",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def cost(self, price: Price | None) -> float | None:
@@ -145,8 +161,12 @@ class Usage:
     def as_dict(self) -> dict[str, int]:
         """Plain dict for JSON."""
         return {
-            "requests": self.requests, "cache_hits": self.cache_hits, "reasks": self.reasks,
-            "retries": self.retries, "prompt_tokens": self.prompt_tokens,
-            "cached_tokens": self.cached_tokens, "completion_tokens": self.completion_tokens,
+            "requests": self.requests,
+            "cache_hits": self.cache_hits,
+            "reasks": self.reasks,
+            "retries": self.retries,
+            "prompt_tokens": self.prompt_tokens,
+            "cached_tokens": self.cached_tokens,
+            "completion_tokens": self.completion_tokens,
             "reasoning_tokens": self.reasoning_tokens,
         }

@@ -55,24 +55,32 @@ class RequestBuilder:
             self._system[key] = system_message(self.rubric, dialect, category)
         return self._system[key]
 
-    def messages(self, text: str, dialect: str, category: str | None = None
-                 ) -> list[dict[str, str]]:
+    def messages(
+        self, text: str, dialect: str, category: str | None = None
+    ) -> list[dict[str, str]]:
         """``[system, user]`` messages: static codebook first, the item last."""
-        return [{"role": "system", "content": self.system(dialect, category)},
-                {"role": "user", "content": text}]
+        return [
+            {"role": "system", "content": self.system(dialect, category)},
+            {"role": "user", "content": text},
+        ]
 
     def item_messages(self, item: Item, dialect: str) -> list[dict[str, str]]:
         """Messages for an :class:`~annotation.items.Item`."""
         return self.messages(item.text, dialect, item.category)
 
-    def body(self, messages: list[dict[str, str]], dialect: str, *, n: int = 1,
-             seed_offset: int = 0) -> dict[str, Any]:
+    def body(
+        self, messages: list[dict[str, str]], dialect: str, *, n: int = 1, seed_offset: int = 0
+    ) -> dict[str, Any]:
         """The request body (``n`` and ``logprobs`` only when used)."""
         p = self.params
         if dialect not in self._formats:
             self._formats[dialect] = response_format(self.rubric, dialect)
-        body: dict[str, Any] = {"model": p.model, "messages": messages,
-                                "temperature": p.temperature, p.max_tokens_field: p.max_tokens}
+        body: dict[str, Any] = {
+            "model": p.model,
+            "messages": messages,
+            "temperature": p.temperature,
+            p.max_tokens_field: p.max_tokens,
+        }
         if p.seed is not None:
             body["seed"] = p.seed + seed_offset
         fmt = self._formats[dialect]
@@ -85,11 +93,15 @@ class RequestBuilder:
             body["top_logprobs"] = p.top_logprobs
         return body
 
-    def reask(self, messages: list[dict[str, str]], raw: str | None, reason: str
-              ) -> list[dict[str, str]]:
+    def reask(
+        self, messages: list[dict[str, str]], raw: str | None, reason: str
+    ) -> list[dict[str, str]]:
         """The conversation extended with the bad answer and a correction request."""
-        return [*messages, {"role": "assistant", "content": raw or ""},
-                {"role": "user", "content": reask_message(self.rubric, reason)}]
+        return [
+            *messages,
+            {"role": "assistant", "content": raw or ""},
+            {"role": "user", "content": reask_message(self.rubric, reason)},
+        ]
 
     @staticmethod
     def prompt_sha256(messages: list[dict[str, str]]) -> str:

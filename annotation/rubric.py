@@ -189,8 +189,11 @@ class Rules(_Strict):
     @field_validator("default", mode="before")
     @classmethod
     def _default_type(cls, v: Any) -> Any:
-        ok = v is None or isinstance(v, str) or (
-            isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+        ok = (
+            v is None
+            or isinstance(v, str)
+            or (isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+        )
         if not ok:
             raise ValueError("a label name, or {dimension: level} in mode 'dimensions'")
         return v
@@ -261,8 +264,10 @@ class Rubric(_Strict):
         if dupes:
             raise ValueError(f"labels: duplicate label name(s) {', '.join(dupes)}")
         if self.mode != "single" and "{category}" not in self.scheme:
-            raise ValueError("scheme: multi/binary/dimensions rubrics need '{category}' in "
-                             "scheme, e.g. 'sight/{category}'")
+            raise ValueError(
+                "scheme: multi/binary/dimensions rubrics need '{category}' in "
+                "scheme, e.g. 'sight/{category}'"
+            )
         if self.mode == "single" and "{category}" in self.scheme:
             raise ValueError("scheme: '{category}' is only allowed in multi/binary rubrics")
         if self.mode == "binary" and len(set(self.yes_no.values())) != 2:
@@ -290,22 +295,30 @@ class Rubric(_Strict):
             if dupes:
                 raise ValueError(f"labels.{i}.levels: duplicate level name(s) {', '.join(dupes)}")
             if lb.patterns:
-                raise ValueError(f"labels.{i}.patterns: in mode 'dimensions' patterns belong to "
-                                 "the levels (labels.N.levels.M.patterns)")
+                raise ValueError(
+                    f"labels.{i}.patterns: in mode 'dimensions' patterns belong to "
+                    "the levels (labels.N.levels.M.patterns)"
+                )
 
     def _check_rules(self, labels: list[Label]) -> None:
         names = [lb.name for lb in labels]
         prec = self.rules.precedence
         if isinstance(prec, list):
             if self.mode not in ("single", "dimensions"):
-                raise ValueError("rules.precedence: a priority list is only for single and "
-                                 "dimensions mode")
-            known = ([lv for lb in labels for lv in lb.level_names]
-                     if self.mode == "dimensions" else names)
+                raise ValueError(
+                    "rules.precedence: a priority list is only for single and dimensions mode"
+                )
+            known = (
+                [lv for lb in labels for lv in lb.level_names]
+                if self.mode == "dimensions"
+                else names
+            )
             unknown = [p for p in prec if p not in known]
             if unknown or len(set(prec)) != len(prec):
-                raise ValueError(f"rules.precedence: unknown or repeated label(s) "
-                                 f"{', '.join(unknown) or 'repeated'}")
+                raise ValueError(
+                    f"rules.precedence: unknown or repeated label(s) "
+                    f"{', '.join(unknown) or 'repeated'}"
+                )
         default = self.rules.default
         if default is None:
             return
@@ -423,7 +436,7 @@ def parse_rubric(data: Any, *, path: str | os.PathLike[str] | None = None) -> Ru
         loc = tuple(err.get("loc", ()))
         msg = str(err.get("msg", "invalid value"))
         if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
             field, _, rest = msg.partition(": ")
             if rest and " " not in field:
                 loc, msg = (*loc, field), rest

@@ -97,13 +97,17 @@ def _fast_values(pattern: list[dict[str, Any]]) -> tuple[str, list[str]] | None:
     """
     if len(pattern) != 1 or len(pattern[0]) != 1:
         return None
-    (attr, spec), = pattern[0].items()
+    ((attr, spec),) = pattern[0].items()
     if attr not in _FAST_ATTRS:
         return None
     if isinstance(spec, str):
         return _FAST_ATTRS[attr], [spec]
-    if (isinstance(spec, dict) and list(spec) == ["IN"] and isinstance(spec["IN"], list)
-            and all(isinstance(v, str) for v in spec["IN"])):
+    if (
+        isinstance(spec, dict)
+        and list(spec) == ["IN"]
+        and isinstance(spec["IN"], list)
+        and all(isinstance(v, str) for v in spec["IN"])
+    ):
         return _FAST_ATTRS[attr], list(spec["IN"])
     return None
 
@@ -126,9 +130,12 @@ class RuleLabeler:
 
     def __init__(self, rubric: Rubric, *, fast: bool = True) -> None:
         if not rubric.has_patterns:
-            raise InputError(f"rubric {rubric.id!r} declares no rule patterns, so the rules "
-                             "backend cannot label with it (add 'patterns' to its labels; see "
-                             "docs/annotation.md, 'Rules baseline')", field="patterns")
+            raise InputError(
+                f"rubric {rubric.id!r} declares no rule patterns, so the rules "
+                "backend cannot label with it (add 'patterns' to its labels; see "
+                "docs/annotation.md, 'Rules baseline')",
+                field="patterns",
+            )
         import spacy
         from spacy.matcher import Matcher
 
@@ -144,11 +151,16 @@ class RuleLabeler:
         for lb in rubric.labels:
             groups: list[tuple[str, list[RulePattern]]] = (
                 [(lv.name, list(lv.patterns)) for lv in lb.levels]
-                if rubric.mode == "dimensions" else [(lb.name, _patterns_of(lb))])
+                if rubric.mode == "dimensions"
+                else [(lb.name, _patterns_of(lb))]
+            )
             for target, pats in groups:
                 for j, p in enumerate(pats):
-                    default_id = (f"{lb.name}={target}#{j}" if rubric.mode == "dimensions"
-                                  else f"{target}#{j}")
+                    default_id = (
+                        f"{lb.name}={target}#{j}"
+                        if rubric.mode == "dimensions"
+                        else f"{target}#{j}"
+                    )
                     key = f"edudial-rule-{n}"
                     match_id = self.nlp.vocab.strings.add(key)
                     simple = _fast_values(p.pattern) if fast else None
@@ -182,8 +194,7 @@ class RuleLabeler:
                 out.append(r.scheme_for(lb.name))
         return out
 
-    def _pick(self, order: list[str], hits: dict[str, list[tuple[int, int, str]]]
-              ) -> str | None:
+    def _pick(self, order: list[str], hits: dict[str, list[tuple[int, int, str]]]) -> str | None:
         """The winning target among ``hits`` (target -> [(start, end, pid)])."""
         if not hits:
             return None
@@ -212,7 +223,7 @@ class RuleLabeler:
             found.setdefault(p.group, {}).setdefault(p.target, []).append((start, end, p.pid))
 
         def span(h: tuple[int, int, str]) -> str:
-            return str(doc[h[0]:h[1]].text)
+            return str(doc[h[0] : h[1]].text)
 
         out: list[Decision] = []
         if r.mode == "single":
@@ -265,18 +276,25 @@ class RuleLabeler:
 
 
 # ---------------------------------------------------------------------- units
-def _units(corpus: Corpus, rubric: Rubric, limit: int | None
-           ) -> Iterator[tuple[str, str, str]]:
+def _units(corpus: Corpus, rubric: Rubric, limit: int | None) -> Iterator[tuple[str, str, str]]:
     """``(corpus, unit_id, text)`` of every unit ``rubric`` labels, in corpus order."""
-    dorder = {(c, d): i for i, (c, d) in enumerate(zip(
-        corpus.dialogues["corpus"].tolist(), corpus.dialogues["dialogue_id"].tolist(),
-        strict=True))}
+    dorder = {
+        (c, d): i
+        for i, (c, d) in enumerate(
+            zip(
+                corpus.dialogues["corpus"].tolist(),
+                corpus.dialogues["dialogue_id"].tolist(),
+                strict=True,
+            )
+        )
+    }
     turns = corpus.turns
-    rank = [dorder.get((c, d), len(dorder)) for c, d in zip(
-        turns["corpus"].tolist(), turns["dialogue_id"].tolist(), strict=True)]
+    rank = [
+        dorder.get((c, d), len(dorder))
+        for c, d in zip(turns["corpus"].tolist(), turns["dialogue_id"].tolist(), strict=True)
+    ]
     turns = turns.assign(_rank=rank).sort_values(["_rank", "index"], kind="stable")
-    cols = [turns[c].tolist() for c in ("corpus", "dialogue_id", "turn_id", "role", "text",
-                                        "meta")]
+    cols = [turns[c].tolist() for c in ("corpus", "dialogue_id", "turn_id", "role", "text", "meta")]
     done = 0
     if rubric.unit == "dialogue":
         pairs = list(zip(cols[0], cols[1], strict=True))
@@ -350,15 +368,25 @@ def annotate_rules(
     decisions = labeler.label_texts([u[2] for u in units], batch_size=batch_size)
     elapsed = time.perf_counter() - t0
 
-    identity = {"backend": BACKEND, "model": BACKEND, "rubric_id": rub.id,
-                "rubric_version": rub.version, "rubric_sha256": rub.sha256}
+    identity = {
+        "backend": BACKEND,
+        "model": BACKEND,
+        "rubric_id": rub.id,
+        "rubric_version": rub.version,
+        "rubric_sha256": rub.sha256,
+    }
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="edudial-rules-"))
     store = RunStore(out_dir, identity, force=force)
     store.close()
-    prov = {"rubric_id": rub.id, "rubric_version": rub.version, "rubric_sha256": rub.sha256,
-            "backend": BACKEND, "matcher": f"spacy.blank('en') Matcher, spaCy "
-                                           f"{labeler.spacy_version}",
-            "precedence": rub.rules.precedence, "context_turns": 0}
+    prov = {
+        "rubric_id": rub.id,
+        "rubric_version": rub.version,
+        "rubric_sha256": rub.sha256,
+        "backend": BACKEND,
+        "matcher": f"spacy.blank('en') Matcher, spaCy {labeler.spacy_version}",
+        "precedence": rub.rules.precedence,
+        "context_turns": 0,
+    }
     prov_json = ', "provenance": ' + json.dumps(prov, ensure_ascii=False)
     counts: Counter[str] = Counter()
     label_counts: dict[str, Counter[str]] = {s: Counter() for s in labeler.schemes}
@@ -378,13 +406,23 @@ def annotate_rules(
                         deciding[d.decided_by] += 1
                     meta: dict[str, Any] = {
                         "item_key": key if d.category is None else f"{key}{d.category}",
-                        "status": status, "matches": list(d.matches),
-                        "decided_by": d.decided_by, "span": d.span}
+                        "status": status,
+                        "matches": list(d.matches),
+                        "decided_by": d.decided_by,
+                        "span": d.span,
+                    }
                     if d.category is not None:
                         meta["category"] = d.category
-                    row = {"corpus": cname, "unit_id": uid, "scheme": d.scheme,
-                           "label": d.label, "rater": rater, "rater_kind": "rule",
-                           "run_id": store.run_id, "meta": meta}
+                    row = {
+                        "corpus": cname,
+                        "unit_id": uid,
+                        "scheme": d.scheme,
+                        "label": d.label,
+                        "rater": rater,
+                        "rater_kind": "rule",
+                        "run_id": store.run_id,
+                        "meta": meta,
+                    }
                     # the provenance is the same on every row: serialised once, spliced in
                     text = json.dumps(row, ensure_ascii=False, allow_nan=False)
                     fh.write(text[:-2] + prov_json + "}}\n")
@@ -394,22 +432,30 @@ def annotate_rules(
         raise
     rows_sha = hashlib.sha256(store.annotations_path.read_bytes()).hexdigest()
     manifest = {
-        **run_header(store.run_id, "completed", identity, started=started,
-                     previous=store.previous),
+        **run_header(store.run_id, "completed", identity, started=started, previous=store.previous),
         "backend": BACKEND,
         "rubric": rubric_record(rub, labeler.schemes),
-        "rater": rater, "rater_kind": "rule", "model_requested": None, "models_served": {},
-        "rules": {"precedence": rub.rules.precedence, "default": rub.rules.default,
-                  "patterns": len(labeler.pattern_ids),
-                  "pattern_hits": dict(sorted(pattern_hits.items())),
-                  "decided_by": dict(sorted(deciding.items())),
-                  "abstained_schemes": [s for s in rub.schemes if s not in labeler.schemes]},
+        "rater": rater,
+        "rater_kind": "rule",
+        "model_requested": None,
+        "models_served": {},
+        "rules": {
+            "precedence": rub.rules.precedence,
+            "default": rub.rules.default,
+            "patterns": len(labeler.pattern_ids),
+            "pattern_hits": dict(sorted(pattern_hits.items())),
+            "decided_by": dict(sorted(deciding.items())),
+            "abstained_schemes": [s for s in rub.schemes if s not in labeler.schemes],
+        },
         "parameters": {"limit": limit, "batch_size": batch_size},
-        "units": len(units), "items_total": sum(len(d) for d in decisions),
+        "units": len(units),
+        "items_total": sum(len(d) for d in decisions),
         "counts": dict(counts),
         "label_counts": {s: dict(c) for s, c in label_counts.items()},
-        "annotations_sha256": rows_sha, "seconds": round(elapsed, 3),
-        "usage": Usage().as_dict(), "cost_usd": 0.0,
+        "annotations_sha256": rows_sha,
+        "seconds": round(elapsed, 3),
+        "usage": Usage().as_dict(),
+        "cost_usd": 0.0,
         "versions": _versions(labeler.spacy_version),
     }
     store.write_manifest(manifest)

@@ -51,8 +51,9 @@ class RunStore:
         content-addressed, so entries can never be confused).
     """
 
-    def __init__(self, directory: str | os.PathLike[str], identity: dict[str, Any],
-                 *, force: bool = False) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], identity: dict[str, Any], *, force: bool = False
+    ) -> None:
         self.dir = Path(directory)
         if self.dir.exists() and not self.dir.is_dir():
             raise InputError("output exists and is not a directory", path=self.dir)

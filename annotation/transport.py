@@ -41,8 +41,9 @@ __all__ = [
 #: Longest Retry-After honoured; a longer wait means "stop and resume later" (as in the SDK).
 MAX_RETRY_AFTER = 120.0
 
-_FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|Input should be 'text'",
-                           re.IGNORECASE)
+_FORMAT_WORDS = re.compile(
+    r"response_format|json_schema|json_object|Input should be 'text'", re.IGNORECASE
+)
 
 
 class FatalError(EdudialError):
@@ -252,8 +253,9 @@ class OpenAITransport:
         self.requests_sent = 0
 
     def _new_client(self) -> Any:
-        return self._openai.AsyncOpenAI(api_key=self._key, base_url=self._url,
-                                        timeout=self._timeout, max_retries=0)
+        return self._openai.AsyncOpenAI(
+            api_key=self._key, base_url=self._url, timeout=self._timeout, max_retries=0
+        )
 
     def _delay(self, attempt: int) -> float:
         base = min(self.backoff * 2**attempt, self.backoff_cap)
@@ -284,8 +286,9 @@ class OpenAITransport:
                     data = None
                 if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
                     if retries >= self.max_retries:
-                        raise ItemFailure("bad_response", "the server sent a malformed response",
-                                          retries)
+                        raise ItemFailure(
+                            "bad_response", "the server sent a malformed response", retries
+                        )
                     retries += 1
                     await asyncio.sleep(self._delay(retries - 1))
                     continue

@@ -65,20 +65,25 @@ def synthetic(n_units: int, n_raters: int, q: int, missing: float, seed: int) ->
     """units x raters float matrix with values 1..q (NaN = missing), raters agreeing ~60%."""
     rng = np.random.default_rng(seed)
     truth = rng.integers(1, q + 1, n_units)
-    x = np.where(rng.random((n_units, n_raters)) < 0.6, truth[:, None],
-                 rng.integers(1, q + 1, (n_units, n_raters))).astype(float)
+    x = np.where(
+        rng.random((n_units, n_raters)) < 0.6,
+        truth[:, None],
+        rng.integers(1, q + 1, (n_units, n_raters)),
+    ).astype(float)
     x[rng.random(x.shape) < missing] = np.nan
     return x
 
 
 def long_table(x: np.ndarray) -> pd.DataFrame:
     units, raters = np.nonzero(np.isfinite(x))
-    return pd.DataFrame({
-        "unit_id": pd.array([f"u{u}" for u in units], dtype="str"),
-        "scheme": "s",
-        "label": pd.array(x[units, raters].astype(int).astype(str), dtype="str"),
-        "rater": pd.array([f"r{r}" for r in raters], dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "unit_id": pd.array([f"u{u}" for u in units], dtype="str"),
+            "scheme": "s",
+            "label": pd.array(x[units, raters].astype(int).astype(str), dtype="str"),
+            "rater": pd.array([f"r{r}" for r in raters], dtype="str"),
+        }
+    )
 
 
 def main() -> None:
@@ -92,6 +97,7 @@ def main() -> None:
     x = synthetic(100_000, 10, 5, 0.2, seed=1)
     long = long_table(x)
     ready = x.T.copy()  # raters x units, as krippendorff wants
+
     def ours_alpha() -> float:
         table = eval.ratings_table(long, "s", categories=list("12345"))
         return eval.krippendorff_alpha(table, level="nominal")
@@ -99,11 +105,20 @@ def main() -> None:
     t_ours, a_ours, t_base, a_base = paired_times(
         ours_alpha,
         lambda: krippendorff.alpha(reliability_data=ready, level_of_measurement="nominal"),
-        args.repeat)
+        args.repeat,
+    )
     assert abs(a_ours - a_base) < 1e-9, (a_ours, a_base)
-    rows.append((f"alpha nominal, long table {len(long):,} rows", t_ours,
-                 "krippendorff.alpha on ready matrix", t_base, t_ours / t_base, "<= 2.5x",
-                 t_ours / t_base <= 2.5))
+    rows.append(
+        (
+            f"alpha nominal, long table {len(long):,} rows",
+            t_ours,
+            "krippendorff.alpha on ready matrix",
+            t_base,
+            t_ours / t_base,
+            "<= 2.5x",
+            t_ours / t_base <= 2.5,
+        )
+    )
 
     # 2. bootstrap of alpha
     y = synthetic(10_000, 3, 5, 0.2, seed=2)
@@ -120,36 +135,62 @@ def main() -> None:
     def naive() -> list[float]:
         rng = np.random.default_rng(0)
         n = data.shape[1]
-        return [krippendorff.alpha(reliability_data=data[:, rng.integers(0, n, n)],
-                                   level_of_measurement="nominal") for _ in range(args.naive_b)]
+        return [
+            krippendorff.alpha(
+                reliability_data=data[:, rng.integers(0, n, n)], level_of_measurement="nominal"
+            )
+            for _ in range(args.naive_b)
+        ]
 
     t_naive_part, naive_vals = median_time(naive, max(1, args.repeat // 2))
     t_naive = t_naive_part * B / args.naive_b
     lo, hi = np.quantile(naive_vals, [0.025, 0.975])
     speedup = t_naive / t_boot
-    rows.append((f"bootstrap CI alpha, B={B}, 10k x 3", t_boot,
-                 f"loop over krippendorff.alpha ({args.naive_b} resamples x {B // args.naive_b})",
-                 t_naive, speedup, ">= 15x faster", speedup >= 15))
+    rows.append(
+        (
+            f"bootstrap CI alpha, B={B}, 10k x 3",
+            t_boot,
+            f"loop over krippendorff.alpha ({args.naive_b} resamples x {B // args.naive_b})",
+            t_naive,
+            speedup,
+            ">= 15x faster",
+            speedup >= 15,
+        )
+    )
 
     # 3. Fleiss' kappa
     z = np.random.default_rng(3).integers(0, 5, (100_000, 10))
-    t_fk, k_fk, t_sm, k_sm = paired_times(lambda: eval.fleiss_kappa(z),
-                                          lambda: fleiss_kappa(aggregate_raters(z)[0]),
-                                          args.repeat)
+    t_fk, k_fk, t_sm, k_sm = paired_times(
+        lambda: eval.fleiss_kappa(z), lambda: fleiss_kappa(aggregate_raters(z)[0]), args.repeat
+    )
     assert abs(k_fk - k_sm) < 1e-9, (k_fk, k_sm)
-    rows.append(("Fleiss' kappa, 100k x 10 complete", t_fk,
-                 "statsmodels aggregate_raters + fleiss_kappa", t_sm, t_fk / t_sm, "<= 2x",
-                 t_fk / t_sm <= 2))
+    rows.append(
+        (
+            "Fleiss' kappa, 100k x 10 complete",
+            t_fk,
+            "statsmodels aggregate_raters + fleiss_kappa",
+            t_sm,
+            t_fk / t_sm,
+            "<= 2x",
+            t_fk / t_sm <= 2,
+        )
+    )
 
-    print(f"medians of {args.repeat} runs, ours and baseline alternating (naive loop: "
-          f"{max(1, args.repeat // 2)} runs)\n")
+    print(
+        f"medians of {args.repeat} runs, ours and baseline alternating (naive loop: "
+        f"{max(1, args.repeat // 2)} runs)\n"
+    )
     print(f"{'task':<44} {'ours s':>8}  {'baseline':<58} {'base s':>8} {'ratio':>7}  target")
     for task, t1, base, t2, ratio, target, ok in rows:
-        print(f"{task:<44} {t1:8.3f}  {base:<58} {t2:8.3f} {ratio:7.2f}  {target} "
-              f"{'OK' if ok else 'MISSED'}")
-    print(f"\nbootstrap CIs agree within Monte-Carlo error: vectorised "
-          f"[{ci_ours[0]:.4f}, {ci_ours[1]:.4f}], loop ({args.naive_b} resamples) "
-          f"[{lo:.4f}, {hi:.4f}]")
+        print(
+            f"{task:<44} {t1:8.3f}  {base:<58} {t2:8.3f} {ratio:7.2f}  {target} "
+            f"{'OK' if ok else 'MISSED'}"
+        )
+    print(
+        f"\nbootstrap CIs agree within Monte-Carlo error: vectorised "
+        f"[{ci_ours[0]:.4f}, {ci_ours[1]:.4f}], loop ({args.naive_b} resamples) "
+        f"[{lo:.4f}, {hi:.4f}]"
+    )
 
 
 if __name__ == "__main__":

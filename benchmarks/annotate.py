@@ -46,20 +46,43 @@ MODEL = "gpt-4o-mini"
 def synthetic_corpus(n_items: int) -> Corpus:
     """``n_items`` teacher turns: dialogues of 4 turns (2 teacher), all texts distinct."""
     n_dlg = (n_items + 1) // 2
-    dialogues = pd.DataFrame({
-        "corpus": "bench", "dialogue_id": [f"d{i}" for i in range(n_dlg)], "split": "test",
-        "kind": "tutoring",
-        "meta": [{"question": f"Problem {i}: Sam has {i} apples and buys 3 more. How many?",
-                  "student_incorrect_solution": f"{i} + 3 = {i + 4}"} for i in range(n_dlg)]})
+    dialogues = pd.DataFrame(
+        {
+            "corpus": "bench",
+            "dialogue_id": [f"d{i}" for i in range(n_dlg)],
+            "split": "test",
+            "kind": "tutoring",
+            "meta": [
+                {
+                    "question": f"Problem {i}: Sam has {i} apples and buys 3 more. How many?",
+                    "student_incorrect_solution": f"{i} + 3 = {i + 4}",
+                }
+                for i in range(n_dlg)
+            ],
+        }
+    )
     rows = []
     for i in range(n_dlg):
-        for j, (role, text) in enumerate([
+        for j, (role, text) in enumerate(
+            [
                 ("teacher", f"Hi! Can you walk me through problem {i}?"),
                 ("student", f"I added 3 to {i} and got {i + 4}."),
                 ("teacher", f"Why did you get {i + 4} when adding 3 to {i}?"),
-                ("student", "I think I counted wrong.")]):
-            rows.append({"corpus": "bench", "dialogue_id": f"d{i}", "turn_id": f"d{i}:{j}",
-                         "index": j, "role": role, "speaker": role, "text": text, "meta": {}})
+                ("student", "I think I counted wrong."),
+            ]
+        ):
+            rows.append(
+                {
+                    "corpus": "bench",
+                    "dialogue_id": f"d{i}",
+                    "turn_id": f"d{i}:{j}",
+                    "index": j,
+                    "role": role,
+                    "speaker": role,
+                    "text": text,
+                    "meta": {},
+                }
+            )
     turns = pd.DataFrame(rows)
     keep = turns[turns.role == "teacher"].head(n_items)
     turns = turns[(turns.role == "student") | turns.turn_id.isin(keep.turn_id)]
@@ -68,8 +91,16 @@ def synthetic_corpus(n_items: int) -> Corpus:
 
 def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "fake_openai.py"), "--latency", str(latency),
-         "--no-journal-bodies"], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            str(ROOT / "tests" / "fake_openai.py"),
+            "--latency",
+            str(latency),
+            "--no-journal-bodies",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     port = int(line.split()[1])
@@ -95,8 +126,9 @@ def bodies_for(corpus: Corpus) -> list[dict[str, Any]]:
 
     rub = load_rubric("mathdial-moves")
     b = RequestBuilder(rub, RequestParams(model=MODEL, max_tokens=rub.output.max_tokens))
-    return [b.body(b.item_messages(it, "json_schema"), "json_schema")
-            for it in iter_items(corpus, rub)]
+    return [
+        b.body(b.item_messages(it, "json_schema"), "json_schema") for it in iter_items(corpus, rub)
+    ]
 
 
 def bare_loop(url: str, bodies: list[dict[str, Any]], concurrency: int) -> tuple[float, float]:
@@ -128,8 +160,9 @@ def raw_loop(url: str, bodies: list[dict[str, Any]], concurrency: int) -> tuple[
 
             async def one(body: dict[str, Any]) -> Any:
                 async with sem:
-                    r = await client.post("/chat/completions", content=json.dumps(body),
-                                          headers=headers)
+                    r = await client.post(
+                        "/chat/completions", content=json.dumps(body), headers=headers
+                    )
                     return r.json()
 
             await asyncio.gather(*(one(b) for b in bodies))
@@ -143,8 +176,16 @@ def engine_run(url: str, corpus: Corpus, concurrency: int, out: Path) -> tuple[f
     from annotation import annotate
 
     t0, c0 = time.perf_counter(), time.process_time()
-    res = annotate(corpus, "mathdial-moves", model=MODEL, out=out, base_url=url, api_key=KEY,
-                   concurrency=concurrency, dialect="json_schema")
+    res = annotate(
+        corpus,
+        "mathdial-moves",
+        model=MODEL,
+        out=out,
+        base_url=url,
+        api_key=KEY,
+        concurrency=concurrency,
+        dialect="json_schema",
+    )
     return time.perf_counter() - t0, time.process_time() - c0, res
 
 
@@ -154,8 +195,17 @@ def child(n_items: int, url: str, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wall, cpu, res = engine_run(url, corpus, concurrency, Path(tmp) / "run")
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"items": n_items, "wall": wall, "cpu": cpu, "maxrss_kb": rss_kb,
-                      "ok": res.counts["ok"]}))
+    print(
+        json.dumps(
+            {
+                "items": n_items,
+                "wall": wall,
+                "cpu": cpu,
+                "maxrss_kb": rss_kb,
+                "ok": res.counts["ok"],
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -177,8 +227,10 @@ def main() -> None:
         corpus = synthetic_corpus(args.items)
         bodies = bodies_for(corpus)
         n = len(bodies)
-        print(f"items {n}, server latency {args.latency * 1000:.0f} ms (separate process), "
-              f"repeats {args.repeats}, cpus {os.cpu_count()}")
+        print(
+            f"items {n}, server latency {args.latency * 1000:.0f} ms (separate process), "
+            f"repeats {args.repeats}, cpus {os.cpu_count()}"
+        )
         bare_loop(url, bodies[:50], 8)  # warm-up
         results: dict[str, list[tuple[float, float]]] = {}
         server_cpu0, server_req0 = proc_cpu(server.pid), stats(url)["requests"]
@@ -203,16 +255,18 @@ def main() -> None:
                         cached_requests.append(stats(url)["requests"] - before)
                         assert res2.counts["ok"] == n
 
-        server_ms = (proc_cpu(server.pid) - server_cpu0) / max(
-            stats(url)["requests"] - server_req0, 1) * 1000
+        server_ms = (
+            (proc_cpu(server.pid) - server_cpu0)
+            / max(stats(url)["requests"] - server_req0, 1)
+            * 1000
+        )
 
         def med(key: str, idx: int) -> float:
             return statistics.median(x[idx] for x in results[key])
 
         print()
         print(f"{'run':<22}{'wall s':>9}{'items/s':>10}{'CPU ms/item':>13}")
-        for key in ("bare32", "engine32", "raw-httpx2-32", "bare16", "engine16",
-                    "raw-httpx2-16"):
+        for key in ("bare32", "engine32", "raw-httpx2-32", "bare16", "engine16", "raw-httpx2-16"):
             wall, cpu = med(key, 0), med(key, 1)
             print(f"{key:<22}{wall:>9.2f}{n / wall:>10.1f}{cpu / n * 1000:>13.3f}")
         print()
@@ -220,28 +274,50 @@ def main() -> None:
             ideal = conc / args.latency
             eng = n / med(f"engine{conc}", 0)
             bare = n / med(f"bare{conc}", 0)
-            print(f"concurrency {conc}: engine {eng:.1f}/s = {eng / bare:.1%} of bare loop "
-                  f"({bare:.1f}/s), {eng / ideal:.1%} of ideal ({ideal:.0f}/s)")
+            print(
+                f"concurrency {conc}: engine {eng:.1f}/s = {eng / bare:.1%} of bare loop "
+                f"({bare:.1f}/s), {eng / ideal:.1%} of ideal ({ideal:.0f}/s)"
+            )
             raw = n / med(f"raw-httpx2-{conc}", 0)
-            print(f"  reference: plain httpx2 loop without the openai SDK {raw:.1f}/s = "
-                  f"{raw / ideal:.1%} of ideal (one Python event loop's ceiling here)")
+            print(
+                f"  reference: plain httpx2 loop without the openai SDK {raw:.1f}/s = "
+                f"{raw / ideal:.1%} of ideal (one Python event loop's ceiling here)"
+            )
         print("targets: engine >= 90% of bare at 32; >= 80% of ideal at 16")
-        print(f"fake server CPU {server_ms:.2f} ms/request (its own process); load average "
-              f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
-        print(f"cached rerun: median {statistics.median(cached):.2f} s, requests "
-              f"{cached_requests} (target 0 requests, <= 2 s)")
+        print(
+            f"fake server CPU {server_ms:.2f} ms/request (its own process); load average "
+            f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus"
+        )
+        print(
+            f"cached rerun: median {statistics.median(cached):.2f} s, requests "
+            f"{cached_requests} (target 0 requests, <= 2 s)"
+        )
 
         mem = {}
         for items in (args.items, args.big):
             out = subprocess.run(
-                [sys.executable, __file__, "--child", str(items), "--url", url,
-                 "--concurrency", "32"], capture_output=True, text=True, check=True)
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(items),
+                    "--url",
+                    url,
+                    "--concurrency",
+                    "32",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             mem[items] = json.loads(out.stdout.strip().splitlines()[-1])
         small, big = mem[args.items], mem[args.big]
-        print(f"peak RSS: {args.items} items {small['maxrss_kb'] / 1024:.1f} MiB, "
-              f"{args.big} items {big['maxrss_kb'] / 1024:.1f} MiB, ratio "
-              f"{big['maxrss_kb'] / small['maxrss_kb']:.2f}x (target <= 1.2x); "
-              f"{args.big}-item run {big['items'] / big['wall']:.1f} items/s")
+        print(
+            f"peak RSS: {args.items} items {small['maxrss_kb'] / 1024:.1f} MiB, "
+            f"{args.big} items {big['maxrss_kb'] / 1024:.1f} MiB, ratio "
+            f"{big['maxrss_kb'] / small['maxrss_kb']:.2f}x (target <= 1.2x); "
+            f"{args.big}-item run {big['items'] / big['wall']:.1f} items/s"
+        )
     finally:
         server.terminate()
         server.wait()

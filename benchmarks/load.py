@@ -153,24 +153,62 @@ MRBENCH_FILES = (
 MAX_REPEATS = 41
 
 CASES: list[Case] = [
-    Case("mathdial test.jsonl", "mathdial", "mathdial/data/test.jsonl", _json_lines,
-         "json per line", floor=_mathdial_split_jsonl, floor_label="json + turn split (Arrow)",
-         target=True),
-    Case("mathdial test.csv", "mathdial", "mathdial/data/test.csv", pd.read_csv, "read_csv",
-         floor=_mathdial_split_csv, floor_label="read_csv + turn split (Arrow)", target=True),
-    Case("sight annotations (2 CSVs, no transcripts/metadata)", "sight", "sight", _raw_sight,
-         "read_csv x2", {"transcripts": False, "metadata": False},
-         floor=_sight_meta_dicts, floor_label="read_csv x2 + allocating the meta dicts",
-         target=True),
+    Case(
+        "mathdial test.jsonl",
+        "mathdial",
+        "mathdial/data/test.jsonl",
+        _json_lines,
+        "json per line",
+        floor=_mathdial_split_jsonl,
+        floor_label="json + turn split (Arrow)",
+        target=True,
+    ),
+    Case(
+        "mathdial test.csv",
+        "mathdial",
+        "mathdial/data/test.csv",
+        pd.read_csv,
+        "read_csv",
+        floor=_mathdial_split_csv,
+        floor_label="read_csv + turn split (Arrow)",
+        target=True,
+    ),
+    Case(
+        "sight annotations (2 CSVs, no transcripts/metadata)",
+        "sight",
+        "sight",
+        _raw_sight,
+        "read_csv x2",
+        {"transcripts": False, "metadata": False},
+        floor=_sight_meta_dicts,
+        floor_label="read_csv x2 + allocating the meta dicts",
+        target=True,
+    ),
     Case("cima", "cima", "cima", _json_files("dataset.json"), "json"),
     Case("mrbench (v1+v2+dev)", "mrbench", "mrbench", _json_files(*MRBENCH_FILES), "json x3"),
-    Case("bridge (train+validation)", "bridge", "bridge",
-         _json_files("dataset/train.json", "dataset/validation.json"), "json x2"),
-    Case("ncte_uptake", "ncte_uptake", "ncte_uptake",
-         lambda p: pd.read_csv(p / "data" / "uptake_data.csv"), "read_csv"),
+    Case(
+        "bridge (train+validation)",
+        "bridge",
+        "bridge",
+        _json_files("dataset/train.json", "dataset/validation.json"),
+        "json x2",
+    ),
+    Case(
+        "ncte_uptake",
+        "ncte_uptake",
+        "ncte_uptake",
+        lambda p: pd.read_csv(p / "data" / "uptake_data.csv"),
+        "read_csv",
+    ),
     Case("tscc (licensed; all .tsv files)", "tscc", "tscc", _raw_tscc, "read_csv(tab)"),
-    Case("talkmoves (522 xlsx)", "talkmoves", "talkmoves", _raw_xlsx("calamine"),
-         "read_excel calamine", slow=True),
+    Case(
+        "talkmoves (522 xlsx)",
+        "talkmoves",
+        "talkmoves",
+        _raw_xlsx("calamine"),
+        "read_excel calamine",
+        slow=True,
+    ),
 ]
 
 
@@ -247,8 +285,7 @@ def run_case(case: Case, root: Path, repeats: int, memory: bool) -> dict[str, An
     t = _interleaved(fns, repeats)
     # the schema's own share: re-typing the finished tables (Corpus.__init__) and validating them
     tables = (built.dialogues, built.turns, built.annotations)
-    schema = _interleaved({"schema": lambda: Corpus(*tables), "validate": built.validate},
-                          repeats)
+    schema = _interleaved({"schema": lambda: Corpus(*tables), "validate": built.validate}, repeats)
     nan = float("nan")
     return {
         "case": case,
@@ -273,9 +310,11 @@ def openpyxl_reference(root: Path, repeats: int, calamine_ms: float) -> None:
     parse = _raw_xlsx("openpyxl")
     folder = root / "talkmoves"
     seconds = statistics.median(_timed(lambda: parse(folder)) for _ in range(repeats))
-    print(f"  talkmoves raw read_excel openpyxl: {seconds:.2f} s (n={repeats}) = "
-          f"{seconds * 1e3 / calamine_ms:.1f}x the calamine read; the loader uses calamine "
-          f"(engine='calamine' default, 'openpyxl' selectable)")
+    print(
+        f"  talkmoves raw read_excel openpyxl: {seconds:.2f} s (n={repeats}) = "
+        f"{seconds * 1e3 / calamine_ms:.1f}x the calamine read; the loader uses calamine "
+        f"(engine='calamine' default, 'openpyxl' selectable)"
+    )
 
 
 def stats_speed(corpus: Corpus, repeats: int) -> None:
@@ -291,9 +330,11 @@ def stats_speed(corpus: Corpus, repeats: int) -> None:
     _nlp()
     ours = statistics.median(_timed(lambda: corpus_stats(corpus)) for _ in range(repeats))
     base = _timed(naive)
-    print(f"corpus_stats(talkmoves): {ours:.2f} s vs {base:.2f} s for a naive spaCy "
-          f"tokenizer+sentencizer pass over all {len(texts):,} texts = {ours / base:.2f}x "
-          f"(n={repeats}/1)")
+    print(
+        f"corpus_stats(talkmoves): {ours:.2f} s vs {base:.2f} s for a naive spaCy "
+        f"tokenizer+sentencizer pass over all {len(texts):,} texts = {ours / base:.2f}x "
+        f"(n={repeats}/1)"
+    )
 
 
 def transcript_speed(root: Path, limit: int | None) -> dict[str, float]:
@@ -318,17 +359,34 @@ def transcript_speed(root: Path, limit: int | None) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per measurement (>=5)")
-    parser.add_argument("--slow-repeats", type=int, default=3,
-                        help="timed runs for slow cases (TalkMoves; >=1)")
-    parser.add_argument("--only", action="append", metavar="NAME", default=None,
-                        help="run only this corpus (repeatable), e.g. --only mathdial")
-    parser.add_argument("--quick", action="store_true",
-                        help="skip slow cases (TalkMoves, corpus_stats) and the transcripts")
-    parser.add_argument("--openpyxl-repeats", type=int, default=1,
-                        help="runs of the TalkMoves openpyxl reference (0 skips it)")
+    parser.add_argument(
+        "--slow-repeats", type=int, default=3, help="timed runs for slow cases (TalkMoves; >=1)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        default=None,
+        help="run only this corpus (repeatable), e.g. --only mathdial",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="skip slow cases (TalkMoves, corpus_stats) and the transcripts",
+    )
+    parser.add_argument(
+        "--openpyxl-repeats",
+        type=int,
+        default=1,
+        help="runs of the TalkMoves openpyxl reference (0 skips it)",
+    )
     parser.add_argument("--skip-memory", action="store_true", help="skip the tracemalloc runs")
-    parser.add_argument("--transcripts", type=int, default=None,
-                        help="number of SIGHT transcripts to split (default: all)")
+    parser.add_argument(
+        "--transcripts",
+        type=int,
+        default=None,
+        help="number of SIGHT transcripts to split (default: all)",
+    )
     parser.add_argument("--skip-transcripts", action="store_true")
     args = parser.parse_args(argv)
     if args.repeats < 5:
@@ -343,13 +401,20 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(os.environ.get("EDUDIAL_DATA") or REPO.parent / "shared" / "corpora")
     if not root.is_dir():
         parser.error(f"corpora folder not found: {root} (set EDUDIAL_DATA)")
-    cases = [c for c in CASES if (args.only is None or c.corpus in args.only)
-             and not (args.quick and c.slow)]
-    print(f"data: {root}; medians of n interleaved runs (n >= {args.repeats}, more for fast cases; "
-          f"{args.slow_repeats} for slow cases); python {sys.version.split()[0]}, "
-          f"pandas {pd.__version__}, cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
-    header = (f"{'case':<52} {'raw ms':>9} {'loader ms':>10} {'load ms':>9} {'loader/raw':>10} "
-              f"{'load/raw':>9} {'(cpu)':>7} {'raw MiB':>8} {'load MiB':>9} {'n':>3}  raw = ")
+    cases = [
+        c
+        for c in CASES
+        if (args.only is None or c.corpus in args.only) and not (args.quick and c.slow)
+    ]
+    print(
+        f"data: {root}; medians of n interleaved runs (n >= {args.repeats}, more for fast cases; "
+        f"{args.slow_repeats} for slow cases); python {sys.version.split()[0]}, "
+        f"pandas {pd.__version__}, cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}"
+    )
+    header = (
+        f"{'case':<52} {'raw ms':>9} {'loader ms':>10} {'load ms':>9} {'loader/raw':>10} "
+        f"{'load/raw':>9} {'(cpu)':>7} {'raw MiB':>8} {'load MiB':>9} {'n':>3}  raw = "
+    )
     print(header)
     print("-" * (len(header) + 20))
     results = []
@@ -361,46 +426,62 @@ def main(argv: list[str] | None = None) -> int:
         repeats = args.slow_repeats if case.slow else args.repeats
         r = run_case(case, root, repeats, memory=not args.skip_memory)
         results.append(r)
-        print(f"{case.name:<52} {r['raw_ms']:>9.1f} {r['loader_ms']:>10.1f} {r['load_ms']:>9.1f} "
-              f"{r['ratio_loader']:>9.2f}x {r['ratio']:>8.2f}x {r['ratio_cpu']:>6.2f}x "
-              f"{r['raw_peak_mib']:>8.1f} "
-              f"{r['load_peak_mib']:>9.1f} {r['n']:>3}  {case.raw_label}")
+        print(
+            f"{case.name:<52} {r['raw_ms']:>9.1f} {r['loader_ms']:>10.1f} {r['load_ms']:>9.1f} "
+            f"{r['ratio_loader']:>9.2f}x {r['ratio']:>8.2f}x {r['ratio_cpu']:>6.2f}x "
+            f"{r['raw_peak_mib']:>8.1f} "
+            f"{r['load_peak_mib']:>9.1f} {r['n']:>3}  {case.raw_label}"
+        )
     print("load = corpora.load (loader + Corpus.validate); loader = the loader module alone;")
     print("(cpu) = load/raw in process CPU time of the same runs (less hit by other jobs)")
     print("MiB = tracemalloc peak of one run (Python allocations only; Arrow/C buffers unseen)")
     print("extra context (not the baseline):")
     for r in results:
         case = r["case"]
-        line = (f"  {case.name}: re-typing finished tables with Corpus() {r['schema_ms']:.1f} ms "
-                f"({r['schema_ms'] / r['raw_ms']:.2f}x raw), validate {r['validate_ms']:.1f} ms "
-                f"({r['validate_ms'] / r['raw_ms']:.2f}x raw)")
+        line = (
+            f"  {case.name}: re-typing finished tables with Corpus() {r['schema_ms']:.1f} ms "
+            f"({r['schema_ms'] / r['raw_ms']:.2f}x raw), validate {r['validate_ms']:.1f} ms "
+            f"({r['validate_ms'] / r['raw_ms']:.2f}x raw)"
+        )
         if case.floor is not None:
             with_validate = r["floor_ms"] + r["validate_ms"]
-            line += (f"; {case.floor_label} {r['floor_ms']:.1f} ms "
-                     f"({r['floor_ms'] / r['raw_ms']:.2f}x raw), that + validate "
-                     f"{with_validate / r['raw_ms']:.2f}x raw (a lower bound for load/raw "
-                     "with today's validate)")
+            line += (
+                f"; {case.floor_label} {r['floor_ms']:.1f} ms "
+                f"({r['floor_ms'] / r['raw_ms']:.2f}x raw), that + validate "
+                f"{with_validate / r['raw_ms']:.2f}x raw (a lower bound for load/raw "
+                "with today's validate)"
+            )
         print(line)
-    for group, label in ((True, "target cases (MathDial, SIGHT; target <= 2x)"),
-                         (False, "other loaders (no target)")):
+    for group, label in (
+        (True, "target cases (MathDial, SIGHT; target <= 2x)"),
+        (False, "other loaders (no target)"),
+    ):
         chosen = [r for r in results if r["case"].target is group]
         if chosen:
             worst = max(chosen, key=lambda r: r["ratio"])
             verdict = ("met" if worst["ratio"] <= 2 else "NOT met") if group else "context"
-            print(f"worst load/raw ratio, {label}: {worst['ratio']:.2f}x "
-                  f"({worst['case'].name}): {verdict}")
+            print(
+                f"worst load/raw ratio, {label}: {worst['ratio']:.2f}x "
+                f"({worst['case'].name}): {verdict}"
+            )
     talkmoves = next((r for r in results if r["case"].corpus == "talkmoves"), None)
     if talkmoves is not None:
         if args.openpyxl_repeats > 0:
             openpyxl_reference(root, args.openpyxl_repeats, talkmoves["raw_ms"])
         stats_speed(talkmoves["built"], args.slow_repeats)
     want_sight = args.only is None or "sight" in args.only
-    if (want_sight and not args.quick and not args.skip_transcripts
-            and (root / "sight" / "data" / "transcripts").is_dir()):
+    if (
+        want_sight
+        and not args.quick
+        and not args.skip_transcripts
+        and (root / "sight" / "data" / "transcripts").is_dir()
+    ):
         s = transcript_speed(root, args.transcripts)
-        print(f"SIGHT transcript sentence splitting: {s['files']} files, {s['words']:,} words, "
-              f"{s['sentences']:,} sentences in {s['seconds']:.1f} s = "
-              f"{s['words_per_second']:,.0f} words/s")
+        print(
+            f"SIGHT transcript sentence splitting: {s['files']} files, {s['words']:,} words, "
+            f"{s['sentences']:,} sentences in {s['seconds']:.1f} s = "
+            f"{s['words_per_second']:,.0f} words/s"
+        )
     return 0
 
 

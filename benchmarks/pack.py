@@ -47,22 +47,39 @@ def _tokenizer() -> Any:
     return lambda text: len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
 
-def _run(corpus: Any, out: Path, pack: str | None, limit: int | None, ntok: Any
-         ) -> dict[str, Any]:
+def _run(corpus: Any, out: Path, pack: str | None, limit: int | None, ntok: Any) -> dict[str, Any]:
     with FakeOpenAI() as srv:
         t0 = time.perf_counter()
-        res = annotate(corpus, "mathdial-moves", model="gpt-4o-mini", out=out, pack=pack,
-                       base_url=srv.url, api_key="sk-bench", concurrency=16, limit=limit)
+        res = annotate(
+            corpus,
+            "mathdial-moves",
+            model="gpt-4o-mini",
+            out=out,
+            pack=pack,
+            base_url=srv.url,
+            api_key="sk-bench",
+            concurrency=16,
+            limit=limit,
+        )
         wall = time.perf_counter() - t0
-        real = [sum(ntok(m["content"]) for m in b["messages"]) for b in srv.chat_bodies] \
-            if ntok else []
+        real = (
+            [sum(ntok(m["content"]) for m in b["messages"]) for b in srv.chat_bodies]
+            if ntok
+            else []
+        )
     turns = res.counts["ok"] + res.counts["invalid"] + res.counts["error"]
     per_dialogue: dict[str, int] = defaultdict(int)
     for row in res.annotations.itertuples():
         per_dialogue[str(row.unit_id).rsplit(":", 1)[0]] += int(row.meta["usage"]["prompt_tokens"])
-    return {"turns": turns, "requests": res.usage.requests, "fake": res.usage.prompt_tokens,
-            "smollm2": sum(real) if real else None, "wall": wall, "per_dialogue": per_dialogue,
-            "counts": res.counts}
+    return {
+        "turns": turns,
+        "requests": res.usage.requests,
+        "fake": res.usage.prompt_tokens,
+        "smollm2": sum(real) if real else None,
+        "wall": wall,
+        "per_dialogue": per_dialogue,
+        "counts": res.counts,
+    }
 
 
 def _local(corpus: Any, k: int, tmp: Path) -> None:
@@ -74,17 +91,24 @@ def _local(corpus: Any, k: int, tmp: Path) -> None:
         res = annotate_local(sub, "mathdial-moves", out=tmp / f"local-{pack}", pack=pack)
         n = sum(res.counts.values())
         out[pack] = res.usage.prompt_tokens / max(n, 1)
-        print(f"  local SmolLM2 {pack or 'per-turn':>9}: {n} turns, {res.usage.requests} "
-              f"requests, {res.usage.prompt_tokens:,} prompt tokens "
-              f"({out[pack]:.0f}/turn), {time.perf_counter() - t0:.0f} s, counts {res.counts}")
+        print(
+            f"  local SmolLM2 {pack or 'per-turn':>9}: {n} turns, {res.usage.requests} "
+            f"requests, {res.usage.prompt_tokens:,} prompt tokens "
+            f"({out[pack]:.0f}/turn), {time.perf_counter() - t0:.0f} s, counts {res.counts}"
+        )
     print(f"  local ratio packed/per-turn: {out['dialogue'] / out[None]:.3f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="label only the first N turns")
-    ap.add_argument("--local", type=int, default=0, metavar="K",
-                    help="also run K dialogues through the real local model")
+    ap.add_argument(
+        "--local",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also run K dialogues through the real local model",
+    )
     args = ap.parse_args()
     data = os.environ.get("EDUDIAL_DATA", str(ROOT.parent / "shared" / "corpora"))
     corpus = corpora.load("mathdial", Path(data) / "mathdial")
@@ -92,22 +116,33 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = _run(corpus, Path(tmp) / "turn", None, args.limit, ntok)
         packed = _run(corpus, Path(tmp) / "packed", "dialogue", args.limit, ntok)
-        print(f"MathDial test, mathdial-moves: {base['turns']} teacher turns in "
-              f"{len(base['per_dialogue'])} dialogues")
+        print(
+            f"MathDial test, mathdial-moves: {base['turns']} teacher turns in "
+            f"{len(base['per_dialogue'])} dialogues"
+        )
         for name, r in (("per-turn", base), ("packed", packed)):
-            line = (f"  {name:>9}: {r['requests']:5d} requests, fake {r['fake']:>10,} prompt "
-                    f"tokens ({r['fake'] / r['turns']:7.1f}/turn)")
+            line = (
+                f"  {name:>9}: {r['requests']:5d} requests, fake {r['fake']:>10,} prompt "
+                f"tokens ({r['fake'] / r['turns']:7.1f}/turn)"
+            )
             if r["smollm2"] is not None:
                 line += f", SmolLM2 {r['smollm2']:>10,} ({r['smollm2'] / r['turns']:7.1f}/turn)"
             print(line + f", {r['wall']:.1f} s, {r['counts']}")
-        print(f"ratio packed/per-turn, prompt tokens per labelled turn: fake "
-              f"{packed['fake'] / base['fake']:.3f}"
-              + (f", SmolLM2 tokenizer {packed['smollm2'] / base['smollm2']:.3f}"
-                 if base["smollm2"] else " (SmolLM2 tokenizer not installed)")
-              + "  (target <= 0.40)")
+        print(
+            f"ratio packed/per-turn, prompt tokens per labelled turn: fake "
+            f"{packed['fake'] / base['fake']:.3f}"
+            + (
+                f", SmolLM2 tokenizer {packed['smollm2'] / base['smollm2']:.3f}"
+                if base["smollm2"]
+                else " (SmolLM2 tokenizer not installed)"
+            )
+            + "  (target <= 0.40)"
+        )
         ratios = [packed["per_dialogue"][d] / v for d, v in base["per_dialogue"].items() if v]
-        print(f"median per-dialogue ratio (fake counts): {statistics.median(ratios):.3f} "
-              f"(min {min(ratios):.3f}, max {max(ratios):.3f})")
+        print(
+            f"median per-dialogue ratio (fake counts): {statistics.median(ratios):.3f} "
+            f"(min {min(ratios):.3f}, max {max(ratios):.3f})"
+        )
         if args.local:
             _local(corpus, args.local, Path(tmp))
 

@@ -62,18 +62,23 @@ def main() -> None:
     lab = RuleLabeler(rubric)
     texts = [u[2] for u in _units(corpus, rubric, None)]
     n_tokens = sum(len(d) for d in lab.nlp.pipe(texts, batch_size=1000))
-    print(f"SIGHT: {len(texts)} comments, {n_tokens} tokens, {len(lab.pattern_ids)} patterns, "
-          f"{len(rubric.label_names)} categories; {args.repeats} repeats")
-    times: dict[str, list[float]] = {k: [] for k in ("tokenize", "naive", "rules",
-                                                     "annotate_rules")}
+    print(
+        f"SIGHT: {len(texts)} comments, {n_tokens} tokens, {len(lab.pattern_ids)} patterns, "
+        f"{len(rubric.label_names)} categories; {args.repeats} repeats"
+    )
+    times: dict[str, list[float]] = {
+        k: [] for k in ("tokenize", "naive", "rules", "annotate_rules")
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeats):
             jobs: list[tuple[str, Any]] = [
                 ("tokenize", lambda: sum(1 for _ in lab.nlp.pipe(texts, batch_size=1000))),
                 ("naive", lambda: _naive(lab, texts)),
                 ("rules", lambda: lab.label_texts(texts)),
-                ("annotate_rules",
-                 lambda i=i: annotate_rules(corpus, rubric, out=Path(tmp) / f"r{i}")),
+                (
+                    "annotate_rules",
+                    lambda i=i: annotate_rules(corpus, rubric, out=Path(tmp) / f"r{i}"),
+                ),
             ]
             for name, fn in jobs:
                 t0 = time.perf_counter()
@@ -81,10 +86,14 @@ def main() -> None:
                 times[name].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in med.items():
-        print(f"  {k:15s} median {v:6.2f} s  ({len(texts) / v:8.0f} comments/s)  "
-              f"x{v / med['tokenize']:.2f} tokenize  x{v / med['naive']:.2f} naive")
-    print(f"load average (1/5/15 min) at the end: {os.getloadavg()} on {os.cpu_count()} cores "
-          "(other processes inflate every time above)")
+        print(
+            f"  {k:15s} median {v:6.2f} s  ({len(texts) / v:8.0f} comments/s)  "
+            f"x{v / med['tokenize']:.2f} tokenize  x{v / med['naive']:.2f} naive"
+        )
+    print(
+        f"load average (1/5/15 min) at the end: {os.getloadavg()} on {os.cpu_count()} cores "
+        "(other processes inflate every time above)"
+    )
     ok = med["annotate_rules"] <= 10 and med["rules"] < med["naive"]
     print(f"target (annotate_rules <= 10 s, rules faster than naive): {'met' if ok else 'MISSED'}")
 

@@ -220,16 +220,18 @@ def _split_turns_arrow(conversations: Sequence[str] | pa.Array) -> _TurnColumns 
     rows[opening[tagged]] = True
     mask = pa.array(rows)
     untagged = pc.utf8_trim_whitespace(
-        pc.replace_substring_regex(opened.filter(pa.array(tagged)), _ASCII_TAG, "",
-                                   max_replacements=1)
+        pc.replace_substring_regex(
+            opened.filter(pa.array(tagged)), _ASCII_TAG, "", max_replacements=1
+        )
     )
     return _TurnColumns(
         counts=counts,
         speaker=speaker,
         role=pc.if_else(teacher, "teacher", "student"),
         text=pc.replace_with_mask(text, mask, untagged.cast(text.type)),
-        move=pc.replace_with_mask(pa.nulls(n, pa.large_string()), mask,
-                                  moves.cast(pa.large_string())),
+        move=pc.replace_with_mask(
+            pa.nulls(n, pa.large_string()), mask, moves.cast(pa.large_string())
+        ),
     )
 
 
@@ -323,8 +325,9 @@ def _normalise_record(record: dict[str, Any], *, path: Path, line: int) -> dict[
     for key in _TEXT_FIELDS:
         value = record.get(key)
         if value is not None and not isinstance(value, str | int | float):
-            raise InputError(f"expected text, got {type(value).__name__}", path=path, line=line,
-                             field=key)
+            raise InputError(
+                f"expected text, got {type(value).__name__}", path=path, line=line, field=key
+            )
         text = as_str(value)
         if text == "":
             text = None  # CSV writes missing as an empty field
@@ -334,15 +337,17 @@ def _normalise_record(record: dict[str, Any], *, path: Path, line: int) -> dict[
     for key in _LIKERT_FIELDS:
         value = as_int(record.get(key), path=path, line=line, field=key)
         if value is not None and not 1 <= value <= 5:
-            raise InputError(f"expected a Likert rating 1-5, got {value}", path=path, line=line,
-                             field=key)
+            raise InputError(
+                f"expected a Likert rating 1-5, got {value}", path=path, line=line, field=key
+            )
         meta[key] = value
     profile = meta["student_profile"]
     meta["student_name"] = profile.split(maxsplit=1)[0] if profile and profile.strip() else None
     conversation = record["conversation"]
     if not isinstance(conversation, str) or not conversation.strip():
-        raise InputError("expected a non-empty conversation string", path=path, line=line,
-                         field="conversation")
+        raise InputError(
+            "expected a non-empty conversation string", path=path, line=line, field="conversation"
+        )
     meta["conversation"] = conversation
     return meta
 
@@ -362,8 +367,9 @@ def _read_file(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def _resolve_files(path: Path, files: str | Sequence[str] | None, split: str | None) -> list[Path]:
     if path.is_file():
         if files is not None or split is not None:
-            raise InputError("files= and split= apply to a MathDial folder, not a single file",
-                             path=path)
+            raise InputError(
+                "files= and split= apply to a MathDial folder, not a single file", path=path
+            )
         return [path]
     if not path.is_dir():
         raise InputError("no such file or directory", path=path)

@@ -113,11 +113,11 @@ _STR_DTYPE = (
 )
 
 
-
 def _plain(value: object) -> object:
     """A numpy scalar as the Python value it holds (so messages show ``2``, not ``np.int64(2)``)."""
     item = getattr(value, "item", None)
     return item() if callable(item) else value
+
 
 def parse_label_column(name: str) -> tuple[str, str] | None:
     """Split ``annotator_<rater>_<category>`` into ``(rater, category)``; None for other columns.
@@ -296,7 +296,8 @@ def _occurrence(codes: np.ndarray) -> np.ndarray:
 def _as_objects(values: pd.Series) -> list[Any]:
     """Column values as Python objects with None for missing."""
     out: list[Any] = values.to_numpy(
-        dtype=object, na_value=None  # type: ignore[call-overload]  # (stubs lack None)
+        dtype=object,
+        na_value=None,  # type: ignore[call-overload]  # (stubs lack None)
     ).tolist()
     return out
 
@@ -518,8 +519,10 @@ def _unit_metas(pieces: list[_Units], names: list[str]) -> Any:
     )
     if not plain_text:  # values as pandas gives them for the files' columns concatenated
         frame = pd.concat(
-            [pd.DataFrame({"source": p.stem, **p.meta}, index=range(len(p.comment_id)))
-             for p in pieces],
+            [
+                pd.DataFrame({"source": p.stem, **p.meta}, index=range(len(p.comment_id)))
+                for p in pieces
+            ],
             ignore_index=True,
         )
         ids = np.concatenate([p.comment_id for p in pieces]).tolist()
@@ -719,9 +722,7 @@ def _dialogue_meta(vid: str, metadata: dict[str, dict[str, Any]]) -> dict[str, A
     return meta
 
 
-def _lecture_turns(
-    folder: Path, videos: set[str] | None
-) -> tuple[list[str], pd.DataFrame]:
+def _lecture_turns(folder: Path, videos: set[str] | None) -> tuple[list[str], pd.DataFrame]:
     files = sorted(folder.glob("*.txt"))
     if videos is not None:
         files = [f for f in files if f.stem in videos]
@@ -861,4 +862,3 @@ def load(
     if lecture_turns is not None:
         turns = pd.concat([turns, lecture_turns], ignore_index=True)[list(TURN_COLUMNS)]
     return Corpus(dialogues, turns, annotations)
-

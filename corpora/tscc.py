@@ -184,15 +184,16 @@ def load(path: Path) -> Corpus:
     >>> load(Path("tests/fixtures/tscc"))                          # doctest: +SKIP
     """
     files = _lesson_files(Path(path))
-    dialogues: dict[str, list[Any]] = {k: [] for k in ("corpus", "dialogue_id", "split", "kind",
-                                                       "meta")}
+    dialogues: dict[str, list[Any]] = {
+        k: [] for k in ("corpus", "dialogue_id", "split", "kind", "meta")
+    }
     turns: dict[str, list[Any]] = {
-        k: [] for k in ("corpus", "dialogue_id", "turn_id", "index", "role", "speaker", "text",
-                        "meta")
+        k: []
+        for k in ("corpus", "dialogue_id", "turn_id", "index", "role", "speaker", "text", "meta")
     }
     ann: dict[str, list[Any]] = {
-        k: [] for k in ("corpus", "unit_id", "scheme", "label", "rater", "rater_kind", "run_id",
-                        "meta")
+        k: []
+        for k in ("corpus", "unit_id", "scheme", "label", "rater", "rater_kind", "run_id", "meta")
     }
     seen: dict[str, Path] = {}
     for file in files:
@@ -222,8 +223,8 @@ def load(path: Path) -> Corpus:
             turns["text"].append(as_str(rec["text"]))
             meta: dict[str, Any] = {"raw_role": as_str(rec["role"])}
             for col in _META_COLUMNS:
-                meta[col] = as_str(rec.get(col)) if col in ("timestamp", "edited") else _typed(
-                    rec.get(col)
+                meta[col] = (
+                    as_str(rec.get(col)) if col in ("timestamp", "edited") else _typed(rec.get(col))
                 )
             for col in extra:
                 meta[col] = as_str(rec.get(col))

@@ -84,8 +84,10 @@ def _metric(name: str, est: float, n: int, **info: Any) -> Metric:
 def _set_analytic(m: Metric, se: float, method: str, n: int, kind: str, conf: float) -> None:
     if not np.isfinite(se):
         return
-    ci = wald_interval(m.estimate, se, conf) if kind == "wald" else t_interval(
-        m.estimate, se, n, conf
+    ci = (
+        wald_interval(m.estimate, se, conf)
+        if kind == "wald"
+        else t_interval(m.estimate, se, n, conf)
     )
     m.se = float(se)
     m.intervals["analytic"] = _analytic(m.estimate, se, ci, method)
@@ -108,7 +110,8 @@ def kripp_alpha(
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             value = krippendorff.alpha(
-                value_counts=pairable, value_domain=domain,
+                value_counts=pairable,
+                value_domain=domain,
                 level_of_measurement=level,  # type: ignore[arg-type]
             )
     except ValueError as exc:
@@ -151,28 +154,37 @@ def _pair_entry(
         centre = (pa + z**2 / (2 * n)) / (1 + z**2 / n)
         half = z * np.sqrt(pa * (1 - pa) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
         metrics["percent_agreement"].intervals["analytic"] = {
-            "method": "Wilson score", "se": None, "ci": [centre - half, centre + half]
+            "method": "Wilson score",
+            "se": None,
+            "ci": [centre - half, centre + half],
         }
     if ordered:
         for wt in ("linear", "quadratic"):
             kw, sew = cohen_se(joint, weight_matrix(q, wt))
             mw = _metric(f"cohen_kappa_{wt}", kw, n, weights=wt)
-            _set_analytic(mw, sew, "Fleiss-Cohen-Everitt 1969 asymptotic SE, Wald", n, "wald",
-                          conf)
+            _set_analytic(mw, sew, "Fleiss-Cohen-Everitt 1969 asymptotic SE, Wald", n, "wald", conf)
             metrics[f"cohen_kappa_{wt}"] = mw
     entry: dict[str, Any] = {
         "raters": [a, b],
         "n": n,
-        "confusion": {"rows": a, "columns": b, "categories": t.categories,
-                      "counts": joint.astype(int).tolist()},
+        "confusion": {
+            "rows": a,
+            "columns": b,
+            "categories": t.categories,
+            "counts": joint.astype(int).tolist(),
+        },
     }
     if q == 2:
         entry.update(_binary_indices(joint))
     return entry, metrics
 
 
-def _finish(metrics: Mapping[str, Metric], boot: dict[str, BootstrapResult], conf: float,
-            key_of: Mapping[str, str]) -> None:
+def _finish(
+    metrics: Mapping[str, Metric],
+    boot: dict[str, BootstrapResult],
+    conf: float,
+    key_of: Mapping[str, str],
+) -> None:
     """Attach bootstrap intervals (statistic key ``key_of[name]``) and pick primary CIs."""
     for name, m in metrics.items():
         key = key_of.get(name)
@@ -188,7 +200,10 @@ def _boot_ci(values: np.ndarray, res: BootstrapResult, conf: float) -> dict[str,
     iv: dict[str, Any] = {
         "method": "percentile bootstrap over "
         + ("clusters (dialogues)" if res.method == "cluster" else "units"),
-        "ci": [lo, hi], "B": res.B, "seed": res.seed, "degenerate": bad,
+        "ci": [lo, hi],
+        "B": res.B,
+        "seed": res.seed,
+        "degenerate": bad,
     }
     if res.method == "cluster":
         iv["n_clusters"] = res.n_clusters
@@ -246,12 +261,15 @@ def scheme_agreement(
         mod = [r for r in t.raters if kinds.get(r) in ("model", "rule")]
     for r in [*hum, *mod]:
         if r not in t.raters:
-            raise InputError(f"scheme {t.scheme!r} has no rater {r!r}; raters: "
-                             f"{', '.join(t.raters)}")
+            raise InputError(
+                f"scheme {t.scheme!r} has no rater {r!r}; raters: {', '.join(t.raters)}"
+            )
     if len(hum) == 1 and mod:
         irr = [*hum, *mod]
-        notes.append(f"only one human ({hum[0]}): scheme-level metrics use all raters (the human "
-                     "and the models); see human_model for the model-by-model comparison")
+        notes.append(
+            f"only one human ({hum[0]}): scheme-level metrics use all raters (the human "
+            "and the models); see human_model for the model-by-model comparison"
+        )
     else:
         irr = hum if hum else [r for r in t.raters if r not in mod] or list(t.raters)
     if not hum:
@@ -284,21 +302,27 @@ def scheme_agreement(
     if R < 2:
         notes.append(f"only one rater ({', '.join(irr)}): agreement coefficients need two or more")
     if q < 2:
-        notes.append(f"only one declared category ({', '.join(t.categories)}): chance-corrected "
-                     "coefficients are undefined (NaN)")
+        notes.append(
+            f"only one declared category ({', '.join(t.categories)}): chance-corrected "
+            "coefficients are undefined (NaN)"
+        )
     n2 = int((counts.sum(axis=1) >= 2).sum())
     if R >= 2 and n2 == 0:
         notes.append("no unit is rated by two or more raters: coefficients are undefined (NaN)")
     used = counts.sum(axis=0)
     if q >= 2 and (used > 0).sum() == 1:
-        notes.append("only one category was used: kappa-type coefficients are undefined (NaN); "
-                     "percent agreement, AC1 and Brennan-Prediger remain defined")
+        notes.append(
+            "only one category was used: kappa-type coefficients are undefined (NaN); "
+            "percent agreement, AC1 and Brennan-Prediger remain defined"
+        )
 
     if R >= 2:
-        fam = [("percent_agreement", "percent_agreement", eye),
-               ("fleiss_kappa", "fleiss_kappa", eye),
-               ("gwet_ac1", "gwet_ac", eye),
-               ("brennan_prediger", "brennan_prediger", eye)]
+        fam = [
+            ("percent_agreement", "percent_agreement", eye),
+            ("fleiss_kappa", "fleiss_kappa", eye),
+            ("gwet_ac1", "gwet_ac", eye),
+            ("brennan_prediger", "brennan_prediger", eye),
+        ]
         if ordered:
             fam.append(("gwet_ac2", "gwet_ac", wq))
         for name, kind, w in fam:
@@ -321,8 +345,13 @@ def scheme_agreement(
         # Krippendorff's alpha: point estimate from the krippendorff package
         ka, why = kripp_alpha(counts, t.level, t.scores)
         st_a = alpha_stat(counts, t.level, t.scores)
-        m = _metric("krippendorff_alpha", ka, int((counts.sum(axis=1) >= 2).sum()),
-                    level=t.level, n_values=st_a.n)
+        m = _metric(
+            "krippendorff_alpha",
+            ka,
+            int((counts.sum(axis=1) >= 2).sum()),
+            level=t.level,
+            n_values=st_a.n,
+        )
         if why:
             m.note = why
         else:
@@ -347,17 +376,28 @@ def scheme_agreement(
         x = np.where(ti.codes >= 0, t.scores[np.clip(ti.codes, 0, None)], np.nan)
         forms = icc(x, conf)
         f = forms[icc_form]
-        m = _metric("icc", f.estimate, f.n, form=f.form, shrout_fleiss=f.shrout_fleiss,
-                    raters=f.k, forms={k: v.to_dict() for k, v in forms.items()})
-        m.intervals["analytic"] = {"method": "exact F (Shrout & Fleiss 1979; McGraw & Wong 1996)",
-                                   "se": None, "ci": list(f.ci)}
+        m = _metric(
+            "icc",
+            f.estimate,
+            f.n,
+            form=f.form,
+            shrout_fleiss=f.shrout_fleiss,
+            raters=f.k,
+            forms={k: v.to_dict() for k, v in forms.items()},
+        )
+        m.intervals["analytic"] = {
+            "method": "exact F (Shrout & Fleiss 1979; McGraw & Wong 1996)",
+            "se": None,
+            "ci": list(f.ci),
+        }
         metrics["icc"] = m
         if f.n < t.n_units:
             m.note = f"listwise deletion: {f.n} of {t.n_units} units are rated by all raters"
 
     # ---------------------------------------------------------------- pairwise
-    pairs = list(dict.fromkeys(
-        list(itertools.combinations(irr, 2)) + [(h, mm) for mm in mod for h in hum]))
+    pairs = list(
+        dict.fromkeys(list(itertools.combinations(irr, 2)) + [(h, mm) for mm in mod for h in hum])
+    )
     pair_rows: list[dict[str, Any]] = []
     pair_metrics: dict[tuple[str, str], dict[str, Metric]] = {}
     boot_pairs = len(pairs) * q * q * max(t.n_units, 1) <= MAX_BOOT_CELLS
@@ -387,8 +427,10 @@ def scheme_agreement(
             st = alpha_stat(cm, t.level, t.scores)
             st.name = f"alpha:+{mm}"
             stats.append(st)
-            hm_alpha[mm] = (kripp_alpha(ch, t.level, t.scores)[0],
-                            kripp_alpha(cm, t.level, t.scores)[0])
+            hm_alpha[mm] = (
+                kripp_alpha(ch, t.level, t.scores)[0],
+                kripp_alpha(cm, t.level, t.scores)[0],
+            )
 
     # ---------------------------------------------------------------- bootstrap
     boot: dict[str, BootstrapResult] = {}
@@ -401,14 +443,19 @@ def scheme_agreement(
             if use_clusters and t.clusters is not None:
                 n_cl = len(set(t.clusters.tolist()))
                 if n_cl < t.n_units:
-                    boot["cluster_bootstrap"] = replicate(stats, B=bootstrap, seed=seed,
-                                                          clusters=t.clusters)
+                    boot["cluster_bootstrap"] = replicate(
+                        stats, B=bootstrap, seed=seed, clusters=t.clusters
+                    )
                     if n_cl < 30:
-                        notes.append(f"only {n_cl} clusters: cluster-bootstrap intervals are "
-                                     "unreliable with fewer than about 20-30 clusters")
+                        notes.append(
+                            f"only {n_cl} clusters: cluster-bootstrap intervals are "
+                            "unreliable with fewer than about 20-30 clusters"
+                        )
                 else:
-                    notes.append("every unit is its own cluster: the cluster bootstrap equals "
-                                 "the unit bootstrap and is not repeated")
+                    notes.append(
+                        "every unit is its own cluster: the cluster bootstrap equals "
+                        "the unit bootstrap and is not repeated"
+                    )
     _finish(metrics, boot, conf, key_of)
     for (a, b), pm in pair_metrics.items():
         _finish(pm, boot, conf, {"cohen_kappa": f"pair:{a}|{b}"})
@@ -428,12 +475,14 @@ def scheme_agreement(
             "humans": hum,
             "models": mod,
             "definition": "human_model_kappa = mean over humans of Cohen's kappa(H_i, M) with "
-                          "pairwise deletion (SIGHT); human_human_kappa = mean pairwise kappa "
-                          "among humans",
+            "pairwise deletion (SIGHT); human_human_kappa = mean pairwise kappa "
+            "among humans",
             "tie_rule": TIE_RULE,
             "human_human": {
-                "pairs": [{"raters": [a, b], "kappa": v, "n": kappa_of(a, b).n}
-                          for (a, b), v in zip(hh_pairs, hh_vals, strict=True)],
+                "pairs": [
+                    {"raters": [a, b], "kappa": v, "n": kappa_of(a, b).n}
+                    for (a, b), v in zip(hh_pairs, hh_vals, strict=True)
+                ],
                 "kappa_mean": hh_mean,
                 "kappa_min": min(hh_finite) if hh_finite else None,
                 "kappa_max": max(hh_finite) if hh_finite else None,
@@ -457,10 +506,11 @@ def scheme_agreement(
             vals = [m.estimate for m in per.values() if np.isfinite(m.estimate)]
             mean_k = float(np.mean(vals)) if vals else float("nan")
             entry_m: dict[str, Any] = {
-                "kappa_by_human": {h: {"estimate": m.estimate, "n": m.n, "ci": m.ci,
-                                       "ci_method": m.ci_method} for h, m in per.items()},
-                "human_model_kappa": {"estimate": mean_k,
-                                      "n": [m.n for m in per.values()]},
+                "kappa_by_human": {
+                    h: {"estimate": m.estimate, "n": m.n, "ci": m.ci, "ci_method": m.ci_method}
+                    for h, m in per.items()
+                },
+                "human_model_kappa": {"estimate": mean_k, "n": [m.n for m in per.values()]},
             }
             ivs: dict[str, Any] = {}
             div: dict[str, Any] = {}
@@ -474,12 +524,15 @@ def scheme_agreement(
                     hm_rep = np.nanmean(np.column_stack([res.values[k] for k in keys]), axis=1)
                     ivs[label] = _boot_ci(hm_rep, res, conf)
                     if hh_pairs:
-                        hh_rep = np.nanmean(np.column_stack(
-                            [res.values[f"pair:{a}|{b}"] for a, b in hh_pairs]), axis=1)
+                        hh_rep = np.nanmean(
+                            np.column_stack([res.values[f"pair:{a}|{b}"] for a, b in hh_pairs]),
+                            axis=1,
+                        )
                         div[label] = _boot_ci(hm_rep - hh_rep, res, conf)
                     if "alpha:humans" in res.values:
                         dalpha[label] = _boot_ci(
-                            res.values[f"alpha:+{mm}"] - res.values["alpha:humans"], res, conf)
+                            res.values[f"alpha:+{mm}"] - res.values["alpha:humans"], res, conf
+                        )
             hmk = entry_m["human_model_kappa"]
             hmk["intervals"] = ivs
             hmk["ci"], hmk["ci_method"] = _primary(ivs)
@@ -488,16 +541,26 @@ def scheme_agreement(
                 dci, dmethod = _primary(div)
                 verdict = None
                 if dci is not None:
-                    verdict = ("below the human-human level" if dci[1] < 0 else
-                               "above the human-human level" if dci[0] > 0 else
-                               "comparable to the human-human level")
+                    verdict = (
+                        "below the human-human level"
+                        if dci[1] < 0
+                        else "above the human-human level"
+                        if dci[0] > 0
+                        else "comparable to the human-human level"
+                    )
                 lo_h, hi_h = hm_h["kappa_min"], hm_h["kappa_max"]
                 within = None
                 if lo_h is not None and np.isfinite(mean_k):
-                    within = bool(lo_h <= mean_k <= hi_h) if len(hh_finite) > 1 else (
-                        None if dci is None else bool(dci[0] <= 0 <= dci[1]))
+                    within = (
+                        bool(lo_h <= mean_k <= hi_h)
+                        if len(hh_finite) > 1
+                        else (None if dci is None else bool(dci[0] <= 0 <= dci[1]))
+                    )
                 entry_m["difference"] = {
-                    "estimate": diff, "ci": dci, "ci_method": dmethod, "intervals": div,
+                    "estimate": diff,
+                    "ci": dci,
+                    "ci_method": dmethod,
+                    "intervals": div,
                     "definition": "human_model_kappa - human_human_kappa (same replicates)",
                     "verdict": verdict,
                 }
@@ -508,21 +571,27 @@ def scheme_agreement(
             joint = pair_joint(cm_codes, maj, q).sum(axis=0).reshape(q, q)
             km, sem = cohen_se(joint, eye)
             entry_m["majority_kappa"] = {
-                "estimate": km, "n": int(joint.sum()), "n_ties": n_ties, "se": sem,
+                "estimate": km,
+                "n": int(joint.sum()),
+                "n_ties": n_ties,
+                "se": sem,
                 "ci": list(wald_interval(km, sem, conf)),
                 "ci_method": "Fleiss-Cohen-Everitt 1969 asymptotic SE, Wald",
                 "tie_rule": TIE_RULE,
             }
             a_h, a_m = hm_alpha[mm]
             entry_m["alpha"] = {
-                "humans": a_h, "humans_plus_model": a_m, "delta": a_m - a_h,
+                "humans": a_h,
+                "humans_plus_model": a_m,
+                "delta": a_m - a_h,
                 "intervals": dalpha,
             }
             entry_m["alpha"]["ci"], entry_m["alpha"]["ci_method"] = _primary(dalpha)
             if ordered:
                 sc = t.scores if t.scores is not None else np.arange(q, dtype=float)
-                hx = np.where(t.codes[:, idx_h] >= 0, sc[np.clip(t.codes[:, idx_h], 0, None)],
-                              np.nan)
+                hx = np.where(
+                    t.codes[:, idx_h] >= 0, sc[np.clip(t.codes[:, idx_h], 0, None)], np.nan
+                )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     hmean = np.nanmean(hx, axis=1)
@@ -531,8 +600,11 @@ def scheme_agreement(
                 rho = float("nan")
                 if ok.sum() >= 3 and np.ptp(hmean[ok]) > 0 and np.ptp(mx[ok]) > 0:
                     rho = float(sstats.spearmanr(hmean[ok], mx[ok]).statistic)
-                entry_m["spearman_rho"] = {"estimate": rho, "n": int(ok.sum()),
-                                           "against": "mean human score"}
+                entry_m["spearman_rho"] = {
+                    "estimate": rho,
+                    "n": int(ok.sum()),
+                    "against": "mean human score",
+                }
                 qw = [pair_metrics[(h, mm)]["cohen_kappa_quadratic"].estimate for h in hum]
                 qf = [v for v in qw if np.isfinite(v)]
                 entry_m["quadratic_kappa"] = {
@@ -551,20 +623,31 @@ def scheme_agreement(
             np.add.at(cb_, (rows, binm[rows, cols]), 1)
             row: dict[str, Any] = {"category": cat}
             est, se, n1 = gwet_family_se("fleiss_kappa", cb_, np.eye(2))
-            row["fleiss_kappa"] = {"estimate": est, "n": n1,
-                                   "ci": list(t_interval(est, se, n1, conf))}
+            row["fleiss_kappa"] = {
+                "estimate": est,
+                "n": n1,
+                "ci": list(t_interval(est, se, n1, conf)),
+            }
             est, se, n1 = gwet_family_se("gwet_ac", cb_, np.eye(2))
             row["gwet_ac1"] = {"estimate": est, "n": n1, "ci": list(t_interval(est, se, n1, conf))}
             ka, _ = kripp_alpha(cb_, "nominal", None)
             row["krippendorff_alpha"] = {"estimate": ka}
-            row["prevalence"] = {r: (float((binm[:, j] == 1).sum() / (binm[:, j] >= 0).sum())
-                                     if (binm[:, j] >= 0).any() else None)
-                                 for j, r in enumerate(irr)}
+            row["prevalence"] = {
+                r: (
+                    float((binm[:, j] == 1).sum() / (binm[:, j] >= 0).sum())
+                    if (binm[:, j] >= 0).any()
+                    else None
+                )
+                for j, r in enumerate(irr)
+            }
             if R == 2:
                 joint = pair_joint(binm[:, 0], binm[:, 1], 2).sum(axis=0).reshape(2, 2)
                 kc, sec = cohen_se(joint, np.eye(2))
-                row["cohen_kappa"] = {"estimate": kc, "n": int(joint.sum()),
-                                      "ci": list(wald_interval(kc, sec, conf))}
+                row["cohen_kappa"] = {
+                    "estimate": kc,
+                    "n": int(joint.sum()),
+                    "ci": list(wald_interval(kc, sec, conf)),
+                }
                 row.update(_binary_indices(joint))
             per_category.append(row)
 
@@ -572,21 +655,34 @@ def scheme_agreement(
         "level": t.level,
         "categories": t.categories,
         "categories_source": t.categories_source,
-        "weights": {"unweighted": "identity", "weighted": weights,
-                    "on": "category positions in the declared order"},
+        "weights": {
+            "unweighted": "identity",
+            "weighted": weights,
+            "on": "category positions in the declared order",
+        },
         "missing_policy": MISSING_POLICY,
         "metrics_raters": irr,
         "confidence": conf,
-        "bootstrap": {"B": bootstrap, "seed": seed,
-                      "methods": sorted(boot)} if boot else None,
+        "bootstrap": {"B": bootstrap, "seed": seed, "methods": sorted(boot)} if boot else None,
     }
     if t.categories_source.startswith("observed"):
-        notes.append("categories were inferred from the observed labels; declare the codebook "
-                     "(--categories) so unused categories count")
+        notes.append(
+            "categories were inferred from the observed labels; declare the codebook "
+            "(--categories) so unused categories count"
+        )
     return SchemeResult(
-        scheme=t.scheme, n_units=t.n_units, raters=list(t.raters), humans=hum, models=mod,
-        categories=list(t.categories), level=t.level, metrics=metrics, pairwise=pair_rows,
-        per_category=per_category, human_model=human_model, conventions=conventions,
+        scheme=t.scheme,
+        n_units=t.n_units,
+        raters=list(t.raters),
+        humans=hum,
+        models=mod,
+        categories=list(t.categories),
+        level=t.level,
+        metrics=metrics,
+        pairwise=pair_rows,
+        per_category=per_category,
+        human_model=human_model,
+        conventions=conventions,
         notes=notes,
     )
 
@@ -677,24 +773,27 @@ def agreement(
         chosen = [schemes] if isinstance(schemes, str) else list(schemes)
         unknown = [s for s in chosen if s not in all_schemes]
         if unknown:
-            raise InputError(f"unknown scheme(s) {', '.join(unknown)}; available: "
-                             f"{', '.join(all_schemes[:20])}")
+            raise InputError(
+                f"unknown scheme(s) {', '.join(unknown)}; available: {', '.join(all_schemes[:20])}"
+            )
     if not chosen:
         raise InputError("no annotations to analyse")
     use_clusters = cluster == "dialogue"
     cmap = clusters if clusters is not None else corpus_map
     if cmap is None and use_clusters and "dialogue_id" in annotations.columns:
         known = annotations.dropna(subset=["dialogue_id"])
-        cmap = dict(zip(known["unit_id"].astype(str), known["dialogue_id"].astype(str),
-                        strict=True))
+        cmap = dict(
+            zip(known["unit_id"].astype(str), known["dialogue_id"].astype(str), strict=True)
+        )
     results = []
     no_cluster_note = False
     for s in chosen:
         sub = annotations[annotations["scheme"] == s]
         lv = _per_scheme(level, s) or _scheme_meta(sub, "level") or "nominal"
         if lv not in LEVELS:
-            raise InputError(f"unknown level {lv!r} for scheme {s!r}; use one of "
-                             f"{', '.join(LEVELS)}")
+            raise InputError(
+                f"unknown level {lv!r} for scheme {s!r}; use one of {', '.join(LEVELS)}"
+            )
         cats = _per_scheme(categories, s) if categories is not None else None
         if cats is None:
             cats = _scheme_meta(sub, "categories")
@@ -707,36 +806,59 @@ def agreement(
                 raise InputError(f"scheme {s!r} has no ratings by {', '.join(missing_h)}")
             if not models:
                 raters = None
-        table = ratings_table(sub, s, categories=cats, level=lv, raters=raters,
-                              clusters=cmap if use_clusters else None)
+        table = ratings_table(
+            sub,
+            s,
+            categories=cats,
+            level=lv,
+            raters=raters,
+            clusters=cmap if use_clusters else None,
+        )
         m_s = [r for r in (models or []) if r in table.raters] if models else None
         if models and not m_s:
             raise InputError(f"scheme {s!r} has none of the models {', '.join(models)}")
         if use_clusters and cmap is None and bootstrap:
             no_cluster_note = True
-        results.append(scheme_agreement(
-            table, humans=humans, models=m_s, weights=weights, bootstrap=bootstrap, seed=seed,
-            use_clusters=use_clusters, confidence=confidence, icc_form=icc_form,
-        ))
+        results.append(
+            scheme_agreement(
+                table,
+                humans=humans,
+                models=m_s,
+                weights=weights,
+                bootstrap=bootstrap,
+                seed=seed,
+                use_clusters=use_clusters,
+                confidence=confidence,
+                icc_form=icc_form,
+            )
+        )
     if no_cluster_note:
         for r in results:
-            r.notes.append("no dialogue of each unit is known (pass a corpus, a dialogue_id "
-                           "column or clusters=): intervals resample units only")
+            r.notes.append(
+                "no dialogue of each unit is known (pass a corpus, a dialogue_id "
+                "column or clusters=): intervals resample units only"
+            )
     conventions = {
         "missing_policy": MISSING_POLICY,
         "tie_rule": TIE_RULE,
         "ci": {
             "primary": "cluster bootstrap over dialogues when clusters are known, else "
-                       "percentile bootstrap over units, else analytic",
+            "percentile bootstrap over units, else analytic",
             "analytic": "Cohen: Fleiss-Cohen-Everitt 1969 (Wald); Gwet family and alpha: Gwet "
-                        "design-based variance (t); ICC: exact F",
-            "B": bootstrap, "seed": seed, "confidence": confidence,
+            "design-based variance (t); ICC: exact F",
+            "B": bootstrap,
+            "seed": seed,
+            "confidence": confidence,
             "cluster": "dialogue" if use_clusters and cmap is not None else None,
         },
         "level": level if isinstance(level, str) else (dict(level) if level else "nominal"),
-        "categories": (list(categories) if categories is not None
-                       and not isinstance(categories, Mapping)
-                       else dict(categories) if categories else "per scheme (see schemes)"),
+        "categories": (
+            list(categories)
+            if categories is not None and not isinstance(categories, Mapping)
+            else dict(categories)
+            if categories
+            else "per scheme (see schemes)"
+        ),
         "weights": weights,
     }
     return AgreementResult(results, conventions)

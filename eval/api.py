@@ -76,20 +76,27 @@ def matrix_table(
                 raise InputError(f"level {level!r} needs declared categories") from None
             cats = observed
     idx = {c: i for i, c in enumerate(cats)}
-    codes = np.array([[-1 if v is None else idx[v] for v in row] for row in labels],
-                     dtype=np.int64).reshape(arr.shape)
+    codes = np.array(
+        [[-1 if v is None else idx[v] for v in row] for row in labels], dtype=np.int64
+    ).reshape(arr.shape)
     scores = None
     try:
         scores = np.array([float(c) for c in cats])
     except ValueError:
         if level in ("interval", "ratio"):
             raise InputError(f"level {level!r} needs numeric categories") from None
-    return RatingTable("matrix", [str(i) for i in range(arr.shape[0])],
-                       [str(j) for j in range(arr.shape[1])], cats, codes, level, scores)
+    return RatingTable(
+        "matrix",
+        [str(i) for i in range(arr.shape[0])],
+        [str(j) for j in range(arr.shape[1])],
+        cats,
+        codes,
+        level,
+        scores,
+    )
 
 
-def _numeric_table(num: np.ndarray, categories: Sequence[Any] | None,
-                   level: str) -> RatingTable:
+def _numeric_table(num: np.ndarray, categories: Sequence[Any] | None, level: str) -> RatingTable:
     """Fast path for numeric matrices (NaN = missing): codes by searching the category values."""
     x = num.astype(float)
     ok = np.isfinite(x)
@@ -97,17 +104,25 @@ def _numeric_table(num: np.ndarray, categories: Sequence[Any] | None,
     if categories is not None:
         cat_values = np.array([float(c) for c in categories])
         if not np.isin(values, cat_values).all():
-            raise InputError(f"values {values[~np.isin(values, cat_values)][:5].tolist()} are "
-                             "not among the categories")
+            raise InputError(
+                f"values {values[~np.isin(values, cat_values)][:5].tolist()} are "
+                "not among the categories"
+            )
     else:
         cat_values = values
     order = np.argsort(cat_values, kind="stable")
     pos = np.searchsorted(cat_values[order], np.where(ok, x, cat_values[order][0]))
     codes = np.where(ok, order[np.clip(pos, 0, len(order) - 1)], -1).astype(np.int64)
     cats = [_label(v) or "" for v in cat_values]
-    return RatingTable("matrix", [str(i) for i in range(x.shape[0])],
-                       [str(j) for j in range(x.shape[1])], cats, codes, level,
-                       cat_values.astype(float))
+    return RatingTable(
+        "matrix",
+        [str(i) for i in range(x.shape[0])],
+        [str(j) for j in range(x.shape[1])],
+        cats,
+        codes,
+        level,
+        cat_values.astype(float),
+    )
 
 
 def _family(name: str, ratings: Any, categories: Any, weights: str) -> float:
@@ -115,8 +130,9 @@ def _family(name: str, ratings: Any, categories: Any, weights: str) -> float:
     return family_stat(name, t.counts(), weight_matrix(t.q, weights)).value()
 
 
-def percent_agreement(ratings: Any, categories: Sequence[Any] | None = None,
-                      weights: str = "identity") -> float:
+def percent_agreement(
+    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+) -> float:
     """Multi-rater (pairwise) percent agreement over units with >= 2 ratings.
 
     >>> percent_agreement([[1, 1], [1, 0], [0, 0], [1, None]])
@@ -125,8 +141,9 @@ def percent_agreement(ratings: Any, categories: Sequence[Any] | None = None,
     return _family("percent_agreement", ratings, categories, weights)
 
 
-def fleiss_kappa(ratings: Any, categories: Sequence[Any] | None = None,
-                 weights: str = "identity") -> float:
+def fleiss_kappa(
+    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+) -> float:
     """Fleiss' kappa, generalised to unequal numbers of raters per unit (Gwet)."""
     return _family("fleiss_kappa", ratings, categories, weights)
 
@@ -136,14 +153,16 @@ def gwet_ac1(ratings: Any, categories: Sequence[Any] | None = None) -> float:
     return _family("gwet_ac", ratings, categories, "identity")
 
 
-def gwet_ac2(ratings: Any, categories: Sequence[Any] | None = None,
-             weights: str = "quadratic") -> float:
+def gwet_ac2(
+    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "quadratic"
+) -> float:
     """Gwet's AC2 (weighted AC1) on the declared category order."""
     return _family("gwet_ac", ratings, categories, weights)
 
 
-def brennan_prediger(ratings: Any, categories: Sequence[Any] | None = None,
-                     weights: str = "identity") -> float:
+def brennan_prediger(
+    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+) -> float:
     """Brennan-Prediger coefficient (chance agreement 1/q for q declared categories)."""
     return _family("brennan_prediger", ratings, categories, weights)
 
@@ -156,8 +175,9 @@ def pabak(ratings: Any, categories: Sequence[Any] | None = None) -> float:
     return family_stat("brennan_prediger", t.counts(), np.eye(2)).value()
 
 
-def conger_kappa(ratings: Any, categories: Sequence[Any] | None = None,
-                 weights: str = "identity") -> float:
+def conger_kappa(
+    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+) -> float:
     """Conger's kappa (multi-rater Cohen's kappa with per-rater marginals)."""
     t = matrix_table(ratings, categories)
     return conger_stat(t, weight_matrix(t.q, weights)).value()
@@ -170,8 +190,9 @@ def _two(ratings: Any, categories: Any) -> RatingTable:
     return t
 
 
-def cohen_kappa(ratings: Any, categories: Sequence[Any] | None = None,
-                weights: str = "identity") -> float:
+def cohen_kappa(
+    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+) -> float:
     """Cohen's kappa of two raters (pairwise deletion), weights on the declared order.
 
     >>> y1 = ["negative", "positive", "negative", "neutral", "positive"]
@@ -180,20 +201,22 @@ def cohen_kappa(ratings: Any, categories: Sequence[Any] | None = None,
     0.6875
     """
     t = _two(ratings, categories)
-    return pair_stat("cohen_kappa", t.codes[:, 0], t.codes[:, 1],
-                     weight_matrix(t.q, weights)).value()
+    return pair_stat(
+        "cohen_kappa", t.codes[:, 0], t.codes[:, 1], weight_matrix(t.q, weights)
+    ).value()
 
 
-def scott_pi(ratings: Any, categories: Sequence[Any] | None = None,
-             weights: str = "identity") -> float:
+def scott_pi(
+    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+) -> float:
     """Scott's pi of two raters (pooled marginals, pairwise deletion)."""
     t = _two(ratings, categories)
-    return pair_stat("scott_pi", t.codes[:, 0], t.codes[:, 1],
-                     weight_matrix(t.q, weights)).value()
+    return pair_stat("scott_pi", t.codes[:, 0], t.codes[:, 1], weight_matrix(t.q, weights)).value()
 
 
-def krippendorff_alpha(ratings: Any, level: str | None = None,
-                       categories: Sequence[Any] | None = None) -> float:
+def krippendorff_alpha(
+    ratings: Any, level: str | None = None, categories: Sequence[Any] | None = None
+) -> float:
     """Krippendorff's alpha at an explicit level, computed by the ``krippendorff`` package.
 
     ``ratings`` is a units x raters matrix or a :class:`RatingTable` (then ``level`` defaults to

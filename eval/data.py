@@ -111,8 +111,15 @@ class RatingTable:
             )
         idx = [self.raters.index(r) for r in raters]
         return RatingTable(
-            self.scheme, self.units, list(raters), self.categories, self.codes[:, idx],
-            self.level, self.scores, self.clusters, self.categories_source,
+            self.scheme,
+            self.units,
+            list(raters),
+            self.categories,
+            self.codes[:, idx],
+            self.level,
+            self.scores,
+            self.clusters,
+            self.categories_source,
             {r: self.rater_kinds[r] for r in raters if r in self.rater_kinds},
         )
 
@@ -123,9 +130,15 @@ class RatingTable:
     def subset_units(self, keep: np.ndarray) -> RatingTable:
         """A table keeping the units (rows) where the boolean mask ``keep`` is true."""
         return RatingTable(
-            self.scheme, [u for u, k in zip(self.units, keep, strict=True) if k], self.raters,
-            self.categories, self.codes[keep], self.level, self.scores,
-            None if self.clusters is None else self.clusters[keep], self.categories_source,
+            self.scheme,
+            [u for u, k in zip(self.units, keep, strict=True) if k],
+            self.raters,
+            self.categories,
+            self.codes[keep],
+            self.level,
+            self.scores,
+            None if self.clusters is None else self.clusters[keep],
+            self.categories_source,
             dict(self.rater_kinds),
             None if self.count_cache is None else self.count_cache[keep],
         )
@@ -212,8 +225,11 @@ def ratings_table(
         raise InputError(f"no annotations for scheme {scheme!r} (schemes: {known})")
     # units of different corpora may share ids: key them by corpus when several are present
     multi = "corpus" in sub.columns and sub["corpus"].nunique(dropna=False) > 1
-    unit_key = (sub["corpus"].astype(str) + "/" + sub["unit_id"].astype(str)) if multi else (
-        sub["unit_id"])
+    unit_key = (
+        (sub["corpus"].astype(str) + "/" + sub["unit_id"].astype(str))
+        if multi
+        else (sub["unit_id"])
+    )
     u_codes, u_names = pd.factorize(unit_key)
     r_codes, r_names = pd.factorize(sub["rater"])
     if (u_codes < 0).any():
@@ -234,8 +250,11 @@ def ratings_table(
         used = np.bincount(sub_codes[sub_codes >= 0], minlength=len(lab_text)) > 0
         observed_mask &= used
     observed = list(dict.fromkeys(t for t, m in zip(lab_text, observed_mask, strict=True) if m))
-    numeric = bool(observed) and all(_is_number(v) for v in observed) and (
-        categories is None or all(_is_number(str(c)) for c in categories))
+    numeric = (
+        bool(observed)
+        and all(_is_number(v) for v in observed)
+        and (categories is None or all(_is_number(str(c)) for c in categories))
+    )
     if numeric:  # "1" and "1.0" are the same category
         lab_text = [_canon_number(t) if _is_number(t) else t for t in lab_text]
         observed = list(dict.fromkeys(_canon_number(v) for v in observed))
@@ -255,13 +274,15 @@ def ratings_table(
     codes.ravel()[flat] = l_codes
     row_ok = l_codes >= 0
     if raters is not None:
-        row_ok &= np.isin(r_codes, [i for i, r in enumerate(map(str, r_names))
-                                    if r in set(map(str, raters))])
+        row_ok &= np.isin(
+            r_codes, [i for i, r in enumerate(map(str, r_names)) if r in set(map(str, raters))]
+        )
     q = len(cats)
     all_ok = bool(row_ok.all())
     cell = u_codes.astype(np.int64) * q + l_codes
-    counts = np.bincount(cell if all_ok else cell[row_ok],
-                         minlength=len(u_names) * q).reshape(len(u_names), q)
+    counts = np.bincount(cell if all_ok else cell[row_ok], minlength=len(u_names) * q).reshape(
+        len(u_names), q
+    )
     rater_list = [str(r) for r in r_names]
     if raters is not None:
         raters = [str(r) for r in raters]
@@ -308,8 +329,17 @@ def ratings_table(
         units_list = [u for u, k in zip(units_list, list(rated), strict=True) if k]
         cl = None if cl is None else cl[rated]
     return RatingTable(
-        scheme, units_list, rater_list, cats, codes, level, scores, cl, source,
-        {r: kinds[r] for r in rater_list if r in kinds}, counts,
+        scheme,
+        units_list,
+        rater_list,
+        cats,
+        codes,
+        level,
+        scores,
+        cl,
+        source,
+        {r: kinds[r] for r in rater_list if r in kinds},
+        counts,
     )
 
 

@@ -118,24 +118,56 @@ def icc(x: np.ndarray, level: float = 0.95) -> dict[str, IccResult]:
     d1, d2 = n - 1, n * (k - 1)
     fl, fu, p1 = _f_bounds(f1, d1, d2, a)
     out["ICC(1)"] = IccResult(
-        "ICC(1)", "ICC(1,1)", _div(msr - msw, msr + (k - 1) * msw),
-        (_div(fl - 1, fl + k - 1), _div(fu - 1, fu + k - 1)), f1, d1, d2, p1, n, k,
+        "ICC(1)",
+        "ICC(1,1)",
+        _div(msr - msw, msr + (k - 1) * msw),
+        (_div(fl - 1, fl + k - 1), _div(fu - 1, fu + k - 1)),
+        f1,
+        d1,
+        d2,
+        p1,
+        n,
+        k,
     )
     out["ICC(1,k)"] = IccResult(
-        "ICC(1,k)", "ICC(1,k)", _div(msr - msw, msr), (1 - _div(1, fl), 1 - _div(1, fu)),
-        f1, d1, d2, p1, n, k,
+        "ICC(1,k)",
+        "ICC(1,k)",
+        _div(msr - msw, msr),
+        (1 - _div(1, fl), 1 - _div(1, fu)),
+        f1,
+        d1,
+        d2,
+        p1,
+        n,
+        k,
     )
     # consistency
     f3 = _div(msr, mse)
     d1, d2 = n - 1, (n - 1) * (k - 1)
     fl, fu, p3 = _f_bounds(f3, d1, d2, a)
     out["ICC(C,1)"] = IccResult(
-        "ICC(C,1)", "ICC(3,1)", _div(msr - mse, msr + (k - 1) * mse),
-        (_div(fl - 1, fl + k - 1), _div(fu - 1, fu + k - 1)), f3, d1, d2, p3, n, k,
+        "ICC(C,1)",
+        "ICC(3,1)",
+        _div(msr - mse, msr + (k - 1) * mse),
+        (_div(fl - 1, fl + k - 1), _div(fu - 1, fu + k - 1)),
+        f3,
+        d1,
+        d2,
+        p3,
+        n,
+        k,
     )
     out["ICC(C,k)"] = IccResult(
-        "ICC(C,k)", "ICC(3,k)", _div(msr - mse, msr), (1 - _div(1, fl), 1 - _div(1, fu)),
-        f3, d1, d2, p3, n, k,
+        "ICC(C,k)",
+        "ICC(3,k)",
+        _div(msr - mse, msr),
+        (1 - _div(1, fl), 1 - _div(1, fu)),
+        f3,
+        d1,
+        d2,
+        p3,
+        n,
+        k,
     )
     # absolute agreement (McGraw & Wong 1996, Table 7)
     for form, sf, single in (("ICC(A,1)", "ICC(2,1)", True), ("ICC(A,k)", "ICC(2,k)", False)):
@@ -146,8 +178,10 @@ def icc(x: np.ndarray, level: float = 0.95) -> dict[str, IccResult]:
             est = _div(msr - mse, msr + (msc - mse) / n)
         c = _div(m * est, n * (1 - est))
         d = 1 + _div(m * est * (n - 1), n * (1 - est))
-        v = _div((c * msc + d * mse) ** 2,
-                 (c * msc) ** 2 / (k - 1) + (d * mse) ** 2 / ((n - 1) * (k - 1)))
+        v = _div(
+            (c * msc + d * mse) ** 2,
+            (c * msc) ** 2 / (k - 1) + (d * mse) ** 2 / ((n - 1) * (k - 1)),
+        )
         if np.isfinite(v) and v > 0:
             fs = stats.f.ppf(1 - a / 2, n - 1, v)
             fs2 = stats.f.ppf(1 - a / 2, v, n - 1)

@@ -38,15 +38,30 @@ def forest_png(rows: list[dict[str, Any]], title: str) -> str:
             ax.plot(r["estimate"], y, "o", color="tab:blue")
     for x in (0.2, 0.4, 0.6, 0.8):
         ax.axvline(x, color="0.85", lw=0.8, zorder=0)
-    for x, name in ((0.1, "slight"), (0.3, "fair"), (0.5, "moderate"), (0.7, "substantial"),
-                    (0.9, "almost\nperfect")):
-        ax.text(x, 1.01, name, fontsize=7, color="0.45", ha="center", va="bottom",
-                transform=ax.get_xaxis_transform())
+    for x, name in (
+        (0.1, "slight"),
+        (0.3, "fair"),
+        (0.5, "moderate"),
+        (0.7, "substantial"),
+        (0.9, "almost\nperfect"),
+    ):
+        ax.text(
+            x,
+            1.01,
+            name,
+            fontsize=7,
+            color="0.45",
+            ha="center",
+            va="bottom",
+            transform=ax.get_xaxis_transform(),
+        )
     ax.axvline(0, color="0.6", lw=0.8)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([r["label"] for r in reversed(rows)], fontsize=8)
-    ax.set_xlim(min(-0.2, *[r["ci"][0] for r in rows if r.get("ci") and _ok(r["ci"][0])]
-                    or [0]) - 0.02, 1.02)
+    ax.set_xlim(
+        min(-0.2, *[r["ci"][0] for r in rows if r.get("ci") and _ok(r["ci"][0])] or [0]) - 0.02,
+        1.02,
+    )
     ax.set_xlabel("coefficient (dot) with 95% interval (line)")
     ax.set_title(title, fontsize=10, pad=26)
     return _png(fig)
@@ -57,16 +72,19 @@ def human_model_png(rows: list[dict[str, Any]]) -> str:
     fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(rows) + 2), 3.6))
     width = 0.38
     for i, r in enumerate(rows):
-        for off, key, color, lab in ((-width / 2, "hh", "tab:gray", "human-human"),
-                                     (width / 2, "hm", "tab:orange", "human-model")):
+        for off, key, color, lab in (
+            (-width / 2, "hh", "tab:gray", "human-human"),
+            (width / 2, "hm", "tab:orange", "human-model"),
+        ):
             est, ci = r.get(key), r.get(key + "_ci")
             if est is None or not _ok(est):
                 continue
             err = None
             if ci and _ok(ci[0]) and _ok(ci[1]):
                 err = [[max(est - ci[0], 0)], [max(ci[1] - est, 0)]]
-            ax.bar(i + off, est, width, color=color, yerr=err, capsize=3,
-                   label=lab if i == 0 else None)
+            ax.bar(
+                i + off, est, width, color=color, yerr=err, capsize=3, label=lab if i == 0 else None
+            )
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([r["label"] for r in rows], rotation=40, ha="right", fontsize=8)
     ax.set_ylabel("Cohen's kappa")
@@ -77,8 +95,9 @@ def human_model_png(rows: list[dict[str, Any]]) -> str:
     return _png(fig)
 
 
-def confusion_png(counts: list[list[int]], categories: list[str], rows: str, cols: str,
-                  title: str) -> str:
+def confusion_png(
+    counts: list[list[int]], categories: list[str], rows: str, cols: str, title: str
+) -> str:
     """Heatmap of a confusion matrix with counts in the cells."""
     q = len(categories)
     fig, ax = plt.subplots(figsize=(1.0 + 0.55 * q, 0.8 + 0.55 * q))
@@ -87,8 +106,15 @@ def confusion_png(counts: list[list[int]], categories: list[str], rows: str, col
     for i in range(q):
         for j in range(q):
             v = counts[i][j]
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=8,
-                    color="white" if top and v > 0.6 * top else "black")
+            ax.text(
+                j,
+                i,
+                str(v),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if top and v > 0.6 * top else "black",
+            )
     ax.set_xticks(range(q))
     ax.set_yticks(range(q))
     ax.set_xticklabels(categories, fontsize=7, rotation=45, ha="right")

@@ -32,8 +32,14 @@ LABELS = {
     "pabak": "PABAK",
     "icc": "ICC",
 }
-_BANDS = ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"),
-          (0.8, "substantial"), (1.0, "almost perfect"))
+_BANDS = (
+    (0.0, "poor"),
+    (0.2, "slight"),
+    (0.4, "fair"),
+    (0.6, "moderate"),
+    (0.8, "substantial"),
+    (1.0, "almost perfect"),
+)
 
 
 def landis_koch(value: float | None) -> str:
@@ -84,13 +90,22 @@ def _metric_table(s: dict[str, Any]) -> Table:
         name = LABELS.get(k, k)
         if k == "icc":
             name += f" {m.get('form')} (Shrout-Fleiss {m.get('shrout_fleiss')})"
-        if k.startswith(("cohen", "fleiss", "scott", "conger", "krippendorff", "gwet",
-                         "brennan", "pabak")):
+        if k.startswith(
+            ("cohen", "fleiss", "scott", "conger", "krippendorff", "gwet", "brennan", "pabak")
+        ):
             reading = landis_koch(m["estimate"])
         else:
             reading = ""
-        rows.append([name, _f(m["estimate"]), _ci(m["ci"]), m.get("ci_method") or "n/a",
-                     _f(m["n"]), reading])
+        rows.append(
+            [
+                name,
+                _f(m["estimate"]),
+                _ci(m["ci"]),
+                m.get("ci_method") or "n/a",
+                _f(m["n"]),
+                reading,
+            ]
+        )
     return ["coefficient", "estimate", "95% CI", "CI method", "n", "Landis-Koch"], rows
 
 
@@ -102,21 +117,36 @@ def _pair_table(s: dict[str, Any]) -> Table:
     rows = []
     for p in s["pairwise"]:
         k = p["metrics"]["cohen_kappa"]
-        row = [" vs ".join(p["raters"]), _f(p["n"]), _f(k["estimate"]), _ci(k["ci"]),
-               _f(p["metrics"]["percent_agreement"]["estimate"])]
+        row = [
+            " vs ".join(p["raters"]),
+            _f(p["n"]),
+            _f(k["estimate"]),
+            _ci(k["ci"]),
+            _f(p["metrics"]["percent_agreement"]["estimate"]),
+        ]
         if binary:
             pr = p.get("positive_rate") or [None, None]
-            row += [f"{_f(pr[0], 2)} / {_f(pr[1], 2)}", _f(p.get("prevalence_index")),
-                    _f(p.get("bias_index"))]
+            row += [
+                f"{_f(pr[0], 2)} / {_f(pr[1], 2)}",
+                _f(p.get("prevalence_index")),
+                _f(p.get("bias_index")),
+            ]
         rows.append(row)
     return head, rows
 
 
 def _hm_table(s: dict[str, Any]) -> Table:
     hm = s["human_model"]
-    head = ["model", "human-model kappa (mean over humans)", "95% CI", "human-human kappa",
-            "difference [95% CI]", "reading", "kappa vs majority (n, ties)",
-            "alpha change when added [95% CI]"]
+    head = [
+        "model",
+        "human-model kappa (mean over humans)",
+        "95% CI",
+        "human-human kappa",
+        "difference [95% CI]",
+        "reading",
+        "kappa vs majority (n, ties)",
+        "alpha change when added [95% CI]",
+    ]
     ordered = s["level"] != "nominal"
     if ordered:
         head += ["quadratic kappa (mean over humans)", "Spearman rho vs mean human"]
@@ -126,15 +156,23 @@ def _hm_table(s: dict[str, Any]) -> Table:
         d = e.get("difference") or {}
         mj = e["majority_kappa"]
         al = e["alpha"]
-        rows.append([
-            model, _f(e["human_model_kappa"]["estimate"]), _ci(e["human_model_kappa"]["ci"]),
-            f"{_f(hh['kappa_mean'])} {_ci(hh.get('ci'))}",
-            f"{_f(d.get('estimate'))} {_ci(d.get('ci'))}" if d else "n/a",
-            d.get("verdict") or "n/a",
-            f"{_f(mj['estimate'])} (n={mj['n']}, ties={mj['n_ties']})",
-            f"{_f(al['delta'])} {_ci(al.get('ci'))}",
-        ] + ([_f(e["quadratic_kappa"]["estimate"]), _f(e["spearman_rho"]["estimate"])]
-             if ordered else []))
+        rows.append(
+            [
+                model,
+                _f(e["human_model_kappa"]["estimate"]),
+                _ci(e["human_model_kappa"]["ci"]),
+                f"{_f(hh['kappa_mean'])} {_ci(hh.get('ci'))}",
+                f"{_f(d.get('estimate'))} {_ci(d.get('ci'))}" if d else "n/a",
+                d.get("verdict") or "n/a",
+                f"{_f(mj['estimate'])} (n={mj['n']}, ties={mj['n_ties']})",
+                f"{_f(al['delta'])} {_ci(al.get('ci'))}",
+            ]
+            + (
+                [_f(e["quadratic_kappa"]["estimate"]), _f(e["spearman_rho"]["estimate"])]
+                if ordered
+                else []
+            )
+        )
     return head, rows
 
 
@@ -144,9 +182,16 @@ def _percat_table(s: dict[str, Any]) -> Table:
     for r in s["per_category"]:
         k = r.get("cohen_kappa") or r["fleiss_kappa"]
         prev = ", ".join(f"{n} {_f(v, 2)}" for n, v in r["prevalence"].items())
-        rows.append([r["category"], _f(k["estimate"]), _ci(k.get("ci")),
-                     _f(r["gwet_ac1"]["estimate"]), _f(r["krippendorff_alpha"]["estimate"]),
-                     prev])
+        rows.append(
+            [
+                r["category"],
+                _f(k["estimate"]),
+                _ci(k.get("ci")),
+                _f(r["gwet_ac1"]["estimate"]),
+                _f(r["krippendorff_alpha"]["estimate"]),
+                prev,
+            ]
+        )
     return head, rows
 
 
@@ -170,14 +215,24 @@ def _family_tables(d: dict[str, Any]) -> list[tuple[str, Table]]:
             if len(s["categories"]) == 2 and s["pairwise"]:
                 pr = s["pairwise"][0].get("positive_rate")
                 pos = "" if not pr else f"{_f(pr[0], 2)} / {_f(pr[1], 2)}"
-            rows.append([
-                s["scheme"].split("/", 1)[1], _f(s["n_units"]),
-                "n/a" if main is None else f"{_f(main[1]['estimate'])} {_ci(main[1]['ci'])}",
-                _f(s["metrics"].get("gwet_ac1", {}).get("estimate")),
-                pos, hm_text or "-",
-            ])
-        head = ["category", "units", "human IRR (Cohen's kappa or alpha) [95% CI]", "AC1",
-                "positive rate (first pair)", "human-model kappa [95% CI]"]
+            rows.append(
+                [
+                    s["scheme"].split("/", 1)[1],
+                    _f(s["n_units"]),
+                    "n/a" if main is None else f"{_f(main[1]['estimate'])} {_ci(main[1]['ci'])}",
+                    _f(s["metrics"].get("gwet_ac1", {}).get("estimate")),
+                    pos,
+                    hm_text or "-",
+                ]
+            )
+        head = [
+            "category",
+            "units",
+            "human IRR (Cohen's kappa or alpha) [95% CI]",
+            "AC1",
+            "positive rate (first pair)",
+            "human-model kappa [95% CI]",
+        ]
         out.append((fam, (head, rows)))
     return out
 
@@ -199,8 +254,7 @@ def _reading(s: dict[str, Any]) -> list[str]:
         if alpha >= 0.8:
             verdict = "reaches the 0.800 Krippendorff recommends for drawing conclusions"
         elif alpha >= 0.667:
-            verdict = ("is between 0.667 (tentative conclusions only) and the recommended "
-                       "0.800")
+            verdict = "is between 0.667 (tentative conclusions only) and the recommended 0.800"
         else:
             verdict = "is below 0.667, the lowest value Krippendorff accepts even tentatively"
         out.append(f"Krippendorff's alpha = {_f(alpha)}: it {verdict}.")
@@ -218,11 +272,13 @@ def _reading(s: dict[str, Any]) -> list[str]:
             d = e.get("difference") or {}
             if d.get("verdict"):
                 hmk = _f(e["human_model_kappa"]["estimate"])
-                out.append(f"{model} agrees with the humans at kappa {hmk}, "
-                           f"{d['verdict']} (humans among themselves: "
-                           f"{_f(hm['human_human']['kappa_mean'])}; "
-                           f"difference {_f(d['estimate'])}, "
-                           f"95% interval {_ci(d.get('ci'))}).")
+                out.append(
+                    f"{model} agrees with the humans at kappa {hmk}, "
+                    f"{d['verdict']} (humans among themselves: "
+                    f"{_f(hm['human_human']['kappa_mean'])}; "
+                    f"difference {_f(d['estimate'])}, "
+                    f"95% interval {_ci(d.get('ci'))})."
+                )
     out.extend(s["notes"])
     return out
 
@@ -291,12 +347,20 @@ def _markdown(d: dict[str, Any]) -> str:
     for fam, t in _family_tables(d):
         out += [f"## Summary of `{fam}/*`", "", _md_table(t), ""]
     for s in d["schemes"]:
-        out += [f"## Scheme `{s['scheme']}`", "",
-                f"{s['n_units']} units; raters: {', '.join(s['raters'])}"
-                + (f" (humans: {', '.join(s['humans'])}; models: {', '.join(s['models'])})"
-                   if s["models"] else "")
-                + f". Categories ({s['conventions']['categories_source']}): "
-                + ", ".join(s["categories"]) + f"; level: {s['level']}.", ""]
+        out += [
+            f"## Scheme `{s['scheme']}`",
+            "",
+            f"{s['n_units']} units; raters: {', '.join(s['raters'])}"
+            + (
+                f" (humans: {', '.join(s['humans'])}; models: {', '.join(s['models'])})"
+                if s["models"]
+                else ""
+            )
+            + f". Categories ({s['conventions']['categories_source']}): "
+            + ", ".join(s["categories"])
+            + f"; level: {s['level']}.",
+            "",
+        ]
         if s["metrics"]:
             out += [_md_table(_metric_table(s)), ""]
         if s["pairwise"]:
@@ -319,8 +383,9 @@ padding-top:.6em}.fig{margin:.5em 0}.note{color:#555;font-size:.9em}img{max-widt
 def _html_table(t: Table) -> str:
     head, rows = t
     h = "".join(f"<th>{html.escape(c)}</th>" for c in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -349,9 +414,12 @@ kappa is compatible with zero.</li></ul>"""
 def _html(d: dict[str, Any]) -> str:
     from eval import plots
 
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
-             "<title>Inter-rater reliability report</title>", f"<style>{_CSS}</style></head><body>",
-             "<h1>Inter-rater reliability report</h1>"]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        "<title>Inter-rater reliability report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Inter-rater reliability report</h1>",
+    ]
     prov = _provenance_table(d)
     if prov is not None:
         parts += ["<h2>Where the labels come from</h2>", _html_table(prov)]
@@ -363,21 +431,33 @@ def _html(d: dict[str, Any]) -> str:
     for s in d["schemes"]:
         main = _main(s)
         if main is not None:
-            forest.append({"label": s["scheme"], "estimate": main[1]["estimate"],
-                           "ci": main[1]["ci"]})
+            forest.append(
+                {"label": s["scheme"], "estimate": main[1]["estimate"], "ci": main[1]["ci"]}
+            )
         hm = s.get("human_model")
         if hm:
             for model, e in hm["by_model"].items():
-                hm_rows.append({"label": f"{s['scheme']} / {model}",
-                                "hh": hm["human_human"]["kappa_mean"],
-                                "hh_ci": hm["human_human"].get("ci"),
-                                "hm": e["human_model_kappa"]["estimate"],
-                                "hm_ci": e["human_model_kappa"]["ci"]})
+                hm_rows.append(
+                    {
+                        "label": f"{s['scheme']} / {model}",
+                        "hh": hm["human_human"]["kappa_mean"],
+                        "hh_ci": hm["human_human"].get("ci"),
+                        "hm": e["human_model_kappa"]["estimate"],
+                        "hm_ci": e["human_model_kappa"]["ci"],
+                    }
+                )
     parts.append("<h2>Overview</h2>")
     if forest:
-        parts.append(_img(plots.forest_png(forest, "Human inter-rater agreement per scheme "
-                                                   "(Cohen's kappa for two raters, else alpha)"),
-                          "agreement per scheme"))
+        parts.append(
+            _img(
+                plots.forest_png(
+                    forest,
+                    "Human inter-rater agreement per scheme "
+                    "(Cohen's kappa for two raters, else alpha)",
+                ),
+                "agreement per scheme",
+            )
+        )
     if hm_rows:
         parts.append(_img(plots.human_model_png(hm_rows), "human-human vs human-model"))
     for fam, t in _family_tables(d):
@@ -385,42 +465,69 @@ def _html(d: dict[str, Any]) -> str:
     n_heat = 0
     for s in d["schemes"]:
         parts.append(f"<h2>Scheme {html.escape(s['scheme'])}</h2>")
-        parts.append("<p>" + html.escape(
-            f"{s['n_units']} units; raters {', '.join(s['raters'])}; categories "
-            f"({s['conventions']['categories_source']}) {', '.join(s['categories'])}; "
-            f"level {s['level']}.") + "</p>")
-        parts.append("<h3>What this means</h3><ul>"
-                     + "".join(f"<li>{html.escape(x)}</li>" for x in _reading(s)) + "</ul>")
+        parts.append(
+            "<p>"
+            + html.escape(
+                f"{s['n_units']} units; raters {', '.join(s['raters'])}; categories "
+                f"({s['conventions']['categories_source']}) {', '.join(s['categories'])}; "
+                f"level {s['level']}."
+            )
+            + "</p>"
+        )
+        parts.append(
+            "<h3>What this means</h3><ul>"
+            + "".join(f"<li>{html.escape(x)}</li>" for x in _reading(s))
+            + "</ul>"
+        )
         if s["metrics"]:
             parts.append(_html_table(_metric_table(s)))
         if s["per_category"]:
-            rows = [{"label": r["category"], "estimate": (r.get("cohen_kappa")
-                                                          or r["fleiss_kappa"])["estimate"],
-                     "ci": (r.get("cohen_kappa") or r["fleiss_kappa"]).get("ci")}
-                    for r in s["per_category"]]
+            rows = [
+                {
+                    "label": r["category"],
+                    "estimate": (r.get("cohen_kappa") or r["fleiss_kappa"])["estimate"],
+                    "ci": (r.get("cohen_kappa") or r["fleiss_kappa"]).get("ci"),
+                }
+                for r in s["per_category"]
+            ]
             parts.append("<h3>Per category (one vs rest)</h3>")
-            parts.append(_img(plots.forest_png(rows, f"{s['scheme']}: kappa per category"),
-                              "per category"))
+            parts.append(
+                _img(plots.forest_png(rows, f"{s['scheme']}: kappa per category"), "per category")
+            )
             parts.append(_html_table(_percat_table(s)))
         if s["pairwise"]:
             parts += ["<h3>Pairwise</h3>", _html_table(_pair_table(s))]
             heats = []
             hh = [p for p in s["pairwise"] if not set(p["raters"]) & set(s["models"])][:2]
-            hm = [p for p in s["pairwise"] if p["raters"][0] == (s["humans"] or [None])[0]
-                  and p["raters"][1] in s["models"]][:4]
+            hm = [
+                p
+                for p in s["pairwise"]
+                if p["raters"][0] == (s["humans"] or [None])[0] and p["raters"][1] in s["models"]
+            ][:4]
             for p in hh + hm:
                 if n_heat >= 40:
                     break
                 c = p["confusion"]
-                heats.append(_img(plots.confusion_png(
-                    c["counts"], c["categories"], c["rows"], c["columns"],
-                    f"{p['raters'][0]} vs {p['raters'][1]}"), "confusion matrix"))
+                heats.append(
+                    _img(
+                        plots.confusion_png(
+                            c["counts"],
+                            c["categories"],
+                            c["rows"],
+                            c["columns"],
+                            f"{p['raters'][0]} vs {p['raters'][1]}",
+                        ),
+                        "confusion matrix",
+                    )
+                )
                 n_heat += 1
             parts.append("<div>" + "".join(heats) + "</div>")
         if s.get("human_model"):
             parts += ["<h3>Human-model agreement</h3>", _html_table(_hm_table(s))]
-    parts.append("<p class='note'>Generated by edudial (eval). Numbers in the JSON output carry "
-                 "full precision and every interval method.</p></body></html>")
+    parts.append(
+        "<p class='note'>Generated by edudial (eval). Numbers in the JSON output carry "
+        "full precision and every interval method.</p></body></html>"
+    )
     return "\n".join(parts)
 
 

@@ -53,8 +53,10 @@ class Metric:
     def choose_primary(self) -> None:
         for key in ("cluster_bootstrap", "bootstrap", "analytic"):
             iv = self.intervals.get(key)
-            if iv is not None and iv.get("ci") is not None and all(
-                v is not None and math.isfinite(v) for v in iv["ci"]
+            if (
+                iv is not None
+                and iv.get("ci") is not None
+                and all(v is not None and math.isfinite(v) for v in iv["ci"])
             ):
                 self.ci = (float(iv["ci"][0]), float(iv["ci"][1]))
                 self.ci_method = iv["method"]
@@ -140,11 +142,16 @@ def families(schemes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             "n_units": s["n_units"],
             "irr": _main_metric(s),
             "gwet_ac1": s["metrics"].get("gwet_ac1", {}).get("estimate"),
-            "positive_rate": (s["pairwise"][0].get("positive_rate")
-                              if s["pairwise"] and len(s["categories"]) == 2 else None),
+            "positive_rate": (
+                s["pairwise"][0].get("positive_rate")
+                if s["pairwise"] and len(s["categories"]) == 2
+                else None
+            ),
             "human_model_kappa": {
-                m: {"estimate": e["human_model_kappa"]["estimate"],
-                    "ci": e["human_model_kappa"]["ci"]}
+                m: {
+                    "estimate": e["human_model_kappa"]["estimate"],
+                    "ci": e["human_model_kappa"]["ci"],
+                }
                 for m, e in (hm.get("by_model") or {}).items()
             },
         }

@@ -63,9 +63,16 @@ __all__ = ["FakeOpenAI", "Fault", "Request", "Response", "count_tokens"]
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _PIECES = re.compile(r"\w+|\s+|[^\w\s]")
 _ENUM = re.compile(r'"enum"\s*:\s*(\[[^\]]*\])')
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 def count_tokens(text: str) -> int:
@@ -110,19 +117,29 @@ class Rule:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _error(status: int, message: str, code: str | None, type_: str = "invalid_request_error"
-           ) -> Response:
-    return Response(status, {"error": {"message": message, "type": type_, "param": None,
-                                       "code": code}})
+def _error(
+    status: int, message: str, code: str | None, type_: str = "invalid_request_error"
+) -> Response:
+    return Response(
+        status, {"error": {"message": message, "type": type_, "param": None, "code": code}}
+    )
 
 
 class FakeOpenAI:
     """The fake server. See the module docstring."""
 
-    def __init__(self, *, latency: float = 0.0, api_key: str | None = None,
-                 reject_json_schema: bool = False, reject_response_format: bool = False,
-                 ignore_n: bool = False, label_logprob: float = math.log(0.8),
-                 journal_bodies: bool = True, served_model: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        api_key: str | None = None,
+        reject_json_schema: bool = False,
+        reject_response_format: bool = False,
+        ignore_n: bool = False,
+        label_logprob: float = math.log(0.8),
+        journal_bodies: bool = True,
+        served_model: str | None = None,
+    ) -> None:
         self.latency = latency
         self.api_key = api_key
         self.reject_json_schema = reject_json_schema
@@ -153,9 +170,11 @@ class FakeOpenAI:
     # ------------------------------------------------------------ scripting
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
         """Register ``async handler(Request) -> Response`` for ``method`` and a path regex."""
+
         def deco(fn: Handler) -> Handler:
             self._routes.append((method, re.compile(pattern + r"$"), fn))
             return fn
+
         return deco
 
     def add_rule(self, pattern: str, label: str | list[str], where: str = "item") -> None:
@@ -163,8 +182,9 @@ class FakeOpenAI:
         labels = [label] if isinstance(label, str) else list(label)
         self.rules.append(Rule(re.compile(pattern, re.IGNORECASE | re.DOTALL), labels, where))
 
-    def add_fault(self, kind: str, times: int | None = 1, match: str | None = None,
-                  **params: Any) -> None:
+    def add_fault(
+        self, kind: str, times: int | None = 1, match: str | None = None, **params: Any
+    ) -> None:
         """Inject a fault for the next ``times`` matching requests (``None``: always)."""
         self.faults.append(Fault(kind, times, match, params))
 
@@ -255,11 +275,16 @@ class FakeOpenAI:
                 if resp.drop:
                     writer.close()
                     return
-                payload = resp.body if isinstance(resp.body, bytes) else json.dumps(
-                    resp.body).encode()
+                payload = (
+                    resp.body if isinstance(resp.body, bytes) else json.dumps(resp.body).encode()
+                )
                 self._ids += 1
-                hdrs = {"content-type": "application/json", "content-length": str(len(payload)),
-                        "x-request-id": f"req_fake_{self._ids}", **resp.headers}
+                hdrs = {
+                    "content-type": "application/json",
+                    "content-length": str(len(payload)),
+                    "x-request-id": f"req_fake_{self._ids}",
+                    **resp.headers,
+                }
                 out = f"HTTP/1.1 {resp.status} {_REASONS.get(resp.status, 'X')}\r\n"
                 out += "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
                 writer.write(out.encode("latin-1") + payload)
@@ -292,12 +317,24 @@ class FakeOpenAI:
     # --------------------------------------------------------------- routes
     async def _models(self, req: Request) -> Response:
         model = self.served_model or "fake-model"
-        return Response(200, {"object": "list", "data": [
-            {"id": model, "object": "model", "created": 0, "owned_by": "fake"}]})
+        return Response(
+            200,
+            {
+                "object": "list",
+                "data": [{"id": model, "object": "model", "created": 0, "owned_by": "fake"}],
+            },
+        )
 
     async def _stats(self, req: Request) -> Response:
-        return Response(200, {"requests": self.requests, "peak_in_flight": self.peak_in_flight,
-                              "in_flight": self.in_flight, "connections": self.connections})
+        return Response(
+            200,
+            {
+                "requests": self.requests,
+                "peak_in_flight": self.peak_in_flight,
+                "in_flight": self.in_flight,
+                "connections": self.connections,
+            },
+        )
 
     async def _control(self, req: Request) -> Response:
         cfg = req.json()
@@ -332,8 +369,11 @@ class FakeOpenAI:
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             body = req.json()
-            entry: dict[str, Any] = {"path": req.path, "headers": dict(req.headers),
-                                     "time": time.monotonic()}
+            entry: dict[str, Any] = {
+                "path": req.path,
+                "headers": dict(req.headers),
+                "time": time.monotonic(),
+            }
             if self.journal_bodies:
                 entry["body"] = body
             self.journal.append(entry)
@@ -345,11 +385,13 @@ class FakeOpenAI:
 
     async def _chat_response(self, req: Request, body: dict[str, Any]) -> Response:
         if self.api_key is not None and req.headers.get("authorization") != (
-                f"Bearer {self.api_key}"):
+            f"Bearer {self.api_key}"
+        ):
             return _error(401, "Incorrect API key provided.", "invalid_api_key")
         messages = body.get("messages") or []
-        first_user = next((str(m.get("content") or "") for m in messages
-                           if m.get("role") == "user"), "")
+        first_user = next(
+            (str(m.get("content") or "") for m in messages if m.get("role") == "user"), ""
+        )
         everything = "\n".join(str(m.get("content") or "") for m in messages)
         fault = self._take_fault(everything)
         kind = fault.kind if fault else None
@@ -364,8 +406,9 @@ class FakeOpenAI:
             r.headers.update(hdrs)
             return r
         if kind == "quota":
-            return _error(429, "You exceeded your current quota.", "insufficient_quota",
-                          "insufficient_quota")
+            return _error(
+                429, "You exceeded your current quota.", "insufficient_quota", "insufficient_quota"
+            )
         if kind in ("500", "502", "503"):
             return _error(int(kind), "The server had an error", None, "server_error")
         if kind == "500_noretry":
@@ -386,34 +429,50 @@ class FakeOpenAI:
         if fmt is not None and self.reject_response_format:
             return _error(400, "response_format is not supported", None)
         if isinstance(fmt, dict) and fmt.get("type") == "json_schema" and self.reject_json_schema:
-            return _error(500, "1 validation error: response_format.type Input should be 'text' "
-                               "or 'json_object'", None, "server_error")
+            return _error(
+                500,
+                "1 validation error: response_format.type Input should be 'text' or 'json_object'",
+                None,
+                "server_error",
+            )
         schema = self._schema(fmt, everything)
         n = 1 if self.ignore_n else max(1, int(body.get("n") or 1))
         seed = int(body.get("seed") or 0)
         choices = []
         completion = 0
         for i in range(n):
-            content, finish, refusal = self._content(kind, schema, first_user, everything,
-                                                     seed + i)
+            content, finish, refusal = self._content(kind, schema, first_user, everything, seed + i)
             completion += count_tokens(content or refusal or "")
             choice: dict[str, Any] = {
-                "index": i, "finish_reason": finish, "logprobs": None,
-                "message": {"role": "assistant", "content": content, "refusal": refusal}}
+                "index": i,
+                "finish_reason": finish,
+                "logprobs": None,
+                "message": {"role": "assistant", "content": content, "refusal": refusal},
+            }
             if body.get("logprobs") and content:
-                choice["logprobs"] = {"content": self._logprobs(content,
-                                                                int(body.get("top_logprobs")
-                                                                    or 0))}
+                choice["logprobs"] = {
+                    "content": self._logprobs(content, int(body.get("top_logprobs") or 0))
+                }
             choices.append(choice)
         prompt = sum(count_tokens(str(m.get("content") or "")) for m in messages)
-        return Response(200, {
-            "id": f"chatcmpl-{self.requests}", "object": "chat.completion",
-            "created": 1700000000, "model": self.served_model or body.get("model"),
-            "system_fingerprint": "fp_fake", "choices": choices,
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                      "total_tokens": prompt + completion,
-                      "prompt_tokens_details": {"cached_tokens": 0},
-                      "completion_tokens_details": {"reasoning_tokens": 0}}})
+        return Response(
+            200,
+            {
+                "id": f"chatcmpl-{self.requests}",
+                "object": "chat.completion",
+                "created": 1700000000,
+                "model": self.served_model or body.get("model"),
+                "system_fingerprint": "fp_fake",
+                "choices": choices,
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                    "prompt_tokens_details": {"cached_tokens": 0},
+                    "completion_tokens_details": {"reasoning_tokens": 0},
+                },
+            },
+        )
 
     @staticmethod
     def _schema(fmt: Any, text: str) -> dict[str, Any]:
@@ -423,13 +482,15 @@ class FakeOpenAI:
             if isinstance(fmt.get("schema"), dict):
                 return dict(fmt["schema"])
         m = _ENUM.search(text)
-        props: dict[str, Any] = {"label": {"type": "string",
-                                           "enum": json.loads(m.group(1)) if m else []},
-                                 "rationale": {"type": "string"}}
+        props: dict[str, Any] = {
+            "label": {"type": "string", "enum": json.loads(m.group(1)) if m else []},
+            "rationale": {"type": "string"},
+        }
         return {"properties": props}
 
-    def _content(self, kind: str | None, schema: dict[str, Any], item: str,
-                 everything: str, rot: int) -> tuple[str | None, str, str | None]:
+    def _content(
+        self, kind: str | None, schema: dict[str, Any], item: str, everything: str, rot: int
+    ) -> tuple[str | None, str, str | None]:
         if kind == "invalid_json":
             return "Sure! The label is {label: maybe", "stop", None
         if kind == "refusal":
@@ -440,8 +501,11 @@ class FakeOpenAI:
         if "answers" in props:
             return self._pack_content(kind, props, item, rot), "stop", None
         multi = "labels" in props
-        enum = list(((props.get("labels") or {}).get("items") or {}).get("enum") or []) if multi \
+        enum = (
+            list(((props.get("labels") or {}).get("items") or {}).get("enum") or [])
+            if multi
             else list((props.get("label") or {}).get("enum") or [])
+        )
         label = None
         for rule in self.rules:
             target = item if rule.where == "item" else everything
@@ -453,12 +517,23 @@ class FakeOpenAI:
         if kind == "out_of_set":
             label = "not-a-real-label"
         answer: dict[str, Any] = {"labels": [label]} if multi else {"label": label}
-        dims = {k: v["enum"] for k, v in props.items()
-                if k not in ("label", "labels", "rationale") and isinstance(v, dict)
-                and isinstance(v.get("enum"), list) and v["enum"]}
+        dims = {
+            k: v["enum"]
+            for k, v in props.items()
+            if k not in ("label", "labels", "rationale")
+            and isinstance(v, dict)
+            and isinstance(v.get("enum"), list)
+            and v["enum"]
+        }
         if dims:  # a "dimensions" rubric: one enum field per dimension, no "label"
-            answer = {k: ("not-a-real-level" if kind == "out_of_set" else
-                          e[zlib.crc32((item + k).encode()) % len(e)]) for k, e in dims.items()}
+            answer = {
+                k: (
+                    "not-a-real-level"
+                    if kind == "out_of_set"
+                    else e[zlib.crc32((item + k).encode()) % len(e)]
+                )
+                for k, e in dims.items()
+            }
         if "rationale" in props:
             answer["rationale"] = "Fake rationale."
         content = json.dumps(answer)
@@ -466,8 +541,7 @@ class FakeOpenAI:
             return content[: max(3, len(content) // 2)], "length", None
         return content, "stop", None
 
-    def _pack_content(self, kind: str | None, props: dict[str, Any], item: str, rot: int
-                      ) -> str:
+    def _pack_content(self, kind: str | None, props: dict[str, Any], item: str, rot: int) -> str:
         """A dialogue-packed answer: one entry per ``>>> (n)`` target, labelled as per-turn.
 
         Each target line is turned back into its per-turn form (``>>> [role] text``) so the
@@ -511,14 +585,18 @@ class FakeOpenAI:
             a, b = pos, pos + len(piece)
             pos = b
             lp = self.label_logprob if (b > span[0] and a < span[1]) else -0.001
-            entry = {"token": piece, "logprob": lp, "bytes": list(piece.encode()),
-                     "top_logprobs": []}
+            entry = {
+                "token": piece,
+                "logprob": lp,
+                "bytes": list(piece.encode()),
+                "top_logprobs": [],
+            }
             if top:
-                entry["top_logprobs"] = [{"token": piece, "logprob": lp,
-                                          "bytes": list(piece.encode())}]
+                entry["top_logprobs"] = [
+                    {"token": piece, "logprob": lp, "bytes": list(piece.encode())}
+                ]
             out.append(entry)
         return out
-
 
     # ------------------------------------------------------------ batch API
     def _batch_setup(self) -> None:
@@ -539,7 +617,8 @@ class FakeOpenAI:
 
     def _authorised(self, req: Request) -> bool:
         return self.api_key is None or req.headers.get("authorization") == (
-            f"Bearer {self.api_key}")
+            f"Bearer {self.api_key}"
+        )
 
     @staticmethod
     def _multipart(req: Request) -> dict[str, tuple[str | None, bytes]]:
@@ -557,14 +636,23 @@ class FakeOpenAI:
             name = re.search(r'name="([^"]*)"', disp)
             fname = re.search(r'filename="([^"]*)"', disp)
             if name:
-                out[name.group(1)] = (fname.group(1) if fname else None,
-                                      content[:-2] if content.endswith(b"\r\n") else content)
+                out[name.group(1)] = (
+                    fname.group(1) if fname else None,
+                    content[:-2] if content.endswith(b"\r\n") else content,
+                )
         return out
 
     def _new_file(self, data: bytes, purpose: str, filename: str) -> dict[str, Any]:
         fid = f"file-fake{len(self.files) + 1}"
-        obj = {"id": fid, "object": "file", "bytes": len(data), "created_at": 1700000000,
-               "filename": filename, "purpose": purpose, "status": "processed"}
+        obj = {
+            "id": fid,
+            "object": "file",
+            "bytes": len(data),
+            "created_at": 1700000000,
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+        }
         self.files[fid] = {"meta": obj, "data": data}
         return obj
 
@@ -575,8 +663,9 @@ class FakeOpenAI:
         if "file" not in parts or "purpose" not in parts:
             return _error(400, "multipart fields 'file' and 'purpose' are required", None)
         purpose = parts["purpose"][1].decode()
-        return Response(200, self._new_file(parts["file"][1], purpose,
-                                            parts["file"][0] or "upload"))
+        return Response(
+            200, self._new_file(parts["file"][1], purpose, parts["file"][0] or "upload")
+        )
 
     def _path_id(self, req: Request, pattern: str) -> str:
         m = re.match(pattern, req.path)
@@ -592,8 +681,7 @@ class FakeOpenAI:
         fid = self._path_id(req, r"/v1/files/([^/]+)/content")
         if fid not in self.files:
             return _error(404, f"No such File object: {fid}", None)
-        return Response(200, self.files[fid]["data"],
-                        {"content-type": "application/octet-stream"})
+        return Response(200, self.files[fid]["data"], {"content-type": "application/octet-stream"})
 
     async def _batch_create(self, req: Request) -> Response:
         if not self._authorised(req):
@@ -604,12 +692,20 @@ class FakeOpenAI:
             return _error(400, f"input_file_id {fid!r} not found", None)
         bid = f"batch_fake{len(self.batches) + 1}"
         n = sum(1 for line in self.files[fid]["data"].splitlines() if line.strip())
-        batch = {"id": bid, "object": "batch", "endpoint": body.get("endpoint"),
-                 "errors": None, "input_file_id": fid,
-                 "completion_window": body.get("completion_window"), "status": "validating",
-                 "output_file_id": None, "error_file_id": None, "created_at": 1700000000,
-                 "request_counts": {"total": n, "completed": 0, "failed": 0},
-                 "metadata": body.get("metadata")}
+        batch = {
+            "id": bid,
+            "object": "batch",
+            "endpoint": body.get("endpoint"),
+            "errors": None,
+            "input_file_id": fid,
+            "completion_window": body.get("completion_window"),
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": 1700000000,
+            "request_counts": {"total": n, "completed": 0, "failed": 0},
+            "metadata": body.get("metadata"),
+        }
         self.batches[bid] = {"obj": batch, "headers": dict(req.headers)}
         return Response(200, batch)
 
@@ -622,12 +718,19 @@ class FakeOpenAI:
         import random
 
         batch = entry["obj"]
-        lines = [json.loads(x) for x in self.files[batch["input_file_id"]]["data"].splitlines()
-                 if x.strip()]
+        lines = [
+            json.loads(x)
+            for x in self.files[batch["input_file_id"]]["data"].splitlines()
+            if x.strip()
+        ]
         if final == "failed":
             batch["status"] = "failed"
-            batch["errors"] = {"object": "list", "data": [
-                {"code": "invalid_request", "message": "fake validation failure", "line": 1}]}
+            batch["errors"] = {
+                "object": "list",
+                "data": [
+                    {"code": "invalid_request", "message": "fake validation failure", "line": 1}
+                ],
+            }
             return
         if final in ("expired", "cancelled"):
             lines = lines[: self.batch_expire_after]
@@ -638,36 +741,69 @@ class FakeOpenAI:
             if self._failing(cid):
                 self.batch_requests += 1
                 if self.batch_fail_mode == "status":
-                    bad.append({"id": f"batch_req_{i}", "custom_id": cid, "response": {
-                        "status_code": 500, "request_id": rid,
-                        "body": {"error": {"message": "The server had an error",
-                                           "type": "server_error", "code": None}}},
-                        "error": None})
+                    bad.append(
+                        {
+                            "id": f"batch_req_{i}",
+                            "custom_id": cid,
+                            "response": {
+                                "status_code": 500,
+                                "request_id": rid,
+                                "body": {
+                                    "error": {
+                                        "message": "The server had an error",
+                                        "type": "server_error",
+                                        "code": None,
+                                    }
+                                },
+                            },
+                            "error": None,
+                        }
+                    )
                 else:
-                    bad.append({"id": f"batch_req_{i}", "custom_id": cid, "response": None,
-                                "error": {"code": "fake_failure",
-                                          "message": f"request {cid} failed (fake)"}})
+                    bad.append(
+                        {
+                            "id": f"batch_req_{i}",
+                            "custom_id": cid,
+                            "response": None,
+                            "error": {
+                                "code": "fake_failure",
+                                "message": f"request {cid} failed (fake)",
+                            },
+                        }
+                    )
                 continue
             self.batch_requests += 1
             fake = Request("POST", "/v1/chat/completions", entry["headers"], b"")
             resp = await self._chat_response(fake, line["body"])
             self._ids += 1
-            ok.append({"id": f"batch_req_{i}", "custom_id": cid, "response": {
-                "status_code": resp.status, "request_id": rid, "body": resp.body},
-                "error": None})
+            ok.append(
+                {
+                    "id": f"batch_req_{i}",
+                    "custom_id": cid,
+                    "response": {"status_code": resp.status, "request_id": rid, "body": resp.body},
+                    "error": None,
+                }
+            )
         rng = random.Random(self.batch_shuffle_seed)
         rng.shuffle(ok)
         rng.shuffle(bad)
         if ok:
             batch["output_file_id"] = self._new_file(
-                "".join(json.dumps(x) + "\n" for x in ok).encode(), "batch_output",
-                "batch_output.jsonl")["id"]
+                "".join(json.dumps(x) + "\n" for x in ok).encode(),
+                "batch_output",
+                "batch_output.jsonl",
+            )["id"]
         if bad:
             batch["error_file_id"] = self._new_file(
-                "".join(json.dumps(x) + "\n" for x in bad).encode(), "batch_output",
-                "batch_errors.jsonl")["id"]
-        batch["request_counts"] = {"total": batch["request_counts"]["total"],
-                                   "completed": len(ok), "failed": len(bad)}
+                "".join(json.dumps(x) + "\n" for x in bad).encode(),
+                "batch_output",
+                "batch_errors.jsonl",
+            )["id"]
+        batch["request_counts"] = {
+            "total": batch["request_counts"]["total"],
+            "completed": len(ok),
+            "failed": len(bad),
+        }
         batch["status"] = final
 
     async def _batch_get(self, req: Request) -> Response:

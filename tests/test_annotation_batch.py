@@ -35,8 +35,9 @@ def server() -> Iterator[FakeOpenAI]:
 
 def _submit(srv: FakeOpenAI, out: Path, n: int = 6, **kw: Any) -> Any:
     kw.setdefault("prices", PRICES)
-    return submit_batch(toy_corpus(n), RUBRIC, model=MODEL, out=out, base_url=srv.url,
-                        api_key=KEY, **kw)
+    return submit_batch(
+        toy_corpus(n), RUBRIC, model=MODEL, out=out, base_url=srv.url, api_key=KEY, **kw
+    )
 
 
 def _collect(out: Path, **kw: Any) -> Any:
@@ -72,18 +73,23 @@ def test_submit_writes_the_synchronous_bodies(server: FakeOpenAI, tmp_path: Path
     ids = [x["custom_id"] for x in lines]
     assert len(set(ids)) == len(ids) == 12
     # what the synchronous engine sends for the same settings
-    annotate(toy_corpus(6), RUBRIC, model=MODEL, out=tmp_path / "sync", base_url=server.url,
-             api_key=KEY)
+    annotate(
+        toy_corpus(6), RUBRIC, model=MODEL, out=tmp_path / "sync", base_url=server.url, api_key=KEY
+    )
     canon = sorted(json.dumps(b, sort_keys=True) for b in server.chat_bodies)
     assert sorted(json.dumps(x["body"], sort_keys=True) for x in lines) == canon
     # uploaded with purpose batch; batch created with the rubric and run id as metadata
-    (fid, f), = server.files.items()
+    ((fid, f),) = server.files.items()
     assert f["meta"]["purpose"] == "batch" and f["data"].decode() == (
-        sub.input_files[0].read_text())
+        sub.input_files[0].read_text()
+    )
     batch = server.batches[sub.batch_ids[0]]["obj"]
     assert batch["completion_window"] == "24h" and batch["endpoint"] == "/v1/chat/completions"
-    assert batch["metadata"] == {"rubric": "mathdial-moves@1.0", "run_id": sub.run_id,
-                                 "edudial_input": "input-0001.jsonl"}
+    assert batch["metadata"] == {
+        "rubric": "mathdial-moves@1.0",
+        "run_id": sub.run_id,
+        "edudial_input": "input-0001.jsonl",
+    }
     man = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert man["status"] == "batch_submitted"
     # the batch run describes its rubric exactly as the synchronous run does
@@ -152,14 +158,16 @@ def test_collect_failures_resubmit_and_sync_cache(server: FakeOpenAI, tmp_path: 
     assert len(ann) == 12 and set(ann["label"]) <= MOVES and ann["label"].notna().all()
     # the synchronous path of the same command now sends nothing
     server.reset()
-    sync = annotate(corpus, RUBRIC, model=MODEL, out=out, base_url=server.url, api_key=KEY,
-                    prices=PRICES)
+    sync = annotate(
+        corpus, RUBRIC, model=MODEL, out=out, base_url=server.url, api_key=KEY, prices=PRICES
+    )
     assert sync.status == "completed" and server.chat_bodies == [] and sync.usage.requests == 0
     man = json.loads((out / "manifest.json").read_text())
     assert man["batch"]["usage"]["requests"] == 12  # 10 + 2 resubmitted; failed lines unbilled
     # and a fresh synchronous run elsewhere gives the same labels (same bodies, same answers)
-    fresh = annotate(corpus, RUBRIC, model=MODEL, out=tmp_path / "sync", base_url=server.url,
-                     api_key=KEY)
+    fresh = annotate(
+        corpus, RUBRIC, model=MODEL, out=tmp_path / "sync", base_url=server.url, api_key=KEY
+    )
     a = fresh.annotations.set_index("unit_id")["label"].sort_index()
     b = ann.set_index("unit_id")["label"].sort_index()
     assert a.equals(b)
@@ -178,8 +186,11 @@ def test_batch_discount_in_cost(server: FakeOpenAI, tmp_path: Path) -> None:
     _finish(out)
     res = _collect(out)
     # expected tokens computed from the input file with the fake's documented counting rule
-    prompt = sum(count_tokens(m["content"]) for x in _lines(sub.input_files[0])
-                 for m in x["body"]["messages"])
+    prompt = sum(
+        count_tokens(m["content"])
+        for x in _lines(sub.input_files[0])
+        for m in x["body"]["messages"]
+    )
     completion = sum(count_tokens(r["meta"]["raw"]) for r in _rows(out))
     assert (res.usage.prompt_tokens, res.usage.completion_tokens) == (prompt, completion)
     full = (prompt * 1.0 + completion * 3.0) / 1e6
@@ -195,19 +206,49 @@ def _vllm_results(input_file: Path, label: dict[str, str], fail: set[str]) -> li
     for i, x in enumerate(_lines(input_file)):
         cid = x["custom_id"]
         if cid in fail:
-            out.append(json.dumps({"id": f"vllm-{i}", "custom_id": cid, "response": {
-                "status_code": 400, "request_id": f"r{i}",
-                "body": {"error": {"message": "prompt too long", "type": "BadRequestError"}}},
-                "error": None}))
+            out.append(
+                json.dumps(
+                    {
+                        "id": f"vllm-{i}",
+                        "custom_id": cid,
+                        "response": {
+                            "status_code": 400,
+                            "request_id": f"r{i}",
+                            "body": {
+                                "error": {"message": "prompt too long", "type": "BadRequestError"}
+                            },
+                        },
+                        "error": None,
+                    }
+                )
+            )
             continue
         content = json.dumps({"label": label.get(cid, "telling"), "rationale": "r"})
-        body = {"id": f"cmpl-{i}", "object": "chat.completion", "created": 0,
-                "model": "served-model",
-                "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                             "message": {"role": "assistant", "content": content}}],
-                "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}
-        out.append(json.dumps({"id": f"vllm-{i}", "custom_id": cid, "response": {
-            "status_code": 200, "request_id": f"r{i}", "body": body}, "error": None}))
+        body = {
+            "id": f"cmpl-{i}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "served-model",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                    "message": {"role": "assistant", "content": content},
+                }
+            ],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
+        }
+        out.append(
+            json.dumps(
+                {
+                    "id": f"vllm-{i}",
+                    "custom_id": cid,
+                    "response": {"status_code": 200, "request_id": f"r{i}", "body": body},
+                    "error": None,
+                }
+            )
+        )
     random.Random(3).shuffle(out)
     return out
 
@@ -222,11 +263,21 @@ def test_file_only_and_from_file_merge(server: FakeOpenAI, tmp_path: Path) -> No
     lines = _vllm_results(sub.input_files[0], {bad: "nonsense"}, {fail})
     # vLLM's own error lines: a non-200 response without body and ``error`` = its ErrorResponse
     vllm_err = ids[2]
-    lines = [x for x in lines if json.loads(x)["custom_id"] != vllm_err] + [json.dumps(
-        {"id": "vllm-x", "custom_id": vllm_err, "response": {"status_code": 400,
-                                                              "request_id": "rx", "body": None},
-         "error": {"object": "error", "message": "bad schema", "type": "BadRequestError",
-                   "code": 400}})]
+    lines = [x for x in lines if json.loads(x)["custom_id"] != vllm_err] + [
+        json.dumps(
+            {
+                "id": "vllm-x",
+                "custom_id": vllm_err,
+                "response": {"status_code": 400, "request_id": "rx", "body": None},
+                "error": {
+                    "object": "error",
+                    "message": "bad schema",
+                    "type": "BadRequestError",
+                    "code": 400,
+                },
+            }
+        )
+    ]
     results.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match="--from-file"):
         _collect(out)  # nothing was uploaded
@@ -253,8 +304,7 @@ def test_file_only_and_from_file_merge(server: FakeOpenAI, tmp_path: Path) -> No
     _no_key_anywhere(out)
 
 
-def test_results_file_errors_leave_the_run_unchanged(server: FakeOpenAI, tmp_path: Path
-                                                     ) -> None:
+def test_results_file_errors_leave_the_run_unchanged(server: FakeOpenAI, tmp_path: Path) -> None:
     out = tmp_path / "b"
     sub = _submit(server, out, n=2, submit=False)
     good = _vllm_results(sub.input_files[0], {}, set())
@@ -271,8 +321,15 @@ def test_results_file_errors_leave_the_run_unchanged(server: FakeOpenAI, tmp_pat
         _collect(out, from_file=alien)
     assert exc.value.line == 2
     shape = tmp_path / "shape.jsonl"
-    shape.write_text(json.dumps({"custom_id": json.loads(good[0])["custom_id"],
-                                 "response": {"status_code": 200, "body": {"x": 1}}}) + "\n")
+    shape.write_text(
+        json.dumps(
+            {
+                "custom_id": json.loads(good[0])["custom_id"],
+                "response": {"status_code": 200, "body": {"x": 1}},
+            }
+        )
+        + "\n"
+    )
     with pytest.raises(InputError, match="chat completion"):
         _collect(out, from_file=shape)
     with pytest.raises(InputError, match="not found"):
@@ -330,7 +387,8 @@ def test_failed_expired_cancelled_batches(server: FakeOpenAI, tmp_path: Path) ->
     res = _collect(out)
     assert res.written == {"ok": 1, "invalid": 0, "error": 3}
     assert {r["meta"]["error"] for r in _rows(out) if r["meta"]["status"] == "error"} == {
-        "batch_cancelled"}
+        "batch_cancelled"
+    }
 
 
 def test_dialect_override_and_samples(server: FakeOpenAI, tmp_path: Path) -> None:
@@ -355,12 +413,26 @@ def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
     return 0
 
 
-def test_cli_batch_flow(server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_batch_flow(
+    server: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     corpus_dir = toy_corpus(4).save(tmp_path / "toy.corpus", format="jsonl")
     out = tmp_path / "run"
-    base = ["annotate", str(corpus_dir), "--rubric", RUBRIC, "-o", str(out), "--base-url",
-            server.url, "--model", MODEL]
+    base = [
+        "annotate",
+        str(corpus_dir),
+        "--rubric",
+        RUBRIC,
+        "-o",
+        str(out),
+        "--base-url",
+        server.url,
+        "--model",
+        MODEL,
+    ]
     server.batch_fail = r"^d2:0-"
     assert _cli([*base, "--batch"], monkeypatch) == 0
     text = capsys.readouterr().out
@@ -389,13 +461,21 @@ def test_cli_batch_flow(server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.
     _no_key_anywhere(out)
 
 
-def test_cli_file_only_then_from_file(server: FakeOpenAI, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_file_only_then_from_file(
+    server: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     corpus_dir = toy_corpus(2).save(tmp_path / "toy.corpus", format="jsonl")
     out = tmp_path / "run"
-    assert _cli(["annotate", str(corpus_dir), "--rubric", RUBRIC, "-o", str(out),
-                 "--batch-file-only"], monkeypatch) == 0
+    assert (
+        _cli(
+            ["annotate", str(corpus_dir), "--rubric", RUBRIC, "-o", str(out), "--batch-file-only"],
+            monkeypatch,
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "run_batch" in text and "--from-file" in text and not server.files
     inp = out / "batch" / "input-0001.jsonl"
@@ -410,8 +490,7 @@ def test_cli_file_only_then_from_file(server: FakeOpenAI, tmp_path: Path,
     assert err.startswith("error:") and "bad.jsonl" in err and err.count("\n") == 1
 
 
-def test_endpoint_without_batch_routes_and_ignored_n(server: FakeOpenAI, tmp_path: Path
-                                                     ) -> None:
+def test_endpoint_without_batch_routes_and_ignored_n(server: FakeOpenAI, tmp_path: Path) -> None:
     # a server that answers fewer choices than --samples: the item is recorded, not dropped
     server.ignore_n = True
     _submit(server, tmp_path / "n", n=1, samples=2)
@@ -423,6 +502,9 @@ def test_endpoint_without_batch_routes_and_ignored_n(server: FakeOpenAI, tmp_pat
     server._routes = [r for r in server._routes if "files" not in r[1].pattern]
     with pytest.raises(FatalError, match="--batch-file-only"):
         _submit(server, tmp_path / "local", n=1)
-    state = json.loads((tmp_path / "local" / "batch" / "state.json").read_text()) if (
-        tmp_path / "local" / "batch" / "state.json").exists() else {"batches": []}
+    state = (
+        json.loads((tmp_path / "local" / "batch" / "state.json").read_text())
+        if (tmp_path / "local" / "batch" / "state.json").exists()
+        else {"batches": []}
+    )
     assert state["batches"] == []

@@ -44,13 +44,31 @@ def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, key: str = KEY) -> in
     return 0
 
 
-def test_annotate_writes_rows_readable_by_toolkit(server: FakeOpenAI, corpus_dir: Path,
-                                                  tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_annotate_writes_rows_readable_by_toolkit(
+    server: FakeOpenAI,
+    corpus_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     out = tmp_path / "run"
-    rc = _cli(["annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o", str(out),
-               "--base-url", server.url, "--limit", "10", "--concurrency", "3"], monkeypatch)
+    rc = _cli(
+        [
+            "annotate",
+            str(corpus_dir),
+            "--rubric",
+            "mathdial-moves",
+            "-o",
+            str(out),
+            "--base-url",
+            server.url,
+            "--limit",
+            "10",
+            "--concurrency",
+            "3",
+        ],
+        monkeypatch,
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "completed: 10 ok" in text and "requests 10" in text
@@ -58,17 +76,46 @@ def test_annotate_writes_rows_readable_by_toolkit(server: FakeOpenAI, corpus_dir
     assert len(ann) == 10 and set(ann.rater_kind) == {"model"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["endpoint"] == server.url and KEY not in json.dumps(manifest)
-    rc = _cli(["annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o", str(out),
-               "--base-url", server.url, "--limit", "10"], monkeypatch)
+    rc = _cli(
+        [
+            "annotate",
+            str(corpus_dir),
+            "--rubric",
+            "mathdial-moves",
+            "-o",
+            str(out),
+            "--base-url",
+            server.url,
+            "--limit",
+            "10",
+        ],
+        monkeypatch,
+    )
     assert rc == 0 and server.requests == 10
     assert "requests 0" in capsys.readouterr().out
 
 
-def test_dry_run_sends_nothing(server: FakeOpenAI, corpus_dir: Path, tmp_path: Path,
-                               monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
-    rc = _cli(["annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o",
-               str(tmp_path / "run"), "--base-url", server.url, "--dry-run"], monkeypatch)
+def test_dry_run_sends_nothing(
+    server: FakeOpenAI,
+    corpus_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc = _cli(
+        [
+            "annotate",
+            str(corpus_dir),
+            "--rubric",
+            "mathdial-moves",
+            "-o",
+            str(tmp_path / "run"),
+            "--base-url",
+            server.url,
+            "--dry-run",
+        ],
+        monkeypatch,
+    )
     assert rc == 0 and server.requests == 0
     text = capsys.readouterr().out
     assert "items: 60 (0 already done, 60 pending)" in text
@@ -76,20 +123,37 @@ def test_dry_run_sends_nothing(server: FakeOpenAI, corpus_dir: Path, tmp_path: P
     assert not (tmp_path / "run").exists()
 
 
-def test_auth_error_is_one_line_exit_2(server: FakeOpenAI, corpus_dir: Path, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_auth_error_is_one_line_exit_2(
+    server: FakeOpenAI,
+    corpus_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     server.api_key = "sk-the-right-one"
-    rc = _cli(["annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o",
-               str(tmp_path / "run"), "--base-url", server.url], monkeypatch, key="sk-wrong-1")
+    rc = _cli(
+        [
+            "annotate",
+            str(corpus_dir),
+            "--rubric",
+            "mathdial-moves",
+            "-o",
+            str(tmp_path / "run"),
+            "--base-url",
+            server.url,
+        ],
+        monkeypatch,
+        key="sk-wrong-1",
+    )
     err = capsys.readouterr().err
     assert rc == 2
     assert err.startswith("error: the endpoint refused the API key")
     assert "Traceback" not in err and "sk-wrong-1" not in err
 
 
-def test_rubric_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_rubric_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _cli(["rubric", "list"], monkeypatch) == 0
     assert "sight-feedback" in capsys.readouterr().out
     assert _cli(["rubric", "show", "mathdial-moves", "--guide"], monkeypatch) == 0
@@ -100,24 +164,43 @@ def test_rubric_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     shown = capsys.readouterr().out
     assert "9 - Press for Reasoning" in shown and '"json_schema"' in shown
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\nversion: 1\ndescription: d\nscheme: s\nlabels:\n"
-                   "  - name: a\n    definition: A\n  - name: b\n", encoding="utf-8")
+    bad.write_text(
+        "id: x\nversion: 1\ndescription: d\nscheme: s\nlabels:\n"
+        "  - name: a\n    definition: A\n  - name: b\n",
+        encoding="utf-8",
+    )
     assert _cli(["rubric", "check", str(bad)], monkeypatch) == 2
     assert "field 'labels.1.definition'" in capsys.readouterr().err
 
 
-def test_user_rubric_file(server: FakeOpenAI, corpus_dir: Path, tmp_path: Path,
-                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_rubric_file(
+    server: FakeOpenAI, corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server.rules.clear()  # labels chosen from this rubric's enum by the fake
     rub = tmp_path / "mine.yaml"
     rub.write_text(
         "id: questions\nversion: '0.1'\ndescription: Is the teacher asking a question?\n"
         "scheme: mine/question\napplies_to: {roles: [teacher]}\n"
         "labels:\n  - {name: question, definition: asks something}\n"
-        "  - {name: statement, definition: says something}\n", encoding="utf-8")
+        "  - {name: statement, definition: says something}\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "run"
-    rc = _cli(["annotate", str(corpus_dir), "--rubric", str(rub), "-o", str(out),
-               "--base-url", server.url, "--limit", "4"], monkeypatch)
+    rc = _cli(
+        [
+            "annotate",
+            str(corpus_dir),
+            "--rubric",
+            str(rub),
+            "-o",
+            str(out),
+            "--base-url",
+            server.url,
+            "--limit",
+            "4",
+        ],
+        monkeypatch,
+    )
     assert rc == 0
     ann = read_annotations(out / "annotations.jsonl")
     assert set(ann.scheme) == {"mine/question"}
@@ -137,9 +220,22 @@ def test_kill_9_then_rerun_finishes_only_the_rest(corpus_dir: Path, tmp_path: Pa
     # 0.25 s per request at concurrency 2: the full run takes ~8 s, so the kill after 8 rows
     # lands mid-run even when this machine is busy.
     with FakeOpenAI(latency=0.25) as srv:
-        cmd = [sys.executable, "-c", "import sys; from toolkit.cli import main; main(sys.argv[1:])",
-               "annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o", str(out),
-               "--base-url", srv.url, "--concurrency", "2", "--no-progress"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import sys; from toolkit.cli import main; main(sys.argv[1:])",
+            "annotate",
+            str(corpus_dir),
+            "--rubric",
+            "mathdial-moves",
+            "-o",
+            str(out),
+            "--base-url",
+            srv.url,
+            "--concurrency",
+            "2",
+            "--no-progress",
+        ]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while len(_lines(out / "annotations.jsonl")) < 8 and time.monotonic() < deadline:
@@ -159,13 +255,13 @@ def test_kill_9_then_rerun_finishes_only_the_rest(corpus_dir: Path, tmp_path: Pa
         # the rerun asked only for items not written before the kill
         texts = _texts(corpus_dir)
         done_texts = {texts[k.split("\x1f")[1]] for k in before}
-        targets = [b["messages"][1]["content"].split(">>> [teacher] ")[1].strip()
-                   for b in srv.chat_bodies]
+        targets = [
+            b["messages"][1]["content"].split(">>> [teacher] ")[1].strip() for b in srv.chat_bodies
+        ]
         assert targets and not set(targets) & done_texts
         # nothing is requested twice except what was in flight at the kill (<= concurrency)
         assert first_run_requests + srv.requests <= 60 + 2
-        assert KEY.encode() not in b"".join(p.read_bytes() for p in out.rglob("*")
-                                           if p.is_file())
+        assert KEY.encode() not in b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
 
 
 def _texts(corpus_dir: Path) -> dict[str, str]:
@@ -174,15 +270,28 @@ def _texts(corpus_dir: Path) -> dict[str, str]:
 
 
 @pytest.mark.realdata
-def test_mathdial_labels_line_up_with_human_labels(data_dir: Path, server: FakeOpenAI,
-                                                   tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mathdial_labels_line_up_with_human_labels(
+    data_dir: Path, server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.conftest import corpus_path
 
     src = corpus_path(data_dir, "mathdial")
     out = tmp_path / "run"
-    rc = _cli(["annotate", f"mathdial:{src}", "--rubric", "mathdial-moves", "-o", str(out),
-               "--base-url", server.url, "--limit", "25"], monkeypatch)
+    rc = _cli(
+        [
+            "annotate",
+            f"mathdial:{src}",
+            "--rubric",
+            "mathdial-moves",
+            "-o",
+            str(out),
+            "--base-url",
+            server.url,
+            "--limit",
+            "25",
+        ],
+        monkeypatch,
+    )
     assert rc == 0
     import corpora
 
@@ -201,8 +310,9 @@ def test_mathdial_labels_line_up_with_human_labels(data_dir: Path, server: FakeO
 
 
 @pytest.mark.realdata
-def test_sight_labels_line_up_with_human_labels(data_dir: Path, server: FakeOpenAI,
-                                                tmp_path: Path) -> None:
+def test_sight_labels_line_up_with_human_labels(
+    data_dir: Path, server: FakeOpenAI, tmp_path: Path
+) -> None:
     import corpora
     from annotation import annotate
     from tests.conftest import corpus_path
@@ -214,8 +324,14 @@ def test_sight_labels_line_up_with_human_labels(data_dir: Path, server: FakeOpen
     turns = full.turns[full.turns.turn_id.isin(units)]
     dialogues = full.dialogues[full.dialogues.dialogue_id.isin(turns.dialogue_id)]
     corpus = Corpus(dialogues, turns, full.annotations[full.annotations.unit_id.isin(units)])
-    res = annotate(corpus, "sight-feedback", model="gpt-4o-mini", out=tmp_path / "run",
-                   base_url=server.url, api_key=KEY)
+    res = annotate(
+        corpus,
+        "sight-feedback",
+        model="gpt-4o-mini",
+        out=tmp_path / "run",
+        base_url=server.url,
+        api_key=KEY,
+    )
     model = res.annotations
     assert len(model) == 27 and server.requests == 27
     pairs = set(zip(model.unit_id, model.scheme, strict=True))
@@ -227,23 +343,49 @@ def test_sight_labels_line_up_with_human_labels(data_dir: Path, server: FakeOpen
     assert "video_name: " in first and "playlist_name: " in first
 
 
-def test_save_corpus_feeds_edudial_irr(server: FakeOpenAI, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_save_corpus_feeds_edudial_irr(
+    server: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import pandas as pd
 
     corpus = toy_corpus(10)
     teacher = corpus.turns[corpus.turns.role == "teacher"]
-    human = pd.DataFrame({"corpus": "toy", "unit_id": teacher.turn_id, "scheme": "mathdial/move",
-                          "label": ["generic" if "Hi Sam" in x else "probing"
-                                    for x in teacher.text],
-                          "rater": "teacher", "rater_kind": "human", "run_id": None,
-                          "meta": [{} for _ in range(len(teacher))]})
+    human = pd.DataFrame(
+        {
+            "corpus": "toy",
+            "unit_id": teacher.turn_id,
+            "scheme": "mathdial/move",
+            "label": ["generic" if "Hi Sam" in x else "probing" for x in teacher.text],
+            "rater": "teacher",
+            "rater_kind": "human",
+            "run_id": None,
+            "meta": [{} for _ in range(len(teacher))],
+        }
+    )
     src = corpus.with_annotations(human).validate().save(tmp_path / "c", format="jsonl")
     server.add_rule(r">>> \[teacher\] Hi", "generic")
     merged = tmp_path / "merged"
-    assert _cli(["annotate", str(src), "--rubric", "mathdial-moves", "-o", str(tmp_path / "run"),
-                 "--base-url", server.url, "--save-corpus", str(merged)], monkeypatch) == 0
+    assert (
+        _cli(
+            [
+                "annotate",
+                str(src),
+                "--rubric",
+                "mathdial-moves",
+                "-o",
+                str(tmp_path / "run"),
+                "--base-url",
+                server.url,
+                "--save-corpus",
+                str(merged),
+            ],
+            monkeypatch,
+        )
+        == 0
+    )
     from toolkit import read_corpus
 
     both = read_corpus(merged)
@@ -251,8 +393,21 @@ def test_save_corpus_feeds_edudial_irr(server: FakeOpenAI, tmp_path: Path,
     capsys.readouterr()
     if not (ROOT / "toolkit" / "cli" / "irr.py").exists():
         pytest.skip("edudial irr is not available")
-    rc = _cli(["irr", str(merged), "--scheme", "mathdial/move", "--humans", "teacher",
-               "--models", "gpt-4o-mini@mathdial-moves@1.0", "--bootstrap", "0"], monkeypatch)
+    rc = _cli(
+        [
+            "irr",
+            str(merged),
+            "--scheme",
+            "mathdial/move",
+            "--humans",
+            "teacher",
+            "--models",
+            "gpt-4o-mini@mathdial-moves@1.0",
+            "--bootstrap",
+            "0",
+        ],
+        monkeypatch,
+    )
     report = capsys.readouterr().out
     assert rc == 0
     # the fake answers exactly the human label for every turn: perfect agreement on 20 units

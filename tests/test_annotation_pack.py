@@ -30,32 +30,67 @@ def server() -> Iterator[FakeOpenAI]:
 def _expected(corpus: Any) -> dict[str, str]:
     """Independent truth: the toy texts decide the label (the fake's rules)."""
     t = corpus.turns[corpus.turns.role == "teacher"]
-    return {tid: ("generic" if x.startswith("Hi") else "probing")
-            for tid, x in zip(t.turn_id, t.text, strict=True)}
+    return {
+        tid: ("generic" if x.startswith("Hi") else "probing")
+        for tid, x in zip(t.turn_id, t.text, strict=True)
+    }
 
 
 # ----------------------------------------------------------------------------------- parsing
 def test_parse_accepts_a_complete_aligned_answer() -> None:
-    a = parse_pack_answer(RUBRIC, json.dumps({"answers": [
-        {"turn": 2, "label": "telling", "rationale": "r2"},
-        {"turn": 1, "label": "Focus", "rationale": "r1"}]}), [1, 2])
+    a = parse_pack_answer(
+        RUBRIC,
+        json.dumps(
+            {
+                "answers": [
+                    {"turn": 2, "label": "telling", "rationale": "r2"},
+                    {"turn": 1, "label": "Focus", "rationale": "r1"},
+                ]
+            }
+        ),
+        [1, 2],
+    )
     assert a.ok and a.summary() == ""
     assert {n: v[:2] for n, v in a.labels.items()} == {1: ("focus", "r1"), 2: ("telling", "r2")}
 
 
-@pytest.mark.parametrize(("answers", "problems", "unknown"), [
-    ([{"turn": 1, "label": "focus"}], {2: "not labelled"}, 0),
-    ([{"turn": 1, "label": "focus"}, {"turn": 2, "label": "focus"},
-      {"turn": 2, "label": "telling"}], {2: "labelled 2 times"}, 0),
-    ([{"turn": 1, "label": "focus"}, {"turn": 2, "label": "focus"},
-      {"turn": 3, "label": "focus"}], {}, 1),
-    ([{"turn": 1, "label": "focus"}, {"turn": 2, "label": "X"}],
-     {2: "label 'X' is not one of the allowed labels"}, 0),
-    ([{"turn": "1", "label": "focus"}, {"turn": True, "label": "focus"},
-      {"label": "focus"}], {2: "not labelled"}, 2),
-])
-def test_parse_flags_alignment_problems(answers: list[dict[str, Any]], problems: dict[int, str],
-                                        unknown: int) -> None:
+@pytest.mark.parametrize(
+    ("answers", "problems", "unknown"),
+    [
+        ([{"turn": 1, "label": "focus"}], {2: "not labelled"}, 0),
+        (
+            [
+                {"turn": 1, "label": "focus"},
+                {"turn": 2, "label": "focus"},
+                {"turn": 2, "label": "telling"},
+            ],
+            {2: "labelled 2 times"},
+            0,
+        ),
+        (
+            [
+                {"turn": 1, "label": "focus"},
+                {"turn": 2, "label": "focus"},
+                {"turn": 3, "label": "focus"},
+            ],
+            {},
+            1,
+        ),
+        (
+            [{"turn": 1, "label": "focus"}, {"turn": 2, "label": "X"}],
+            {2: "label 'X' is not one of the allowed labels"},
+            0,
+        ),
+        (
+            [{"turn": "1", "label": "focus"}, {"turn": True, "label": "focus"}, {"label": "focus"}],
+            {2: "not labelled"},
+            2,
+        ),
+    ],
+)
+def test_parse_flags_alignment_problems(
+    answers: list[dict[str, Any]], problems: dict[int, str], unknown: int
+) -> None:
     a = parse_pack_answer(RUBRIC, json.dumps({"answers": answers}), [1, 2])
     assert a.problems == problems and len(a.unknown) == unknown and not a.ok
     assert set(a.labels) == {1, 2} - set(problems)
@@ -63,19 +98,28 @@ def test_parse_flags_alignment_problems(answers: list[dict[str, Any]], problems:
 
 def test_parse_reads_the_first_object_and_ignores_trailing_text() -> None:
     # seen from SmolLM2 through llama-cpp-python: text after the constrained object
-    content = ('Sure: { "answers": [{"turn": 1, "label":"focus", "rationale":"4}, {"}, '
-               '{"turn": 2, "label":"generic", "rationale":"5\n"}] }\n{\n  " } ] }')
+    content = (
+        'Sure: { "answers": [{"turn": 1, "label":"focus", "rationale":"4}, {"}, '
+        '{"turn": 2, "label":"generic", "rationale":"5\n"}] }\n{\n  " } ] }'
+    )
     a = parse_pack_answer(RUBRIC, content, [1, 2, 3])
     assert {n: v[0] for n, v in a.labels.items()} == {1: "focus", 2: "generic"}
     assert a.problems == {3: "not labelled"}
 
 
-@pytest.mark.parametrize(("content", "finish", "reason"), [
-    ('{"answers": [{"turn": 1, "lab', "length", "the answer was cut off (finish_reason length)"),
-    ("not json", "stop", "the answer is not valid JSON"),
-    ('{"label": "focus"}', "stop", '"answers" is missing or not a list'),
-    ("", "stop", "empty answer"),
-])
+@pytest.mark.parametrize(
+    ("content", "finish", "reason"),
+    [
+        (
+            '{"answers": [{"turn": 1, "lab',
+            "length",
+            "the answer was cut off (finish_reason length)",
+        ),
+        ("not json", "stop", "the answer is not valid JSON"),
+        ('{"label": "focus"}', "stop", '"answers" is missing or not a list'),
+        ("", "stop", "empty answer"),
+    ],
+)
 def test_parse_unusable_answers_fail_every_turn(content: str, finish: str, reason: str) -> None:
     a = parse_pack_answer(RUBRIC, content, [1, 2, 3], finish_reason=finish)
     assert a.problems == {1: reason, 2: reason, 3: reason} and not a.labels
@@ -109,8 +153,9 @@ def test_packs_show_the_dialogue_once_with_numbered_targets() -> None:
 
 
 # ----------------------------------------------------------------------------------- engine
-def test_packed_run_labels_every_turn_with_one_request_per_dialogue(server: FakeOpenAI,
-                                                                    tmp_path: Path) -> None:
+def test_packed_run_labels_every_turn_with_one_request_per_dialogue(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
     corpus = toy_corpus(6)
     res = run(server, tmp_path / "packed", corpus, pack="dialogue")
     assert server.requests == 6  # one per dialogue, 12 turns
@@ -119,12 +164,12 @@ def test_packed_run_labels_every_turn_with_one_request_per_dialogue(server: Fake
     assert got == _expected(corpus)
     body = server.chat_bodies[0]
     assert body["response_format"]["json_schema"]["schema"]["properties"]["answers"]["items"][
-        "properties"]["turn"]["enum"] == [1, 2]
+        "properties"
+    ]["turn"]["enum"] == [1, 2]
     assert "marked with >>> and a number" in body["messages"][0]["content"]
     man = res.manifest
     assert man["identity"]["pack"] == "dialogue" and man["parameters"]["pack"] == "dialogue"
-    assert man["pack_stats"] == {"packs": 6, "turns_packed": 12, "turns_fallback": 0,
-                                 "reasks": 0}
+    assert man["pack_stats"] == {"packs": 6, "turns_packed": 12, "turns_fallback": 0, "reasks": 0}
 
 
 def test_packed_rows_have_the_per_turn_schema(server: FakeOpenAI, tmp_path: Path) -> None:
@@ -135,7 +180,8 @@ def test_packed_rows_have_the_per_turn_schema(server: FakeOpenAI, tmp_path: Path
     assert [set(r) for r in packed] == [set(r) for r in per_turn]
     assert [set(r["meta"]) for r in packed] == [set(r["meta"]) for r in per_turn]
     assert [{k: v for k, v in r.items() if k not in ("meta", "run_id")} for r in packed] == [
-        {k: v for k, v in r.items() if k not in ("meta", "run_id")} for r in per_turn]
+        {k: v for k, v in r.items() if k not in ("meta", "run_id")} for r in per_turn
+    ]
     pp, tp = packed[1]["meta"]["provenance"], per_turn[1]["meta"]["provenance"]
     assert set(tp) <= set(pp)
     assert pp["pack"]["turn_number"] == 2 and pp["pack"]["targets"] == 2
@@ -148,8 +194,7 @@ def test_packed_rows_have_the_per_turn_schema(server: FakeOpenAI, tmp_path: Path
     assert sum(r["meta"]["usage"]["requests"] for r in packed) == 3
 
 
-@pytest.mark.parametrize("fault", ["pack_missing", "pack_duplicate", "pack_unknown",
-                                   "out_of_set"])
+@pytest.mark.parametrize("fault", ["pack_missing", "pack_duplicate", "pack_unknown", "out_of_set"])
 def test_misaligned_answer_is_reasked(server: FakeOpenAI, tmp_path: Path, fault: str) -> None:
     corpus = toy_corpus(3)
     server.add_fault(fault, times=1, match="problem 1")
@@ -163,18 +208,25 @@ def test_misaligned_answer_is_reasked(server: FakeOpenAI, tmp_path: Path, fault:
     assert res.usage.reasks == 1 and res.manifest["pack_stats"]["turns_fallback"] == 0
 
 
-def test_unresolved_turns_fall_back_to_per_turn_requests(server: FakeOpenAI,
-                                                         tmp_path: Path) -> None:
+def test_unresolved_turns_fall_back_to_per_turn_requests(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
     corpus = toy_corpus(3)
-    server.add_fault("pack_missing", times=None, match=r"\(2\) \[teacher\] Why did you add the "
-                                                       r"apples in problem 1\?")
+    server.add_fault(
+        "pack_missing",
+        times=None,
+        match=r"\(2\) \[teacher\] Why did you add the "
+        r"apples in problem 1\?",
+    )
     res = run(server, tmp_path / "run", corpus, pack="dialogue", max_reasks=1)
     # 3 packs + 1 re-ask for d1, then one per-turn request for the turn left out (d1:2)
     assert server.requests == 5
     per_turn = next(b for b in server.chat_bodies if "answers" not in json.dumps(b))
     assert "answers" not in json.dumps(per_turn["response_format"])
-    assert ">>> [teacher] Why did you add the apples in problem 1?" in per_turn["messages"][1][
-        "content"]
+    assert (
+        ">>> [teacher] Why did you add the apples in problem 1?"
+        in per_turn["messages"][1]["content"]
+    )
     out = {r["unit_id"]: r for r in rows(tmp_path / "run")}
     assert {u: r["label"] for u, r in out.items()} == _expected(corpus)
     fb = out["d1:2"]["meta"]
@@ -186,8 +238,7 @@ def test_unresolved_turns_fall_back_to_per_turn_requests(server: FakeOpenAI,
     assert total == res.usage.requests == 5
 
 
-def test_pack_rerun_is_served_from_cache_per_dialogue(server: FakeOpenAI,
-                                                      tmp_path: Path) -> None:
+def test_pack_rerun_is_served_from_cache_per_dialogue(server: FakeOpenAI, tmp_path: Path) -> None:
     corpus = toy_corpus(6)
     run(server, tmp_path / "run", corpus, pack="dialogue", limit=5)  # 3 packs, the last partial
     assert server.requests == 3
@@ -220,16 +271,30 @@ def test_pack_needs_a_single_label_turn_rubric(server: FakeOpenAI, tmp_path: Pat
         run(server, tmp_path / "c", pack="session")
 
 
-def test_cli_pack_dialogue(server: FakeOpenAI, tmp_path: Path,
-                           monkeypatch: pytest.MonkeyPatch,
-                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_pack_dialogue(
+    server: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from toolkit.cli import main
 
     corpus = toy_corpus(4)
     src = corpus.save(tmp_path / "toy.corpus", format="jsonl")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    args = ["annotate", str(src), "--rubric", "mathdial-moves", "-o", str(tmp_path / "run"),
-            "--base-url", server.url, "--pack", "dialogue", "--no-progress"]
+    args = [
+        "annotate",
+        str(src),
+        "--rubric",
+        "mathdial-moves",
+        "-o",
+        str(tmp_path / "run"),
+        "--base-url",
+        server.url,
+        "--pack",
+        "dialogue",
+        "--no-progress",
+    ]
     try:
         main(args)
     except SystemExit as exc:

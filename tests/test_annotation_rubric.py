@@ -25,11 +25,26 @@ from toolkit import Corpus, InputError
 
 # Label sets as documented in /work/shared/docs/corpora.md and the papers.
 MATHDIAL_MOVES = {"focus", "probing", "telling", "generic"}
-SIGHT_CATEGORIES = ["general", "setup", "pedagogy", "confusion", "gratitude",
-                    "personal_experience", "clarification", "non_english", "na"]
-TALKMOVES_TEACHER = {"1 - None", "2 - Keeping Everyone Together",
-                     "3 - Getting Students to Relate", "4 - Restating", "5 - Revoicing",
-                     "8 - Press for Accuracy", "9 - Press for Reasoning"}
+SIGHT_CATEGORIES = [
+    "general",
+    "setup",
+    "pedagogy",
+    "confusion",
+    "gratitude",
+    "personal_experience",
+    "clarification",
+    "non_english",
+    "na",
+]
+TALKMOVES_TEACHER = {
+    "1 - None",
+    "2 - Keeping Everyone Together",
+    "3 - Getting Students to Relate",
+    "4 - Restating",
+    "5 - Revoicing",
+    "8 - Press for Accuracy",
+    "9 - Press for Reasoning",
+}
 
 
 def test_builtins_have_the_papers_label_sets() -> None:
@@ -60,8 +75,13 @@ def _write(tmp_path: Path, data: object, name: str = "r.yaml") -> Path:
     return p
 
 
-GOOD = {"id": "toy", "version": 2, "description": "d", "scheme": "toy/x",
-        "labels": [{"name": "a", "definition": "A"}, {"name": "b", "definition": "B"}]}
+GOOD = {
+    "id": "toy",
+    "version": 2,
+    "description": "d",
+    "scheme": "toy/x",
+    "labels": [{"name": "a", "definition": "A"}, {"name": "b", "definition": "B"}],
+}
 
 
 @pytest.mark.parametrize(
@@ -70,8 +90,10 @@ GOOD = {"id": "toy", "version": 2, "description": "d", "scheme": "toy/x",
         ({"labels": [{"name": "a"}, {"name": "b", "definition": "B"}]}, "labels.0.definition"),
         ({"mode": "several"}, "mode"),
         ({"colour": "red"}, "colour"),
-        ({"labels": [{"name": "a", "definition": "A"}, {"name": "a", "definition": "B"}]},
-         "labels"),
+        (
+            {"labels": [{"name": "a", "definition": "A"}, {"name": "a", "definition": "B"}]},
+            "labels",
+        ),
         ({"mode": "binary"}, "scheme"),
         ({"context": {"turns": -1}}, "context.turns"),
         ({"unit": "sentence"}, "unit"),
@@ -99,8 +121,9 @@ def test_unknown_name_lists_builtins() -> None:
 
 def test_scale_becomes_ordered_categories(tmp_path: Path) -> None:
     data = {k: v for k, v in GOOD.items() if k != "labels"}
-    r = load_rubric(_write(tmp_path, {**data, "scale": {"min": 1, "max": 7,
-                                                        "anchors": {1: "none", 7: "all"}}}))
+    r = load_rubric(
+        _write(tmp_path, {**data, "scale": {"min": 1, "max": 7, "anchors": {1: "none", 7: "all"}}})
+    )
     assert r.ordered and r.category_order == [str(i) for i in range(1, 8)]
     assert r.labels[0].definition == "none"
     assert "ordered scale" in RequestBuilder(r, RequestParams(model="m")).system("json_schema")
@@ -115,15 +138,34 @@ def test_hash_changes_with_content_only(tmp_path: Path) -> None:
 
 
 def _toy() -> Corpus:
-    d = pd.DataFrame({"corpus": ["t"], "dialogue_id": ["d"], "split": ["x"], "kind": ["k"],
-                      "meta": [{"question": "How many apples?",
-                                "student_incorrect_solution": "7"}]})
-    texts = [("teacher", "Hello"), ("student", "Hi"), ("teacher", "What is 3+4?"),
-             ("student", "8"), ("teacher", "Check again.")]
-    t = pd.DataFrame({"corpus": "t", "dialogue_id": "d", "turn_id": [f"d:{i}" for i in range(5)],
-                      "index": range(5), "role": [r for r, _ in texts],
-                      "speaker": [r for r, _ in texts], "text": [x for _, x in texts],
-                      "meta": [{} for _ in texts]})
+    d = pd.DataFrame(
+        {
+            "corpus": ["t"],
+            "dialogue_id": ["d"],
+            "split": ["x"],
+            "kind": ["k"],
+            "meta": [{"question": "How many apples?", "student_incorrect_solution": "7"}],
+        }
+    )
+    texts = [
+        ("teacher", "Hello"),
+        ("student", "Hi"),
+        ("teacher", "What is 3+4?"),
+        ("student", "8"),
+        ("teacher", "Check again."),
+    ]
+    t = pd.DataFrame(
+        {
+            "corpus": "t",
+            "dialogue_id": "d",
+            "turn_id": [f"d:{i}" for i in range(5)],
+            "index": range(5),
+            "role": [r for r, _ in texts],
+            "speaker": [r for r, _ in texts],
+            "text": [x for _, x in texts],
+            "meta": [{} for _ in texts],
+        }
+    )
     return Corpus(d, t).validate()
 
 
@@ -140,8 +182,11 @@ def test_prompt_static_first_item_last_with_context() -> None:
     lines = last["content"].splitlines()
     assert "question: How many apples?" in lines and "student_incorrect_solution: 7" in lines
     # two previous turns, role-tagged, target marked
-    assert lines[-3:] == ["    [teacher] What is 3+4?", "    [student] 8",
-                          ">>> [teacher] Check again."]
+    assert lines[-3:] == [
+        "    [teacher] What is 3+4?",
+        "    [student] 8",
+        ">>> [teacher] Check again.",
+    ]
     assert "Hello" not in last["content"]
     for name in MATHDIAL_MOVES:
         assert name in bodies[0]["messages"][0]["content"]
@@ -151,8 +196,10 @@ def test_response_formats_constrain_labels_with_an_enum() -> None:
     r = load_rubric("mathdial-moves")
     schema = answer_schema(r)
     assert schema["properties"]["label"]["enum"] == r.label_names
-    assert schema["additionalProperties"] is False and set(schema["required"]) == {"label",
-                                                                                   "rationale"}
+    assert schema["additionalProperties"] is False and set(schema["required"]) == {
+        "label",
+        "rationale",
+    }
     js = response_format(r, "json_schema")
     assert js is not None and js["json_schema"]["strict"] is True
     jo = response_format(r, "json_object_schema")

@@ -19,25 +19,47 @@ from toolkit import Corpus, InputError, read_annotations
 from toolkit.io import save_corpus
 
 
-def corpus_of(texts: list[tuple[str, str]], *, turn_meta: list[dict[str, Any]] | None = None,
-              name: str = "toy") -> Corpus:
+def corpus_of(
+    texts: list[tuple[str, str]],
+    *,
+    turn_meta: list[dict[str, Any]] | None = None,
+    name: str = "toy",
+) -> Corpus:
     """One dialogue with the given (role, text) turns."""
-    turns = [{"corpus": name, "dialogue_id": "d", "turn_id": f"d:{i}", "index": i, "role": r,
-              "speaker": r, "text": t, "meta": (turn_meta or [{}] * len(texts))[i]}
-             for i, (r, t) in enumerate(texts)]
-    dialogues = [{"corpus": name, "dialogue_id": "d", "split": "x", "kind": "tutoring",
-                  "meta": {}}]
+    turns = [
+        {
+            "corpus": name,
+            "dialogue_id": "d",
+            "turn_id": f"d:{i}",
+            "index": i,
+            "role": r,
+            "speaker": r,
+            "text": t,
+            "meta": (turn_meta or [{}] * len(texts))[i],
+        }
+        for i, (r, t) in enumerate(texts)
+    ]
+    dialogues = [{"corpus": name, "dialogue_id": "d", "split": "x", "kind": "tutoring", "meta": {}}]
     return Corpus(pd.DataFrame(dialogues), pd.DataFrame(turns)).validate()
 
 
 def base_rubric(**over: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": "toy-rules", "version": "1", "description": "d", "scheme": "toy/move",
+        "id": "toy-rules",
+        "version": "1",
+        "description": "d",
+        "scheme": "toy/move",
         "labels": [
-            {"name": "ask", "definition": "a question",
-             "patterns": [[{"LOWER": "why"}], {"id": "qmark", "pattern": [{"ORTH": "?"}]}]},
-            {"name": "tell", "definition": "a statement",
-             "patterns": [[{"LOWER": "the"}, {"LOWER": "answer"}, {"LOWER": "is"}]]},
+            {
+                "name": "ask",
+                "definition": "a question",
+                "patterns": [[{"LOWER": "why"}], {"id": "qmark", "pattern": [{"ORTH": "?"}]}],
+            },
+            {
+                "name": "tell",
+                "definition": "a statement",
+                "patterns": [[{"LOWER": "the"}, {"LOWER": "answer"}, {"LOWER": "is"}]],
+            },
             {"name": "other", "definition": "anything else"},
         ],
     }
@@ -51,23 +73,51 @@ def label_of(rubric: Any, text: str) -> tuple[str | None, str | None]:
 
 
 # ------------------------------------------------------------------ rubric validation
-@pytest.mark.parametrize(("patch", "field", "words"), [
-    ({"labels": [{"name": "a", "definition": "x", "patterns": [[{"LOWERR": "y"}]]},
-                 {"name": "b", "definition": "y"}]},
-     "labels.0.patterns.0", "LOWERR"),
-    ({"labels": [{"name": "a", "definition": "x"},
-                 {"name": "b", "definition": "y",
-                  "patterns": [[{"LOWER": "ok"}], [{"LOWER": {"IN": "notalist"}}]]}]},
-     "labels.1.patterns.1", "token 0"),
-    ({"labels": [{"name": "a", "definition": "x", "patterns": [[]]},
-                 {"name": "b", "definition": "y"}]},
-     "labels.0.patterns.0", "at least 1"),
-    ({"rules": {"default": "nope"}}, "rules.default", "not one of the labels"),
-    ({"rules": {"precedence": ["ask", "zzz"]}}, "rules.precedence", "zzz"),
-    ({"rules": {"precedence": "random"}}, "rules.precedence", None),
-])
-def test_pattern_and_rules_validation_names_the_field(patch: dict[str, Any], field: str,
-                                                       words: str | None) -> None:
+@pytest.mark.parametrize(
+    ("patch", "field", "words"),
+    [
+        (
+            {
+                "labels": [
+                    {"name": "a", "definition": "x", "patterns": [[{"LOWERR": "y"}]]},
+                    {"name": "b", "definition": "y"},
+                ]
+            },
+            "labels.0.patterns.0",
+            "LOWERR",
+        ),
+        (
+            {
+                "labels": [
+                    {"name": "a", "definition": "x"},
+                    {
+                        "name": "b",
+                        "definition": "y",
+                        "patterns": [[{"LOWER": "ok"}], [{"LOWER": {"IN": "notalist"}}]],
+                    },
+                ]
+            },
+            "labels.1.patterns.1",
+            "token 0",
+        ),
+        (
+            {
+                "labels": [
+                    {"name": "a", "definition": "x", "patterns": [[]]},
+                    {"name": "b", "definition": "y"},
+                ]
+            },
+            "labels.0.patterns.0",
+            "at least 1",
+        ),
+        ({"rules": {"default": "nope"}}, "rules.default", "not one of the labels"),
+        ({"rules": {"precedence": ["ask", "zzz"]}}, "rules.precedence", "zzz"),
+        ({"rules": {"precedence": "random"}}, "rules.precedence", None),
+    ],
+)
+def test_pattern_and_rules_validation_names_the_field(
+    patch: dict[str, Any], field: str, words: str | None
+) -> None:
     with pytest.raises(InputError) as exc:
         parse_rubric(base_rubric(**patch), path="mine.yaml")
     assert exc.value.field == field
@@ -77,15 +127,26 @@ def test_pattern_and_rules_validation_names_the_field(patch: dict[str, Any], fie
 
 
 def test_levels_only_in_dimensions_mode_and_dimensions_need_levels() -> None:
-    bad = base_rubric(labels=[{"name": "a", "definition": "x", "levels": ["lo", "hi"]},
-                              {"name": "b", "definition": "y"}])
+    bad = base_rubric(
+        labels=[
+            {"name": "a", "definition": "x", "levels": ["lo", "hi"]},
+            {"name": "b", "definition": "y"},
+        ]
+    )
     with pytest.raises(InputError) as exc:
         parse_rubric(bad)
     assert exc.value.field == "labels.0.levels"
-    dims = {"id": "dm", "version": "1", "description": "d", "mode": "dimensions",
-            "scheme": "toy/{category}",
-            "labels": [{"name": "a", "definition": "x", "levels": ["lo", "hi"]},
-                       {"name": "b", "definition": "y", "levels": ["only"]}]}
+    dims = {
+        "id": "dm",
+        "version": "1",
+        "description": "d",
+        "mode": "dimensions",
+        "scheme": "toy/{category}",
+        "labels": [
+            {"name": "a", "definition": "x", "levels": ["lo", "hi"]},
+            {"name": "b", "definition": "y", "levels": ["only"]},
+        ],
+    }
     with pytest.raises(InputError) as exc:
         parse_rubric(dims)
     assert exc.value.field == "labels.1.levels"
@@ -126,8 +187,10 @@ def test_precedence_order_earliest_and_priority_list() -> None:
 
 def test_default_and_abstention() -> None:
     assert label_of(parse_rubric(base_rubric()), "ok then") == (None, None)
-    assert label_of(parse_rubric(base_rubric(rules={"default": "other"})),
-                    "ok then") == ("other", "default")
+    assert label_of(parse_rubric(base_rubric(rules={"default": "other"})), "ok then") == (
+        "other",
+        "default",
+    )
 
 
 def test_mathdial_patterns_fire_as_written() -> None:
@@ -139,8 +202,7 @@ def test_mathdial_patterns_fire_as_written() -> None:
         "You need to subtract 4 from 10.": ("telling", "you-need-to"),
         "No, the answer is 24 stickers.": ("telling", "no-comma"),
         "Can you calculate how many apples are left?": ("focus", "can-you-compute"),
-        "Good. Now what do you need to do with the 12 cookies?": ("focus",
-                                                                  "what-should-you-do"),
+        "Good. Now what do you need to do with the 12 cookies?": ("focus", "what-should-you-do"),
         "Great job!": ("generic", "good-job"),
         "Hi Ronny, could you walk me through your solution": ("generic", "greeting"),
         "ok": ("generic", "default"),
@@ -152,10 +214,15 @@ def test_mathdial_patterns_fire_as_written() -> None:
 def test_sight_binary_decisions_and_na_fallback() -> None:
     r = load_rubric("sight-feedback")
     lab = RuleLabeler(r)
-    out = lab.label_texts(["Thank you MIT for making this free!", "46:27",
-                           "Excelente clase, muchas gracias profesor.",
-                           "I don't understand the second step, why is it zero?",
-                           "Схема очень понятная"])
+    out = lab.label_texts(
+        [
+            "Thank you MIT for making this free!",
+            "46:27",
+            "Excelente clase, muchas gracias profesor.",
+            "I don't understand the second step, why is it zero?",
+            "Схема очень понятная",
+        ]
+    )
     yes = [{d.category for d in ds if d.label == "1"} for ds in out]
     assert yes[0] == {"gratitude"}
     assert yes[1] == {"na"}  # nothing else matched: na by the rules.default fallback
@@ -168,10 +235,18 @@ def test_sight_binary_decisions_and_na_fallback() -> None:
 
 
 def test_dictionary_fast_path_equals_the_matcher() -> None:
-    texts = ["Thanks!! THANKS thank-you thx", "Why? why WHY", "720p video, chalk and board",
-             "Excelente clase, muchas gracias profesor.", "", "   ", "@anna it should be 3",
-             "Good try, not quite. Let's check your work: when you added 3 and 4?",
-             "You need to subtract. No, the answer is 24 = 20 + 4", "lol first"]
+    texts = [
+        "Thanks!! THANKS thank-you thx",
+        "Why? why WHY",
+        "720p video, chalk and board",
+        "Excelente clase, muchas gracias profesor.",
+        "",
+        "   ",
+        "@anna it should be 3",
+        "Good try, not quite. Let's check your work: when you added 3 and 4?",
+        "You need to subtract. No, the answer is 24 = 20 + 4",
+        "lol first",
+    ]
     for name in ("mathdial-moves", "sight-feedback", "mrbench-pedagogy"):
         r = load_rubric(name)
         fast, plain = RuleLabeler(r), RuleLabeler(r, fast=False)
@@ -181,9 +256,16 @@ def test_dictionary_fast_path_equals_the_matcher() -> None:
 
 # ------------------------------------------------------------------ runs
 def test_annotate_rules_run_dir_rows_and_determinism(tmp_path: Path) -> None:
-    corpus = corpus_of([("teacher", "Hi there, walk me through it"), ("student", "I got 8"),
-                        ("teacher", "Why did you add?"), ("student", "because"),
-                        ("teacher", "The answer is 7."), ("teacher", "Hmm")])
+    corpus = corpus_of(
+        [
+            ("teacher", "Hi there, walk me through it"),
+            ("student", "I got 8"),
+            ("teacher", "Why did you add?"),
+            ("student", "because"),
+            ("teacher", "The answer is 7."),
+            ("teacher", "Hmm"),
+        ]
+    )
     rub = parse_rubric(base_rubric(applies_to={"roles": ["teacher"]}))
     res = annotate_rules(corpus, rub, out=tmp_path / "run")
     assert (tmp_path / "run" / "annotations.jsonl").is_file()
@@ -241,12 +323,20 @@ def test_limit_and_labels_in_rubric_set(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ dimensions / MRBench
 def mrbench_like() -> Corpus:
-    texts = [("teacher", "What is 3 + 4?"), ("student", "8"),
-             ("teacher", "Not quite. When you added 3 and 4, what did you get? Let's count."),
-             ("teacher", "The answer is 7."), ("teacher", "Great job, you are doing well!")]
-    metas: list[dict[str, Any]] = [{"candidate": False}, {"candidate": False},
-                                   {"candidate": True}, {"candidate": True},
-                                   {"candidate": True}]
+    texts = [
+        ("teacher", "What is 3 + 4?"),
+        ("student", "8"),
+        ("teacher", "Not quite. When you added 3 and 4, what did you get? Let's count."),
+        ("teacher", "The answer is 7."),
+        ("teacher", "Great job, you are doing well!"),
+    ]
+    metas: list[dict[str, Any]] = [
+        {"candidate": False},
+        {"candidate": False},
+        {"candidate": True},
+        {"candidate": True},
+        {"candidate": True},
+    ]
     return corpus_of(texts, turn_meta=metas, name="mrbench")
 
 
@@ -284,13 +374,17 @@ def test_rules_on_dimensions(tmp_path: Path) -> None:
     assert set(ann.unit_id) == {"d:2", "d:3", "d:4"}
     # coherence and humanlikeness have neither patterns nor a default: no rows
     assert "mrbench/coherence" not in set(ann.scheme)
-    assert res.manifest["rules"]["abstained_schemes"] == ["mrbench/coherence",
-                                                          "mrbench/humanlikeness"]
+    assert res.manifest["rules"]["abstained_schemes"] == [
+        "mrbench/coherence",
+        "mrbench/humanlikeness",
+    ]
     orders = load_rubric("mrbench-pedagogy").category_orders
     for scheme, label in zip(ann.scheme, ann.label, strict=True):
         assert label in orders[scheme]
-    got = {(u, s.split("/")[1]): lab for u, s, lab in zip(ann.unit_id, ann.scheme, ann.label,
-                                                          strict=True)}
+    got = {
+        (u, s.split("/")[1]): lab
+        for u, s, lab in zip(ann.unit_id, ann.scheme, ann.label, strict=True)
+    }
     assert got[("d:2", "mistake_identification")] == "Yes"  # "Not quite"
     assert got[("d:2", "mistake_location")] == "Yes"  # "When you added"
     assert got[("d:3", "revealing_of_the_answer")] == "Yes (correct)"  # "The answer is"
@@ -320,8 +414,13 @@ def test_llm_engine_writes_one_row_per_dimension(tmp_path: Path) -> None:
     srv = FakeOpenAI(latency=0.001).start()
     try:
         tr = OpenAITransport(base_url=srv.url, api_key="sk-test", backoff=0.01, timeout=5.0)
-        res = annotate(mrbench_like(), "mrbench-pedagogy", model="gpt-4o-mini",
-                       out=tmp_path / "llm", transport=tr)
+        res = annotate(
+            mrbench_like(),
+            "mrbench-pedagogy",
+            model="gpt-4o-mini",
+            out=tmp_path / "llm",
+            transport=tr,
+        )
     finally:
         srv.stop()
     ann = res.annotations
@@ -344,28 +443,51 @@ def _cli(args: list[str]) -> int:
 
 
 def test_cli_backend_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    save_corpus(corpus_of([("teacher", "Why?"), ("student", "x"), ("teacher", "Great job!")]),
-                tmp_path / "c.corpus")
-    code = _cli(["annotate", str(tmp_path / "c.corpus"), "--rubric", "mathdial-moves",
-                 "--backend", "rules", "-o", str(tmp_path / "run"), "--save-corpus",
-                 str(tmp_path / "out.corpus")])
+    save_corpus(
+        corpus_of([("teacher", "Why?"), ("student", "x"), ("teacher", "Great job!")]),
+        tmp_path / "c.corpus",
+    )
+    code = _cli(
+        [
+            "annotate",
+            str(tmp_path / "c.corpus"),
+            "--rubric",
+            "mathdial-moves",
+            "--backend",
+            "rules",
+            "-o",
+            str(tmp_path / "run"),
+            "--save-corpus",
+            str(tmp_path / "out.corpus"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "rules@mathdial-moves@1.0" in out
     ann = read_annotations(tmp_path / "out.corpus")
     rule = ann[ann.rater_kind == "rule"]
-    assert dict(zip(rule.unit_id, rule.label, strict=True)) == {"d:0": "probing",
-                                                                "d:2": "generic"}
-    code = _cli(["annotate", str(tmp_path / "c.corpus"), "--rubric", "talkmoves",
-                 "--backend", "rules", "-o", str(tmp_path / "run2")])
+    assert dict(zip(rule.unit_id, rule.label, strict=True)) == {"d:0": "probing", "d:2": "generic"}
+    code = _cli(
+        [
+            "annotate",
+            str(tmp_path / "c.corpus"),
+            "--rubric",
+            "talkmoves",
+            "--backend",
+            "rules",
+            "-o",
+            str(tmp_path / "run2"),
+        ]
+    )
     assert code == 2 and "no rule patterns" in capsys.readouterr().err
     assert not (tmp_path / "run2").exists()
 
 
 # ------------------------------------------------------------------ real data
 @pytest.mark.realdata
-def test_mathdial_rules_align_with_human_labels_and_irr_reads_them(data_dir: Path,
-                                                                    tmp_path: Path) -> None:
+def test_mathdial_rules_align_with_human_labels_and_irr_reads_them(
+    data_dir: Path, tmp_path: Path
+) -> None:
     import corpora
 
     corpus = corpora.load("mathdial", corpus_path(data_dir, "mathdial"))
@@ -378,9 +500,24 @@ def test_mathdial_rules_align_with_human_labels_and_irr_reads_them(data_dir: Pat
     assert rules.label.notna().all()  # rules.default: generic
     merged = corpus.with_annotations(rules).validate()
     save_corpus(merged, tmp_path / "md.corpus")
-    code = _cli(["irr", str(tmp_path / "md.corpus"), "--scheme", "mathdial/move", "--humans",
-                 "teacher", "--models", "rules@mathdial-moves@1.0", "--bootstrap", "0",
-                 "--format", "json", "-o", str(tmp_path / "irr.json")])
+    code = _cli(
+        [
+            "irr",
+            str(tmp_path / "md.corpus"),
+            "--scheme",
+            "mathdial/move",
+            "--humans",
+            "teacher",
+            "--models",
+            "rules@mathdial-moves@1.0",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+            "-o",
+            str(tmp_path / "irr.json"),
+        ]
+    )
     assert code == 0
     scheme = json.loads((tmp_path / "irr.json").read_text())["schemes"][0]
     assert scheme["n_units"] == 2570

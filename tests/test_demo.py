@@ -49,8 +49,10 @@ def test_demo_numbers_match_an_independent_computation(demo) -> None:
     wide = corpus.annotations.pivot(index="unit_id", columns="rater", values="label")
     rater = demo.steps[0].rater
     hh = cohen_kappa_score(wide["coder_a"], wide["coder_b"])
-    hm = (cohen_kappa_score(wide["coder_a"], wide[rater])
-          + cohen_kappa_score(wide["coder_b"], wide[rater])) / 2
+    hm = (
+        cohen_kappa_score(wide["coder_a"], wide[rater])
+        + cohen_kappa_score(wide["coder_b"], wide[rater])
+    ) / 2
     row = demo.summary.iloc[0]
     assert row["human_human_kappa"] == pytest.approx(hh, abs=1e-12)
     assert row["human_model_kappa"] == pytest.approx(hm, abs=1e-12)
@@ -91,8 +93,13 @@ def test_html_report_structure(demo) -> None:
     assert page.images and all(src.startswith("data:image/png;base64,") for src in page.images)
     # forest plot, human-human vs human-model, per-category plot and confusion heatmaps
     assert len(page.images) >= 5
-    for heading in ("Where the labels come from", "How to read this report", "Conventions",
-                    "Human-model agreement", "Pairwise"):
+    for heading in (
+        "Where the labels come from",
+        "How to read this report",
+        "Conventions",
+        "Human-model agreement",
+        "Pairwise",
+    ):
         assert any(heading in h for h in page.headings), heading
     assert page.tags.get("table", 0) >= 4
     text = (demo.out / "report.html").read_text(encoding="utf-8")
@@ -104,14 +111,31 @@ def test_html_report_renders_in_a_browser(demo, tmp_path: Path) -> None:
     if browser is None:
         pytest.skip("headless Chromium is not installed (apt-get install chromium)")
     shot = tmp_path / "report.png"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     url = (demo.out / "report.html").resolve().as_uri()
-    subprocess.run([browser, *flags, "--window-size=1200,2400", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120, check=False)
-    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True,
-                         timeout=120, check=False).stdout
+    subprocess.run(
+        [browser, *flags, "--window-size=1200,2400", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(shot.read_bytes()[16:20], "big")
     assert width == 1200
@@ -123,8 +147,9 @@ def test_html_report_renders_in_a_browser(demo, tmp_path: Path) -> None:
 
 def test_cli_demo_prints_summary_and_report_path(tmp_path: Path) -> None:
     out = tmp_path / "demo-out"
-    res = CliRunner().invoke(cli, ["demo", "--backend", "rules", "-o", str(out),
-                                   "--bootstrap", "100"])
+    res = CliRunner().invoke(
+        cli, ["demo", "--backend", "rules", "-o", str(out), "--bootstrap", "100"]
+    )
     assert res.exit_code == 0, res.output
     assert "mathdial/move" in res.output
     assert f"report: {out / 'report.html'}" in res.output

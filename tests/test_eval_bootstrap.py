@@ -37,16 +37,19 @@ def test_replicates_equal_explicit_resamples(level: str) -> None:
     for b in range(B):
         resample = np.repeat(x, w[b], axis=0)  # each drawn copy is a separate unit
         data = np.where(resample >= 0, resample + 1.0, np.nan).T
-        expected = krippendorff.alpha(reliability_data=data, level_of_measurement=level,
-                                      value_domain=np.arange(1, q + 1))
+        expected = krippendorff.alpha(
+            reliability_data=data, level_of_measurement=level, value_domain=np.arange(1, q + 1)
+        )
         assert res.values["krippendorff_alpha"][b] == pytest.approx(expected, abs=1e-10)
 
 
 def test_cluster_replicates_equal_explicit_resamples() -> None:
     x, q, B, seed = _matrix(2, n=40), 4, 6, 9
     clusters = np.array([f"d{i // 4}" for i in range(len(x))])  # 10 dialogues of 4 turns
-    stats = [family_stat("fleiss_kappa", _counts(x, q), np.eye(q)),
-             pair_stat("cohen_kappa", x[:, 0], x[:, 1], np.eye(q))]
+    stats = [
+        family_stat("fleiss_kappa", _counts(x, q), np.eye(q)),
+        pair_stat("cohen_kappa", x[:, 0], x[:, 1], np.eye(q)),
+    ]
     res = replicate(stats, B=B, seed=seed, clusters=clusters)
     assert res.method == "cluster" and res.n_clusters == 10
     labels = np.unique(clusters)
@@ -59,8 +62,9 @@ def test_cluster_replicates_equal_explicit_resamples() -> None:
         both = (sample[:, 0] >= 0) & (sample[:, 1] >= 0)
         table = np.zeros((q, q))
         np.add.at(table, (sample[both, 0], sample[both, 1]), 1)
-        assert res.values["cohen_kappa"][b] == pytest.approx(cohen_se(table, np.eye(q))[0],
-                                                             abs=1e-12)
+        assert res.values["cohen_kappa"][b] == pytest.approx(
+            cohen_se(table, np.eye(q))[0], abs=1e-12
+        )
 
 
 def test_chunking_does_not_change_replicates(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,7 +150,8 @@ def test_cluster_bootstrap_from_mapping_and_paired_difference() -> None:
     hm = res.human_model["by_model"]["M"]
     diff = hm["difference"]
     assert diff["estimate"] == pytest.approx(
-        hm["human_model_kappa"]["estimate"] - res.metrics["cohen_kappa"].estimate, abs=1e-12)
+        hm["human_model_kappa"]["estimate"] - res.metrics["cohen_kappa"].estimate, abs=1e-12
+    )
     lo, hi = diff["ci"]
     assert lo <= diff["estimate"] <= hi
     assert diff["verdict"] == "below the human-human level"  # 0.75 vs 0.9 accuracy, n = 120

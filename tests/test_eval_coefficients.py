@@ -132,15 +132,18 @@ def test_unused_declared_category_changes_weights() -> None:
     # declared 1-4 scale where 3 is never used (agreement.md section 3)
     x = [1, 2, 4, 4, 2, 1, 2, 4]
     y = [1, 2, 4, 2, 2, 1, 1, 4]
-    declared = eval.cohen_kappa(np.column_stack([x, y]), categories=[1, 2, 3, 4],
-                                weights="quadratic")
+    declared = eval.cohen_kappa(
+        np.column_stack([x, y]), categories=[1, 2, 3, 4], weights="quadratic"
+    )
     sk = cohen_kappa_score(x, y, labels=[1, 2, 3, 4], weights="quadratic")
     sk_observed = cohen_kappa_score(x, y, weights="quadratic")
     assert declared == pytest.approx(sk, abs=1e-12)
     assert abs(declared - sk_observed) > 1e-3
     # and the same through the long-table API with --categories
-    a = pd.DataFrame([(str(i), "s", str(v), r) for r, vs in (("A", x), ("B", y))
-                      for i, v in enumerate(vs)], columns=["unit_id", "scheme", "label", "rater"])
+    a = pd.DataFrame(
+        [(str(i), "s", str(v), r) for r, vs in (("A", x), ("B", y)) for i, v in enumerate(vs)],
+        columns=["unit_id", "scheme", "label", "rater"],
+    )
     m = eval.agreement(a, level="ordinal", categories=["1", "2", "3", "4"], bootstrap=0)
     assert m["s"].metrics["cohen_kappa_quadratic"].estimate == pytest.approx(sk, abs=1e-12)
     assert m["s"].categories == ["1", "2", "3", "4"]
@@ -151,8 +154,10 @@ def test_declared_order_not_alphabetical() -> None:
     r2 = ["low", "high", "high", "medium", "medium", "high", "medium", "low"]
     order = ["low", "medium", "high"]
     sk = cohen_kappa_score(r1, r2, labels=order, weights="quadratic")
-    a = pd.DataFrame([(str(i), "s", v, r) for r, vs in (("A", r1), ("B", r2))
-                      for i, v in enumerate(vs)], columns=["unit_id", "scheme", "label", "rater"])
+    a = pd.DataFrame(
+        [(str(i), "s", v, r) for r, vs in (("A", r1), ("B", r2)) for i, v in enumerate(vs)],
+        columns=["unit_id", "scheme", "label", "rater"],
+    )
     m = eval.agreement(a, level="ordinal", categories=order, bootstrap=0)["s"].metrics
     assert m["cohen_kappa_quadratic"].estimate == pytest.approx(sk, abs=1e-12)
     with pytest.raises(eval.data.InputError, match="category order"):
@@ -164,8 +169,9 @@ def test_alpha_matches_krippendorff_with_missing(level: str) -> None:
     rng = np.random.default_rng(7)
     x = rng.integers(1, 6, size=(4, 60)).astype(float)
     x[rng.random(x.shape) < 0.25] = np.nan
-    expected = krippendorff.alpha(reliability_data=x, level_of_measurement=level,
-                                  value_domain=[1, 2, 3, 4, 5])
+    expected = krippendorff.alpha(
+        reliability_data=x, level_of_measurement=level, value_domain=[1, 2, 3, 4, 5]
+    )
     got = eval.krippendorff_alpha(x.T, level=level, categories=[1, 2, 3, 4, 5])
     assert got == pytest.approx(expected, abs=1e-10)
 
@@ -176,8 +182,9 @@ def test_fleiss_equal_raters_matches_statsmodels() -> None:
     counts, _ = aggregate_raters(x)
     assert eval.fleiss_kappa(x) == pytest.approx(sm_fleiss(counts), abs=1e-12)
     # Brennan-Prediger = Randolph's free-marginal kappa with all categories used
-    assert eval.brennan_prediger(x) == pytest.approx(sm_fleiss(counts, method="randolph"),
-                                                     abs=1e-12)
+    assert eval.brennan_prediger(x) == pytest.approx(
+        sm_fleiss(counts, method="randolph"), abs=1e-12
+    )
 
 
 def test_two_rater_identities() -> None:
@@ -213,8 +220,7 @@ def test_gwet_ac2_quadratic_by_hand() -> None:
     pa = float(np.mean([w[i, j] for i, j in codes]))
     pik = np.bincount(codes.ravel(), minlength=q) / codes.size
     pe = w.sum() / (q * (q - 1)) * float((pik * (1 - pik)).sum())
-    assert eval.gwet_ac2(x, categories=[1, 2, 3]) == pytest.approx((pa - pe) / (1 - pe),
-                                                                  abs=1e-12)
+    assert eval.gwet_ac2(x, categories=[1, 2, 3]) == pytest.approx((pa - pe) / (1 - pe), abs=1e-12)
 
 
 def test_conger_by_hand_three_raters() -> None:
@@ -230,11 +236,19 @@ def test_conger_by_hand_three_raters() -> None:
 
 def test_icc_shrout_fleiss_1979() -> None:
     # Shrout & Fleiss (1979) Table 2: 6 targets x 4 judges; published ICCs to two decimals
-    x = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9],
-                  [6, 2, 4, 7]], dtype=float)
+    x = np.array(
+        [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
+        dtype=float,
+    )
     r = eval.icc(x)
-    published = {"ICC(1)": 0.17, "ICC(A,1)": 0.29, "ICC(C,1)": 0.71, "ICC(1,k)": 0.44,
-                 "ICC(A,k)": 0.62, "ICC(C,k)": 0.91}
+    published = {
+        "ICC(1)": 0.17,
+        "ICC(A,1)": 0.29,
+        "ICC(C,1)": 0.71,
+        "ICC(1,k)": 0.44,
+        "ICC(A,k)": 0.62,
+        "ICC(C,k)": 0.91,
+    }
     for form, value in published.items():
         assert round(r[form].estimate, 2) == value
         lo, hi = r[form].ci
@@ -256,8 +270,11 @@ def test_icc_consistency_ci_is_exact_f() -> None:
 def test_icc_reported_for_interval_level() -> None:
     rng = np.random.default_rng(4)
     true = rng.integers(1, 6, 50)
-    rows = [(f"u{i}", "score", str(int(np.clip(t + rng.integers(-1, 2), 1, 5))), r)
-            for r in ("A", "B", "C") for i, t in enumerate(true)]
+    rows = [
+        (f"u{i}", "score", str(int(np.clip(t + rng.integers(-1, 2), 1, 5))), r)
+        for r in ("A", "B", "C")
+        for i, t in enumerate(true)
+    ]
     a = pd.DataFrame(rows, columns=["unit_id", "scheme", "label", "rater"])
     m = eval.agreement(a, level="interval", categories=list("12345"), bootstrap=0)
     icc_m = m["score"].metrics["icc"]
@@ -268,9 +285,31 @@ def test_icc_reported_for_interval_level() -> None:
 def test_icc_agreement_irr_anxiety() -> None:
     # R irr's `anxiety` data (20 subjects x 3 raters); irr::icc(anxiety, "twoway", "agreement")
     # prints ICC(A,1) = 0.198, 95% CI -0.039 < ICC < 0.494
-    x = np.array([[3, 3, 2], [3, 6, 1], [3, 4, 4], [4, 6, 4], [5, 2, 3], [5, 4, 2], [2, 2, 1],
-                  [3, 4, 6], [5, 3, 1], [2, 3, 1], [2, 2, 1], [6, 3, 2], [1, 3, 3], [5, 3, 3],
-                  [2, 2, 1], [2, 2, 1], [1, 1, 3], [2, 3, 3], [4, 3, 2], [3, 4, 2]], dtype=float)
+    x = np.array(
+        [
+            [3, 3, 2],
+            [3, 6, 1],
+            [3, 4, 4],
+            [4, 6, 4],
+            [5, 2, 3],
+            [5, 4, 2],
+            [2, 2, 1],
+            [3, 4, 6],
+            [5, 3, 1],
+            [2, 3, 1],
+            [2, 2, 1],
+            [6, 3, 2],
+            [1, 3, 3],
+            [5, 3, 3],
+            [2, 2, 1],
+            [2, 2, 1],
+            [1, 1, 3],
+            [2, 3, 3],
+            [4, 3, 2],
+            [3, 4, 2],
+        ],
+        dtype=float,
+    )
     r = eval.icc(x)["ICC(A,1)"]
     assert round(r.estimate, 3) == 0.198
     assert round(r.F, 2) == 1.83

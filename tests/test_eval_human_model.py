@@ -27,8 +27,9 @@ TRUTH = RNG.integers(1, 5, N)
 
 
 def _noisy(p: float) -> list[int | None]:
-    out: list[int | None] = [int(np.clip(t + RNG.integers(-1, 2), 1, 4)) if RNG.random() > p
-                             else int(t) for t in TRUTH]
+    out: list[int | None] = [
+        int(np.clip(t + RNG.integers(-1, 2), 1, 4)) if RNG.random() > p else int(t) for t in TRUTH
+    ]
     return out
 
 
@@ -43,8 +44,9 @@ CATS = ["1", "2", "3", "4"]
 
 def _pair(x: list[int | None], y: list[int | None], weights: str | None = None) -> float:
     keep = [i for i in range(N) if x[i] is not None and y[i] is not None]
-    return cohen_kappa_score([x[i] for i in keep], [y[i] for i in keep], labels=[1, 2, 3, 4],
-                             weights=weights)
+    return cohen_kappa_score(
+        [x[i] for i in keep], [y[i] for i in keep], labels=[1, 2, 3, 4], weights=weights
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +64,9 @@ def test_mean_kappa_over_humans(result: eval.SchemeResult) -> None:
     expected = {h: _pair(H[h], M) for h in H}
     for h, v in expected.items():
         assert by["kappa_by_human"][h]["estimate"] == pytest.approx(v, abs=1e-12)
-    assert by["human_model_kappa"]["estimate"] == pytest.approx(np.mean(list(expected.values())),
-                                                                abs=1e-12)
+    assert by["human_model_kappa"]["estimate"] == pytest.approx(
+        np.mean(list(expected.values())), abs=1e-12
+    )
     hh = [_pair(H["A"], H["B"]), _pair(H["A"], H["C"]), _pair(H["B"], H["C"])]
     assert result.human_model["human_human"]["kappa_mean"] == pytest.approx(np.mean(hh))
     assert by["within_human_range"] == (min(hh) <= np.mean(list(expected.values())) <= max(hh))
@@ -90,8 +93,9 @@ def test_majority_kappa_ties_dropped(result: eval.SchemeResult) -> None:
 def test_delta_alpha(result: eval.SchemeResult) -> None:
     def kalpha(raters: list[list[int | None]]) -> float:
         data = np.array([[np.nan if v is None else v for v in r] for r in raters], dtype=float)
-        return krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal",
-                                  value_domain=[1, 2, 3, 4])
+        return krippendorff.alpha(
+            reliability_data=data, level_of_measurement="ordinal", value_domain=[1, 2, 3, 4]
+        )
 
     a_h = kalpha(list(H.values()))
     a_m = kalpha([*H.values(), M])
@@ -114,8 +118,7 @@ def test_ordered_extras(result: eval.SchemeResult) -> None:
 
 def test_humans_and_models_flags_override_kinds() -> None:
     data = DATA.assign(rater_kind="human")
-    res = eval.agreement(data, humans=["A", "B"], models=["GPT"], categories=CATS,
-                         bootstrap=0)["s"]
+    res = eval.agreement(data, humans=["A", "B"], models=["GPT"], categories=CATS, bootstrap=0)["s"]
     assert res.humans == ["A", "B"] and res.models == ["GPT"]
     assert res.metrics["cohen_kappa"].estimate == pytest.approx(_pair(H["A"], H["B"]))
     assert "C" not in res.raters
@@ -126,8 +129,7 @@ def test_per_category_one_vs_rest(result: eval.SchemeResult) -> None:
     assert list(rows) == CATS
     # one-vs-rest Fleiss kappa for category "2" equals Fleiss on the binarised matrix
     x = [[None if H[h][i] is None else int(H[h][i] == 2) for h in H] for i in range(N)]
-    assert rows["2"]["fleiss_kappa"]["estimate"] == pytest.approx(eval.fleiss_kappa(x),
-                                                                  abs=1e-12)
+    assert rows["2"]["fleiss_kappa"]["estimate"] == pytest.approx(eval.fleiss_kappa(x), abs=1e-12)
     prev = np.mean([v == 2 for v in H["A"]])
     assert rows["2"]["prevalence"]["A"] == pytest.approx(prev)
 

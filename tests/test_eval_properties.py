@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 
 import eval
 
-NAMES = ["percent_agreement", "fleiss_kappa", "conger_kappa", "gwet_ac1", "brennan_prediger",
-         "krippendorff_alpha", "cohen_kappa", "scott_pi"]
+NAMES = [
+    "percent_agreement",
+    "fleiss_kappa",
+    "conger_kappa",
+    "gwet_ac1",
+    "brennan_prediger",
+    "krippendorff_alpha",
+    "cohen_kappa",
+    "scott_pi",
+]
 
 
 @st.composite
@@ -25,14 +33,21 @@ def matrices(draw: st.DrawFn, max_units: int = 12, max_raters: int = 4, max_q: i
     return np.array(cells).reshape(n, R), q
 
 
-def _long(x: np.ndarray, cats: list[str], units: list[str] | None = None,
-          raters: list[str] | None = None) -> pd.DataFrame:
+def _long(
+    x: np.ndarray, cats: list[str], units: list[str] | None = None, raters: list[str] | None = None
+) -> pd.DataFrame:
     rows = []
     for i, row in enumerate(x):
         for j, v in enumerate(row):
             if v >= 0:
-                rows.append(((units or [f"u{k}" for k in range(len(x))])[i], "s", cats[v],
-                             (raters or [f"R{k}" for k in range(x.shape[1])])[j]))
+                rows.append(
+                    (
+                        (units or [f"u{k}" for k in range(len(x))])[i],
+                        "s",
+                        cats[v],
+                        (raters or [f"R{k}" for k in range(x.shape[1])])[j],
+                    )
+                )
     return pd.DataFrame(rows, columns=["unit_id", "scheme", "label", "rater"])
 
 
@@ -52,8 +67,7 @@ def _same(a: dict[str, float], b: dict[str, float]) -> None:
             assert a[k] == pytest.approx(b[k], abs=1e-9), k
 
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -67,8 +81,9 @@ def test_invariant_under_unit_and_rater_permutation(mq, rnd) -> None:
     raters = list(range(x.shape[1]))
     rnd.shuffle(raters)
     # same ratings, rows and columns listed in another order (ids travel with their ratings)
-    perm = _long(x[units][:, raters], cats, units=[f"u{u}" for u in units],
-                 raters=[f"R{r}" for r in raters])
+    perm = _long(
+        x[units][:, raters], cats, units=[f"u{u}" for u in units], raters=[f"R{r}" for r in raters]
+    )
     _same(base, _values(perm, cats))
 
 
@@ -154,13 +169,16 @@ def test_no_overlapping_units() -> None:
 
 def test_missing_is_never_a_category() -> None:
     a = _long(np.array([[0, 0], [1, 1], [1, 0]]), ["0", "1"])
-    extra = pd.DataFrame([("u0", "s", None, "R2"), ("u1", "s", "", "R2")],
-                         columns=["unit_id", "scheme", "label", "rater"])
+    extra = pd.DataFrame(
+        [("u0", "s", None, "R2"), ("u1", "s", "", "R2")],
+        columns=["unit_id", "scheme", "label", "rater"],
+    )
     res = eval.agreement(pd.concat([a, extra]), bootstrap=0)["s"]
     assert res.categories == ["0", "1"]
     base = eval.agreement(a, bootstrap=0)["s"]
     assert res.metrics["krippendorff_alpha"].estimate == pytest.approx(
-        base.metrics["krippendorff_alpha"].estimate)
+        base.metrics["krippendorff_alpha"].estimate
+    )
 
 
 def test_bad_inputs_raise_input_error() -> None:
@@ -180,8 +198,14 @@ def test_bad_inputs_raise_input_error() -> None:
 
 
 def test_numeric_labels_compare_by_value() -> None:
-    a = pd.DataFrame({"unit_id": ["u1", "u1", "u2", "u2", "u3", "u3"], "scheme": "s",
-                      "label": ["1", "1.0", "2", "2.0", "3", "1"], "rater": ["A", "B"] * 3})
+    a = pd.DataFrame(
+        {
+            "unit_id": ["u1", "u1", "u2", "u2", "u3", "u3"],
+            "scheme": "s",
+            "label": ["1", "1.0", "2", "2.0", "3", "1"],
+            "rater": ["A", "B"] * 3,
+        }
+    )
     res = eval.agreement(a, level="ordinal", categories=["1", "2", "3", "4"], bootstrap=0)["s"]
     assert res.metrics["percent_agreement"].estimate == pytest.approx(2 / 3)
     assert res.categories == ["1", "2", "3", "4"]
@@ -190,9 +214,15 @@ def test_numeric_labels_compare_by_value() -> None:
 
 
 def test_one_human_and_a_model_get_scheme_metrics() -> None:
-    a = pd.DataFrame({"unit_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4"], "scheme": "s",
-                      "label": ["1", "1", "0", "0", "1", "0", "0", "0"],
-                      "rater": ["H", "M"] * 4, "rater_kind": ["human", "model"] * 4})
+    a = pd.DataFrame(
+        {
+            "unit_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4"],
+            "scheme": "s",
+            "label": ["1", "1", "0", "0", "1", "0", "0", "0"],
+            "rater": ["H", "M"] * 4,
+            "rater_kind": ["human", "model"] * 4,
+        }
+    )
     res = eval.agreement(a, bootstrap=0)["s"]
     assert res.humans == ["H"] and res.models == ["M"]
     k = eval.cohen_kappa([[1, 1], [0, 0], [1, 0], [0, 0]])

@@ -37,23 +37,55 @@ def corpora(draw: st.DrawFn) -> Corpus:
     d_rows, t_rows, a_rows = [], [], []
     for i in range(n_dialogues):
         did = f"d{i}"
-        d_rows.append({"corpus": "c", "dialogue_id": did, "split": draw(maybe_text),
-                       "kind": draw(maybe_text), "meta": draw(meta)})
+        d_rows.append(
+            {
+                "corpus": "c",
+                "dialogue_id": did,
+                "split": draw(maybe_text),
+                "kind": draw(maybe_text),
+                "meta": draw(meta),
+            }
+        )
         for j in range(draw(st.integers(min_value=1, max_value=3))):
             tid = f"{did}:{j}"
-            t_rows.append({"corpus": "c", "dialogue_id": did, "turn_id": tid, "index": j,
-                           "role": draw(st.sampled_from(ROLES)), "speaker": draw(maybe_text),
-                           "text": draw(text), "meta": draw(meta)})
+            t_rows.append(
+                {
+                    "corpus": "c",
+                    "dialogue_id": did,
+                    "turn_id": tid,
+                    "index": j,
+                    "role": draw(st.sampled_from(ROLES)),
+                    "speaker": draw(maybe_text),
+                    "text": draw(text),
+                    "meta": draw(meta),
+                }
+            )
             if draw(st.booleans()):
-                a_rows.append({"corpus": "c", "unit_id": tid, "scheme": draw(text),
-                               "label": draw(maybe_text), "rater": draw(text),
-                               "rater_kind": draw(st.sampled_from(RATER_KINDS)),
-                               "run_id": draw(maybe_text), "meta": draw(meta)})
+                a_rows.append(
+                    {
+                        "corpus": "c",
+                        "unit_id": tid,
+                        "scheme": draw(text),
+                        "label": draw(maybe_text),
+                        "rater": draw(text),
+                        "rater_kind": draw(st.sampled_from(RATER_KINDS)),
+                        "run_id": draw(maybe_text),
+                        "meta": draw(meta),
+                    }
+                )
     cols = {
         "dialogues": ["corpus", "dialogue_id", "split", "kind", "meta"],
         "turns": ["corpus", "dialogue_id", "turn_id", "index", "role", "speaker", "text", "meta"],
-        "annotations": ["corpus", "unit_id", "scheme", "label", "rater", "rater_kind", "run_id",
-                        "meta"],
+        "annotations": [
+            "corpus",
+            "unit_id",
+            "scheme",
+            "label",
+            "rater",
+            "rater_kind",
+            "run_id",
+            "meta",
+        ],
     }
     return Corpus(
         pd.DataFrame(d_rows, columns=cols["dialogues"]),
@@ -97,8 +129,17 @@ def test_save_refuses_to_overwrite_and_replaces_with_flag(tmp_path: Path) -> Non
 
 
 def test_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
-    bad = Corpus(dialogues=pd.DataFrame({"corpus": ["c"], "dialogue_id": ["d"], "split": [None],
-                                         "kind": [None], "meta": [{"x": float("nan")}]}))
+    bad = Corpus(
+        dialogues=pd.DataFrame(
+            {
+                "corpus": ["c"],
+                "dialogue_id": ["d"],
+                "split": [None],
+                "kind": [None],
+                "meta": [{"x": float("nan")}],
+            }
+        )
+    )
     with pytest.raises(InputError, match="not plain JSON"):
         save_corpus(bad, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
@@ -117,8 +158,10 @@ def test_read_errors_are_clear(tmp_path: Path) -> None:
 
 
 def test_read_annotations_from_files(tmp_path: Path) -> None:
-    rows = [{"unit_id": "u1", "scheme": "s", "label": "a", "rater": "r1"},
-            {"unit_id": "u1", "scheme": "s", "label": "b", "rater": "r2", "rater_kind": "model"}]
+    rows = [
+        {"unit_id": "u1", "scheme": "s", "label": "a", "rater": "r1"},
+        {"unit_id": "u1", "scheme": "s", "label": "b", "rater": "r2", "rater_kind": "model"},
+    ]
     p = tmp_path / "ann.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     frame = read_annotations(p)

@@ -17,10 +17,16 @@ GOOD_CONV = "Teacher: (focus)What is 2+2?|EOM|Student: 4"
 
 def _mathdial_record(**changes: object) -> dict[str, object]:
     rec: dict[str, object] = {
-        "qid": 7, "scenario": 1, "question": "q", "ground_truth": "a",
+        "qid": 7,
+        "scenario": 1,
+        "question": "q",
+        "ground_truth": "a",
         "student_incorrect_solution": "b",
-        "student_profile": "Ana is a student.", "teacher_described_confusion": "c",
-        "self-correctness": "Yes", "self-typical-confusion": 4, "self-typical-interactions": 2,
+        "student_profile": "Ana is a student.",
+        "teacher_described_confusion": "c",
+        "self-correctness": "Yes",
+        "self-typical-confusion": 4,
+        "self-typical-interactions": 2,
         "conversation": GOOD_CONV,
     }
     rec.update(changes)
@@ -105,27 +111,36 @@ def test_tscc_comma_file(tmp_path: Path) -> None:
 
 def test_sight_wrong_sep(tmp_path: Path) -> None:
     path = tmp_path / "sight_dataset.csv"
-    pd.DataFrame({"comment": ["a b", "c"], "video_id": ["v", "v"], "comment_id": [1.0, 2.0],
-                  "annotator_openaichat_v8_confusion": [0.0, 1.0]}).to_csv(path, sep=" ",
-                                                                           index=False)
-    _raises("wrong delimiter: the header is space-separated, not comma-separated", "sight", path,
-            sep=",")
+    pd.DataFrame(
+        {
+            "comment": ["a b", "c"],
+            "video_id": ["v", "v"],
+            "comment_id": [1.0, 2.0],
+            "annotator_openaichat_v8_confusion": [0.0, 1.0],
+        }
+    ).to_csv(path, sep=" ", index=False)
+    _raises(
+        "wrong delimiter: the header is space-separated, not comma-separated",
+        "sight",
+        path,
+        sep=",",
+    )
     assert len(corpora.load("sight", path).turns) == 2  # detected when sep is not given
 
 
 def test_sight_unrecognised_columns(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("comment|video_id|comment_id\na|v|1\n")
-    err = _raises(r"missing column\(s\) comment, video_id, comment_id \(wrong delimiter\?", "sight",
-                  path)
+    err = _raises(
+        r"missing column\(s\) comment, video_id, comment_id \(wrong delimiter\?", "sight", path
+    )
     assert err.field == "comment"
 
 
 def test_mathdial_csv_with_tabs(tmp_path: Path) -> None:
     path = tmp_path / "test.csv"
     pd.DataFrame([_mathdial_record()]).to_csv(path, sep="\t", index=False)
-    _raises(r"missing column\(s\) qid, scenario, conversation; .*wrong delimiter", "mathdial",
-            path)
+    _raises(r"missing column\(s\) qid, scenario, conversation; .*wrong delimiter", "mathdial", path)
 
 
 # -------------------------------------------------------------------- malformed lines and rows
@@ -176,8 +191,9 @@ def test_malformed_sight_and_tscc_rows(tmp_path: Path) -> None:
         ({"question": ["a"]}, "question", "expected text"),
     ],
 )
-def test_mathdial_bad_field(tmp_path: Path, change: dict[str, object], field: str,
-                            message: str) -> None:
+def test_mathdial_bad_field(
+    tmp_path: Path, change: dict[str, object], field: str, message: str
+) -> None:
     path = _jsonl(tmp_path / "test.jsonl", _mathdial_record(), _mathdial_record(**change))
     err = _raises(message, "mathdial", path)
     assert (err.line, err.field) == (2, field)

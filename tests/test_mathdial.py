@@ -79,9 +79,7 @@ def test_inner_newlines_are_kept(mathdial_dir: Path, test_jsonl) -> None:
     # independent count on the raw file: turns whose stripped chunk still holds a newline
     raw = [json.loads(line) for line in (mathdial_dir / "data" / "test.jsonl").open()]
     assert sum("\n" in r["conversation"] for r in raw) == 47  # as documented
-    bodies = [
-        ch.split(":", 1)[1].strip() for r in raw for ch in r["conversation"].split("|EOM|")
-    ]
+    bodies = [ch.split(":", 1)[1].strip() for r in raw for ch in r["conversation"].split("|EOM|")]
     inner = sum("\n" in b for b in bodies)
     assert inner > 0
     assert int(test_jsonl.turns["text"].str.contains("\n").sum()) == inner
@@ -96,13 +94,26 @@ def test_dialogue_meta_types(test_jsonl) -> None:
     assert len({m["qid"] for m in meta}) == 267
     assert all(isinstance(m["qid"], int) and isinstance(m["scenario"], int) for m in meta)
     assert Counter(m["self-typical-confusion"] for m in meta) == {
-        1: 23, 2: 46, 3: 118, 4: 136, 5: 93, None: 2
+        1: 23,
+        2: 46,
+        3: 118,
+        4: 136,
+        5: 93,
+        None: 2,
     }
     assert Counter(m["self-typical-interactions"] for m in meta) == {
-        1: 34, 2: 46, 3: 135, 4: 125, 5: 76, None: 2
+        1: 34,
+        2: 46,
+        3: 135,
+        4: 125,
+        5: 76,
+        None: 2,
     }
     assert Counter(m["self-correctness"] for m in meta) == {
-        "Yes": 309, "Yes, but I had to reveal the answer": 64, "No": 43, None: 2
+        "Yes": 309,
+        "Yes, but I had to reveal the answer": 64,
+        "No": 43,
+        None: 2,
     }
     nulls = sorted(m["qid"] for m in meta if m["self-correctness"] is None)
     assert nulls == [5000056, 5000275]
@@ -155,10 +166,16 @@ def test_two_files_with_a_shared_dialogue_is_an_error(mathdial_dir: Path) -> Non
 
 def _record(conversation: str, **extra: object) -> dict[str, object]:
     rec: dict[str, object] = {
-        "qid": 1, "scenario": 2, "question": "q", "ground_truth": "a\n 1",
-        "student_incorrect_solution": "b\n 2", "student_profile": "Ana is a 7th grade student.",
-        "teacher_described_confusion": None, "self-correctness": "Yes",
-        "self-typical-confusion": 3.0, "self-typical-interactions": None,
+        "qid": 1,
+        "scenario": 2,
+        "question": "q",
+        "ground_truth": "a\n 1",
+        "student_incorrect_solution": "b\n 2",
+        "student_profile": "Ana is a 7th grade student.",
+        "teacher_described_confusion": None,
+        "self-correctness": "Yes",
+        "self-typical-confusion": 3.0,
+        "self-typical-interactions": None,
         "conversation": conversation,
     }
     rec.update(extra)
@@ -218,8 +235,13 @@ _text = st.text(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(_speaker, st.sampled_from([*MOVES, None]), _text, st.booleans()),
-                min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(_speaker, st.sampled_from([*MOVES, None]), _text, st.booleans()),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_parse_conversation_round_trips(turns: list[tuple[str, str | None, str, bool]]) -> None:
     chunks = []
     expected = []
@@ -242,8 +264,21 @@ _plain_speaker = st.sampled_from(
     ["Teacher"] * 3 + ["Student", "Mariana", "O'Neil", "A.J", " Teacher", "Teacher\t"]
 )
 _odd_speaker = st.sampled_from(  # what only Python's \w and \s accept, or nobody does
-    ["José", "Ayşe", "ß", "\x1cTeacher", "Teacher\x1c", "\u00a0Ana", "A\u00a0B", "Ana Maria",
-     "1x", "_x", "x-y", "teacher", ""]
+    [
+        "José",
+        "Ayşe",
+        "ß",
+        "\x1cTeacher",
+        "Teacher\x1c",
+        "\u00a0Ana",
+        "A\u00a0B",
+        "Ana Maria",
+        "1x",
+        "_x",
+        "x-y",
+        "teacher",
+        "",
+    ]
 )
 _chunk_speaker = st.sampled_from([0] * 6 + [1]).flatmap(
     lambda odd: _odd_speaker if odd else _plain_speaker
@@ -252,17 +287,23 @@ _chunk_tag = st.sampled_from(
     ["", "(focus)", "(Probing) ", "(TELLING)\n", "(generic)"] * 4
     + ["(unknown)", "(fócus)", "(5 + 3)", "(", "()"]
 )
-_chunk_text = st.text(
-    alphabet=st.sampled_from("ab (): \t\n\u00a0\u2028\x1c\x85é|"), max_size=12
-)
+_chunk_text = st.text(alphabet=st.sampled_from("ab (): \t\n\u00a0\u2028\x1c\x85é|"), max_size=12)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(
-    st.lists(st.tuples(_chunk_speaker, st.sampled_from([True] * 19 + [False]), _chunk_tag,
-                       _chunk_text), min_size=1, max_size=4),
-    min_size=1, max_size=3,
-))
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                _chunk_speaker, st.sampled_from([True] * 19 + [False]), _chunk_tag, _chunk_text
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_arrow_split_matches_the_python_reference_or_declines(
     dialogues: list[list[tuple[str, bool, str, str]]],
 ) -> None:
@@ -309,6 +350,5 @@ def test_arrow_trim_strips_what_python_strips() -> None:
     chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
     padded = [f"{c}x{c}" for c in chars]
     trimmed = pc.utf8_trim_whitespace(pa.array(padded)).to_pylist()
-    differ = [hex(ord(c)) for c, p, t in zip(chars, padded, trimmed, strict=True)
-              if t != p.strip()]
+    differ = [hex(ord(c)) for c, p, t in zip(chars, padded, trimmed, strict=True) if t != p.strip()]
     assert differ == []

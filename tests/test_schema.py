@@ -57,7 +57,14 @@ def test_valid_corpus_passes_and_returns_itself() -> None:
 def test_columns_are_ordered_and_typed() -> None:
     c = toy()
     assert list(c.turns.columns[:8]) == [
-        "corpus", "dialogue_id", "turn_id", "index", "role", "speaker", "text", "meta"
+        "corpus",
+        "dialogue_id",
+        "turn_id",
+        "index",
+        "role",
+        "speaker",
+        "text",
+        "meta",
     ]
     assert c.turns["index"].dtype == "int64"
     assert c.annotations["run_id"].isna().all()
@@ -65,25 +72,48 @@ def test_columns_are_ordered_and_typed() -> None:
 
 def test_missing_column_is_named() -> None:
     with pytest.raises(SchemaError, match=r"turns table lacks column.*speaker"):
-        Corpus(turns=pd.DataFrame({"corpus": [], "dialogue_id": [], "turn_id": [], "index": [],
-                                   "role": [], "text": [], "meta": []}))
+        Corpus(
+            turns=pd.DataFrame(
+                {
+                    "corpus": [],
+                    "dialogue_id": [],
+                    "turn_id": [],
+                    "index": [],
+                    "role": [],
+                    "text": [],
+                    "meta": [],
+                }
+            )
+        )
 
 
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda c: c.turns.__setitem__("turn_id", ["d1:0", "d1:0", "d2:0", "d2:1"]),
-         "duplicate turn_id toy / d1:0"),
-        (lambda c: c.turns.__setitem__("role", ["teacher", "pupil", "teacher", "student"]),
-         "turn toy/d1:1 has role 'pupil'"),
-        (lambda c: c.annotations.__setitem__("unit_id", ["d1:0", "d9:0", "d1"]),
-         "annotation \\(mathdial/move\\) refers to unknown unit toy/d9:0"),
-        (lambda c: c.annotations.__setitem__("rater_kind", ["human", "robot", "human"]),
-         "rater_kind 'robot'"),
-        (lambda c: c.dialogues.__setitem__("dialogue_id", ["d1", "d1"]),
-         "duplicate dialogue_id toy / d1"),
-        (lambda c: c.turns.__setitem__("turn_id", ["d1", "d1:1", "d2:0", "d2:1"]),
-         "id toy/d1 is both a dialogue_id and a turn_id"),
+        (
+            lambda c: c.turns.__setitem__("turn_id", ["d1:0", "d1:0", "d2:0", "d2:1"]),
+            "duplicate turn_id toy / d1:0",
+        ),
+        (
+            lambda c: c.turns.__setitem__("role", ["teacher", "pupil", "teacher", "student"]),
+            "turn toy/d1:1 has role 'pupil'",
+        ),
+        (
+            lambda c: c.annotations.__setitem__("unit_id", ["d1:0", "d9:0", "d1"]),
+            "annotation \\(mathdial/move\\) refers to unknown unit toy/d9:0",
+        ),
+        (
+            lambda c: c.annotations.__setitem__("rater_kind", ["human", "robot", "human"]),
+            "rater_kind 'robot'",
+        ),
+        (
+            lambda c: c.dialogues.__setitem__("dialogue_id", ["d1", "d1"]),
+            "duplicate dialogue_id toy / d1",
+        ),
+        (
+            lambda c: c.turns.__setitem__("turn_id", ["d1", "d1:1", "d2:0", "d2:1"]),
+            "id toy/d1 is both a dialogue_id and a turn_id",
+        ),
     ],
 )
 def test_validate_names_the_offending_id(mutate, message) -> None:
@@ -102,8 +132,15 @@ def test_empty_dialogue_is_reported() -> None:
 
 
 def test_duplicate_annotation_is_reported_but_other_run_is_not() -> None:
-    dup = {"corpus": "toy", "unit_id": "d1:0", "scheme": "mathdial/move", "label": "generic",
-           "rater": "teacher", "rater_kind": "human", "run_id": None}
+    dup = {
+        "corpus": "toy",
+        "unit_id": "d1:0",
+        "scheme": "mathdial/move",
+        "label": "generic",
+        "rater": "teacher",
+        "rater_kind": "human",
+        "run_id": None,
+    }
     with pytest.raises(SchemaError, match="duplicate annotation"):
         toy(extra_annotation=dup).validate()
     toy(extra_annotation={**dup, "run_id": "run-2"}).validate()
@@ -115,7 +152,9 @@ def test_all_problems_are_collected() -> None:
     with pytest.raises(SchemaError) as info:
         c.validate()
     assert [p.split(" has role")[0] for p in info.value.problems] == [
-        "turn toy/d1:0", "turn toy/d1:1", "turn toy/d2:0"
+        "turn toy/d1:0",
+        "turn toy/d1:1",
+        "turn toy/d2:0",
     ]
 
 
@@ -168,8 +207,20 @@ def test_concat_and_with_annotations() -> None:
     b.annotations["corpus"] = "other"
     both = Corpus.concat([a, b]).validate()
     assert both.names == ["toy", "other"]
-    extra = pd.DataFrame([{"corpus": "toy", "unit_id": "d1:1", "scheme": "s", "label": "x",
-                           "rater": "m", "rater_kind": "model", "run_id": "r1", "meta": {}}])
+    extra = pd.DataFrame(
+        [
+            {
+                "corpus": "toy",
+                "unit_id": "d1:1",
+                "scheme": "s",
+                "label": "x",
+                "rater": "m",
+                "rater_kind": "model",
+                "run_id": "r1",
+                "meta": {},
+            }
+        ]
+    )
     assert len(a.with_annotations(extra).validate().annotations) == 4
     assert len(a.with_annotations(extra, replace=True).annotations) == 1
 

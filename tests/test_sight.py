@@ -36,8 +36,12 @@ def _h1_h2(corpus: Corpus, category: str) -> pd.DataFrame:
 @pytest.mark.realdata
 @pytest.mark.parametrize(
     ("category", "n", "kappa"),
-    [("confusion", 236, 0.906328), ("general", 239, 0.734893), ("setup", 236, 0.945167),
-     ("na", 236, 0.695210)],
+    [
+        ("confusion", 236, 0.906328),
+        ("general", 239, 0.734893),
+        ("setup", 236, 0.945167),
+        ("na", 236, 0.695210),
+    ],
 )
 def test_human_kappa_matches_the_documented_values(
     sight: Corpus, category: str, n: int, kappa: float
@@ -57,7 +61,10 @@ def test_whole_folder_without_transcripts(sight: Corpus) -> None:
     assert set(t["role"]) == {"student"} and set(t["speaker"]) == {"commenter"}
     assert all(isinstance(m["comment_id"], int) for m in t["meta"])
     assert Counter(m["datasplit"] for m in t["meta"]) == {
-        None: 15784 - 239, "train": 100, "expansion": 79, "validation": 60
+        None: 15784 - 239,
+        "train": 100,
+        "expansion": 79,
+        "validation": 60,
     }
     # sight_dataset model labels: counts 1/0 as documented (NaN -> no row)
     for rater, category, ones, zeros in [
@@ -75,8 +82,14 @@ def test_whole_folder_without_transcripts(sight: Corpus) -> None:
 @pytest.mark.realdata
 def test_human_positive_counts_and_missing(sight: Corpus) -> None:
     a = sight.annotations
-    expected = {"general": (49, 64), "confusion": (49, 45), "pedagogy": (15, 13),
-                "setup": (10, 9), "bookmark": (8, 3), "na": (91, 77)}
+    expected = {
+        "general": (49, 64),
+        "confusion": (49, 45),
+        "pedagogy": (15, 13),
+        "setup": (10, 9),
+        "bookmark": (8, 3),
+        "na": (91, 77),
+    }
     for category, (h1, h2) in expected.items():
         sub = a[a["scheme"] == f"sight/{category}"]
         assert int(((sub["rater"] == "H1") & (sub["label"] == "1")).sum()) == h1
@@ -125,15 +138,21 @@ def test_merged_units_carry_both_files(sight: Corpus, sight_dir: Path) -> None:
     sample = pd.read_csv(ann / "sample_dataset.csv")
     full = pd.read_csv(ann / "sight_dataset.csv", sep=" ")
     for f in (sample, full):
-        f["key"] = f["video_id"] + "|" + f["comment"].str.replace("\r\n", "\n").str.replace(
-            "\r", "\n")
+        f["key"] = (
+            f["video_id"] + "|" + f["comment"].str.replace("\r\n", "\n").str.replace("\r", "\n")
+        )
     joined = sample.merge(full, on="key", suffixes=("_s", "_f"))
     assert len(joined) == 239
     shared = [c for c in full.columns if c.startswith("annotator_") and c in sample.columns]
     both = sum(int((joined[c + "_s"].notna() & joined[c + "_f"].notna()).sum()) for c in shared)
     differ = sum(
-        int((joined[c + "_s"].notna() & joined[c + "_f"].notna()
-             & (joined[c + "_s"] != joined[c + "_f"])).sum())
+        int(
+            (
+                joined[c + "_s"].notna()
+                & joined[c + "_f"].notna()
+                & (joined[c + "_s"] != joined[c + "_f"])
+            ).sum()
+        )
         for c in shared
     )
     a = sight.annotations
@@ -160,7 +179,7 @@ def test_transcripts_and_metadata_for_some_videos(sight_dir: Path) -> None:
     assert len(lecture) > 10 and set(lecture["role"]) == {"teacher"}
     raw = (sight_dir / "data" / "transcripts" / "Cx5Z-OslNWE.txt").read_text(encoding="utf-8")
     for text, meta in zip(lecture["text"], lecture["meta"], strict=True):
-        assert raw[meta["start_char"]:meta["end_char"]] == text
+        assert raw[meta["start_char"] : meta["end_char"]] == text
     # every non-space character of the transcript is in exactly one sentence
     assert "".join(lecture["text"]).replace(" ", "") == "".join(raw.split())
     meta = c.dialogues.set_index("dialogue_id").loc["Cx5Z-OslNWE/lecture", "meta"]
@@ -169,7 +188,8 @@ def test_transcripts_and_metadata_for_some_videos(sight_dir: Path) -> None:
 
 def test_parse_label_column_splits_on_known_category() -> None:
     assert parse_label_column("annotator_openaichat_v73d_pedagogy") == (
-        "openaichat_v73d", "pedagogy"
+        "openaichat_v73d",
+        "pedagogy",
     )
     assert parse_label_column("annotator_H2_personal_experience") == ("H2", "personal_experience")
     assert parse_label_column("annotator_H1_na") == ("H1", "na")
@@ -181,7 +201,9 @@ def test_split_sentences_spans() -> None:
     text = "So this is a limit. Right?  And then we differentiate!"
     spans = split_sentences([text, "", "one"])
     assert [text[a:b] for a, b in spans[0]] == [
-        "So this is a limit.", "Right?", "And then we differentiate!"
+        "So this is a limit.",
+        "Right?",
+        "And then we differentiate!",
     ]
     assert spans[1] == [] and spans[2] == [(0, 3)]
 
@@ -191,27 +213,36 @@ def test_synthetic_folder(tmp_path: Path) -> None:
     ann.mkdir(parents=True)
     (tmp_path / "data" / "transcripts").mkdir()
     (tmp_path / "data" / "transcripts" / "vid1.txt").write_text("Hello class. Today limits.")
-    pd.DataFrame({
-        "comment": ["great\r\nlecture", "thanks", "thanks"],
-        "video_id": ["vid1", "vid1", "vid2"],
-        "video_name": "v", "playlist_name": "p",
-        "comment_id": [5.0, 5.0, 6.0],
-        "annotator_openaichat_v8_confusion": [0.0, np.nan, 1.0],
-    }).to_csv(ann / "sight_dataset.csv", sep=" ", index=False)
-    pd.DataFrame({
-        "datasplit": ["train", "validation"],
-        "comment": ["great\nlecture", "not in the big file"],
-        "video_id": ["vid1", "vid2"],
-        "annotator_H1_confusion": [1.0, 0.0],
-        "annotator_H2_confusion": [1.0, np.nan],
-        "comment_id": [0.0, 1.0],
-        "68": [np.nan, 1.0],
-    }).to_csv(ann / "sample_dataset.csv", index=False)
+    pd.DataFrame(
+        {
+            "comment": ["great\r\nlecture", "thanks", "thanks"],
+            "video_id": ["vid1", "vid1", "vid2"],
+            "video_name": "v",
+            "playlist_name": "p",
+            "comment_id": [5.0, 5.0, 6.0],
+            "annotator_openaichat_v8_confusion": [0.0, np.nan, 1.0],
+        }
+    ).to_csv(ann / "sight_dataset.csv", sep=" ", index=False)
+    pd.DataFrame(
+        {
+            "datasplit": ["train", "validation"],
+            "comment": ["great\nlecture", "not in the big file"],
+            "video_id": ["vid1", "vid2"],
+            "annotator_H1_confusion": [1.0, 0.0],
+            "annotator_H2_confusion": [1.0, np.nan],
+            "comment_id": [0.0, 1.0],
+            "68": [np.nan, 1.0],
+        }
+    ).to_csv(ann / "sample_dataset.csv", index=False)
     c = corpora.load("sight", tmp_path)
     t = c.turns.set_index("turn_id")
     assert list(t.index) == [
-        "vid1/comments:c5@0", "vid1/comments:c5@1", "vid2/comments:c6", "vid2/comments:s1",
-        "vid1/lecture:0", "vid1/lecture:1",
+        "vid1/comments:c5@0",
+        "vid1/comments:c5@1",
+        "vid2/comments:c6",
+        "vid2/comments:s1",
+        "vid1/lecture:0",
+        "vid1/lecture:1",
     ]
     assert t.loc["vid1/comments:c5@0", "meta"]["datasplit"] == "train"
     assert t.loc["vid1/comments:c5@0", "meta"]["sample_dataset_comment_id"] == 0
@@ -240,9 +271,7 @@ def test_other_columns_are_turn_meta(tmp_path: Path) -> None:
     # columns named like internal fields (text, key) are plain meta columns; numbers stay numbers
     path = tmp_path / "sample_dataset.csv"
     path.write_text(
-        "comment,video_id,comment_id,text,key,likes\n"
-        "great,v1,7,T1,K1,3\n"
-        "thanks,v1,8,,K2,0\n"
+        "comment,video_id,comment_id,text,key,likes\ngreat,v1,7,T1,K1,3\nthanks,v1,8,,K2,0\n"
     )
     t = corpora.load("sight", path).turns
     assert list(t["turn_id"]) == ["v1/comments:s7", "v1/comments:s8"]
@@ -261,13 +290,15 @@ def test_turn_meta_per_row(tmp_path: Path, distinct: bool) -> None:
     ann.mkdir(parents=True)
     n = 40
     playlist = [(f"p{i}" if distinct else "p") if i % 2 else None for i in range(n)]
-    pd.DataFrame({
-        "comment": [f"c{i}" for i in range(n)],
-        "video_id": ["v1"] * (n // 2) + ["v2"] * (n // 2),
-        "video_name": ["Lec 1"] * (n // 2) + ["Lec 2"] * (n // 2),
-        "playlist_name": playlist,
-        "comment_id": [float(i) for i in range(n)],
-    }).to_csv(ann / "sight_dataset.csv", sep=" ", index=False)
+    pd.DataFrame(
+        {
+            "comment": [f"c{i}" for i in range(n)],
+            "video_id": ["v1"] * (n // 2) + ["v2"] * (n // 2),
+            "video_name": ["Lec 1"] * (n // 2) + ["Lec 2"] * (n // 2),
+            "playlist_name": playlist,
+            "comment_id": [float(i) for i in range(n)],
+        }
+    ).to_csv(ann / "sight_dataset.csv", sep=" ", index=False)
     c = corpora.load("sight", tmp_path, transcripts=False, metadata=False)
     metas = list(c.turns["meta"])
     assert len({id(m) for m in metas}) == n

@@ -28,11 +28,20 @@ def test_dialogues_and_turns(tscc) -> None:
     assert set(tscc.dialogues["kind"]) == {"chat_lesson"}
     assert tscc.turns.groupby("dialogue_id").size().to_dict() == {"lesson001": 6, "lesson002": 3}
     t = tscc.turns.set_index("turn_id")
-    assert list(t["role"]) == ["teacher", "student", "teacher", "teacher", "student", "teacher",
-                               "teacher", "student", "teacher"]
+    assert list(t["role"]) == [
+        "teacher",
+        "student",
+        "teacher",
+        "teacher",
+        "student",
+        "teacher",
+        "teacher",
+        "student",
+        "teacher",
+    ]
     assert t.loc["lesson001:1", "speaker"] == "S1"
     assert t.loc["lesson001:1", "text"] == "hi, it was good i go to the <PLACE PLACE>"
-    assert t.loc["lesson001:5", "text"] == "Let's look at this text: \"A day out\""
+    assert t.loc["lesson001:5", "text"] == 'Let\'s look at this text: "A day out"'
     meta = t.loc["lesson001:1", "meta"]
     assert meta["edited"] == "hi, it was good, I went to the <PLACE PLACE>"
     assert meta["turn_number"] == 2 and meta["responding_to"] == 1 and meta["sequence"] == 1
@@ -49,12 +58,14 @@ def test_dialogues_and_turns(tscc) -> None:
 def test_annotations(tscc) -> None:
     a = tscc.annotations
     counts = a.groupby("scheme").size().to_dict()
-    assert counts == {"tscc/seq_type": 8, "tscc/focus": 4, "tscc/resource": 1,
-                      "tscc/assessment": 2}
+    assert counts == {"tscc/seq_type": 8, "tscc/focus": 4, "tscc/resource": 1, "tscc/assessment": 2}
     assert set(a["rater"]) == {"tscc"} and set(a["rater_kind"]) == {"human"}
     one = a[(a["unit_id"] == "lesson001:2")].set_index("scheme")["label"].to_dict()
-    assert one == {"tscc/seq_type": "topic development", "tscc/focus": "grammar",
-                   "tscc/assessment": "correction"}
+    assert one == {
+        "tscc/seq_type": "topic development",
+        "tscc/focus": "grammar",
+        "tscc/assessment": "correction",
+    }
     assert "lesson001:4" not in set(a.loc[a["scheme"] == "tscc/seq_type", "unit_id"])
 
 
@@ -67,9 +78,16 @@ def test_single_file_and_round_trip(tmp_path: Path, tscc) -> None:
 
 @pytest.mark.parametrize(
     ("header", "canonical"),
-    [("turn.number", "turn_number"), ("Turn_Number", "turn_number"), ("TURN NUMBER", "turn_number"),
-     ("anonymised", "text"), ("Anonymized", "text"), ("sequence.type", "seq_type"),
-     ("responding-to", "responding_to"), ("user.id", "user_id")],
+    [
+        ("turn.number", "turn_number"),
+        ("Turn_Number", "turn_number"),
+        ("TURN NUMBER", "turn_number"),
+        ("anonymised", "text"),
+        ("Anonymized", "text"),
+        ("sequence.type", "seq_type"),
+        ("responding-to", "responding_to"),
+        ("user.id", "user_id"),
+    ],
 )
 def test_header_variants(header: str, canonical: str) -> None:
     assert header_key(header) in COLUMNS[canonical]

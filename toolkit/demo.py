@@ -122,9 +122,12 @@ def _load(data: Path | None, limit: int | None, say: Step) -> dict[str, Corpus]:
         sight = sight.filter(dialogue_id=pd.unique(turns["dialogue_id"]).tolist())
         keep = sight.turns["turn_id"].isin(set(units))
         sight = Corpus(
-            sight.dialogues, sight.turns[keep],
-            sight.annotations[sight.annotations["unit_id"].isin(set(units))
-                              & sight.annotations["rater"].isin(["H1", "H2"])],
+            sight.dialogues,
+            sight.turns[keep],
+            sight.annotations[
+                sight.annotations["unit_id"].isin(set(units))
+                & sight.annotations["rater"].isin(["H1", "H2"])
+            ],
         ).validate()
         out["sight"] = sight
     if not out:
@@ -144,10 +147,12 @@ def _annotate(corpus: Corpus, rubric: str, backend: str, run_dir: Path) -> Any:
     # previous turn, so the demo takes about a second per item. The variant is versioned
     # "+lean", so its rater name and rubric hash differ from the full rubric's.
     full = load_rubric(rubric)
-    lean = full.model_copy(update={
-        "version": f"{full.version}+lean",
-        "output": full.output.model_copy(update={"rationale": False, "max_tokens": 16}),
-    })
+    lean = full.model_copy(
+        update={
+            "version": f"{full.version}+lean",
+            "output": full.output.model_copy(update={"rationale": False, "max_tokens": 16}),
+        }
+    )
     return annotate_local(corpus, lean, out=run_dir, context_turns=1)
 
 
@@ -159,15 +164,17 @@ def _summary(result: Any, corpus_name: str, rater: str) -> pd.DataFrame:
         metric = s["metrics"].get("cohen_kappa") or s["metrics"].get("fleiss_kappa") or {}
         hh_est = hh.get("kappa_mean", metric.get("estimate"))
         hh_ci = hh.get("ci", metric.get("ci"))
-        rows.append({
-            "corpus": corpus_name,
-            "scheme": s["scheme"],
-            "units": s["n_units"],
-            "human_human_kappa": hh_est,
-            "human_human_ci": hh_ci,
-            "human_model_kappa": None if hm is None else hm["human_model_kappa"]["estimate"],
-            "human_model_ci": None if hm is None else hm["human_model_kappa"].get("ci"),
-        })
+        rows.append(
+            {
+                "corpus": corpus_name,
+                "scheme": s["scheme"],
+                "units": s["n_units"],
+                "human_human_kappa": hh_est,
+                "human_human_ci": hh_ci,
+                "human_model_kappa": None if hm is None else hm["human_model_kappa"]["estimate"],
+                "human_model_ci": None if hm is None else hm["human_model_kappa"].get("ci"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -238,23 +245,35 @@ def run_demo(
         order = rub.get("category_order")
         schemes = [s for s in rub.get("schemes", []) if s in set(both.annotations["scheme"])]
         agreement = eval.agreement(
-            both, schemes or None, humans=humans, models=[rater], bootstrap=bootstrap, seed=seed,
+            both,
+            schemes or None,
+            humans=humans,
+            models=[rater],
+            bootstrap=bootstrap,
+            seed=seed,
             categories=order if order and len(schemes) == 1 else None,
         )
         results.append(agreement)
         summary = _summary(agreement, name, rater)
         result.steps.append(DemoStep(name, rubric, rater, run_dir, summary))
         usage = run.manifest.get("usage", {})
-        provenance.append({
-            "source": name, "rater": rater, "backend": chosen,
-            "model": ", ".join(run.manifest.get("models_served") or {})
-            or run.manifest.get("model_requested"),
-            "rubric": f"{rub.get('id')}@{rub.get('version')}", "run_id": run.run_id,
-            "date": run.manifest.get("updated"), "items": run.manifest.get("items_total"),
-            "tokens": (usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
-            if usage else None,
-            "cost_usd": run.manifest.get("cost_usd"),
-        })
+        provenance.append(
+            {
+                "source": name,
+                "rater": rater,
+                "backend": chosen,
+                "model": ", ".join(run.manifest.get("models_served") or {})
+                or run.manifest.get("model_requested"),
+                "rubric": f"{rub.get('id')}@{rub.get('version')}",
+                "run_id": run.run_id,
+                "date": run.manifest.get("updated"),
+                "items": run.manifest.get("items_total"),
+                "tokens": (usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
+                if usage
+                else None,
+                "cost_usd": run.manifest.get("cost_usd"),
+            }
+        )
     say("writing the corpus and the reports")
     save_corpus(Corpus.concat(labelled), out / "corpus")
     merged = eval.AgreementResult(
@@ -265,9 +284,18 @@ def run_demo(
         path.write_text(eval.report(merged, format=fmt, provenance=provenance), encoding="utf-8")
         result.reports[fmt] = path
     (out / "demo.json").write_text(
-        json.dumps({"backend": chosen, "data": str(data) if data else "bundled sample",
-                    "limit": limit, "bootstrap": bootstrap, "seed": seed,
-                    "provenance": provenance}, indent=2) + "\n",
+        json.dumps(
+            {
+                "backend": chosen,
+                "data": str(data) if data else "bundled sample",
+                "limit": limit,
+                "bootstrap": bootstrap,
+                "seed": seed,
+                "provenance": provenance,
+            },
+            indent=2,
+        )
+        + "\n",
         encoding="utf-8",
     )
     result.seconds = time.perf_counter() - started

@@ -121,10 +121,7 @@ def _write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
 
     out = frame.copy()
     out["meta"] = [_dump_meta(m, table, i) for i, m in enumerate(out["meta"])]
-    fields = [
-        pa.field(c, pa.int64() if c == "index" else pa.string())
-        for c in TABLES[table]
-    ]
+    fields = [pa.field(c, pa.int64() if c == "index" else pa.string()) for c in TABLES[table]]
     arrays = [
         pa.array(out[c].tolist() if c == "index" else [_str_or_none(v) for v in out[c]], f.type)
         for c, f in zip(TABLES[table], fields, strict=True)
@@ -209,8 +206,9 @@ def _read_table(path: Path, table: str, fmt: str) -> pd.DataFrame:
             try:
                 metas.append(json.loads(text) if isinstance(text, str) else {})
             except json.JSONDecodeError as exc:
-                raise InputError(f"meta is not JSON ({exc.msg})", path=path, line=i + 1,
-                                 field="meta") from None
+                raise InputError(
+                    f"meta is not JSON ({exc.msg})", path=path, line=i + 1, field="meta"
+                ) from None
         frame["meta"] = pd.Series(metas, index=frame.index, dtype=object)
     else:
         records = list(iter_jsonl(path))
@@ -290,8 +288,9 @@ def read_annotations(path: str | os.PathLike[str]) -> pd.DataFrame:
         if "meta" in frame.columns:
             frame["meta"] = [json.loads(m) if isinstance(m, str) else {} for m in frame["meta"]]
     else:
-        raise InputError("unknown annotations format; use .jsonl, .parquet, .csv or a corpus dir",
-                         path=p)
+        raise InputError(
+            "unknown annotations format; use .jsonl, .parquet, .csv or a corpus dir", path=p
+        )
     for col in ANNOTATION_COLUMNS:
         if col not in frame.columns:
             if col in ("unit_id", "label", "rater", "scheme"):

@@ -165,8 +165,10 @@ def _key_codes(corpora: list[pd.Series], ids: list[pd.Series]) -> tuple[Any, ...
     bounds = np.cumsum([0, *sizes])
     id_codes, n_ids = _codes(pd.concat(ids, ignore_index=True))
     first = next((s.iloc[0] for s in corpora if len(s)), None)
-    single = first is not None and not pd.isna(first) and all(
-        bool(s.eq(first).all()) for s in corpora if len(s)
+    single = (
+        first is not None
+        and not pd.isna(first)
+        and all(bool(s.eq(first).all()) for s in corpora if len(s))
     )
     if single:
         keys, n_keys = id_codes, n_ids
@@ -344,7 +346,9 @@ class Corpus:
             problems.extend(
                 f"annotation ({s}) refers to unknown unit {c}/{u}"
                 for c, u, s in zip(
-                    sub["corpus"].tolist(), sub["unit_id"].tolist(), sub["scheme"].tolist(),
+                    sub["corpus"].tolist(),
+                    sub["unit_id"].tolist(),
+                    sub["scheme"].tolist(),
                     strict=True,
                 )
             )
@@ -361,8 +365,12 @@ class Corpus:
             problems.extend(
                 f"duplicate annotation {c} / {u} / {s} / {r} / {x}"
                 for c, u, s, r, x in zip(
-                    sub["corpus"].tolist(), sub["unit_id"].tolist(), sub["scheme"].tolist(),
-                    sub["rater"].tolist(), sub["run_id"].fillna("").tolist(), strict=True,
+                    sub["corpus"].tolist(),
+                    sub["unit_id"].tolist(),
+                    sub["scheme"].tolist(),
+                    sub["rater"].tolist(),
+                    sub["run_id"].fillna("").tolist(),
+                    strict=True,
                 )
             )
         if problems:

@@ -27,8 +27,10 @@ def _load_input(spec: str) -> Corpus:
         import corpora
 
         if name.lower().replace("-", "_") not in corpora.available():
-            raise InputError(f"unknown corpus {name!r} in {spec!r}; available: "
-                             f"{', '.join(corpora.available())} (or give a saved corpus dir)")
+            raise InputError(
+                f"unknown corpus {name!r} in {spec!r}; available: "
+                f"{', '.join(corpora.available())} (or give a saved corpus dir)"
+            )
         return corpora.load(name, rest)
     from toolkit.io import read_corpus
 
@@ -51,11 +53,18 @@ class _RichProgress:
 
         console = Console(stderr=True)
         self._progress = Progress(
-            TextColumn("annotating"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
-            TimeRemainingColumn(), TextColumn("{task.fields[tokens]} tok"),
+            TextColumn("annotating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[tokens]} tok"),
             TextColumn("{task.fields[cost]}"),
-            console=console, disable=not enabled, transient=False,
+            console=console,
+            disable=not enabled,
+            transient=False,
         )
         self._task: Any = None
         self._done_at_start = 0
@@ -69,8 +78,9 @@ class _RichProgress:
 
     def start(self, total: int, done: int) -> None:
         self._done_at_start = done
-        self._task = self._progress.add_task("annotate", total=total, completed=done,
-                                             rate="", tokens=0, cost="")
+        self._task = self._progress.add_task(
+            "annotate", total=total, completed=done, rate="", tokens=0, cost=""
+        )
 
     def advance(self, usage: Any, cost: float | None) -> None:
         task = self._progress.tasks[0]
@@ -78,9 +88,12 @@ class _RichProgress:
         done_now = task.completed + 1 - self._done_at_start
         rate = f"{done_now / elapsed:.1f} it/s" if elapsed > 0 else ""
         self._progress.update(
-            self._task, advance=1, rate=rate,
+            self._task,
+            advance=1,
+            rate=rate,
             tokens=usage.prompt_tokens + usage.completion_tokens,
-            cost="" if cost is None else f"${cost:.4f}")
+            cost="" if cost is None else f"${cost:.4f}",
+        )
 
 
 def _fmt_cost(value: float | None) -> str:
@@ -89,73 +102,187 @@ def _fmt_cost(value: float | None) -> str:
 
 @click.command("annotate")
 @click.argument("input_spec", metavar="INPUT")
-@click.option("--rubric", "rubric", required=True, metavar="NAME|FILE",
-              help="Built-in rubric name (see `edudial rubric list`) or a rubric YAML file.")
-@click.option("-o", "--out", "out", type=click.Path(path_type=Path),
-              help="Run directory (annotations.jsonl, manifest.json, cache). Rerun to resume.")
-@click.option("--backend", type=click.Choice(BACKENDS), default=BACKENDS[0], show_default=True,
-              help="openai: an OpenAI-compatible endpoint; rules: the rubric's keyword patterns "
-                   "(offline, instant; rater rules@RUBRIC@VERSION; LLM options are ignored); "
-                   "local: the bundled SmolLM2-135M model served on 127.0.0.1 for this run "
-                   "(needs edudial[local]; near-random labels, for pipeline checks).")
-@click.option("--pack", type=click.Choice(["dialogue"]), default=None,
-              help="dialogue: one request labels every target turn of a dialogue (shown once, "
-                   "targets numbered); misaligned answers are re-asked, then labelled turn by "
-                   "turn. Single-label turn rubrics only.")
-@click.option("--local-model", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="--backend local: a GGUF model file instead of the bundled SmolLM2-135M.")
-@click.option("--local-port", type=click.IntRange(1, 65535), default=None,
-              help="--backend local: loopback port of the server (default: a free one).")
-@click.option("--model", default="gpt-4o-mini", show_default=True, envvar="EDUDIAL_MODEL",
-              help="Model name sent to the endpoint.")
-@click.option("--base-url", envvar="OPENAI_BASE_URL",
-              help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL or api.openai.com). "
-                   "The key is read from OPENAI_API_KEY only.")
-@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 512),
-              help="Requests in flight at most.")
-@click.option("--context-turns", type=click.IntRange(0), default=None,
-              help="Previous turns shown (default: the rubric's).")
+@click.option(
+    "--rubric",
+    "rubric",
+    required=True,
+    metavar="NAME|FILE",
+    help="Built-in rubric name (see `edudial rubric list`) or a rubric YAML file.",
+)
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Run directory (annotations.jsonl, manifest.json, cache). Rerun to resume.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=BACKENDS[0],
+    show_default=True,
+    help="openai: an OpenAI-compatible endpoint; rules: the rubric's keyword patterns "
+    "(offline, instant; rater rules@RUBRIC@VERSION; LLM options are ignored); "
+    "local: the bundled SmolLM2-135M model served on 127.0.0.1 for this run "
+    "(needs edudial[local]; near-random labels, for pipeline checks).",
+)
+@click.option(
+    "--pack",
+    type=click.Choice(["dialogue"]),
+    default=None,
+    help="dialogue: one request labels every target turn of a dialogue (shown once, "
+    "targets numbered); misaligned answers are re-asked, then labelled turn by "
+    "turn. Single-label turn rubrics only.",
+)
+@click.option(
+    "--local-model",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="--backend local: a GGUF model file instead of the bundled SmolLM2-135M.",
+)
+@click.option(
+    "--local-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="--backend local: loopback port of the server (default: a free one).",
+)
+@click.option(
+    "--model",
+    default="gpt-4o-mini",
+    show_default=True,
+    envvar="EDUDIAL_MODEL",
+    help="Model name sent to the endpoint.",
+)
+@click.option(
+    "--base-url",
+    envvar="OPENAI_BASE_URL",
+    help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL or api.openai.com). "
+    "The key is read from OPENAI_API_KEY only.",
+)
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 512),
+    help="Requests in flight at most.",
+)
+@click.option(
+    "--context-turns",
+    type=click.IntRange(0),
+    default=None,
+    help="Previous turns shown (default: the rubric's).",
+)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Label only the first N units.")
-@click.option("--samples", default=1, show_default=True, type=click.IntRange(1, 50),
-              help="Self-consistency samples per item (vote share = confidence).")
-@click.option("--temperature", type=float, default=None,
-              help="Sampling temperature (default 0; 0.7 with --samples > 1).")
+@click.option(
+    "--samples",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="Self-consistency samples per item (vote share = confidence).",
+)
+@click.option(
+    "--temperature",
+    type=float,
+    default=None,
+    help="Sampling temperature (default 0; 0.7 with --samples > 1).",
+)
 @click.option("--seed", type=int, default=1234, show_default=True, help="Request seed.")
-@click.option("--max-reasks", default=2, show_default=True, type=click.IntRange(0, 10),
-              help="Re-ask after invalid JSON / unknown label, then record 'invalid'.")
+@click.option(
+    "--max-reasks",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 10),
+    help="Re-ask after invalid JSON / unknown label, then record 'invalid'.",
+)
 @click.option("--logprobs", is_flag=True, help="Request token logprobs (label confidence).")
-@click.option("--dialect", type=click.Choice(["json_schema", "json_object_schema", "prompt"]),
-              default=None, help="Force the output dialect (default: detect once per endpoint).")
-@click.option("--max-cost", type=float, default=None, metavar="USD",
-              help="Stop cleanly before this invocation would spend more than USD.")
-@click.option("--prices", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Price table YAML/JSON {model: {input, cached_input, output}} per 1M tokens.")
+@click.option(
+    "--dialect",
+    type=click.Choice(["json_schema", "json_object_schema", "prompt"]),
+    default=None,
+    help="Force the output dialect (default: detect once per endpoint).",
+)
+@click.option(
+    "--max-cost",
+    type=float,
+    default=None,
+    metavar="USD",
+    help="Stop cleanly before this invocation would spend more than USD.",
+)
+@click.option(
+    "--prices",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Price table YAML/JSON {model: {input, cached_input, output}} per 1M tokens.",
+)
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds per request.")
-@click.option("--max-retries", default=6, show_default=True, type=click.IntRange(0, 20),
-              help="Retries after 429/5xx/timeouts.")
-@click.option("--dry-run", is_flag=True,
-              help="Estimate requests, tokens and cost offline (no request is sent).")
-@click.option("--force", is_flag=True,
-              help="Discard previous results in OUT made with other settings (cache kept).")
-@click.option("--save-corpus", type=click.Path(path_type=Path), default=None,
-              help="Also save INPUT plus the model labels (rows with a label) as a corpus dir, "
-                   "ready for `edudial irr`.")
+@click.option(
+    "--max-retries",
+    default=6,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Retries after 429/5xx/timeouts.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Estimate requests, tokens and cost offline (no request is sent).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Discard previous results in OUT made with other settings (cache kept).",
+)
+@click.option(
+    "--save-corpus",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also save INPUT plus the model labels (rows with a label) as a corpus dir, "
+    "ready for `edudial irr`.",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-@click.option("--batch", "batch", is_flag=True,
-              help="Submit the pending items to the OpenAI Batch API (50% price, within 24 h) "
-                   "and return; follow with `edudial batch status/collect OUT`.")
-@click.option("--batch-file-only", is_flag=True,
-              help="Only write OUT/batch/input-*.jsonl (Batch format, e.g. for vLLM run-batch); "
-                   "merge results with `edudial batch collect OUT --from-file`.")
-def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
-                 base_url: str | None, concurrency: int, context_turns: int | None,
-                 limit: int | None, samples: int, temperature: float | None, seed: int,
-                 max_reasks: int, logprobs: bool, dialect: str | None, max_cost: float | None,
-                 prices: Path | None, timeout: float, max_retries: int, dry_run: bool,
-                 force: bool, save_corpus: Path | None, no_progress: bool, batch: bool = False,
-                 batch_file_only: bool = False, backend: str = BACKENDS[0],
-                 local_model: Path | None = None, local_port: int | None = None,
-                 pack: str | None = None) -> None:
+@click.option(
+    "--batch",
+    "batch",
+    is_flag=True,
+    help="Submit the pending items to the OpenAI Batch API (50% price, within 24 h) "
+    "and return; follow with `edudial batch status/collect OUT`.",
+)
+@click.option(
+    "--batch-file-only",
+    is_flag=True,
+    help="Only write OUT/batch/input-*.jsonl (Batch format, e.g. for vLLM run-batch); "
+    "merge results with `edudial batch collect OUT --from-file`.",
+)
+def annotate_cmd(
+    input_spec: str,
+    rubric: str,
+    out: Path | None,
+    model: str,
+    base_url: str | None,
+    concurrency: int,
+    context_turns: int | None,
+    limit: int | None,
+    samples: int,
+    temperature: float | None,
+    seed: int,
+    max_reasks: int,
+    logprobs: bool,
+    dialect: str | None,
+    max_cost: float | None,
+    prices: Path | None,
+    timeout: float,
+    max_retries: int,
+    dry_run: bool,
+    force: bool,
+    save_corpus: Path | None,
+    no_progress: bool,
+    batch: bool = False,
+    batch_file_only: bool = False,
+    backend: str = BACKENDS[0],
+    local_model: Path | None = None,
+    local_port: int | None = None,
+    pack: str | None = None,
+) -> None:
     """Label the units of INPUT with an LLM following a rubric; write a resumable run to OUT.
 
     INPUT is a saved corpus directory (`edudial load`) or CORPUS:PATH (e.g.
@@ -188,33 +315,48 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
     rub = annotation.load_rubric(rubric)
     corpus = _load_input(input_spec)
     if backend == "rules":
-        _annotate_rules(corpus, rub, out, limit=limit, force=force, dry_run=dry_run,
-                        save_corpus=save_corpus)
+        _annotate_rules(
+            corpus, rub, out, limit=limit, force=force, dry_run=dry_run, save_corpus=save_corpus
+        )
         return
     if backend == "local":
         from annotation.local_server import LOCAL_MODEL_ALIAS, LOCAL_QUALITY_WARNING
 
         if batch or batch_file_only:
-            raise InputError("--batch needs an OpenAI endpoint, not --backend local",
-                             field="batch")
+            raise InputError("--batch needs an OpenAI endpoint, not --backend local", field="batch")
         model = LOCAL_MODEL_ALIAS
         click.echo(LOCAL_QUALITY_WARNING, err=True)
     if dry_run:
-        est = annotation.estimate(corpus, rub, model=model, out=out,
-                                  context_turns=context_turns, limit=limit, samples=samples,
-                                  dialect=dialect or "json_schema", prices=prices)
-        click.echo(f"dry run: {rub.id}@{rub.version} on {input_spec} with {model} "
-                   "(no request sent)")
+        est = annotation.estimate(
+            corpus,
+            rub,
+            model=model,
+            out=out,
+            context_turns=context_turns,
+            limit=limit,
+            samples=samples,
+            dialect=dialect or "json_schema",
+            prices=prices,
+        )
+        click.echo(
+            f"dry run: {rub.id}@{rub.version} on {input_spec} with {model} (no request sent)"
+        )
         click.echo(f"  items: {est.items} ({est.done} already done, {est.pending} pending)")
         click.echo(f"  requests: {est.requests} (+ re-asks for invalid answers)")
         click.echo(f"  prompt tokens: ~{est.prompt_tokens:,} (heuristic: ~4 characters per token)")
-        click.echo(f"  completion tokens: ~{est.completion_tokens_typical:,} typical, "
-                   f"<= {est.completion_tokens_max:,} at max_tokens")
-        click.echo(f"  cost: ~{_fmt_cost(est.cost_typical)} typical, "
-                   f"<= {_fmt_cost(est.cost_max)} (estimate)")
+        click.echo(
+            f"  completion tokens: ~{est.completion_tokens_typical:,} typical, "
+            f"<= {est.completion_tokens_max:,} at max_tokens"
+        )
+        click.echo(
+            f"  cost: ~{_fmt_cost(est.cost_typical)} typical, "
+            f"<= {_fmt_cost(est.cost_max)} (estimate)"
+        )
         if pack is not None:
-            click.echo("  (estimated for per-turn requests; --pack dialogue sends one request "
-                       "per dialogue and far fewer prompt tokens)")
+            click.echo(
+                "  (estimated for per-turn requests; --pack dialogue sends one request "
+                "per dialogue and far fewer prompt tokens)"
+            )
         return
     if out is None:
         raise InputError("-o/--out is required (the run directory)", field="out")
@@ -225,36 +367,68 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
     if batch or batch_file_only:  # Batch API / run-batch file: see toolkit/cli/batch.py
         from toolkit.cli.batch import submit_from_cli
 
-        submit_from_cli(corpus, rub, out=out, file_only=batch_file_only, model=model,
-                        base_url=base_url, context_turns=context_turns, limit=limit,
-                        samples=samples, temperature=temperature, seed=seed,
-                        max_reasks=max_reasks, max_tokens=None, logprobs=logprobs,
-                        dialect=dialect, prices=prices, force=force)
+        submit_from_cli(
+            corpus,
+            rub,
+            out=out,
+            file_only=batch_file_only,
+            model=model,
+            base_url=base_url,
+            context_turns=context_turns,
+            limit=limit,
+            samples=samples,
+            temperature=temperature,
+            seed=seed,
+            max_reasks=max_reasks,
+            max_tokens=None,
+            logprobs=logprobs,
+            dialect=dialect,
+            prices=prices,
+            force=force,
+        )
         return
     opts: dict[str, Any] = dict(
-        concurrency=concurrency, context_turns=context_turns, limit=limit, samples=samples,
-        temperature=temperature, seed=seed, max_reasks=max_reasks, logprobs=logprobs,
-        dialect=dialect, max_cost=max_cost, prices=prices, timeout=timeout,
-        max_retries=max_retries, force=force, pack=pack)
+        concurrency=concurrency,
+        context_turns=context_turns,
+        limit=limit,
+        samples=samples,
+        temperature=temperature,
+        seed=seed,
+        max_reasks=max_reasks,
+        logprobs=logprobs,
+        dialect=dialect,
+        max_cost=max_cost,
+        prices=prices,
+        timeout=timeout,
+        max_retries=max_retries,
+        force=force,
+        pack=pack,
+    )
     with _RichProgress(enabled=not no_progress and sys.stderr.isatty()) as bar:
         if backend == "local":
             ctx = click.get_current_context()
             for name in ("concurrency", "timeout", "prices"):  # local defaults unless given
                 if ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
                     opts.pop(name)
-            result = annotation.annotate_local(corpus, rub, out=out, model_path=local_model,
-                                               port=local_port, progress=bar, **opts)
+            result = annotation.annotate_local(
+                corpus, rub, out=out, model_path=local_model, port=local_port, progress=bar, **opts
+            )
         else:
-            result = annotation.annotate(corpus, rub, model=model, out=out, base_url=base_url,
-                                         progress=bar, **opts)
+            result = annotation.annotate(
+                corpus, rub, model=model, out=out, base_url=base_url, progress=bar, **opts
+            )
     u = result.usage
     c = result.counts
-    click.echo(f"{result.status}: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, "
-               f"{c.get('error', 0)} error -> {out / 'annotations.jsonl'}")
-    click.echo(f"  requests {u.requests} (cache hits {u.cache_hits}, re-asks {u.reasks}, "
-               f"retries {u.retries}); tokens {u.prompt_tokens:,} prompt "
-               f"({u.cached_tokens:,} cached), {u.completion_tokens:,} completion; "
-               f"cost {_fmt_cost(result.cost)}")
+    click.echo(
+        f"{result.status}: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, "
+        f"{c.get('error', 0)} error -> {out / 'annotations.jsonl'}"
+    )
+    click.echo(
+        f"  requests {u.requests} (cache hits {u.cache_hits}, re-asks {u.reasks}, "
+        f"retries {u.retries}); tokens {u.prompt_tokens:,} prompt "
+        f"({u.cached_tokens:,} cached), {u.completion_tokens:,} completion; "
+        f"cost {_fmt_cost(result.cost)}"
+    )
     click.echo(f"  dialect {result.manifest.get('dialect')}; run {result.run_id}")
     if save_corpus is not None:
         from toolkit.io import save_corpus as _save
@@ -265,13 +439,24 @@ def annotate_cmd(input_spec: str, rubric: str, out: Path | None, model: str,
         _save(merged, save_corpus, overwrite=force)
         click.echo(f"  corpus with model labels -> {save_corpus}")
     if result.status == "stopped_max_cost":
-        click.echo(f"stopped before exceeding --max-cost ${max_cost}: rerun with a higher "
-                   "--max-cost to finish the remaining items", err=True)
+        click.echo(
+            f"stopped before exceeding --max-cost ${max_cost}: rerun with a higher "
+            "--max-cost to finish the remaining items",
+            err=True,
+        )
         sys.exit(3)
 
 
-def _annotate_rules(corpus: Corpus, rub: Any, out: Path | None, *, limit: int | None,
-                    force: bool, dry_run: bool, save_corpus: Path | None) -> None:
+def _annotate_rules(
+    corpus: Corpus,
+    rub: Any,
+    out: Path | None,
+    *,
+    limit: int | None,
+    force: bool,
+    dry_run: bool,
+    save_corpus: Path | None,
+) -> None:
     """``--backend rules``: label with the rubric's patterns (annotation.rules)."""
     from annotation.items import count_units
     from annotation.rules import RuleLabeler, annotate_rules
@@ -279,9 +464,11 @@ def _annotate_rules(corpus: Corpus, rub: Any, out: Path | None, *, limit: int | 
 
     if dry_run:
         lab = RuleLabeler(rub)
-        click.echo(f"dry run: rules backend, {rub.id}@{rub.version}: "
-                   f"{count_units(corpus, rub, limit)} units, {len(lab.pattern_ids)} patterns, "
-                   f"schemes {', '.join(lab.schemes)} (offline, no cost)")
+        click.echo(
+            f"dry run: rules backend, {rub.id}@{rub.version}: "
+            f"{count_units(corpus, rub, limit)} units, {len(lab.pattern_ids)} patterns, "
+            f"schemes {', '.join(lab.schemes)} (offline, no cost)"
+        )
         return
     if out is None:
         raise InputError("-o/--out is required (the run directory)", field="out")
@@ -289,10 +476,14 @@ def _annotate_rules(corpus: Corpus, rub: Any, out: Path | None, *, limit: int | 
         raise InputError("already exists (pass --force to replace it)", path=save_corpus)
     result = annotate_rules(corpus, rub, out=out, limit=limit, force=force)
     c, m = result.counts, result.manifest
-    click.echo(f"completed: {m['units']} units, {c.get('ok', 0)} labels, "
-               f"{c.get('no_match', 0)} no match (label NA) -> {out / 'annotations.jsonl'}")
-    click.echo(f"  rater {m['rater']}; {m['rules']['patterns']} patterns; "
-               f"{m['seconds']:.2f} s; run {result.run_id}")
+    click.echo(
+        f"completed: {m['units']} units, {c.get('ok', 0)} labels, "
+        f"{c.get('no_match', 0)} no match (label NA) -> {out / 'annotations.jsonl'}"
+    )
+    click.echo(
+        f"  rater {m['rater']}; {m['rules']['patterns']} patterns; "
+        f"{m['seconds']:.2f} s; run {result.run_id}"
+    )
     if m["rules"]["abstained_schemes"]:
         click.echo(f"  no patterns, no rows: {', '.join(m['rules']['abstained_schemes'])}")
     if save_corpus is not None:
@@ -330,8 +521,16 @@ def rubric_list() -> None:
     table = Table("name", "version", "mode", "unit", "applies to", "scheme", "labels", "title")
     for name in annotation.builtin_rubrics():
         r = annotation.load_rubric(name)
-        table.add_row(r.id, r.version, r.mode, r.unit, ",".join(r.applies_to.roles or ["all"]),
-                      r.scheme, str(len(r.labels)), r.title or "")
+        table.add_row(
+            r.id,
+            r.version,
+            r.mode,
+            r.unit,
+            ",".join(r.applies_to.roles or ["all"]),
+            r.scheme,
+            str(len(r.labels)),
+            r.title or "",
+        )
     console = Console()
     if not console.is_terminal:
         console.width = 160
@@ -341,8 +540,13 @@ def rubric_list() -> None:
 @rubric_cmd.command("show")
 @click.argument("name", metavar="NAME|FILE")
 @click.option("--guide", is_flag=True, help="Print the human coding guide (Markdown).")
-@click.option("--dialect", type=click.Choice(["json_schema", "json_object_schema", "prompt"]),
-              default="json_schema", show_default=True, help="Prompt variant to show.")
+@click.option(
+    "--dialect",
+    type=click.Choice(["json_schema", "json_object_schema", "prompt"]),
+    default="json_schema",
+    show_default=True,
+    help="Prompt variant to show.",
+)
 def rubric_show(name: str, guide: bool, dialect: str) -> None:
     """Show a rubric's LLM prompt and answer schema, or (--guide) its coding guide.
 
@@ -359,10 +563,11 @@ def rubric_show(name: str, guide: bool, dialect: str) -> None:
         click.echo(annotation.render_guide(r), nl=False)
         return
     cats = r.label_names if r.mode == "binary" else [None]
-    click.echo(f"# {r.id} version {r.version} (sha256 {r.sha256[:16]}; prompt template "
-               f"{annotation.PROMPT_TEMPLATE_SHA256[:16]})")
-    click.echo(f"# writes: {', '.join(r.schemes)}; labels in order: "
-               f"{', '.join(r.category_order)}")
+    click.echo(
+        f"# {r.id} version {r.version} (sha256 {r.sha256[:16]}; prompt template "
+        f"{annotation.PROMPT_TEMPLATE_SHA256[:16]})"
+    )
+    click.echo(f"# writes: {', '.join(r.schemes)}; labels in order: {', '.join(r.category_order)}")
     for cat in cats[:1]:
         if cat is not None:
             click.echo(f"# one system prompt per category; showing {cat!r}")
@@ -384,6 +589,8 @@ def rubric_check(path: Path) -> None:
     import annotation
 
     r = annotation.load_rubric(path if str(path).endswith((".yaml", ".yml")) else str(path))
-    click.echo(f"ok: {r.id} version {r.version}, {r.mode}, {len(r.labels)} labels, "
-               f"writes {', '.join(r.schemes[:3])}{' ...' if len(r.schemes) > 3 else ''}; "
-               f"sha256 {r.sha256[:16]}")
+    click.echo(
+        f"ok: {r.id} version {r.version}, {r.mode}, {len(r.labels)} labels, "
+        f"writes {', '.join(r.schemes[:3])}{' ...' if len(r.schemes) > 3 else ''}; "
+        f"sha256 {r.sha256[:16]}"
+    )

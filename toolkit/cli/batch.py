@@ -18,14 +18,16 @@ def _fmt_cost(value: float | None) -> str:
     return "unknown (model not in price table)" if value is None else f"${value:.4f}"
 
 
-def submit_from_cli(corpus: Any, rubric: Any, *, out: Path, file_only: bool,
-                    **options: Any) -> None:
+def submit_from_cli(
+    corpus: Any, rubric: Any, *, out: Path, file_only: bool, **options: Any
+) -> None:
     """Run :func:`annotation.submit_batch` for ``edudial annotate --batch`` and print the result."""
     from annotation.batch import submit_batch
 
     sub = submit_batch(corpus, rubric, out=out, submit=not file_only, **options)
-    skipped = (f" ({sub.skipped_done} already done, {sub.skipped_pending} waiting in an "
-               "uncollected batch)")
+    skipped = (
+        f" ({sub.skipped_done} already done, {sub.skipped_pending} waiting in an uncollected batch)"
+    )
     if sub.status == "nothing_to_submit":
         click.echo(f"nothing to submit: every item is done or waiting{skipped}")
         if sub.skipped_pending:
@@ -37,8 +39,10 @@ def submit_from_cli(corpus: Any, rubric: Any, *, out: Path, file_only: bool,
             click.echo(f"submitted batch {rec['id']} (input file {rec['input_file_id']})")
     click.echo(f"  {sub.requests} requests{skipped}; run {sub.run_id}")
     if file_only:
-        click.echo("next: run the file elsewhere, e.g. python -m vllm.entrypoints.openai.run_batch "
-                   f"-i {sub.input_files[0]} -o results.jsonl --model MODEL")
+        click.echo(
+            "next: run the file elsewhere, e.g. python -m vllm.entrypoints.openai.run_batch "
+            f"-i {sub.input_files[0]} -o results.jsonl --model MODEL"
+        )
         click.echo(f"      then: edudial batch collect {out} --from-file results.jsonl")
     else:
         click.echo(f"next: edudial batch status {out}   (then: edudial batch collect {out})")
@@ -61,8 +65,11 @@ def batch_cmd() -> None:
 
 @batch_cmd.command("status")
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--base-url", default=None,
-              help="Endpoint (default: the one recorded in the run). Key from OPENAI_API_KEY.")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Endpoint (default: the one recorded in the run). Key from OPENAI_API_KEY.",
+)
 def status_cmd(run: Path, base_url: str | None) -> None:
     """Poll the batches of RUN and print their state.
 
@@ -79,37 +86,64 @@ def status_cmd(run: Path, base_url: str | None) -> None:
     table = Table("batch", "kind", "status", "requests", "completed", "failed", "collected")
     for rec in records:
         rc = rec.get("request_counts") or {}
-        table.add_row(str(rec["id"]), str(rec.get("kind")), str(rec.get("status")),
-                      str(rec.get("requests")), str(rc.get("completed", "")),
-                      str(rc.get("failed", "")), "yes" if rec.get("collected") else "no")
+        table.add_row(
+            str(rec["id"]),
+            str(rec.get("kind")),
+            str(rec.get("status")),
+            str(rec.get("requests")),
+            str(rc.get("completed", "")),
+            str(rc.get("failed", "")),
+            "yes" if rec.get("collected") else "no",
+        )
     console = Console()
     if not console.is_terminal:
         console.width = 120
     console.print(table)
-    ready = [r for r in records if r.get("kind") == "openai" and not r.get("collected")
-             and r.get("status") in TERMINAL]
-    waiting = [r for r in records if r.get("kind") == "openai" and not r.get("collected")
-               and r.get("status") not in TERMINAL]
+    ready = [
+        r
+        for r in records
+        if r.get("kind") == "openai" and not r.get("collected") and r.get("status") in TERMINAL
+    ]
+    waiting = [
+        r
+        for r in records
+        if r.get("kind") == "openai" and not r.get("collected") and r.get("status") not in TERMINAL
+    ]
     if ready:
         click.echo(f"next: edudial batch collect {run}")
     elif waiting:
         click.echo("not finished yet; check again later")
     elif records and all(r.get("kind") == "file" for r in records):
-        click.echo(f"file-only run: merge results with edudial batch collect {run} "
-                   "--from-file RESULTS.jsonl")
+        click.echo(
+            f"file-only run: merge results with edudial batch collect {run} "
+            "--from-file RESULTS.jsonl"
+        )
 
 
 @batch_cmd.command("collect")
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--from-file", "from_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Merge a results JSONL produced elsewhere (vLLM run-batch, a "
-                                 "downloaded output or error file) instead of downloading.")
-@click.option("--base-url", default=None,
-              help="Endpoint (default: the one recorded in the run). Key from OPENAI_API_KEY.")
-@click.option("--prices", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Price table YAML/JSON (the batch discount x0.5 is applied).")
-def collect_cmd(run: Path, from_file: Path | None, base_url: str | None,
-                prices: Path | None) -> None:
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Merge a results JSONL produced elsewhere (vLLM run-batch, a "
+    "downloaded output or error file) instead of downloading.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="Endpoint (default: the one recorded in the run). Key from OPENAI_API_KEY.",
+)
+@click.option(
+    "--prices",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Price table YAML/JSON (the batch discount x0.5 is applied).",
+)
+def collect_cmd(
+    run: Path, from_file: Path | None, base_url: str | None, prices: Path | None
+) -> None:
     """Download finished batches of RUN (or read --from-file) and merge them into the run.
 
     Rows go to RUN/annotations.jsonl with meta.batch_id/custom_id, responses to the run's cache
@@ -127,26 +161,36 @@ def collect_cmd(run: Path, from_file: Path | None, base_url: str | None,
     res = collect_batch(run, from_file=from_file, base_url=base_url, prices=prices)
     for p in res.pending:
         rc = p.get("request_counts") or {}
-        click.echo(f"batch {p['id']}: {p['status']} ({rc.get('completed', 0)}/"
-                   f"{rc.get('total', '?')} done); collect again later")
+        click.echo(
+            f"batch {p['id']}: {p['status']} ({rc.get('completed', 0)}/"
+            f"{rc.get('total', '?')} done); collect again later"
+        )
     w, c = res.written, res.counts
-    click.echo(f"{res.status}: wrote {w.get('ok', 0)} ok, {w.get('invalid', 0)} invalid, "
-               f"{w.get('error', 0)} error ({res.skipped} already done) -> "
-               f"{run / 'annotations.jsonl'}")
-    click.echo(f"  run: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, "
-               f"{c.get('error', 0)} error")
+    click.echo(
+        f"{res.status}: wrote {w.get('ok', 0)} ok, {w.get('invalid', 0)} invalid, "
+        f"{w.get('error', 0)} error ({res.skipped} already done) -> "
+        f"{run / 'annotations.jsonl'}"
+    )
+    click.echo(
+        f"  run: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, {c.get('error', 0)} error"
+    )
     u = res.usage
-    click.echo(f"  requests {u.requests}; tokens {u.prompt_tokens:,} prompt, "
-               f"{u.completion_tokens:,} completion; cost {_fmt_cost(res.cost)} with the batch "
-               f"discount ({_fmt_cost(res.cost_undiscounted)} at synchronous prices)")
+    click.echo(
+        f"  requests {u.requests}; tokens {u.prompt_tokens:,} prompt, "
+        f"{u.completion_tokens:,} completion; cost {_fmt_cost(res.cost)} with the batch "
+        f"discount ({_fmt_cost(res.cost_undiscounted)} at synchronous prices)"
+    )
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
 
 
 @batch_cmd.command("cancel")
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--base-url", default=None,
-              help="Endpoint (default: the one recorded in the run). Key from OPENAI_API_KEY.")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Endpoint (default: the one recorded in the run). Key from OPENAI_API_KEY.",
+)
 def cancel_cmd(run: Path, base_url: str | None) -> None:
     """Cancel the unfinished batches of RUN (completed results can still be collected).
 

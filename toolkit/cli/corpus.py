@@ -37,12 +37,29 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
 @click.command("load")
 @click.argument("corpus_name", metavar="CORPUS")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Directory to write (dialogues, turns and annotations tables).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True,
-              help="Table format.")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
-              help="Loader option, repeatable (e.g. --option transcripts=false).")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory to write (dialogues, turns and annotations tables).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="parquet",
+    show_default=True,
+    help="Table format.",
+)
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Loader option, repeatable (e.g. --option transcripts=false).",
+)
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def load_cmd(
     corpus_name: str, path: Path, out: Path, fmt: str, options: tuple[str, ...], force: bool
@@ -87,10 +104,19 @@ class _status:
 
 @click.command("info")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--plot", "plot_dir", type=click.Path(path_type=Path), default=None,
-              help="Also write one PNG per statistic to this directory.")
-@click.option("--max-rows", default=20, show_default=True,
-              help="Rows shown per table (the rest is summarised).")
+@click.option(
+    "--plot",
+    "plot_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write one PNG per statistic to this directory.",
+)
+@click.option(
+    "--max-rows",
+    default=20,
+    show_default=True,
+    help="Rows shown per table (the rest is summarised).",
+)
 def info_cmd(path: Path, plot_dir: Path | None, max_rows: int) -> None:
     """Print counts and statistics of a saved corpus.
 

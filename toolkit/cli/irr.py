@@ -53,26 +53,58 @@ def _write_atomic(path: Path, text: str) -> None:
 
 @click.command("irr")
 @click.argument("annotations", type=click.Path(path_type=Path))
-@click.option("--scheme", "schemes", multiple=True,
-              help="Scheme to analyse (repeatable; default all).")
+@click.option(
+    "--scheme", "schemes", multiple=True, help="Scheme to analyse (repeatable; default all)."
+)
 @click.option("--humans", help="Comma-separated human raters (default: rater_kind == human).")
 @click.option("--models", help="Comma-separated model raters compared with the humans.")
-@click.option("--level", type=click.Choice(["nominal", "ordinal", "interval", "ratio"]),
-              help="Level of measurement (default: the scheme's, else nominal).")
-@click.option("--categories", multiple=True,
-              help="Declared categories in codebook order, e.g. 1,2,3,4,5; per scheme with "
-                   "SCHEME=1,2,3 (repeatable).")
-@click.option("--weights", type=click.Choice(["quadratic", "linear"]), default="quadratic",
-              show_default=True, help="Weights of AC2 for ordered levels.")
-@click.option("--bootstrap", "B", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Bootstrap replicates (0 = analytic intervals only).")
-@click.option("--cluster", type=click.Choice(["dialogue", "none"]), default="dialogue",
-              show_default=True, help="Also resample whole dialogues (corpus input).")
+@click.option(
+    "--level",
+    type=click.Choice(["nominal", "ordinal", "interval", "ratio"]),
+    help="Level of measurement (default: the scheme's, else nominal).",
+)
+@click.option(
+    "--categories",
+    multiple=True,
+    help="Declared categories in codebook order, e.g. 1,2,3,4,5; per scheme with "
+    "SCHEME=1,2,3 (repeatable).",
+)
+@click.option(
+    "--weights",
+    type=click.Choice(["quadratic", "linear"]),
+    default="quadratic",
+    show_default=True,
+    help="Weights of AC2 for ordered levels.",
+)
+@click.option(
+    "--bootstrap",
+    "B",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Bootstrap replicates (0 = analytic intervals only).",
+)
+@click.option(
+    "--cluster",
+    type=click.Choice(["dialogue", "none"]),
+    default="dialogue",
+    show_default=True,
+    help="Also resample whole dialogues (corpus input).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=0.95, show_default=True, help="Confidence level of the intervals.")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]),
-              help="Output format (default: from -o's suffix, else md).")
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the intervals.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "json"]),
+    help="Output format (default: from -o's suffix, else md).",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file.")
 @click.option("--wide", is_flag=True, help="ANNOTATIONS is a wide CSV: one column per rater.")
 @click.option("--unit-col", help="Unit id column of a --wide CSV.")
@@ -124,8 +156,11 @@ def irr_cmd(
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read CSV ({exc})", path=annotations) from None
         if unit_col not in frame.columns:
-            raise InputError(f"no column {unit_col!r}; columns: {', '.join(frame.columns)}",
-                             path=annotations, field=unit_col)
+            raise InputError(
+                f"no column {unit_col!r}; columns: {', '.join(frame.columns)}",
+                path=annotations,
+                field=unit_col,
+            )
         scheme = schemes[0] if len(schemes) == 1 else annotations.stem
         data = eval.wide_to_long(frame, unit_col, scheme=scheme)
         schemes = (scheme,)
