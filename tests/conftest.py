@@ -13,6 +13,23 @@ SKIP_REASON = (
 )
 
 
+LOCAL_LLM_REASON = (
+    "the real local model (SmolLM2 via llama.cpp) takes minutes on 2 cores: set "
+    "EDUDIAL_LLM_LOCAL=1 "
+    "to run these tests (.ci/run does)"
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the ``llm_local`` tests unless ``EDUDIAL_LLM_LOCAL=1`` asks for them."""
+    if os.environ.get("EDUDIAL_LLM_LOCAL") == "1":
+        return
+    skip = pytest.mark.skip(reason=LOCAL_LLM_REASON)
+    for item in items:
+        if "llm_local" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared corpora folder, or skip with a clear reason. Read-only: never write here."""
