@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,21 @@ from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, C
 
 __all__ = [
     "DELIMITER_NAMES",
+    "Rows",
     "as_int",
     "as_str",
     "build_corpus",
+    "dialogue_row",
     "header_key",
     "read_csv_frame",
     "read_header_line",
+    "read_json",
     "records",
     "require_file",
     "short_hash",
     "sniff_delimiter",
+    "source_label",
+    "turn_row",
 ]
 
 DELIMITER_NAMES: dict[str, str] = {",": "comma", "\t": "tab", " ": "space", ";": "semicolon"}
@@ -216,28 +222,84 @@ def records(
     return _record_maker(len(names))(columns, *names)
 
 
+Table = Sequence[Mapping[str, Any]] | Mapping[str, Iterable[Any]]
+
+
 def build_corpus(
-    dialogues: Mapping[str, Iterable[Any]],
-    turns: Mapping[str, Iterable[Any]],
-    annotations: Mapping[str, Iterable[Any]] | None = None,
+    dialogues: Table,
+    turns: Table,
+    annotations: Table | None = None,
 ) -> Corpus:
-    """Build a :class:`Corpus` from column-name -> values mappings (one list per column)."""
+    """The one way a loader assembles its :class:`Corpus` (not yet validated).
 
-    def frame(columns: Mapping[str, Iterable[Any]] | None, names: tuple[str, ...]) -> pd.DataFrame:
-        data = {c: list(columns.get(c, [])) if columns else [] for c in names}
-        return pd.DataFrame(data)
+    Each table is given either as rows (a list of dicts, e.g. from :func:`dialogue_row`,
+    :func:`turn_row`, :func:`source_label`) or as columns (column name -> values); columns a
+    table lacks are missing values, keys outside the schema are dropped.
 
+    >>> build_corpus([dialogue_row("toy", "d1", meta={})], {"dialogue_id": [], "turn_id": []})
+    Corpus(toy: 1 dialogues, 0 turns, 0 annotations)
+    """
     return Corpus(
-        frame(dialogues, DIALOGUE_COLUMNS),
-        frame(turns, TURN_COLUMNS),
-        frame(annotations, ANNOTATION_COLUMNS),
+        _frame(dialogues, DIALOGUE_COLUMNS),
+        _frame(turns, TURN_COLUMNS),
+        _frame(annotations, ANNOTATION_COLUMNS),
     )
+
+
+def _frame(table: Table | None, names: tuple[str, ...]) -> pd.DataFrame:
+    if table is None:
+        return pd.DataFrame(columns=list(names))
+    if isinstance(table, Mapping):
+        return pd.DataFrame({c: list(table.get(c, [])) for c in names})
+    return pd.DataFrame(list(table), columns=list(names))
+
+
+@dataclass
+class Rows:
+    """The rows of a corpus being built, one dict per dialogue, turn and annotation.
+
+    >>> rows = Rows()
+    >>> rows.dialogues.append(dialogue_row("toy", "d1", meta={}))
+    >>> rows.corpus()
+    Corpus(toy: 1 dialogues, 0 turns, 0 annotations)
+    """
+
+    dialogues: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+
+    def corpus(self) -> Corpus:
+        """The assembled :class:`Corpus` (:func:`build_corpus`; ``corpora.load`` validates)."""
+        return build_corpus(self.dialogues, self.turns, self.annotations)
+
+
+def dialogue_row(
+    corpus: str,
+    dialogue_id: str,
+    *,
+    split: Any = pd.NA,
+    kind: str = "tutoring",
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    """One row of the dialogues table.
+
+    >>> dialogue_row("toy", "d1", meta={"n": 1})["kind"]
+    'tutoring'
+    """
+    return {
+        "corpus": corpus,
+        "dialogue_id": dialogue_id,
+        "split": split,
+        "kind": kind,
+        "meta": meta,
+    }
 
 
 def turn_row(
     corpus: str,
     dialogue_id: str,
     index: int,
+    *,
     role: str,
     speaker: Any,
     text: Any,
@@ -245,7 +307,7 @@ def turn_row(
 ) -> dict[str, Any]:
     """One row of the turns table, with the conventional ``turn_id`` ``"<dialogue_id>:<index>"``.
 
-    >>> turn_row("toy", "d1", 0, "teacher", "T", "Hi", {})["turn_id"]
+    >>> turn_row("toy", "d1", 0, role="teacher", speaker="T", text="Hi", meta={})["turn_id"]
     'd1:0'
     """
     return {
@@ -277,11 +339,18 @@ def read_json(path: Path) -> Any:
 
 
 def source_label(
-    corpus: str, unit_id: str, scheme: str, label: Any, rater: str, meta: dict[str, Any]
+    corpus: str,
+    unit_id: str,
+    scheme: str,
+    label: Any,
+    *,
+    rater: str,
+    meta: dict[str, Any],
+    rater_kind: str = "human",
 ) -> dict[str, Any]:
-    """One annotation row for a label shipped with the corpus (a human rater, no run id).
+    """One annotation row for a label shipped with the corpus (a human rater by default; no run).
 
-    >>> source_label("toy", "d1:0", "move", "focus", "teacher", {})["rater_kind"]
+    >>> source_label("toy", "d1:0", "move", "focus", rater="teacher", meta={})["rater_kind"]
     'human'
     """
     return {
@@ -290,7 +359,7 @@ def source_label(
         "scheme": scheme,
         "label": label,
         "rater": rater,
-        "rater_kind": "human",
+        "rater_kind": rater_kind,
         "run_id": pd.NA,
         "meta": meta,
     }

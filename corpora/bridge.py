@@ -37,14 +37,13 @@ Example
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from corpora._common import read_json, source_label, turn_row
+from corpora._common import Rows, dialogue_row, read_json, source_label, turn_row
 from toolkit.errors import InputError
-from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+from toolkit.schema import Corpus
 
 __all__ = ["ERRORS", "INTENTIONS", "SCHEMES", "SPLITS", "STRATEGIES", "load"]
 
@@ -136,7 +135,17 @@ def _turn_list(value: Any, *, file: Path, item: int, field: str) -> list[dict[st
     return value
 
 
-def load(path: Path, *, splits: Iterable[str] = SPLITS, **options: Any) -> Corpus:
+@dataclass(frozen=True)
+class _Annotation:
+    """One expert's item: the shared context, the expert's revision and labels, and its place."""
+
+    split: str
+    file: str
+    item: int
+    data: dict[str, Any]
+
+
+def load(path: Path, *, splits: Iterable[str] = SPLITS) -> Corpus:
     """Load Bridge into a :class:`~toolkit.Corpus` (see the module docstring).
 
     Parameters
@@ -151,107 +160,125 @@ def load(path: Path, *, splits: Iterable[str] = SPLITS, **options: Any) -> Corpu
     InputError
         Invalid JSON, a missing key, a malformed turn list, or a repeated ``c_id`` whose context
         differs (not a double annotation) or that occurs more than twice.
+
+    Examples
+    --------
+    >>> import corpora                                                 # doctest: +SKIP
+    >>> corpora.load("bridge", "corpora/bridge")                       # doctest: +SKIP
+    Corpus(bridge: 379 dialogues, 4448 turns, 1470 annotations)
     """
-    if options:
-        raise InputError(f"bridge: unknown option(s) {', '.join(sorted(options))}")
-    first: dict[str, dict[str, Any]] = {}  # c_id -> dialogue record being built
-    order: list[str] = []
-    for split, file in _files(Path(path), splits):
+    contexts = _contexts(_files(Path(path), splits))
+    rows = Rows()
+    for cid, experts in contexts.items():
+        rows.dialogues.append(_dialogue_row(cid, experts))
+        rows.turns += _turns(cid, experts)
+        rows.annotations += _labels(cid, experts)
+    return rows.corpus()
+
+
+def _contexts(files: list[tuple[str, Path]]) -> dict[str, list[_Annotation]]:
+    """``c_id`` -> its one or two expert annotations, in file order."""
+    contexts: dict[str, list[_Annotation]] = {}
+    for split, file in files:
         data = read_json(file)
         if not isinstance(data, list):
             raise InputError("expected a JSON list of items", path=file)
         for i, item in enumerate(data):
-            if not isinstance(item, dict):
-                raise InputError(f"item {i} is not an object", path=file)
-            missing = [k for k in _KEYS if k not in item]
-            if missing:
-                raise InputError(
-                    f"item {i} lacks {', '.join(missing)}", path=file, field=missing[0]
-                )
-            for k in ("c_h", "c_r", "c_r_", "c_revision"):
-                _turn_list(item[k], file=file, item=i, field=k)
-            for k in ("c_id", "e", "z_what", "z_why"):
-                if not isinstance(item[k], str):
-                    raise InputError(f"item {i}: expected a string", path=file, field=k)
-            cid = item["c_id"]
-            entry = {"split": split, "file": file.name, "item": i, "data": item}
-            if cid not in first:
-                first[cid] = {"experts": [entry]}
-                order.append(cid)
-                continue
-            rec = first[cid]
-            if len(rec["experts"]) >= 2:
-                raise InputError(f"item {i}: c_id {cid!r} occurs more than twice", path=file)
-            prev = rec["experts"][0]["data"]
-            for k in ("c_h", "c_r", "lesson_topic"):
-                if prev[k] != item[k]:
-                    raise InputError(
-                        f"item {i}: c_id {cid!r} repeats with a different {k}", path=file, field=k
-                    )
-            rec["experts"].append(entry)
+            _check_item(item, file=file, i=i)
+            entry = _Annotation(split, file.name, i, item)
+            experts = contexts.setdefault(item["c_id"], [])
+            if experts:
+                _check_repeat(experts, entry, file=file)
+            experts.append(entry)
+    return contexts
 
-    d_rows: list[dict[str, Any]] = []
-    t_rows: list[dict[str, Any]] = []
-    a_rows: list[dict[str, Any]] = []
-    for cid in order:
-        experts = first[cid]["experts"]
-        base = experts[0]["data"]
-        d_rows.append(
-            {
-                "corpus": CORPUS,
-                "dialogue_id": cid,
-                "split": experts[0]["split"],
-                "kind": "tutoring",
-                "meta": {
-                    "c_id": cid,
-                    "conversation": cid.split("_", 1)[0],
-                    "lesson_topic": base["lesson_topic"],
-                    "n_experts": len(experts),
-                    "splits": [e["split"] for e in experts],
-                },
-            }
-        )
-        turns: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        for src in ("c_h", "c_r"):
-            for t in base[src]:
-                turns.append((t, {"source": src, "id": t.get("id"), "time": t.get("time")}))
-        for n, e in enumerate(experts, start=1):
-            item = e["data"]
-            n_r = len(item["c_r_"])
-            for j, t in enumerate(item["c_revision"]):
-                src = "c_r_" if j < n_r else "c_revision"
-                turns.append((t, {"source": src, "revised": True, "expert": f"expert_{n}"}))
-            if item["c_revision"][:n_r] != item["c_r_"]:
-                # c_r_ is not a prefix of c_revision (never in the release): keep c_r_ as well
-                for t in item["c_r_"]:
-                    turns.append((t, {"source": "c_r_", "revised": True, "expert": f"expert_{n}"}))
-        for idx, (t, meta) in enumerate(turns):
-            t_rows.append(
-                turn_row(
-                    CORPUS,
-                    cid,
-                    idx,
-                    _ROLES[t["user"]],
-                    t["user"],
-                    t["text"],
-                    meta,
-                )
+
+def _check_item(item: Any, *, file: Path, i: int) -> None:
+    """Item ``i`` has every key, well-formed turn lists and string labels."""
+    if not isinstance(item, dict):
+        raise InputError(f"item {i} is not an object", path=file)
+    missing = [k for k in _KEYS if k not in item]
+    if missing:
+        raise InputError(f"item {i} lacks {', '.join(missing)}", path=file, field=missing[0])
+    for k in ("c_h", "c_r", "c_r_", "c_revision"):
+        _turn_list(item[k], file=file, item=i, field=k)
+    for k in ("c_id", "e", "z_what", "z_why"):
+        if not isinstance(item[k], str):
+            raise InputError(f"item {i}: expected a string", path=file, field=k)
+
+
+def _check_repeat(experts: list[_Annotation], entry: _Annotation, *, file: Path) -> None:
+    """A second annotation of a context must share its history, novice reply and topic."""
+    i, item = entry.item, entry.data
+    cid = item["c_id"]
+    if len(experts) >= 2:
+        raise InputError(f"item {i}: c_id {cid!r} occurs more than twice", path=file)
+    for k in ("c_h", "c_r", "lesson_topic"):
+        if experts[0].data[k] != item[k]:
+            raise InputError(
+                f"item {i}: c_id {cid!r} repeats with a different {k}", path=file, field=k
             )
-        for n, e in enumerate(experts, start=1):
-            for scheme, (field, labels) in SCHEMES.items():
-                raw = e["data"][field]
-                a_rows.append(
-                    source_label(
-                        CORPUS,
-                        cid,
-                        scheme,
-                        canonical(raw, labels),
-                        f"expert_{n}",
-                        {"raw": raw, "file": e["file"], "item": e["item"]},
-                    )
-                )
-    return Corpus(
-        pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),
-        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
-        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
-    )  # corpora.load validates the result
+
+
+def _dialogue_row(cid: str, experts: list[_Annotation]) -> dict[str, Any]:
+    meta = {
+        "c_id": cid,
+        "conversation": cid.split("_", 1)[0],
+        "lesson_topic": experts[0].data["lesson_topic"],
+        "n_experts": len(experts),
+        "splits": [e.split for e in experts],
+    }
+    return dialogue_row(CORPUS, cid, split=experts[0].split, meta=meta)
+
+
+def _turns(cid: str, experts: list[_Annotation]) -> list[dict[str, Any]]:
+    """History and novice reply, then each expert's revised exchange."""
+    base = experts[0].data
+    turns: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        (t, {"source": src, "id": t.get("id"), "time": t.get("time")})
+        for src in ("c_h", "c_r")
+        for t in base[src]
+    ]
+    for n, expert in enumerate(experts, start=1):
+        turns += _revision(expert.data, f"expert_{n}")
+    return [
+        turn_row(
+            CORPUS,
+            cid,
+            idx,
+            role=_ROLES[t["user"]],
+            speaker=t["user"],
+            text=t["text"],
+            meta=meta,
+        )
+        for idx, (t, meta) in enumerate(turns)
+    ]
+
+
+def _revision(item: dict[str, Any], expert: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``c_revision`` (its first turns are ``c_r_``), each turn with its meta."""
+    n_r = len(item["c_r_"])
+    out = [
+        (t, {"source": "c_r_" if j < n_r else "c_revision", "revised": True, "expert": expert})
+        for j, t in enumerate(item["c_revision"])
+    ]
+    if item["c_revision"][:n_r] != item["c_r_"]:
+        # c_r_ is not a prefix of c_revision (never in the release): keep c_r_ as well
+        out += [(t, {"source": "c_r_", "revised": True, "expert": expert}) for t in item["c_r_"]]
+    return out
+
+
+def _labels(cid: str, experts: list[_Annotation]) -> list[dict[str, Any]]:
+    """Each expert's error, strategy and intention, on the dialogue."""
+    return [
+        source_label(
+            CORPUS,
+            cid,
+            scheme,
+            canonical(e.data[field], labels),
+            rater=f"expert_{n}",
+            meta={"raw": e.data[field], "file": e.file, "item": e.item},
+        )
+        for n, e in enumerate(experts, start=1)
+        for scheme, (field, labels) in SCHEMES.items()
+    ]

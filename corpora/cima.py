@@ -42,14 +42,14 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from corpora._common import read_json, source_label, turn_row
+from corpora._common import Rows, dialogue_row, read_json, source_label, turn_row
 from toolkit.errors import InputError
-from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+from toolkit.schema import Corpus
 
 __all__ = ["RATER", "STUDENT_ACTIONS", "TUTOR_ACTIONS", "load"]
 
@@ -88,7 +88,26 @@ def _unquote(img: Any) -> Any:
     return img
 
 
-def load(path: Path, **options: Any) -> Corpus:
+@dataclass(frozen=True)
+class _Item:
+    """One CIMA item with its place in the file (for ids and error messages)."""
+
+    section: str
+    key: str
+    dialogue_id: str
+    data: dict[str, Any]
+    file: Path
+
+    @property
+    def where(self) -> str:
+        return f"{self.section}[{self.key!r}]"
+
+    @property
+    def convo(self) -> list[str]:
+        return list(self.data["past_convo"])
+
+
+def load(path: Path) -> Corpus:
     """Load CIMA into a :class:`~toolkit.Corpus` (see the module docstring).
 
     Parameters
@@ -101,141 +120,173 @@ def load(path: Path, **options: Any) -> Corpus:
     InputError
         Invalid JSON, a missing section or key, a non-string utterance, a ``tutorActions`` list that
         does not match ``tutorResponses`` or a flag that is not a 5/4-element true/false list.
+
+    Examples
+    --------
+    >>> import corpora                                                 # doctest: +SKIP
+    >>> corpora.load("cima", "corpora/cima")                           # doctest: +SKIP
+    Corpus(cima: 1135 dialogues, 8561 turns, 21115 annotations)
     """
-    if options:
-        raise InputError(f"cima takes no options, got {', '.join(sorted(options))}")
-    file = Path(path)
-    if file.is_dir():
-        file = file / "dataset.json"
-        if not file.is_file():
-            raise InputError("no dataset.json in this folder", path=path)
-    data = read_json(file)
+    file = _dataset_file(Path(path))
+    rows = Rows()
+    items: list[_Item] = []
+    for item in _items(read_json(file), file):  # errors in file order
+        _check_item(item)
+        items.append(item)
+        rows.dialogues.append(_dialogue_row(item))
+        rows.turns += _context_turns(item)
+        rows.annotations += _student_labels(item)
+        turns, labels = _candidates(item)
+        rows.turns += turns
+        rows.annotations += labels
+    parents = _parents(items)
+    for row in rows.dialogues:
+        row["meta"]["parent"] = parents[row["dialogue_id"]]
+        row["meta"]["chain"] = _root(row["dialogue_id"], parents)
+    return rows.corpus()
+
+
+def _dataset_file(path: Path) -> Path:
+    if not path.is_dir():
+        return path
+    file = path / "dataset.json"
+    if not file.is_file():
+        raise InputError("no dataset.json in this folder", path=path)
+    return file
+
+
+def _items(data: Any, file: Path) -> Iterator[_Item]:
+    """The items of every section, in file order."""
     if not isinstance(data, dict) or "prepDataset" not in data:
         raise InputError("expected an object with a 'prepDataset' section", path=file)
-
-    d_rows: list[dict[str, Any]] = []
-    t_rows: list[dict[str, Any]] = []
-    a_rows: list[dict[str, Any]] = []
-    convo_of: dict[tuple[str, ...], str] = {}
-    order: list[tuple[tuple[str, ...], str]] = []
     for section, prefix in _SECTIONS.items():
         items = data.get(section) or {}
         if not isinstance(items, dict):
             raise InputError("expected an object of items", path=file, field=section)
         for key, item in items.items():
-            did = f"{prefix}_{key}"
-            where = f"{section}[{key!r}]"
             if not isinstance(item, dict):
-                raise InputError(f"{where} is not an object", path=file)
-            for k in ("past_convo", "tutorResponses", "tutorActions", "studentActions"):
-                if not isinstance(item.get(k), list):
-                    raise InputError(f"{where}: missing or not a list", path=file, field=k)
-            convo, responses = item["past_convo"], item["tutorResponses"]
-            actions, student = item["tutorActions"], item["studentActions"]
-            if not convo or not all(isinstance(u, str) for u in convo):
-                raise InputError(
-                    f"{where}: expected non-empty strings", path=file, field="past_convo"
-                )
-            if not all(isinstance(r, str) for r in responses):
-                raise InputError(f"{where}: expected strings", path=file, field="tutorResponses")
-            if len(actions) != len(responses):
-                raise InputError(
-                    f"{where}: {len(actions)} action lists for {len(responses)} responses",
-                    path=file,
-                    field="tutorActions",
-                )
-            if len(student) != len(STUDENT_ACTIONS):
-                raise InputError(
-                    f"{where}: expected {len(STUDENT_ACTIONS)} flags, got {len(student)}",
-                    path=file,
-                    field="studentActions",
-                )
-            convo_of.setdefault(tuple(convo), did)  # an exact repeat chains to the first copy
-            order.append((tuple(convo), did))
-            meta: dict[str, Any] = {k: item.get(k) for k in _META_KEYS}
-            meta.update(
-                section=section,
-                key=key,
-                img=_unquote(item.get("img")),
-                img_raw=item.get("img"),
-                n_context_turns=len(convo),
-                n_candidates=len(responses),
-            )
-            d_rows.append(
-                {
-                    "corpus": CORPUS,
-                    "dialogue_id": did,
-                    "split": pd.NA,
-                    "kind": "tutoring",
-                    "meta": meta,
-                }
-            )
-            for i, text in enumerate(convo):
-                role = "teacher" if i % 2 == 0 else "student"
-                t_rows.append(
-                    turn_row(
-                        CORPUS,
-                        did,
-                        i,
-                        role,
-                        "tutor" if role == "teacher" else "student",
-                        text,
-                        {"candidate": False},
-                    )
-                )
-            last = f"{did}:{len(convo) - 1}"
-            for scheme, value in zip(STUDENT_ACTIONS, student, strict=True):
-                label = _flag(value, file=file, where=where, field="studentActions")
-                a_rows.append(_ann(last, scheme, label, value))
-            for j, (text, flags) in enumerate(zip(responses, actions, strict=True)):
-                idx = len(convo) + j
-                tid = f"{did}:{idx}"
-                t_rows.append(
-                    turn_row(
-                        CORPUS,
-                        did,
-                        idx,
-                        "teacher",
-                        "tutor",
-                        text,
-                        {"candidate": True, "response": j},
-                    )
-                )
-                if not isinstance(flags, list) or len(flags) != len(TUTOR_ACTIONS):
-                    raise InputError(
-                        f"{where}: response {j}: expected {len(TUTOR_ACTIONS)} flags, got {flags!r}"
-                        "",
-                        path=file,
-                        field="tutorActions",
-                    )
-                for scheme, value in zip(TUTOR_ACTIONS, flags, strict=True):
-                    label = _flag(value, file=file, where=where, field="tutorActions")
-                    a_rows.append(_ann(tid, scheme, label, value))
+                raise InputError(f"{section}[{key!r}] is not an object", path=file)
+            yield _Item(section, key, f"{prefix}_{key}", item, file)
 
-    # prefix chains: link each item to its longest proper prefix that is also an item
-    parent: dict[str, str | None] = {}
-    for convo, did in order:
-        first = convo_of[convo]
-        parent[did] = (first if first != did else None) or next(
-            (convo_of[convo[:k]] for k in range(len(convo) - 1, 0, -1) if convo[:k] in convo_of),
-            None,
+
+def _check_item(item: _Item) -> None:
+    """The item's lists are there and fit together (flag values are checked as they are read)."""
+    where, file, data = item.where, item.file, item.data
+    for k in ("past_convo", "tutorResponses", "tutorActions", "studentActions"):
+        if not isinstance(data.get(k), list):
+            raise InputError(f"{where}: missing or not a list", path=file, field=k)
+    convo, responses = data["past_convo"], data["tutorResponses"]
+    actions, student = data["tutorActions"], data["studentActions"]
+    if not convo or not all(isinstance(u, str) for u in convo):
+        raise InputError(f"{where}: expected non-empty strings", path=file, field="past_convo")
+    if not all(isinstance(r, str) for r in responses):
+        raise InputError(f"{where}: expected strings", path=file, field="tutorResponses")
+    if len(actions) != len(responses):
+        raise InputError(
+            f"{where}: {len(actions)} action lists for {len(responses)} responses",
+            path=file,
+            field="tutorActions",
+        )
+    if len(student) != len(STUDENT_ACTIONS):
+        raise InputError(
+            f"{where}: expected {len(STUDENT_ACTIONS)} flags, got {len(student)}",
+            path=file,
+            field="studentActions",
         )
 
-    def _root(did: str) -> str:
-        while (p := parent[did]) is not None:
-            did = p
-        return did
 
-    for row in d_rows:
-        did = row["dialogue_id"]
-        row["meta"]["parent"] = parent[did]
-        row["meta"]["chain"] = _root(did)
-    return Corpus(
-        pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),
-        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
-        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
-    )  # corpora.load validates the result
+def _dialogue_row(item: _Item) -> dict[str, Any]:
+    data = item.data
+    meta: dict[str, Any] = {k: data.get(k) for k in _META_KEYS}
+    meta.update(
+        section=item.section,
+        key=item.key,
+        img=_unquote(data.get("img")),
+        img_raw=data.get("img"),
+        n_context_turns=len(data["past_convo"]),
+        n_candidates=len(data["tutorResponses"]),
+    )
+    return dialogue_row(CORPUS, item.dialogue_id, meta=meta)
 
 
-def _ann(unit: str, scheme: str, label: str, raw: Any) -> dict[str, Any]:
-    return source_label(CORPUS, unit, scheme, label, RATER, {"raw": raw})
+def _context_turns(item: _Item) -> list[dict[str, Any]]:
+    """``past_convo``: tutor first, then alternating with the student."""
+    return [
+        turn_row(
+            CORPUS,
+            item.dialogue_id,
+            i,
+            role="teacher" if i % 2 == 0 else "student",
+            speaker="tutor" if i % 2 == 0 else "student",
+            text=text,
+            meta={"candidate": False},
+        )
+        for i, text in enumerate(item.convo)
+    ]
+
+
+def _student_labels(item: _Item) -> list[dict[str, Any]]:
+    """The ``studentActions`` flags, on the last ``past_convo`` turn."""
+    last = f"{item.dialogue_id}:{len(item.convo) - 1}"
+    out = []
+    for scheme, value in zip(STUDENT_ACTIONS, item.data["studentActions"], strict=True):
+        label = _flag(value, file=item.file, where=item.where, field="studentActions")
+        out.append(_label(last, scheme, label, value))
+    return out
+
+
+def _candidates(item: _Item) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One turn per ``tutorResponses`` entry and its five ``tutorActions`` flags."""
+    data, first = item.data, len(item.convo)
+    turns, labels = [], []
+    for j, (text, flags) in enumerate(
+        zip(data["tutorResponses"], data["tutorActions"], strict=True)
+    ):
+        turns.append(
+            turn_row(
+                CORPUS,
+                item.dialogue_id,
+                first + j,
+                role="teacher",
+                speaker="tutor",
+                text=text,
+                meta={"candidate": True, "response": j},
+            )
+        )
+        if not isinstance(flags, list) or len(flags) != len(TUTOR_ACTIONS):
+            raise InputError(
+                f"{item.where}: response {j}: expected {len(TUTOR_ACTIONS)} flags, got {flags!r}",
+                path=item.file,
+                field="tutorActions",
+            )
+        unit = f"{item.dialogue_id}:{first + j}"
+        for scheme, value in zip(TUTOR_ACTIONS, flags, strict=True):
+            label = _flag(value, file=item.file, where=item.where, field="tutorActions")
+            labels.append(_label(unit, scheme, label, value))
+    return turns, labels
+
+
+def _parents(items: list[_Item]) -> dict[str, str | None]:
+    """Each item's longest proper prefix that is also an item (an exact repeat: its first copy)."""
+    first: dict[tuple[str, ...], str] = {}
+    for item in items:
+        first.setdefault(tuple(item.convo), item.dialogue_id)
+    parent: dict[str, str | None] = {}
+    for item in items:
+        convo, did = tuple(item.convo), item.dialogue_id
+        repeat = first[convo]
+        parent[did] = (repeat if repeat != did else None) or next(
+            (first[convo[:k]] for k in range(len(convo) - 1, 0, -1) if convo[:k] in first),
+            None,
+        )
+    return parent
+
+
+def _root(dialogue_id: str, parents: dict[str, str | None]) -> str:
+    while (parent := parents[dialogue_id]) is not None:
+        dialogue_id = parent
+    return dialogue_id
+
+
+def _label(unit: str, scheme: str, label: str, raw: Any) -> dict[str, Any]:
+    return source_label(CORPUS, unit, scheme, label, rater=RATER, meta={"raw": raw})

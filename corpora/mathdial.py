@@ -1,6 +1,8 @@
 """MathDial (Macina et al. 2023): one-to-one math tutoring dialogues with a teacher move per turn.
 
-Reads the MathDial release folder (``data/test.jsonl`` by default) or one ``.jsonl``/``.csv`` file.
+Reads the MathDial release folder (``data/test.jsonl`` by default), a folder holding the split
+files directly (``test.jsonl``, as exported from the Hugging Face Hub), or one ``.jsonl``/``.csv``
+file.
 
 Mapping
 -------
@@ -383,14 +385,27 @@ def _resolve_files(path: Path, files: str | Sequence[str] | None, split: str | N
         names = [files] if isinstance(files, str) else list(files)
         if not names:
             raise InputError("files= is empty", path=path)
-    out = []
-    for name in names:
-        p = Path(name)
-        p = p if p.is_absolute() else path / p
-        if not p.exists() and (path / "data" / name).exists():
-            p = path / "data" / name
-        out.append(require_file(p))
-    return out
+    return [_find_file(path, name) for name in names]
+
+
+def _find_file(folder: Path, name: str) -> Path:
+    """``name`` in ``folder``, in its ``data/``, or without ``data/`` (the Hugging Face layout).
+
+    The GitHub release keeps ``data/test.jsonl``; a Hub export has ``test.jsonl`` at the top.
+    """
+    p = Path(name)
+    if p.is_absolute():
+        return require_file(p)
+    if p.parts[0] == "data" and len(p.parts) > 1:
+        candidates = [folder / p, folder.joinpath(*p.parts[1:])]
+    else:
+        candidates = [folder / p, folder / "data" / p]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is not None:
+        return found
+    if not candidates[0].exists():
+        raise InputError(f"file not found (nor {candidates[1]})", path=candidates[0])
+    return require_file(candidates[0])
 
 
 def load(
@@ -401,10 +416,12 @@ def load(
     Parameters
     ----------
     path : Path
-        The MathDial folder (``$EDUDIAL_DATA/mathdial``) or a single ``.jsonl``/``.csv`` file.
+        The MathDial folder (``$EDUDIAL_DATA/mathdial``), a folder holding ``test.jsonl``
+        directly (the Hugging Face layout), or a single ``.jsonl``/``.csv`` file.
     files : str or list of str, optional
-        For a folder: the file(s) to read, relative to the folder (or to its ``data/``); default
-        ``data/test.jsonl``. Each file's stem becomes the ``split``.
+        For a folder: the file(s) to read, relative to the folder (or to its ``data/``; a name
+        starting ``data/`` is also looked up without it); default ``data/test.jsonl``. Each
+        file's stem becomes the ``split``.
     split : str, optional
         For a folder: shorthand for ``files="data/<split>.jsonl"``.
 

@@ -41,14 +41,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from corpora._common import read_json, source_label, turn_row
+from corpora._common import Rows, dialogue_row, read_json, source_label, turn_row
 from toolkit.errors import InputError
-from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+from toolkit.schema import Corpus
 
 __all__ = ["DIMENSIONS", "LABEL_MAP", "RATER", "RELEASES", "load", "normalise_key", "split_history"]
 
@@ -91,6 +92,14 @@ LABEL_MAP["mrbench/tutor_tone"] = {
 HUMAN_TUTORS = frozenset({"Expert", "Novice"})
 _SPLIT = re.compile(r"\s*\n\s*(?=(?:Tutor|Student)\s*:)")
 _PREFIX = re.compile(r"^(Tutor|Student)\s*:\s*")
+_ROLES = {"Tutor": "teacher", "Student": "student"}
+#: Entry field -> dialogue meta key (V1/V2 only; the dev set has none of them).
+_META_FIELDS = (
+    ("Data", "data"),
+    ("Split", "source_split"),
+    ("Topic", "topic"),
+    ("Ground_Truth_Solution", "ground_truth_solution"),
+)
 
 
 def normalise_key(key: str) -> str:
@@ -150,7 +159,7 @@ def _files(path: Path, releases: Iterable[str] | None) -> list[tuple[str, Path]]
     return out
 
 
-def load(path: Path, *, releases: Iterable[str] | None = None, **options: Any) -> Corpus:
+def load(path: Path, *, releases: Iterable[str] | None = None) -> Corpus:
     """Load MRBench releases into a :class:`~toolkit.Corpus` (see the module docstring).
 
     Parameters
@@ -165,131 +174,154 @@ def load(path: Path, *, releases: Iterable[str] | None = None, **options: Any) -
     ------
     InputError
         Invalid JSON, a missing field, an unknown rating key or label.
+
+    Examples
+    --------
+    >>> import corpora                                                 # doctest: +SKIP
+    >>> corpora.load("mrbench", "corpora/mrbench", releases=["v1"])    # doctest: +SKIP
+    Corpus(mrbench: 192 dialogues, ...)
     """
-    if options:
-        raise InputError(f"mrbench: unknown option(s) {', '.join(sorted(options))}")
-    d_rows: list[dict[str, Any]] = []
-    t_rows: list[dict[str, Any]] = []
-    a_rows: list[dict[str, Any]] = []
+    rows = Rows()
     for release, file in _files(Path(path), releases):
         data = read_json(file)
         if not isinstance(data, list):
             raise InputError("expected a JSON list of entries", path=file)
         for pos, entry in enumerate(data):
-            where = f"entry {pos}"
-            if not isinstance(entry, dict):
-                raise InputError(f"{where} is not an object", path=file)
-            responses = entry.get("anno_llm_responses", entry.get("tutor_responses"))
-            history = entry.get("conversation_history")
-            if not isinstance(history, str):
-                raise InputError(
-                    f"{where}: missing or not a string", path=file, field="conversation_history"
-                )
-            if not isinstance(responses, dict):
-                raise InputError(
-                    f"{where}: missing or not an object",
-                    path=file,
-                    field="anno_llm_responses/tutor_responses",
-                )
-            did = f"{release}_{pos}"
-            meta: dict[str, Any] = {
-                "conversation_id": entry.get("conversation_id"),
-                "release": release,
-                "file": file.name,
-                "position": pos,
-            }
-            for src, dst in (
-                ("Data", "data"),
-                ("Split", "source_split"),
-                ("Topic", "topic"),
-                ("Ground_Truth_Solution", "ground_truth_solution"),
-            ):
-                if src in entry:
-                    meta[dst] = entry[src]
-            d_rows.append(
-                {
-                    "corpus": CORPUS,
-                    "dialogue_id": did,
-                    "split": release,
-                    "kind": "tutoring",
-                    "meta": meta,
-                }
-            )
-            idx = 0
-            for speaker, text in split_history(history):
-                role = {"Tutor": "teacher", "Student": "student"}.get(speaker, "other")
-                t_rows.append(
-                    turn_row(
-                        CORPUS,
-                        did,
-                        idx,
-                        role,
-                        speaker or pd.NA,
-                        text,
-                        {"candidate": False},
-                    )
-                )
-                idx += 1
-            for tutor, resp in responses.items():
-                if not isinstance(resp, dict) or not isinstance(resp.get("response"), str):
-                    raise InputError(
-                        f"{where}: tutor {tutor!r}: expected {{response: str, ...}}",
-                        path=file,
-                        field="response",
-                    )
-                tid = f"{did}:{idx}"
-                t_rows.append(
-                    turn_row(
-                        CORPUS,
-                        did,
-                        idx,
-                        "teacher",
-                        tutor,
-                        resp["response"],
-                        {
-                            "candidate": True,
-                            "tutor": tutor,
-                            "tutor_kind": "human" if tutor in HUMAN_TUTORS else "model",
-                        },
-                    )
-                )
-                idx += 1
-                ann = resp.get("annotation") or {}
-                if not isinstance(ann, dict):
-                    raise InputError(
-                        f"{where}: tutor {tutor!r}: expected an object",
-                        path=file,
-                        field="annotation",
-                    )
-                seen: set[str] = set()
-                for key, raw in ann.items():
-                    scheme = normalise_key(key)
-                    if scheme in seen:
-                        raise InputError(
-                            f"{where}: tutor {tutor!r}: dimension {key!r} repeats",
-                            path=file,
-                            field=key,
-                        )
-                    seen.add(scheme)
-                    if scheme not in DIMENSIONS:
-                        raise InputError(
-                            f"{where}: tutor {tutor!r}: unknown dimension {key!r}",
-                            path=file,
-                            field=key,
-                        )
-                    label = normalise_label(scheme, raw) if isinstance(raw, str) else None
-                    if label is None:
-                        raise InputError(
-                            f"{where}: tutor {tutor!r}: unknown label {raw!r}; expected one of "
-                            f"{', '.join(DIMENSIONS[scheme])}",
-                            path=file,
-                            field=key,
-                        )
-                    a_rows.append(
-                        source_label(CORPUS, tid, scheme, label, RATER, {"key": key, "raw": raw})
-                    )
-    return Corpus(
-        pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),
-        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
-        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
-    )  # corpora.load validates the result
+            _add_entry(rows, _Entry(release, file, pos, entry))
+    return rows.corpus()
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One entry of a release file, with its place (for ids and error messages)."""
+
+    release: str
+    file: Path
+    position: int
+    data: Any
+
+    @property
+    def dialogue_id(self) -> str:
+        return f"{self.release}_{self.position}"
+
+    @property
+    def where(self) -> str:
+        return f"entry {self.position}"
+
+
+def _add_entry(rows: Rows, entry: _Entry) -> None:
+    """The entry's dialogue, history turns, one turn per tutor response and its ratings."""
+    history, responses = _checked(entry)
+    rows.dialogues.append(_dialogue_row(entry))
+    turns = _history_turns(entry.dialogue_id, history)
+    for tutor, response in responses.items():
+        turn = _response_turn(entry, tutor, response, index=len(turns))
+        turns.append(turn)
+        rows.annotations += _ratings(entry, tutor, response, turn["turn_id"])
+    rows.turns += turns
+
+
+def _checked(entry: _Entry) -> tuple[str, dict[str, Any]]:
+    """The entry's history string and its responses (V1/V2 and the dev set name them apart)."""
+    where, file, data = entry.where, entry.file, entry.data
+    if not isinstance(data, dict):
+        raise InputError(f"{where} is not an object", path=file)
+    responses = data.get("anno_llm_responses", data.get("tutor_responses"))
+    history = data.get("conversation_history")
+    if not isinstance(history, str):
+        raise InputError(
+            f"{where}: missing or not a string", path=file, field="conversation_history"
+        )
+    if not isinstance(responses, dict):
+        raise InputError(
+            f"{where}: missing or not an object",
+            path=file,
+            field="anno_llm_responses/tutor_responses",
+        )
+    return history, responses
+
+
+def _dialogue_row(entry: _Entry) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "conversation_id": entry.data.get("conversation_id"),
+        "release": entry.release,
+        "file": entry.file.name,
+        "position": entry.position,
+    }
+    for src, dst in _META_FIELDS:
+        if src in entry.data:
+            meta[dst] = entry.data[src]
+    return dialogue_row(CORPUS, entry.dialogue_id, split=entry.release, meta=meta)
+
+
+def _history_turns(dialogue_id: str, history: str) -> list[dict[str, Any]]:
+    return [
+        turn_row(
+            CORPUS,
+            dialogue_id,
+            idx,
+            role=_ROLES.get(speaker, "other"),
+            speaker=speaker or pd.NA,
+            text=text,
+            meta={"candidate": False},
+        )
+        for idx, (speaker, text) in enumerate(split_history(history))
+    ]
+
+
+def _response_turn(entry: _Entry, tutor: str, response: Any, *, index: int) -> dict[str, Any]:
+    if not isinstance(response, dict) or not isinstance(response.get("response"), str):
+        raise InputError(
+            f"{entry.where}: tutor {tutor!r}: expected {{response: str, ...}}",
+            path=entry.file,
+            field="response",
+        )
+    meta = {
+        "candidate": True,
+        "tutor": tutor,
+        "tutor_kind": "human" if tutor in HUMAN_TUTORS else "model",
+    }
+    return turn_row(
+        CORPUS,
+        entry.dialogue_id,
+        index,
+        role="teacher",
+        speaker=tutor,
+        text=response["response"],
+        meta=meta,
+    )
+
+
+def _ratings(
+    entry: _Entry, tutor: str, response: dict[str, Any], unit: str
+) -> list[dict[str, Any]]:
+    """One annotation per rated dimension of one response."""
+    where = f"{entry.where}: tutor {tutor!r}"
+    ratings = response.get("annotation") or {}
+    if not isinstance(ratings, dict):
+        raise InputError(f"{where}: expected an object", path=entry.file, field="annotation")
+    out = []
+    seen: set[str] = set()
+    for key, raw in ratings.items():
+        scheme = normalise_key(key)
+        if scheme in seen:
+            raise InputError(f"{where}: dimension {key!r} repeats", path=entry.file, field=key)
+        seen.add(scheme)
+        label = _label(scheme, key, raw, where=where, file=entry.file)
+        out.append(
+            source_label(CORPUS, unit, scheme, label, rater=RATER, meta={"key": key, "raw": raw})
+        )
+    return out
+
+
+def _label(scheme: str, key: str, raw: Any, *, where: str, file: Path) -> str:
+    if scheme not in DIMENSIONS:
+        raise InputError(f"{where}: unknown dimension {key!r}", path=file, field=key)
+    label = normalise_label(scheme, raw) if isinstance(raw, str) else None
+    if label is None:
+        raise InputError(
+            f"{where}: unknown label {raw!r}; expected one of {', '.join(DIMENSIONS[scheme])}",
+            path=file,
+            field=key,
+        )
+    return label

@@ -36,14 +36,15 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from corpora._common import source_label, turn_row
+from corpora._common import Rows, dialogue_row, source_label, turn_row
 from toolkit.errors import InputError
-from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+from toolkit.schema import Corpus
 
 __all__ = ["ITEMS", "RATER", "SCHEMES", "UPTAKE_LABELS", "load"]
 
@@ -65,6 +66,7 @@ _NAMES = (
     "data/uptake_dataset.csv",
     "uptake_dataset.csv",
 )
+_ID_FIELDS = ("obs_id", "exchange_idx")
 _REQUIRED = (
     "obs_id",
     "exchange_idx",
@@ -108,7 +110,7 @@ def _int_label(value: Any, *, path: Path, line: int, field: str, allowed: tuple[
     return label
 
 
-def load(path: Path, **options: Any) -> Corpus:
+def load(path: Path) -> Corpus:
     """Load the NCTE uptake CSV into a :class:`~toolkit.Corpus` (see the module docstring).
 
     Parameters
@@ -122,8 +124,6 @@ def load(path: Path, **options: Any) -> Corpus:
         Missing columns, a non-integer id, a label outside the documented values, or a repeated
         ``(obs_id, exchange_idx)``.
     """
-    if options:
-        raise InputError(f"ncte_uptake takes no options, got {', '.join(sorted(options))}")
     file = _find(Path(path))
     try:
         df = pd.read_csv(file, dtype={"student_text": object, "teacher_text": object})
@@ -133,26 +133,11 @@ def load(path: Path, **options: Any) -> Corpus:
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path=file)
 
-    d_rows: list[dict[str, Any]] = []
-    t_rows: list[dict[str, Any]] = []
-    a_rows: list[dict[str, Any]] = []
+    rows = Rows()
     seen: dict[str, int] = {}
-    records = df.to_dict("records")
-    for n, rec in enumerate(records):
+    for n, rec in enumerate(df.to_dict("records")):
         line = n + 2  # header is line 1 (no multi-line fields in this file)
-        ids = []
-        for field in ("obs_id", "exchange_idx"):
-            v = rec[field]
-            try:
-                f = float(v)
-                if not f.is_integer():
-                    raise ValueError
-            except (TypeError, ValueError):
-                raise InputError(
-                    f"expected an integer, got {v!r}", path=file, line=line, field=field
-                ) from None
-            ids.append(int(f))
-        obs, idx = ids
+        obs, idx = (_id(rec[field], file=file, line=line, field=field) for field in _ID_FIELDS)
         did = f"{obs}_{idx}"
         if did in seen:
             raise InputError(
@@ -161,54 +146,60 @@ def load(path: Path, **options: Any) -> Corpus:
                 line=line,
             )
         seen[did] = line
-        d_rows.append(
-            {
-                "corpus": CORPUS,
-                "dialogue_id": did,
-                "split": pd.NA,
-                "kind": "exchange",
-                "meta": {"obs_id": obs, "exchange_idx": idx},
-            }
+        meta = {"obs_id": obs, "exchange_idx": idx}
+        rows.dialogues.append(dialogue_row(CORPUS, did, kind="exchange", meta=meta))
+        rows.turns += _exchange_turns(did, rec)
+        rows.annotations += _majority_labels(did, rec, file=file, line=line)
+    return rows.corpus()  # corpora.load validates the result
+
+
+def _id(value: Any, *, file: Path, line: int, field: str) -> int:
+    try:
+        f = float(value)
+        if not f.is_integer():
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(
+            f"expected an integer, got {value!r}", path=file, line=line, field=field
+        ) from None
+    return int(f)
+
+
+def _exchange_turns(did: str, rec: Mapping[Any, Any]) -> list[dict[str, Any]]:
+    """The student utterance, then the teacher's reply."""
+    return [
+        turn_row(
+            CORPUS,
+            did,
+            i,
+            role=role,
+            speaker=role,
+            text=rec[col] if isinstance(rec[col], str) else "",
+            meta={},
         )
-        for i, (role, col) in enumerate((("student", "student_text"), ("teacher", "teacher_text"))):
-            text = rec[col]
-            t_rows.append(
-                turn_row(
-                    CORPUS,
-                    did,
-                    i,
-                    role,
-                    role,
-                    "" if not isinstance(text, str) else text,
-                    {},
-                )
-            )
-        for item in ITEMS:
-            scheme = f"ncte/{item}"
-            raw = rec[f"{item}_majority"]
-            if raw is None or (isinstance(raw, float) and math.isnan(raw)):
-                continue
-            label = _int_label(
-                raw, path=file, line=line, field=f"{item}_majority", allowed=SCHEMES[scheme]
-            )
-            unit = f"{did}:0" if item == "student_on_task" else f"{did}:1"
-            a_rows.append(
-                source_label(
-                    CORPUS,
-                    unit,
-                    scheme,
-                    label,
-                    RATER,
-                    {
-                        "mean": _num(rec[item]),
-                        "num_agree": _num(rec[f"{item}_num_agree"]),
-                        "zscore": _num(rec[f"{item}_zscore"]),
-                        "majority_raw": _num(raw),
-                    },
-                )
-            )
-    return Corpus(
-        pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),
-        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
-        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
-    )  # corpora.load validates the result
+        for i, (role, col) in enumerate((("student", "student_text"), ("teacher", "teacher_text")))
+    ]
+
+
+def _majority_labels(
+    did: str, rec: Mapping[Any, Any], *, file: Path, line: int
+) -> list[dict[str, Any]]:
+    """The raters' majority of each item (an empty majority gives no row)."""
+    out = []
+    for item in ITEMS:
+        scheme = f"ncte/{item}"
+        raw = rec[f"{item}_majority"]
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+            continue
+        label = _int_label(
+            raw, path=file, line=line, field=f"{item}_majority", allowed=SCHEMES[scheme]
+        )
+        meta = {
+            "mean": _num(rec[item]),
+            "num_agree": _num(rec[f"{item}_num_agree"]),
+            "zscore": _num(rec[f"{item}_zscore"]),
+            "majority_raw": _num(raw),
+        }
+        unit = f"{did}:0" if item == "student_on_task" else f"{did}:1"
+        out.append(source_label(CORPUS, unit, scheme, label, rater=RATER, meta=meta))
+    return out

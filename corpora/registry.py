@@ -16,7 +16,7 @@ from typing import Any
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
-__all__ = ["available", "describe", "load"]
+__all__ = ["available", "check_options", "describe", "load", "options"]
 
 #: Corpus name -> module implementing ``load``. A name is offered once its module exists.
 _LOADERS: dict[str, str] = {
@@ -66,8 +66,40 @@ def load(name: str, path: str | os.PathLike[str], **options: Any) -> Corpus:
         For a missing path or malformed data (file, line and field are named).
     """
     module = _module(name)
+    check_options(name, options)
     p = Path(path)
     if not p.exists():
         raise InputError("no such file or directory", path=p)
     corpus: Corpus = module.load(p, **options)
     return corpus.validate()
+
+
+def options(name: str) -> list[str]:
+    """The keyword options loader ``name`` accepts, in signature order.
+
+    >>> options("mathdial")
+    ['files', 'split']
+    """
+    signature = inspect.signature(_module(name).load)
+    return [p.name for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+
+def check_options(name: str, given: dict[str, Any]) -> None:
+    """Raise :class:`InputError` naming every option ``name``'s loader does not take.
+
+    One check for every loader, so a misspelt option is always an ``InputError`` (never a
+    ``TypeError`` from Python's call machinery).
+
+    >>> check_options("cima", {})
+    >>> check_options("cima", {"splits": ["train"]})
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.InputError: cima: unknown option 'splits' (cima takes no options)
+    """
+    known = options(name)
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        names = ", ".join(repr(u) for u in unknown)
+        takes = f"options: {', '.join(known)}" if known else "no options"
+        plural = "s" if len(unknown) > 1 else ""
+        raise InputError(f"{name}: unknown option{plural} {names} ({name} takes {takes})")

@@ -718,7 +718,6 @@ def _dialogue_meta(vid: str, metadata: dict[str, dict[str, Any]]) -> dict[str, A
     for key, value in data.items():
         if key not in meta:
             meta[key] = value
-    meta["video_id"] = vid
     return meta
 
 

@@ -1,9 +1,11 @@
 """TalkMoves (Suresh et al., LREC 2022): K-12 math lessons with teacher and student talk moves.
 
-Input: the corpus folder (``data/Subset 1``, ``data/Subset 2``), the ``data`` folder, one subset
-folder, or one ``.xlsx`` transcript. Options: ``subsets`` (``"subset1"``/``"subset2"``, default
-both), ``files`` (file names or stems to keep, e.g. ``["Boats and Fish 1_Grade 4"]``),
-``dialog_acts`` (default ``False``; also read the automatic DAMSL tags of Subset 1).
+Input: the corpus folder (``data/Subset 1``, ``data/Subset 2``; either may be absent), the ``data``
+folder, one subset folder, one ``.xlsx`` transcript, or any folder of TalkMoves-format ``.xlsx``
+files without subset folders (one subset named after the folder). Options: ``subsets``
+(``"subset1"``/``"subset2"``, default those present), ``files`` (file names or stems to keep,
+e.g. ``["Boats and Fish 1_Grade 4"]``), ``dialog_acts`` (default ``False``; also read the
+automatic DAMSL tags of Subset 1).
 
 Mapping
 -------
@@ -63,8 +65,9 @@ from typing import Any
 
 import pandas as pd
 
+from corpora._common import Rows, dialogue_row, source_label, turn_row
 from toolkit.errors import InputError
-from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+from toolkit.schema import Corpus
 
 __all__ = [
     "KNOWN_VARIANTS",
@@ -261,7 +264,13 @@ def _read_sheet(file: Path, engine: str) -> pd.DataFrame:
         raise InputError(f"cannot read as xlsx ({type(exc).__name__}: {exc})", path=file) from None
 
 
-def _jsonable(v: Any) -> Any:
+def _cell_value(v: Any) -> Any:
+    """A spreadsheet cell as a meta value: blank -> None, a whole float -> int (``2.0`` -> ``2``).
+
+    Excel stores every number as a float and pads cells with spaces, so the same tag reads as
+    ``2``, ``2.0`` or ``" "``; this gives one value per idea. numpy scalars become Python
+    values; other objects (an Excel date) become their text.
+    """
     t = type(v)
     if t is str:
         return v if v.strip() else None
@@ -272,7 +281,7 @@ def _jsonable(v: Any) -> Any:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
     if isinstance(v, (int, float)):  # numpy scalars
-        return _jsonable(v.item() if hasattr(v, "item") else float(v))
+        return _cell_value(v.item() if hasattr(v, "item") else float(v))
     return str(v)
 
 
@@ -282,16 +291,9 @@ def _text(v: Any) -> str:
     return str(v).strip() if isinstance(v, str) else str(v)
 
 
-def read_transcript(
-    file: Path, *, subset: str, engine: str = "calamine"
-) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    """Read one lesson: return its dialogue row, turns frame and annotations frame."""
-    dialogue, t_rows, a_rows = _rows(file, subset, engine)
-    return (
-        dialogue,
-        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
-        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
-    )
+def read_transcript(file: Path, *, subset: str, engine: str = "calamine") -> Corpus:
+    """Read one lesson as a corpus of one dialogue (not validated; see :func:`load`)."""
+    return _lesson_rows(file, subset, engine).corpus()
 
 
 def _empty_mask(values: list[Any]) -> list[bool]:
@@ -302,9 +304,8 @@ def _empty_mask(values: list[Any]) -> list[bool]:
     ]
 
 
-def _rows(
-    file: Path, subset: str, engine: str
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+def _lesson_rows(file: Path, subset: str, engine: str) -> Rows:
+    """The dialogue, turn and annotation rows of one lesson file."""
     df = _read_sheet(file, engine)
     cols = _columns(list(df.columns), file)
     did = f"{subset}/{file.stem}"
@@ -328,10 +329,10 @@ def _rows(
         sent = sentences[i]
         meta: dict[str, Any] = {
             "row": i + 2,
-            "turn": _jsonable(turn[i]),
+            "turn": _cell_value(turn[i]),
             "timestamp": None if time_empty[i] else str(time[i]),
-            "teacher_tag": _jsonable(t_raw),
-            "student_tag": _jsonable(s_raw),
+            "teacher_tag": _cell_value(t_raw),
+            "student_tag": _cell_value(s_raw),
             "speaker_hint": hint,
             "role_conflict": hint is not None and role != "other" and hint != role,
         }
@@ -345,59 +346,32 @@ def _rows(
             elif label == CONTEXT and role == "student":
                 meta["context"] = True
             else:
-                a_rows.append(
-                    _ann(tid, "talkmoves/teacher", label, RATER, "human", {"raw": _jsonable(t_raw)})
-                )
+                a_rows.append(_label(tid, "talkmoves/teacher", label, raw=t_raw))
         if has_s:
             label = _tag(s_raw, "student")
             if label is None:
                 unparseable.append("student")
             else:
-                a_rows.append(
-                    _ann(tid, "talkmoves/student", label, RATER, "human", {"raw": _jsonable(s_raw)})
-                )
+                a_rows.append(_label(tid, "talkmoves/student", label, raw=s_raw))
         if unparseable:
             meta["unparseable"] = unparseable
+        speaker = pd.NA if _missing(sp[i]) else str(sp[i])
         t_rows.append(
-            {
-                "corpus": CORPUS,
-                "dialogue_id": did,
-                "turn_id": tid,
-                "index": idx,
-                "role": role,
-                "speaker": pd.NA if _missing(sp[i]) else str(sp[i]),
-                "text": _text(sent),
-                "meta": meta,
-            }
+            turn_row(CORPUS, did, idx, role=role, speaker=speaker, text=_text(sent), meta=meta)
         )
-    dialogue = {
-        "corpus": CORPUS,
-        "dialogue_id": did,
-        "split": subset,
-        "kind": "classroom",
-        "meta": {
-            "file": file.name,
-            "subset": subset,
-            "columns": [str(c) for c in df.columns],
-            "empty_rows": len(df) - len(keep),
-        },
+    meta = {
+        "file": file.name,
+        "subset": subset,
+        "columns": [str(c) for c in df.columns],
+        "empty_rows": len(df) - len(keep),
     }
-    return dialogue, t_rows, a_rows
+    dialogue = dialogue_row(CORPUS, did, split=subset, kind="classroom", meta=meta)
+    return Rows([dialogue], t_rows, a_rows)
 
 
-def _ann(
-    unit: str, scheme: str, label: str, rater: str, kind: str, meta: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "corpus": CORPUS,
-        "unit_id": unit,
-        "scheme": scheme,
-        "label": label,
-        "rater": rater,
-        "rater_kind": kind,
-        "run_id": pd.NA,
-        "meta": meta,
-    }
+def _label(unit: str, scheme: str, label: str, *, raw: Any) -> dict[str, Any]:
+    """A gold talk-move label; meta ``raw`` keeps the cell as written."""
+    return source_label(CORPUS, unit, scheme, label, rater=RATER, meta={"raw": _cell_value(raw)})
 
 
 def _dialog_acts(file: Path, turns: list[dict[str, Any]], engine: str) -> list[dict[str, Any]]:
@@ -420,13 +394,14 @@ def _dialog_acts(file: Path, turns: list[dict[str, Any]], engine: str) -> list[d
             raise InputError(f"sentence of {tid} differs from the transcript", path=file)
         if not _missing(tag):
             rows.append(
-                _ann(
+                source_label(
+                    CORPUS,
                     tid,
                     "talkmoves/dialog_act",
                     str(tag).strip(),
-                    DA_RATER,
-                    "model",
-                    {"dialog_act": _jsonable(act)},
+                    rater=DA_RATER,
+                    rater_kind="model",
+                    meta={"dialog_act": _cell_value(act)},
                 )
             )
     return rows
@@ -434,6 +409,31 @@ def _dialog_acts(file: Path, turns: list[dict[str, Any]], engine: str) -> list[d
 
 def _data_dir(path: Path) -> Path:
     return path / "data" if (path / "data").is_dir() else path
+
+
+def _lesson_folders(path: Path, subsets: Iterable[str] | None) -> list[tuple[str, Path]]:
+    """``(subset, folder)`` pairs: the subset folders asked for, or else those present.
+
+    A subset folder itself is that subset. A folder without ``Subset 1``/``Subset 2`` (in it or
+    in its ``data/``) is one subset of its own, named after the folder: any folder of
+    TalkMoves-format ``.xlsx`` files loads.
+    """
+    if path.name in SUBSETS.values():
+        return [(next(k for k, v in SUBSETS.items() if v == path.name), path)]
+    base = _data_dir(path)
+    present = [k for k, name in SUBSETS.items() if (base / name).is_dir()]
+    if subsets is None:
+        if not present:
+            return [(base.resolve().name or "subset", base)]
+        return [(k, base / SUBSETS[k]) for k in present]
+    wanted = [subsets] if isinstance(subsets, str) else list(subsets)
+    bad = [s for s in wanted if s not in SUBSETS]
+    if bad:
+        raise InputError(f"unknown subset(s) {', '.join(bad)}; choose from {', '.join(SUBSETS)}")
+    missing = [SUBSETS[s] for s in wanted if s not in present]
+    if missing:
+        raise InputError(f"missing folder {missing[0]!r}", path=base)
+    return [(s, base / SUBSETS[s]) for s in wanted]
 
 
 def discover(
@@ -446,24 +446,7 @@ def discover(
             raise InputError("expected an .xlsx transcript", path=path)
         sub = next((k for k, v in SUBSETS.items() if path.parent.name == v), "subset")
         return [(sub, path)]
-    if path.name in SUBSETS.values():
-        dirs = [(next(k for k, v in SUBSETS.items() if v == path.name), path)]
-    else:
-        base = _data_dir(path)
-        wanted = (
-            list(SUBSETS)
-            if subsets is None
-            else ([subsets] if isinstance(subsets, str) else list(subsets))
-        )
-        bad = [s for s in wanted if s not in SUBSETS]
-        if bad:
-            raise InputError(
-                f"unknown subset(s) {', '.join(bad)}; choose from {', '.join(SUBSETS)}"
-            )
-        dirs = [(s, base / SUBSETS[s]) for s in wanted]
-        for _, d in dirs:
-            if not d.is_dir():
-                raise InputError(f"missing folder {d.name!r}", path=base)
+    dirs = _lesson_folders(path, subsets)
     out = [(s, f) for s, d in dirs for f in sorted(d.glob("*.xlsx")) if not f.name.startswith("~$")]
     if files is not None:
         names = {files} if isinstance(files, str) else set(files)
@@ -483,7 +466,6 @@ def load(
     files: Iterable[str] | None = None,
     dialog_acts: bool = False,
     engine: str = "calamine",
-    **options: Any,
 ) -> Corpus:
     """Load TalkMoves transcripts into a :class:`~toolkit.Corpus` (see the module docstring).
 
@@ -506,14 +488,10 @@ def load(
         An unreadable xlsx, a sheet without Sentence/Speaker/tag columns, an unknown subset or
         file, a dialog-act file that does not line up with its transcript.
     """
-    if options:
-        raise InputError(f"talkmoves: unknown option(s) {', '.join(sorted(options))}")
     todo = discover(Path(path), subsets, files)
     if not todo:
         raise InputError("no .xlsx transcripts found", path=path)
-    d_rows: list[dict[str, Any]] = []
-    t_rows: list[dict[str, Any]] = []
-    a_rows: list[dict[str, Any]] = []
+    rows = Rows()
     da_dir = _data_dir(Path(path)) / DA_FOLDER if Path(path).is_dir() else None
     da_files: dict[str, Path] = {}
     if dialog_acts:
@@ -521,18 +499,13 @@ def load(
             raise InputError(f"dialog_acts=True needs the {DA_FOLDER} folder", path=path)
         da_files = {f.name[: -len(DA_SUFFIX)].lower(): f for f in da_dir.glob("*" + DA_SUFFIX)}
     for subset, file in todo:
-        dlg, turns, anns = _rows(file, subset, engine)
-        d_rows.append(dlg)
-        t_rows.extend(turns)
-        a_rows.extend(anns)
+        lesson = _lesson_rows(file, subset, engine)
+        rows.dialogues += lesson.dialogues
+        rows.turns += lesson.turns
+        rows.annotations += lesson.annotations
         if dialog_acts and subset == "subset1":
             da = da_files.get(file.stem.lower())
             if da is None:
                 raise InputError(f"no dialog-act file for {file.name}", path=da_dir)
-            a_rows.extend(_dialog_acts(da, turns, engine))
-    # not validated here: corpora.load validates the result once
-    return Corpus(
-        pd.DataFrame(d_rows, columns=list(DIALOGUE_COLUMNS)),
-        pd.DataFrame(t_rows, columns=list(TURN_COLUMNS)),
-        pd.DataFrame(a_rows, columns=list(ANNOTATION_COLUMNS)),
-    )
+            rows.annotations += _dialog_acts(da, lesson.turns, engine)
+    return rows.corpus()  # not validated here: corpora.load validates the result once
