@@ -230,3 +230,24 @@ def test_to_pandas_returns_copies() -> None:
     tables = c.to_pandas()
     tables["turns"].loc[0, "text"] = "changed"
     assert c.turns.loc[0, "text"] == "Hi"
+
+
+def test_meta_values_reads_text_dicts_and_missing_alike() -> None:
+    from toolkit import meta_values
+
+    column = pd.Series(['{"grade": 7, "x": [1.0, null]}', None, {"ok": True}, "{} "], name="meta")
+    assert meta_values(column) == [{"grade": 7, "x": [1.0, None]}, {}, {"ok": True}, {}]
+    assert type(meta_values(column)[0]["x"][0]) is float  # types survive
+    assert meta_values(toy().dialogues["meta"]) == [{"qid": 1}, {"qid": 2}]
+    assert meta_values([]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [('{"a": 1', "turns.meta row 1: not JSON"), ("[1, 2]", "row 1: expected a JSON object")],
+)
+def test_meta_values_names_the_row_of_bad_text(text: str, message: str) -> None:
+    from toolkit import meta_values
+
+    with pytest.raises(SchemaError, match=message):
+        meta_values(pd.Series(["{}", text], name="turns.meta"))

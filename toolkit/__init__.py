@@ -13,6 +13,7 @@ from toolkit.schema import (
     TURN_COLUMNS,
     Corpus,
     Dialogue,
+    meta_values,
 )
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ __all__ = [
     "InputError",
     "SchemaError",
     "__version__",
+    "meta_values",
     "read_annotations",
     "read_corpus",
     "save_corpus",

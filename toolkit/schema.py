@@ -17,6 +17,7 @@ numbers, missing is ``None``). Every other column is a string column, except ``t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ __all__ = [
     "TURN_COLUMNS",
     "Corpus",
     "Dialogue",
+    "meta_values",
 ]
 
 ROLES: tuple[str, ...] = ("teacher", "student", "other")
@@ -102,6 +104,65 @@ def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
         elif out[col].dtype != "str":
             out[col] = out[col].astype("str")
     return out
+
+
+_DECODER = json.JSONDecoder()
+
+
+def meta_values(values: Iterable[Any]) -> list[dict[str, Any]]:
+    """Return a ``meta`` column as one ``dict`` per row, whatever form the rows are stored in.
+
+    This is the one public way to read ``meta``: it accepts a ``meta`` column (a pandas Series,
+    e.g. ``corpus.turns["meta"]``, or any iterable of its values) holding JSON object text, dicts,
+    or missing values, and returns fresh dicts for text (the dicts themselves otherwise). A
+    missing value is ``{}``. Code that reads meta should go through it rather than assume the
+    storage of the column.
+
+    Parameters
+    ----------
+    values : pandas.Series or iterable
+        The ``meta`` column of a ``dialogues``, ``turns`` or ``annotations`` table.
+
+    Returns
+    -------
+    list of dict
+        One dict per row, in order.
+
+    Raises
+    ------
+    SchemaError
+        If a row holds text that is not a JSON object (naming the row and the column).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> meta_values(pd.Series(['{"grade": 7}', None, {"ok": True}], name="meta"))
+    [{'grade': 7}, {}, {'ok': True}]
+    """
+    name = str(getattr(values, "name", None) or "meta")
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for i, value in enumerate(values.tolist() if isinstance(values, pd.Series) else values):
+        if isinstance(value, str):
+            append(_decode_meta(value, i, name))
+        elif isinstance(value, dict):
+            append(value)
+        else:  # None, NaN, NA: no fields
+            append({})
+    return out
+
+
+def _decode_meta(text: str, row: int, name: str) -> dict[str, Any]:
+    """One row's JSON object text as a dict (``raw_decode`` skips json.loads' per-call checks)."""
+    try:
+        value, end = _DECODER.raw_decode(text)
+        if end != len(text):
+            value = json.loads(text)  # trailing whitespace is fine, anything else raises
+    except json.JSONDecodeError as exc:
+        raise SchemaError([f"{name} row {row}: not JSON ({exc.msg})"]) from None
+    if not isinstance(value, dict):
+        raise SchemaError([f"{name} row {row}: expected a JSON object, got {text[:40]!r}"])
+    return value
 
 
 @dataclass(frozen=True)
