@@ -1,13 +1,19 @@
-"""``agreement()``: every coefficient, interval and human-model comparison for each scheme."""
+"""``agreement()``: every coefficient, interval and human-model comparison for each scheme.
+
+:func:`scheme_agreement` is a chain of named steps over one :class:`~eval.data.RatingTable`:
+choose the raters, compute the scheme-level coefficients, the pairwise tables, the bootstrap
+shared by all of them, the human-model comparison, one-vs-rest agreement and the conventions.
+Every step returns the typed results of :mod:`eval.result`.
+"""
 
 from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-import krippendorff
 import numpy as np
 import pandas as pd
 from scipy import stats as sstats
@@ -17,6 +23,7 @@ from eval.coefficients import (
     WEIGHTS,
     Stat,
     alpha_stat,
+    alpha_value,
     conger_stat,
     family_stat,
     pair_joint,
@@ -26,196 +33,542 @@ from eval.coefficients import (
 )
 from eval.data import LEVELS, RatingTable, ratings_table
 from eval.icc import icc
-from eval.result import AgreementResult, Metric, SchemeResult
+from eval.result import (
+    MISSING_POLICY,
+    TIE_RULE,
+    WALD_METHOD,
+    AgreementResult,
+    AlphaChange,
+    BinaryIndices,
+    CategoryCoefficient,
+    CategoryResult,
+    Confusion,
+    Conventions,
+    Difference,
+    HumanHuman,
+    HumanModel,
+    Interval,
+    Intervals,
+    MajorityKappa,
+    MeanKappa,
+    Metric,
+    ModelComparison,
+    PairKappa,
+    PairResult,
+    RankCorrelation,
+    SchemeConventions,
+    SchemeResult,
+    WeightedMeanKappa,
+)
 from eval.variance import cohen_se, gwet_alpha_se, gwet_family_se, t_interval, wald_interval
 from toolkit.errors import InputError
 
-__all__ = ["MISSING_POLICY", "TIE_RULE", "agreement", "kripp_alpha", "scheme_agreement"]
+__all__ = [
+    "MISSING_POLICY",
+    "TIE_RULE",
+    "agreement",
+    "choose_raters",
+    "scheme_agreement",
+]
 
-MISSING_POLICY = (
-    "missing ratings are not a category; two-rater coefficients use pairwise deletion (units "
-    "rated by both); multi-rater coefficients use all units with >= 2 ratings for observed "
-    "agreement and >= 1 rating for prevalences (Gwet); Krippendorff's alpha uses pairable values "
-    "(units with >= 2 ratings); ICC uses units rated by every rater"
-)
-TIE_RULE = (
-    "majority = the most frequent human label (strict plurality) among the humans who rated the "
-    "unit; ties -> unit dropped (counted in n_ties)"
-)
 MAX_BOOT_CELLS = 60_000_000  # units x statistic columns kept in the bootstrap
+GWET_METHOD = "Gwet design-based variance, t interval"
+# replicate values of a derived statistic (None when the bootstrap lacks a statistic it needs)
+Replicates = Callable[[BootstrapResult], "np.ndarray | None"]
 
 
-def _per_scheme(value: Any, scheme: str) -> Any:
-    if isinstance(value, Mapping):
-        return value.get(scheme)
-    return value
+# ------------------------------------------------------------------ raters
+@dataclass
+class Raters:
+    """Who is compared with whom in one scheme.
+
+    ``metric_raters`` give the scheme-level coefficients (the humans when there are two or
+    more, else every rater); each model in ``models`` is compared with ``humans``.
+    """
+
+    humans: list[str]
+    models: list[str]
+    metric_raters: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
-def _scheme_meta(sub: pd.DataFrame, key: str) -> Any:
-    if "meta" not in sub.columns or len(sub) == 0:
-        return None
-    meta = sub["meta"].iloc[0]
-    return meta.get(key) if isinstance(meta, dict) else None
+def _default_models(table: RatingTable, humans: list[str], asked_humans: bool) -> list[str]:
+    kinds = table.rater_kinds
+    if asked_humans:
+        return [r for r in table.raters if r not in humans and kinds.get(r, "model") != "human"]
+    return [r for r in table.raters if kinds.get(r) in ("model", "rule")]
 
 
-def _analytic(est: float, se: float, ci: tuple[float, float], method: str) -> dict[str, Any]:
-    return {"method": method, "se": se, "ci": list(ci)}
+def choose_raters(
+    table: RatingTable,
+    humans: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+) -> Raters:
+    """Humans, models and metric raters of a table (names given, else from ``rater_kind``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = RatingTable("s", ["u"], ["A", "B", "M"], ["0", "1"], np.array([[0, 0, 1]]),
+    ...                 rater_kinds={"A": "human", "B": "human", "M": "model"})
+    >>> choose_raters(t).metric_raters
+    ['A', 'B']
+    """
+    kinds = table.rater_kinds
+    human_list = list(humans) if humans else [r for r in table.raters if kinds.get(r) == "human"]
+    model_list = list(models) if models else _default_models(table, human_list, bool(humans))
+    for r in [*human_list, *model_list]:
+        if r not in table.raters:
+            raise InputError(
+                f"scheme {table.scheme!r} has no rater {r!r}; raters: {', '.join(table.raters)}"
+            )
+    notes = []
+    if len(human_list) == 1 and model_list:
+        metric_raters = [*human_list, *model_list]
+        notes.append(
+            f"only one human ({human_list[0]}): scheme-level metrics use all raters (the human "
+            "and the models); see human_model for the model-by-model comparison"
+        )
+    elif human_list:
+        metric_raters = human_list
+    else:
+        metric_raters = [r for r in table.raters if r not in model_list] or list(table.raters)
+    return Raters(human_list, model_list if human_list else [], metric_raters, notes)
 
 
-class _Builder:
-    """Collects statistics for one scheme so they share bootstrap replicates."""
+# ------------------------------------------------------------------ the work of one scheme
+@dataclass
+class _Scheme:
+    """One scheme's table restricted to the chosen raters, and the analysis options."""
 
-    def __init__(self, table: RatingTable, confidence: float) -> None:
-        self.table = table
-        self.confidence = confidence
-        self.stats: list[Stat] = []
-        self.metrics: dict[str, Metric] = {}
+    table: RatingTable  # humans, models and metric raters; units rated by a metric rater
+    metric_table: RatingTable  # the metric raters only
+    raters: Raters
+    weights: str
+    confidence: float
+    notes: list[str]
 
-    def add(self, key: str, stat: Stat | None) -> None:
-        if stat is not None:
-            stat.name = key
-            self.stats.append(stat)
+    @property
+    def q(self) -> int:
+        return self.table.q
+
+    @property
+    def ordered(self) -> bool:
+        return self.table.level != "nominal"
+
+    @property
+    def n_metric_raters(self) -> int:
+        return len(self.raters.metric_raters)
+
+    @property
+    def identity(self) -> np.ndarray:
+        return np.eye(self.q)
+
+    def counts(self) -> np.ndarray:
+        return self.metric_table.counts()
+
+    def codes_of(self, rater: str) -> np.ndarray:
+        return self.table.codes[:, self.table.raters.index(rater)]
 
 
-def _metric(name: str, est: float, n: int, **info: Any) -> Metric:
-    return Metric(name=name, estimate=float(est), n=int(n), info=info)
+def _prepare(table: RatingTable, raters: Raters, weights: str, confidence: float) -> _Scheme:
+    keep = list(dict.fromkeys([*raters.metric_raters, *raters.models]))
+    t = table.select(keep)
+    # every statistic needs a rating by a metric rater: drop units rated only by models
+    t = t.subset_units(np.asarray((t.select(raters.metric_raters).codes >= 0).any(axis=1)))
+    work = _Scheme(t, t.select(raters.metric_raters), raters, weights, confidence, [])
+    work.notes.extend(raters.notes)
+    work.notes.extend(_degenerate_notes(work))
+    return work
 
 
-def _set_analytic(m: Metric, se: float, method: str, n: int, kind: str, conf: float) -> None:
+def _degenerate_notes(work: _Scheme) -> list[str]:
+    t, counts, n_raters = work.table, work.counts(), work.n_metric_raters
+    notes = []
+    if t.n_units == 0:
+        notes.append("no ratings")
+    if n_raters < 2:
+        names = ", ".join(work.raters.metric_raters)
+        notes.append(f"only one rater ({names}): agreement coefficients need two or more")
+    if work.q < 2:
+        notes.append(
+            f"only one declared category ({', '.join(t.categories)}): chance-corrected "
+            "coefficients are undefined (NaN)"
+        )
+    if n_raters >= 2 and int((counts.sum(axis=1) >= 2).sum()) == 0:
+        notes.append("no unit is rated by two or more raters: coefficients are undefined (NaN)")
+    if work.q >= 2 and (counts.sum(axis=0) > 0).sum() == 1:
+        notes.append(
+            "only one category was used: kappa-type coefficients are undefined (NaN); "
+            "percent agreement, AC1 and Brennan-Prediger remain defined"
+        )
+    return notes
+
+
+@dataclass
+class _Coefficient:
+    """A metric and the bootstrap statistic (if any) whose replicates give its intervals."""
+
+    metric: Metric
+    stat: Stat | None = None
+
+
+def _metric(name: str, estimate: float, n: int, **info: Any) -> Metric:
+    return Metric(name=name, estimate=float(estimate), n=int(n), info=info)
+
+
+def _set_analytic(metric: Metric, se: float, method: str, n: int, conf: float) -> None:
+    """Attach an analytic interval: Wald for Cohen's kappa, else Gwet's t(n - 1)."""
     if not np.isfinite(se):
         return
-    ci = (
-        wald_interval(m.estimate, se, conf)
-        if kind == "wald"
-        else t_interval(m.estimate, se, n, conf)
+    if method == WALD_METHOD:
+        ci = wald_interval(metric.estimate, se, conf)
+    else:
+        ci = t_interval(metric.estimate, se, n, conf)
+    metric.se = float(se)
+    metric.intervals["analytic"] = Interval(method, ci, se=float(se))
+
+
+# ------------------------------------------------------------------ scheme-level coefficients
+def _family_coefficients(work: _Scheme) -> dict[str, _Coefficient]:
+    """Percent agreement, Fleiss, AC1/AC2, Brennan-Prediger and PABAK (Gwet's family)."""
+    counts, eye, n_raters = work.counts(), work.identity, work.n_metric_raters
+    family = [
+        ("percent_agreement", "percent_agreement", eye),
+        ("fleiss_kappa", "fleiss_kappa", eye),
+        ("gwet_ac1", "gwet_ac", eye),
+        ("brennan_prediger", "brennan_prediger", eye),
+    ]
+    if work.ordered:
+        family.append(("gwet_ac2", "gwet_ac", weight_matrix(work.q, work.weights)))
+    if work.q == 2:
+        family.append(("pabak", "brennan_prediger", eye))
+    out = {}
+    for name, kind, w in family:
+        stat = family_stat(kind, counts, w)
+        metric = _metric(name, stat.value(), stat.n, raters=n_raters)
+        if name == "gwet_ac2":
+            metric.info["weights"] = work.weights
+        if name == "pabak":
+            metric.info["definition"] = "2 p_o - 1 (binary scheme; equals Brennan-Prediger)"
+        _, se, n_se = gwet_family_se(kind, counts, w)
+        _set_analytic(metric, se, GWET_METHOD, n_se, work.confidence)
+        out[name] = _Coefficient(metric, stat)
+    return out
+
+
+def _alpha_coefficient(work: _Scheme) -> _Coefficient:
+    t, counts = work.table, work.counts()
+    value, why = alpha_value(counts, t.level, t.scores)
+    stat = alpha_stat(counts, t.level, t.scores)
+    pairable = int((counts.sum(axis=1) >= 2).sum())
+    metric = _metric("krippendorff_alpha", value, pairable, level=t.level, n_values=stat.n)
+    if why:
+        metric.note = why
+    else:
+        _, se, n_se = gwet_alpha_se(counts, t.level, t.scores)
+        _set_analytic(metric, se, GWET_METHOD, n_se, work.confidence)
+    return _Coefficient(metric, stat)
+
+
+def _two_rater_coefficients(work: _Scheme) -> dict[str, _Coefficient]:
+    """Cohen's kappa (weighted too for ordered levels) and Scott's pi of exactly two raters."""
+    first, second = work.raters.metric_raters
+    pair = _pair_result(work.metric_table, (first, second), work.ordered, work.confidence)
+    codes = work.metric_table.codes
+    out = {}
+    for name, metric in pair.metrics.items():
+        if name == "percent_agreement":
+            continue  # the multi-rater percent agreement is the same number
+        w = weight_matrix(work.q, metric.info["weights"])
+        out[name] = _Coefficient(metric, pair_stat("cohen_kappa", codes[:, 0], codes[:, 1], w))
+    stat = pair_stat("scott_pi", codes[:, 0], codes[:, 1], work.identity)
+    metric = _metric("scott_pi", stat.value(), stat.n)
+    both = (codes[:, 0] >= 0) & (codes[:, 1] >= 0)
+    _, se, n_se = gwet_family_se("fleiss_kappa", work.counts()[both], work.identity)
+    _set_analytic(metric, se, GWET_METHOD, n_se, work.confidence)
+    out["scott_pi"] = _Coefficient(metric, stat)
+    return out
+
+
+def _icc_coefficient(work: _Scheme, icc_form: str) -> _Coefficient:
+    t, scores = work.table, work.table.scores
+    assert scores is not None
+    codes = work.metric_table.codes
+    x = np.where(codes >= 0, scores[np.clip(codes, 0, None)], np.nan)
+    forms = icc(x, work.confidence)
+    chosen = forms[icc_form]
+    metric = _metric(
+        "icc",
+        chosen.estimate,
+        chosen.n,
+        form=chosen.form,
+        shrout_fleiss=chosen.shrout_fleiss,
+        raters=chosen.k,
+        forms={k: v.to_dict() for k, v in forms.items()},
     )
-    m.se = float(se)
-    m.intervals["analytic"] = _analytic(m.estimate, se, ci, method)
+    method = "exact F (Shrout & Fleiss 1979; McGraw & Wong 1996)"
+    metric.intervals["analytic"] = Interval(method, chosen.ci)
+    if chosen.n < t.n_units:
+        metric.note = f"listwise deletion: {chosen.n} of {t.n_units} units are rated by all raters"
+    return _Coefficient(metric)
 
 
-def kripp_alpha(
-    counts: np.ndarray, level: str, scores: np.ndarray | None
-) -> tuple[float, str | None]:
-    """Alpha from the ``krippendorff`` package (value counts, declared domain, explicit level)."""
-    pairable = counts[counts.sum(axis=1) >= 2]
-    q = counts.shape[1]
-    if q < 2:
-        return float("nan"), "only one declared category: alpha is undefined"
-    if len(pairable) == 0:
-        return float("nan"), "no unit has two or more ratings: alpha is undefined"
-    if (pairable.sum(axis=0) > 0).sum() < 2:
-        return float("nan"), "only one category was used: alpha is undefined (no variation)"
-    domain = scores if level in ("interval", "ratio") and scores is not None else np.arange(q)
-    try:
-        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            value = krippendorff.alpha(
-                value_counts=pairable,
-                value_domain=domain,
-                level_of_measurement=level,  # type: ignore[arg-type]
-            )
-    except ValueError as exc:
-        return float("nan"), f"alpha undefined: {exc}"
-    return float(value), None
+def _coefficients(work: _Scheme, icc_form: str) -> dict[str, _Coefficient]:
+    """Every scheme-level coefficient of the metric raters (in report order)."""
+    out: dict[str, _Coefficient] = {}
+    if work.n_metric_raters >= 2:
+        out.update(_family_coefficients(work))
+        stat = conger_stat(work.metric_table, work.identity)
+        out["conger_kappa"] = _Coefficient(
+            _metric("conger_kappa", stat.value(), stat.n, raters=work.n_metric_raters), stat
+        )
+        out["krippendorff_alpha"] = _alpha_coefficient(work)
+        if work.n_metric_raters == 2:
+            out.update(_two_rater_coefficients(work))
+        if work.table.level in ("interval", "ratio") and work.table.scores is not None:
+            out["icc"] = _icc_coefficient(work, icc_form)
+    return out
 
 
-def _binary_indices(joint: np.ndarray) -> dict[str, Any]:
+# ------------------------------------------------------------------ pairwise
+def _binary_indices(joint: np.ndarray) -> BinaryIndices | None:
     """Prevalence and bias indices (Byrt, Bishop & Carlin 1993) of a 2 x 2 table (1 = positive)."""
     n = joint.sum()
     if n == 0:
-        return {}
-    a, b, c, d = joint[1, 1], joint[1, 0], joint[0, 1], joint[0, 0]
-    return {
-        "prevalence_index": float((a - d) / n),
-        "bias_index": float((b - c) / n),
-        "positive_rate": [float((a + b) / n), float((a + c) / n)],
-        "pabak": float(2 * (a + d) / n - 1),
-    }
+        return None
+    both_pos, first_only, second_only, both_neg = joint[1, 1], joint[1, 0], joint[0, 1], joint[0, 0]
+    return BinaryIndices(
+        prevalence_index=float((both_pos - both_neg) / n),
+        bias_index=float((first_only - second_only) / n),
+        positive_rate=(float((both_pos + first_only) / n), float((both_pos + second_only) / n)),
+        pabak=float(2 * (both_pos + both_neg) / n - 1),
+    )
 
 
-def _pair_entry(
-    t: RatingTable, a: str, b: str, ordered: bool, conf: float
-) -> tuple[dict[str, Any], dict[str, Metric]]:
-    ia, ib = t.raters.index(a), t.raters.index(b)
-    ca, cb = t.codes[:, ia], t.codes[:, ib]
-    q = t.q
-    joint = pair_joint(ca, cb, q).sum(axis=0).reshape(q, q)
+def _wilson(p: float, n: int, conf: float) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``p`` of ``n``."""
+    z = sstats.norm.ppf(0.5 + conf / 2)
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return (centre - half, centre + half)
+
+
+def _kappa_metric(joint: np.ndarray, w: np.ndarray, name: str, weights: str, conf: float) -> Metric:
+    kappa, se = cohen_se(joint, w)
     n = int(joint.sum())
-    metrics: dict[str, Metric] = {}
+    metric = _metric(name, kappa, n, weights=weights)
+    _set_analytic(metric, se, WALD_METHOD, n, conf)
+    return metric
+
+
+def _pair_result(t: RatingTable, pair: tuple[str, str], ordered: bool, conf: float) -> PairResult:
+    """Confusion matrix, Cohen's kappa(s) and percent agreement of two raters of ``t``."""
+    first, second = pair
+    q = t.q
+    codes = t.codes
+    joint = pair_joint(codes[:, t.raters.index(first)], codes[:, t.raters.index(second)], q)
+    joint = joint.sum(axis=0).reshape(q, q)
+    n = int(joint.sum())
     eye = np.eye(q)
-    k, se = cohen_se(joint, eye)
-    m = _metric("cohen_kappa", k, n, weights="identity")
-    _set_analytic(m, se, "Fleiss-Cohen-Everitt 1969 asymptotic SE, Wald", n, "wald", conf)
-    metrics["cohen_kappa"] = m
-    pa = float(pair_value("percent_agreement", joint.reshape(1, -1), eye)[0]) if n else np.nan
-    metrics["percent_agreement"] = _metric("percent_agreement", pa, n)
+    metrics = {"cohen_kappa": _kappa_metric(joint, eye, "cohen_kappa", "identity", conf)}
+    agree = float(pair_value("percent_agreement", joint.reshape(1, -1), eye)[0]) if n else np.nan
+    metrics["percent_agreement"] = _metric("percent_agreement", agree, n)
     if n:
-        z = sstats.norm.ppf(0.5 + conf / 2)  # Wilson score interval
-        centre = (pa + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(pa * (1 - pa) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-        metrics["percent_agreement"].intervals["analytic"] = {
-            "method": "Wilson score",
-            "se": None,
-            "ci": [centre - half, centre + half],
-        }
+        interval = Interval("Wilson score", _wilson(agree, n, conf))
+        metrics["percent_agreement"].intervals["analytic"] = interval
     if ordered:
-        for wt in ("linear", "quadratic"):
-            kw, sew = cohen_se(joint, weight_matrix(q, wt))
-            mw = _metric(f"cohen_kappa_{wt}", kw, n, weights=wt)
-            _set_analytic(mw, sew, "Fleiss-Cohen-Everitt 1969 asymptotic SE, Wald", n, "wald", conf)
-            metrics[f"cohen_kappa_{wt}"] = mw
-    entry: dict[str, Any] = {
-        "raters": [a, b],
-        "n": n,
-        "confusion": {
-            "rows": a,
-            "columns": b,
-            "categories": t.categories,
-            "counts": joint.astype(int).tolist(),
-        },
-    }
-    if q == 2:
-        entry.update(_binary_indices(joint))
-    return entry, metrics
+        for weights in ("linear", "quadratic"):
+            name = f"cohen_kappa_{weights}"
+            metrics[name] = _kappa_metric(joint, weight_matrix(q, weights), name, weights, conf)
+    confusion = Confusion(first, second, list(t.categories), joint.astype(int).tolist())
+    binary = _binary_indices(joint) if q == 2 else None
+    return PairResult((first, second), n, confusion, metrics, binary)
 
 
-def _finish(
-    metrics: Mapping[str, Metric],
-    boot: dict[str, BootstrapResult],
-    conf: float,
-    key_of: Mapping[str, str],
-) -> None:
-    """Attach bootstrap intervals (statistic key ``key_of[name]``) and pick primary CIs."""
-    for name, m in metrics.items():
-        key = key_of.get(name)
-        for label, res in boot.items():
-            if key is None or key not in res.values:
-                continue
-            m.intervals[label] = _boot_ci(res.values[key], res, conf)
-        m.choose_primary()
+def _rater_pairs(raters: Raters) -> list[tuple[str, str]]:
+    """Every pair of metric raters, then every (human, model) pair, without repeats."""
+    metric_pairs = list(itertools.combinations(raters.metric_raters, 2))
+    human_model = [(h, m) for m in raters.models for h in raters.humans]
+    return list(dict.fromkeys(metric_pairs + human_model))
 
 
-def _boot_ci(values: np.ndarray, res: BootstrapResult, conf: float) -> dict[str, Any]:
+def _pair_key(pair: tuple[str, str]) -> str:
+    return f"pair:{pair[0]}|{pair[1]}"
+
+
+def _pairwise(work: _Scheme) -> tuple[list[PairResult], list[Stat]]:
+    """One :class:`PairResult` per rater pair and the kappa statistics to bootstrap."""
+    pairs = _rater_pairs(work.raters)
+    results, stats = [], []
+    boot_pairs = len(pairs) * work.q * work.q * max(work.table.n_units, 1) <= MAX_BOOT_CELLS
+    if not boot_pairs:
+        work.notes.append(
+            "too many rater pairs for the pairwise bootstrap: pairwise CIs are analytic"
+        )
+    for pair in pairs:
+        results.append(_pair_result(work.table, pair, work.ordered, work.confidence))
+        if boot_pairs:
+            a, b = (work.codes_of(r) for r in pair)
+            stat = pair_stat("cohen_kappa", a, b, work.identity)
+            stat.name = _pair_key(pair)
+            stats.append(stat)
+    return results, stats
+
+
+# ------------------------------------------------------------------ bootstrap
+def _alpha_stats(work: _Scheme) -> list[Stat]:
+    """Alpha of the humans and of the humans plus each model (for the paired alpha change)."""
+    humans, t = work.raters.humans, work.table
+    if not (humans and work.raters.models):
+        return []
+    stats = []
+    if len(humans) >= 2:
+        stat = alpha_stat(t.select(humans).counts(), t.level, t.scores)
+        stat.name = "alpha:humans"
+        stats.append(stat)
+    for model in work.raters.models:
+        stat = alpha_stat(t.select([*humans, model]).counts(), t.level, t.scores)
+        stat.name = f"alpha:+{model}"
+        stats.append(stat)
+    return stats
+
+
+def _bootstrap(
+    work: _Scheme, stats: list[Stat], B: int, seed: int, use_clusters: bool
+) -> dict[str, BootstrapResult]:
+    """Unit and (when dialogues are known) cluster bootstrap of every statistic, shared."""
+    t = work.table
+    if not (B and stats and t.n_units >= 2):
+        return {}
+    if sum(s.S.shape[1] for s in stats) * t.n_units > 4 * MAX_BOOT_CELLS:
+        work.notes.append("too many statistics for the bootstrap: analytic intervals only")
+        return {}
+    boot = {"bootstrap": replicate(stats, B=B, seed=seed)}
+    if not (use_clusters and t.clusters is not None):
+        return boot
+    n_clusters = len(set(t.clusters.tolist()))
+    if n_clusters >= t.n_units:
+        work.notes.append(
+            "every unit is its own cluster: the cluster bootstrap equals "
+            "the unit bootstrap and is not repeated"
+        )
+        return boot
+    boot["cluster_bootstrap"] = replicate(stats, B=B, seed=seed, clusters=t.clusters)
+    if n_clusters < 30:
+        work.notes.append(
+            f"only {n_clusters} clusters: cluster-bootstrap intervals are "
+            "unreliable with fewer than about 20-30 clusters"
+        )
+    return boot
+
+
+def _boot_interval(values: np.ndarray, res: BootstrapResult, conf: float) -> Interval:
     lo, hi, bad = percentile_ci(values, conf)
-    iv: dict[str, Any] = {
-        "method": "percentile bootstrap over "
-        + ("clusters (dialogues)" if res.method == "cluster" else "units"),
-        "ci": [lo, hi],
-        "B": res.B,
-        "seed": res.seed,
-        "degenerate": bad,
-    }
-    if res.method == "cluster":
-        iv["n_clusters"] = res.n_clusters
-    return iv
+    over = "clusters (dialogues)" if res.method == "cluster" else "units"
+    return Interval(
+        f"percentile bootstrap over {over}",
+        (lo, hi),
+        B=res.B,
+        seed=res.seed,
+        degenerate=bad,
+        n_clusters=res.n_clusters if res.method == "cluster" else None,
+    )
 
 
-def _primary(intervals: Mapping[str, dict[str, Any]]) -> tuple[list[float] | None, str | None]:
-    for key in ("cluster_bootstrap", "bootstrap", "analytic"):
-        iv = intervals.get(key)
-        if iv and iv.get("ci") and all(v is not None and np.isfinite(v) for v in iv["ci"]):
-            return list(iv["ci"]), iv["method"]
-    return None, None
+def _boot_intervals(
+    replicates: Replicates, boot: Mapping[str, BootstrapResult], conf: float
+) -> Intervals:
+    """Percentile intervals of a function of the replicates, for each bootstrap kind.
+
+    ``replicates(res)`` returns the replicate values, or ``None`` when ``res`` lacks a needed
+    statistic.
+    """
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of all-NaN replicates
+        for label, res in boot.items():
+            values = replicates(res)
+            if values is not None:
+                out[label] = _boot_interval(values, res, conf)
+    return out
+
+
+def _attach_boot(
+    metric: Metric, key: str, boot: Mapping[str, BootstrapResult], conf: float
+) -> None:
+    metric.intervals.update(_boot_intervals(lambda res: res.values.get(key), boot, conf))
+
+
+def _mean_of(keys: Sequence[str]) -> Replicates:
+    """Replicates of the mean of several statistics (``None`` when one is missing)."""
+
+    def replicates(res: BootstrapResult) -> np.ndarray | None:
+        if not keys or not all(k in res.values for k in keys):
+            return None
+        return np.nanmean(np.column_stack([res.values[k] for k in keys]), axis=1)
+
+    return replicates
+
+
+# ------------------------------------------------------------------ human-model
+def _mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def _human_human(
+    work: _Scheme, kappas: Mapping[tuple[str, str], Metric], boot: Mapping[str, BootstrapResult]
+) -> HumanHuman:
+    pairs = list(itertools.combinations(work.raters.humans, 2))
+    values = [kappas[p].estimate for p in pairs]
+    finite = [v for v in values if np.isfinite(v)]
+    keys = [_pair_key(p) for p in pairs]
+    return HumanHuman(
+        pairs=[PairKappa(p, v, kappas[p].n) for p, v in zip(pairs, values, strict=True)],
+        kappa_mean=_mean(values),
+        kappa_min=min(finite) if finite else None,
+        kappa_max=max(finite) if finite else None,
+        intervals=_boot_intervals(_mean_of(keys), boot, work.confidence),
+    )
+
+
+def _verdict(ci: tuple[float, float] | None) -> str | None:
+    if ci is None:
+        return None
+    if ci[1] < 0:
+        return "below the human-human level"
+    if ci[0] > 0:
+        return "above the human-human level"
+    return "comparable to the human-human level"
+
+
+def _difference(
+    work: _Scheme, model: str, baseline: HumanHuman, boot: Mapping[str, BootstrapResult]
+) -> tuple[Difference, MeanKappa]:
+    """Paired difference human-model minus human-human kappa (same replicates)."""
+    model_keys = [_pair_key((h, model)) for h in work.raters.humans]
+    human_keys = [_pair_key(p.raters) for p in baseline.pairs]
+    model_mean, human_mean = _mean_of(model_keys), _mean_of(human_keys)
+
+    def replicates(res: BootstrapResult) -> np.ndarray | None:
+        hm, hh = model_mean(res), human_mean(res)
+        return None if hm is None or hh is None else hm - hh
+
+    diff = Difference(float("nan"), _boot_intervals(replicates, boot, work.confidence))
+    return diff, MeanKappa(float("nan"), _boot_intervals(model_mean, boot, work.confidence))
+
+
+def _within_human_range(mean_kappa: float, baseline: HumanHuman, diff: Difference) -> bool | None:
+    """Whether the model's mean kappa lies within the human pairs' range (one pair: whether
+    the difference interval covers 0)."""
+    lo, hi = baseline.kappa_min, baseline.kappa_max
+    if lo is None or hi is None or not np.isfinite(mean_kappa):
+        return None
+    if sum(np.isfinite(p.kappa) for p in baseline.pairs) > 1:
+        return bool(lo <= mean_kappa <= hi)
+    ci = diff.ci
+    return None if ci is None else bool(ci[0] <= 0 <= ci[1])
 
 
 def _majority(codes: np.ndarray, q: int) -> tuple[np.ndarray, int]:
@@ -231,6 +584,136 @@ def _majority(codes: np.ndarray, q: int) -> tuple[np.ndarray, int]:
     return out, int(tie.sum())
 
 
+def _majority_kappa(work: _Scheme, model: str) -> MajorityKappa:
+    human_codes = work.table.select(work.raters.humans).codes
+    majority, n_ties = _majority(human_codes, work.q)
+    joint = pair_joint(work.codes_of(model), majority, work.q).sum(axis=0).reshape(work.q, work.q)
+    kappa, se = cohen_se(joint, work.identity)
+    ci = wald_interval(kappa, se, work.confidence)
+    return MajorityKappa(kappa, int(joint.sum()), n_ties, se, ci)
+
+
+def _alpha_change(work: _Scheme, model: str, boot: Mapping[str, BootstrapResult]) -> AlphaChange:
+    t, humans = work.table, work.raters.humans
+    alpha_humans = alpha_value(t.select(humans).counts(), t.level, t.scores)[0]
+    with_model = t.select([*humans, model]).counts()
+    alpha_with = alpha_value(with_model, t.level, t.scores)[0]
+
+    def replicates(res: BootstrapResult) -> np.ndarray | None:
+        if "alpha:humans" not in res.values or _pair_key((humans[0], model)) not in res.values:
+            return None
+        return res.values[f"alpha:+{model}"] - res.values["alpha:humans"]
+
+    return AlphaChange(alpha_humans, alpha_with, _boot_intervals(replicates, boot, work.confidence))
+
+
+def _spearman(work: _Scheme, model: str) -> RankCorrelation:
+    """Spearman's rho of the model's score and the mean human score (ordered levels)."""
+    t = work.table
+    scores = t.scores if t.scores is not None else np.arange(work.q, dtype=float)
+    human_codes = t.select(work.raters.humans).codes
+    human_x = np.where(human_codes >= 0, scores[np.clip(human_codes, 0, None)], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        human_mean = np.nanmean(human_x, axis=1)
+    model_codes = work.codes_of(model)
+    model_x = np.where(model_codes >= 0, scores[np.clip(model_codes, 0, None)], np.nan)
+    ok = np.isfinite(human_mean) & np.isfinite(model_x)
+    rho = float("nan")
+    if ok.sum() >= 3 and np.ptp(human_mean[ok]) > 0 and np.ptp(model_x[ok]) > 0:
+        rho = float(sstats.spearmanr(human_mean[ok], model_x[ok]).statistic)
+    return RankCorrelation(rho, int(ok.sum()))
+
+
+def _model_comparison(
+    work: _Scheme,
+    model: str,
+    pairs: Mapping[tuple[str, str], PairResult],
+    baseline: HumanHuman,
+    boot: Mapping[str, BootstrapResult],
+) -> ModelComparison:
+    humans = work.raters.humans
+    by_human = {h: pairs[(h, model)].kappa for h in humans}
+    mean_kappa = _mean([m.estimate for m in by_human.values()])
+    diff, hm_kappa = _difference(work, model, baseline, boot)
+    hm_kappa.estimate, hm_kappa.n = mean_kappa, [m.n for m in by_human.values()]
+    comparison = ModelComparison(
+        kappa_by_human=by_human,
+        human_model_kappa=hm_kappa,
+        majority_kappa=_majority_kappa(work, model),
+        alpha=_alpha_change(work, model, boot),
+    )
+    if baseline.pairs:
+        diff.estimate = mean_kappa - baseline.kappa_mean
+        diff.verdict = _verdict(diff.ci)
+        comparison.difference = diff
+        comparison.within_human_range = _within_human_range(mean_kappa, baseline, diff)
+    if work.ordered:
+        comparison.spearman_rho = _spearman(work, model)
+        weighted = [pairs[(h, model)].metrics["cohen_kappa_quadratic"].estimate for h in humans]
+        comparison.quadratic_kappa = WeightedMeanKappa(
+            _mean(weighted), dict(zip(humans, weighted, strict=True))
+        )
+    return comparison
+
+
+def _human_model(
+    work: _Scheme, pairs: list[PairResult], boot: Mapping[str, BootstrapResult]
+) -> HumanModel | None:
+    raters = work.raters
+    if not (raters.humans and raters.models):
+        return None
+    by_pair = {p.raters: p for p in pairs}
+    kappas = {k: p.kappa for k, p in by_pair.items()}
+    baseline = _human_human(work, kappas, boot)
+    by_model = {m: _model_comparison(work, m, by_pair, baseline, boot) for m in raters.models}
+    return HumanModel(list(raters.humans), list(raters.models), baseline, by_model)
+
+
+# ------------------------------------------------------------------ one vs rest
+def _category_coefficient(kind: str, counts: np.ndarray, conf: float) -> CategoryCoefficient:
+    estimate, se, n = gwet_family_se(kind, counts, np.eye(2))
+    return CategoryCoefficient(estimate, n, t_interval(estimate, se, n, conf))
+
+
+def _prevalence(binary: np.ndarray, raters: Sequence[str]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for j, rater in enumerate(raters):
+        rated = binary[:, j] >= 0
+        out[rater] = float((binary[:, j] == 1).sum() / rated.sum()) if rated.any() else None
+    return out
+
+
+def _one_category(work: _Scheme, k: int) -> CategoryResult:
+    codes = work.metric_table.codes
+    binary = np.where(codes < 0, -1, (codes == k).astype(int))
+    counts = np.zeros((len(binary), 2), dtype=int)
+    rows, cols = np.nonzero(binary >= 0)
+    np.add.at(counts, (rows, binary[rows, cols]), 1)
+    result = CategoryResult(
+        category=work.table.categories[k],
+        fleiss_kappa=_category_coefficient("fleiss_kappa", counts, work.confidence),
+        gwet_ac1=_category_coefficient("gwet_ac", counts, work.confidence),
+        krippendorff_alpha=alpha_value(counts, "nominal", None)[0],
+        prevalence=_prevalence(binary, work.raters.metric_raters),
+    )
+    if work.n_metric_raters == 2:
+        joint = pair_joint(binary[:, 0], binary[:, 1], 2).sum(axis=0).reshape(2, 2)
+        kappa, se = cohen_se(joint, np.eye(2))
+        ci = wald_interval(kappa, se, work.confidence)
+        result.cohen_kappa = CategoryCoefficient(kappa, int(joint.sum()), ci)
+        result.binary = _binary_indices(joint)
+    return result
+
+
+def _one_vs_rest(work: _Scheme) -> list[CategoryResult]:
+    """Each category against the rest (schemes with more than two categories)."""
+    if work.q <= 2 or work.n_metric_raters < 2:
+        return []
+    return [_one_category(work, k) for k in range(work.q)]
+
+
+# ------------------------------------------------------------------ the chain
 def scheme_agreement(
     table: RatingTable,
     *,
@@ -245,445 +728,201 @@ def scheme_agreement(
 ) -> SchemeResult:
     """All coefficients, intervals, pairwise tables and the human-model comparison of one table.
 
-    See :func:`agreement` for the parameters.
+    See :func:`agreement` for the parameters; ``use_clusters`` adds the cluster bootstrap when
+    the table knows each unit's cluster.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = RatingTable("s", ["a", "b", "c"], ["X", "Y"], ["0", "1"],
+    ...                 np.array([[0, 0], [1, 1], [1, 0]]))
+    >>> res = scheme_agreement(t, bootstrap=0)
+    >>> round(res.metrics["cohen_kappa"].estimate, 4), res.pairwise[0].confusion.counts
+    (0.4, [[1, 0], [1, 1]])
     """
     if weights not in WEIGHTS[1:]:
         raise InputError(f"weights must be linear or quadratic, got {weights!r}")
-    t = table
-    notes: list[str] = []
-    kinds = t.rater_kinds
-    hum = list(humans) if humans else [r for r in t.raters if kinds.get(r) == "human"]
-    if models:
-        mod = list(models)
-    elif humans:
-        mod = [r for r in t.raters if r not in hum and kinds.get(r, "model") != "human"]
-    else:
-        mod = [r for r in t.raters if kinds.get(r) in ("model", "rule")]
-    for r in [*hum, *mod]:
-        if r not in t.raters:
-            raise InputError(
-                f"scheme {t.scheme!r} has no rater {r!r}; raters: {', '.join(t.raters)}"
-            )
-    if len(hum) == 1 and mod:
-        irr = [*hum, *mod]
-        notes.append(
-            f"only one human ({hum[0]}): scheme-level metrics use all raters (the human "
-            "and the models); see human_model for the model-by-model comparison"
-        )
-    else:
-        irr = hum if hum else [r for r in t.raters if r not in mod] or list(t.raters)
-    if not hum:
-        mod = []
-    keep = list(dict.fromkeys([*irr, *mod]))
-    t = t.select(keep)
-    # every statistic needs a rating by a metric rater (human): drop units rated only by models
-    t = t.subset_units(np.asarray((t.select(irr).codes >= 0).any(axis=1)))
-    q = t.q
-    ordered = t.level != "nominal"
-    conf = confidence
-    ti = t.select(irr)
-    counts = ti.counts()
-    eye = np.eye(q)
-    wq = weight_matrix(q, weights)
-    R = len(irr)
-    metrics: dict[str, Metric] = {}
-    stats: list[Stat] = []
-    key_of: dict[str, str] = {}
-
-    def add(name: str, stat: Stat | None, metric: Metric) -> None:
-        metrics[name] = metric
-        if stat is not None:
-            stat.name = name
-            stats.append(stat)
-            key_of[name] = name
-
-    if t.n_units == 0:
-        notes.append("no ratings")
-    if R < 2:
-        notes.append(f"only one rater ({', '.join(irr)}): agreement coefficients need two or more")
-    if q < 2:
-        notes.append(
-            f"only one declared category ({', '.join(t.categories)}): chance-corrected "
-            "coefficients are undefined (NaN)"
-        )
-    n2 = int((counts.sum(axis=1) >= 2).sum())
-    if R >= 2 and n2 == 0:
-        notes.append("no unit is rated by two or more raters: coefficients are undefined (NaN)")
-    used = counts.sum(axis=0)
-    if q >= 2 and (used > 0).sum() == 1:
-        notes.append(
-            "only one category was used: kappa-type coefficients are undefined (NaN); "
-            "percent agreement, AC1 and Brennan-Prediger remain defined"
-        )
-
-    if R >= 2:
-        fam = [
-            ("percent_agreement", "percent_agreement", eye),
-            ("fleiss_kappa", "fleiss_kappa", eye),
-            ("gwet_ac1", "gwet_ac", eye),
-            ("brennan_prediger", "brennan_prediger", eye),
-        ]
-        if ordered:
-            fam.append(("gwet_ac2", "gwet_ac", wq))
-        for name, kind, w in fam:
-            st = family_stat(kind, counts, w)
-            est, se, n1 = gwet_family_se(kind, counts, w)
-            m = _metric(name, st.value(), st.n, raters=R)
-            if name == "gwet_ac2":
-                m.info["weights"] = weights
-            _set_analytic(m, se, "Gwet design-based variance, t interval", n1, "t", conf)
-            add(name, st, m)
-        if q == 2:
-            st = family_stat("brennan_prediger", counts, eye)
-            m = _metric("pabak", st.value(), st.n, raters=R)
-            m.info["definition"] = "2 p_o - 1 (binary scheme; equals Brennan-Prediger)"
-            est, se, n1 = gwet_family_se("brennan_prediger", counts, eye)
-            _set_analytic(m, se, "Gwet design-based variance, t interval", n1, "t", conf)
-            add("pabak", st, m)
-        st = conger_stat(ti, eye)
-        add("conger_kappa", st, _metric("conger_kappa", st.value(), st.n, raters=R))
-        # Krippendorff's alpha: point estimate from the krippendorff package
-        ka, why = kripp_alpha(counts, t.level, t.scores)
-        st_a = alpha_stat(counts, t.level, t.scores)
-        m = _metric(
-            "krippendorff_alpha",
-            ka,
-            int((counts.sum(axis=1) >= 2).sum()),
-            level=t.level,
-            n_values=st_a.n,
-        )
-        if why:
-            m.note = why
-        else:
-            _, se, n1 = gwet_alpha_se(counts, t.level, t.scores)
-            _set_analytic(m, se, "Gwet design-based variance, t interval", n1, "t", conf)
-        add("krippendorff_alpha", st_a, m)
-        if R == 2:
-            entry, pm = _pair_entry(ti, irr[0], irr[1], ordered, conf)
-            ca, cb = ti.codes[:, 0], ti.codes[:, 1]
-            for name, m2 in pm.items():
-                if name == "percent_agreement":
-                    continue
-                w = eye if name == "cohen_kappa" else weight_matrix(q, name.rsplit("_", 1)[1])
-                add(name, pair_stat("cohen_kappa", ca, cb, w), m2)
-            sp = pair_stat("scott_pi", ca, cb, eye)
-            m = _metric("scott_pi", sp.value(), sp.n)
-            both = (ca >= 0) & (cb >= 0)
-            _, se, n1 = gwet_family_se("fleiss_kappa", counts[both], eye)
-            _set_analytic(m, se, "Gwet design-based variance, t interval", n1, "t", conf)
-            add("scott_pi", sp, m)
-    if t.level in ("interval", "ratio") and R >= 2 and t.scores is not None:
-        x = np.where(ti.codes >= 0, t.scores[np.clip(ti.codes, 0, None)], np.nan)
-        forms = icc(x, conf)
-        f = forms[icc_form]
-        m = _metric(
-            "icc",
-            f.estimate,
-            f.n,
-            form=f.form,
-            shrout_fleiss=f.shrout_fleiss,
-            raters=f.k,
-            forms={k: v.to_dict() for k, v in forms.items()},
-        )
-        m.intervals["analytic"] = {
-            "method": "exact F (Shrout & Fleiss 1979; McGraw & Wong 1996)",
-            "se": None,
-            "ci": list(f.ci),
-        }
-        metrics["icc"] = m
-        if f.n < t.n_units:
-            m.note = f"listwise deletion: {f.n} of {t.n_units} units are rated by all raters"
-
-    # ---------------------------------------------------------------- pairwise
-    pairs = list(
-        dict.fromkeys(list(itertools.combinations(irr, 2)) + [(h, mm) for mm in mod for h in hum])
+    work = _prepare(table, choose_raters(table, humans, models), weights, confidence)
+    coefficients = _coefficients(work, icc_form)
+    pairs, pair_stats = _pairwise(work)
+    scheme_stats = []
+    for name, coefficient in coefficients.items():
+        if coefficient.stat is not None:
+            coefficient.stat.name = name
+            scheme_stats.append(coefficient.stat)
+    boot = _bootstrap(
+        work, [*scheme_stats, *pair_stats, *_alpha_stats(work)], bootstrap, seed, use_clusters
     )
-    pair_rows: list[dict[str, Any]] = []
-    pair_metrics: dict[tuple[str, str], dict[str, Metric]] = {}
-    boot_pairs = len(pairs) * q * q * max(t.n_units, 1) <= MAX_BOOT_CELLS
-    if not boot_pairs:
-        notes.append("too many rater pairs for the pairwise bootstrap: pairwise CIs are analytic")
-    for a, b in pairs:
-        entry, pm = _pair_entry(t, a, b, ordered, conf)
-        pair_metrics[(a, b)] = pm
-        pair_rows.append(entry)
-        if boot_pairs:
-            ia, ib = t.raters.index(a), t.raters.index(b)
-            stat = pair_stat("cohen_kappa", t.codes[:, ia], t.codes[:, ib], eye)
-            stat.name = f"pair:{a}|{b}"
-            stats.append(stat)
+    for name, coefficient in coefficients.items():
+        if coefficient.stat is not None:
+            _attach_boot(coefficient.metric, name, boot, confidence)
+    for pair in pairs:
+        _attach_boot(pair.kappa, _pair_key(pair.raters), boot, confidence)
+    return SchemeResult(
+        scheme=work.table.scheme,
+        n_units=work.table.n_units,
+        raters=list(work.table.raters),
+        humans=work.raters.humans,
+        models=work.raters.models,
+        categories=list(work.table.categories),
+        level=work.table.level,
+        metrics={name: c.metric for name, c in coefficients.items()},
+        pairwise=pairs,
+        per_category=_one_vs_rest(work),
+        human_model=_human_model(work, pairs, boot),
+        conventions=_scheme_conventions(work, bootstrap, seed, sorted(boot)),
+        notes=work.notes + _category_notes(work.table),
+    )
 
-    # ---------------------------------------------------------------- human-model
-    hm_alpha: dict[str, tuple[float, float]] = {}
-    if hum and mod:
-        th = t.select(hum)
-        ch = th.counts()
-        if len(hum) >= 2:
-            st = alpha_stat(ch, t.level, t.scores)
-            st.name = "alpha:humans"
-            stats.append(st)
-        for mm in mod:
-            cm = t.select([*hum, mm]).counts()
-            st = alpha_stat(cm, t.level, t.scores)
-            st.name = f"alpha:+{mm}"
-            stats.append(st)
-            hm_alpha[mm] = (
-                kripp_alpha(ch, t.level, t.scores)[0],
-                kripp_alpha(cm, t.level, t.scores)[0],
-            )
 
-    # ---------------------------------------------------------------- bootstrap
-    boot: dict[str, BootstrapResult] = {}
-    width = sum(s.S.shape[1] for s in stats)
-    if bootstrap and stats and t.n_units >= 2:
-        if width * t.n_units > 4 * MAX_BOOT_CELLS:
-            notes.append("too many statistics for the bootstrap: analytic intervals only")
-        else:
-            boot["bootstrap"] = replicate(stats, B=bootstrap, seed=seed)
-            if use_clusters and t.clusters is not None:
-                n_cl = len(set(t.clusters.tolist()))
-                if n_cl < t.n_units:
-                    boot["cluster_bootstrap"] = replicate(
-                        stats, B=bootstrap, seed=seed, clusters=t.clusters
-                    )
-                    if n_cl < 30:
-                        notes.append(
-                            f"only {n_cl} clusters: cluster-bootstrap intervals are "
-                            "unreliable with fewer than about 20-30 clusters"
-                        )
-                else:
-                    notes.append(
-                        "every unit is its own cluster: the cluster bootstrap equals "
-                        "the unit bootstrap and is not repeated"
-                    )
-    _finish(metrics, boot, conf, key_of)
-    for (a, b), pm in pair_metrics.items():
-        _finish(pm, boot, conf, {"cohen_kappa": f"pair:{a}|{b}"})
-    for entry, (_, pm) in zip(pair_rows, pair_metrics.items(), strict=True):
-        entry["metrics"] = {k: v.to_dict() for k, v in pm.items()}
-
-    def kappa_of(a: str, b: str) -> Metric:
-        return pair_metrics[(a, b)]["cohen_kappa"]
-
-    human_model: dict[str, Any] | None = None
-    if hum and mod:
-        hh_pairs = list(itertools.combinations(hum, 2))
-        hh_vals = [kappa_of(a, b).estimate for a, b in hh_pairs]
-        hh_finite = [v for v in hh_vals if np.isfinite(v)]
-        hh_mean = float(np.mean(hh_finite)) if hh_finite else float("nan")
-        human_model = {
-            "humans": hum,
-            "models": mod,
-            "definition": "human_model_kappa = mean over humans of Cohen's kappa(H_i, M) with "
-            "pairwise deletion (SIGHT); human_human_kappa = mean pairwise kappa "
-            "among humans",
-            "tie_rule": TIE_RULE,
-            "human_human": {
-                "pairs": [
-                    {"raters": [a, b], "kappa": v, "n": kappa_of(a, b).n}
-                    for (a, b), v in zip(hh_pairs, hh_vals, strict=True)
-                ],
-                "kappa_mean": hh_mean,
-                "kappa_min": min(hh_finite) if hh_finite else None,
-                "kappa_max": max(hh_finite) if hh_finite else None,
-            },
-            "by_model": {},
-        }
-        hm_h = human_model["human_human"]
-        iv = {}
-        for label, res in boot.items():
-            keys = [f"pair:{a}|{b}" for a, b in hh_pairs]
-            if keys and all(k in res.values for k in keys):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    v = np.nanmean(np.column_stack([res.values[k] for k in keys]), axis=1)
-                iv[label] = _boot_ci(v, res, conf)
-        hm_h["intervals"] = iv
-        hm_h["ci"], hm_h["ci_method"] = _primary(iv)
-        idx_h = [t.raters.index(h) for h in hum]
-        for mm in mod:
-            per = {h: kappa_of(h, mm) for h in hum}
-            vals = [m.estimate for m in per.values() if np.isfinite(m.estimate)]
-            mean_k = float(np.mean(vals)) if vals else float("nan")
-            entry_m: dict[str, Any] = {
-                "kappa_by_human": {
-                    h: {"estimate": m.estimate, "n": m.n, "ci": m.ci, "ci_method": m.ci_method}
-                    for h, m in per.items()
-                },
-                "human_model_kappa": {"estimate": mean_k, "n": [m.n for m in per.values()]},
-            }
-            ivs: dict[str, Any] = {}
-            div: dict[str, Any] = {}
-            dalpha: dict[str, Any] = {}
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                for label, res in boot.items():
-                    keys = [f"pair:{h}|{mm}" for h in hum]
-                    if not all(k in res.values for k in keys):
-                        continue
-                    hm_rep = np.nanmean(np.column_stack([res.values[k] for k in keys]), axis=1)
-                    ivs[label] = _boot_ci(hm_rep, res, conf)
-                    if hh_pairs:
-                        hh_rep = np.nanmean(
-                            np.column_stack([res.values[f"pair:{a}|{b}"] for a, b in hh_pairs]),
-                            axis=1,
-                        )
-                        div[label] = _boot_ci(hm_rep - hh_rep, res, conf)
-                    if "alpha:humans" in res.values:
-                        dalpha[label] = _boot_ci(
-                            res.values[f"alpha:+{mm}"] - res.values["alpha:humans"], res, conf
-                        )
-            hmk = entry_m["human_model_kappa"]
-            hmk["intervals"] = ivs
-            hmk["ci"], hmk["ci_method"] = _primary(ivs)
-            if hh_pairs:
-                diff = mean_k - hh_mean
-                dci, dmethod = _primary(div)
-                verdict = None
-                if dci is not None:
-                    verdict = (
-                        "below the human-human level"
-                        if dci[1] < 0
-                        else "above the human-human level"
-                        if dci[0] > 0
-                        else "comparable to the human-human level"
-                    )
-                lo_h, hi_h = hm_h["kappa_min"], hm_h["kappa_max"]
-                within = None
-                if lo_h is not None and np.isfinite(mean_k):
-                    within = (
-                        bool(lo_h <= mean_k <= hi_h)
-                        if len(hh_finite) > 1
-                        else (None if dci is None else bool(dci[0] <= 0 <= dci[1]))
-                    )
-                entry_m["difference"] = {
-                    "estimate": diff,
-                    "ci": dci,
-                    "ci_method": dmethod,
-                    "intervals": div,
-                    "definition": "human_model_kappa - human_human_kappa (same replicates)",
-                    "verdict": verdict,
-                }
-                entry_m["within_human_range"] = within
-            # majority label
-            maj, n_ties = _majority(t.codes[:, idx_h], q)
-            cm_codes = t.codes[:, t.raters.index(mm)]
-            joint = pair_joint(cm_codes, maj, q).sum(axis=0).reshape(q, q)
-            km, sem = cohen_se(joint, eye)
-            entry_m["majority_kappa"] = {
-                "estimate": km,
-                "n": int(joint.sum()),
-                "n_ties": n_ties,
-                "se": sem,
-                "ci": list(wald_interval(km, sem, conf)),
-                "ci_method": "Fleiss-Cohen-Everitt 1969 asymptotic SE, Wald",
-                "tie_rule": TIE_RULE,
-            }
-            a_h, a_m = hm_alpha[mm]
-            entry_m["alpha"] = {
-                "humans": a_h,
-                "humans_plus_model": a_m,
-                "delta": a_m - a_h,
-                "intervals": dalpha,
-            }
-            entry_m["alpha"]["ci"], entry_m["alpha"]["ci_method"] = _primary(dalpha)
-            if ordered:
-                sc = t.scores if t.scores is not None else np.arange(q, dtype=float)
-                hx = np.where(
-                    t.codes[:, idx_h] >= 0, sc[np.clip(t.codes[:, idx_h], 0, None)], np.nan
-                )
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    hmean = np.nanmean(hx, axis=1)
-                mx = np.where(cm_codes >= 0, sc[np.clip(cm_codes, 0, None)], np.nan)
-                ok = np.isfinite(hmean) & np.isfinite(mx)
-                rho = float("nan")
-                if ok.sum() >= 3 and np.ptp(hmean[ok]) > 0 and np.ptp(mx[ok]) > 0:
-                    rho = float(sstats.spearmanr(hmean[ok], mx[ok]).statistic)
-                entry_m["spearman_rho"] = {
-                    "estimate": rho,
-                    "n": int(ok.sum()),
-                    "against": "mean human score",
-                }
-                qw = [pair_metrics[(h, mm)]["cohen_kappa_quadratic"].estimate for h in hum]
-                qf = [v for v in qw if np.isfinite(v)]
-                entry_m["quadratic_kappa"] = {
-                    "estimate": float(np.mean(qf)) if qf else float("nan"),
-                    "by_human": dict(zip(hum, qw, strict=True)),
-                }
-            human_model["by_model"][mm] = entry_m
-
-    # ---------------------------------------------------------------- one-vs-rest
-    per_category: list[dict[str, Any]] = []
-    if q > 2 and R >= 2:
-        for k, cat in enumerate(t.categories):
-            binm = np.where(ti.codes < 0, -1, (ti.codes == k).astype(int))
-            cb_ = np.zeros((len(binm), 2), dtype=int)
-            rows, cols = np.nonzero(binm >= 0)
-            np.add.at(cb_, (rows, binm[rows, cols]), 1)
-            row: dict[str, Any] = {"category": cat}
-            est, se, n1 = gwet_family_se("fleiss_kappa", cb_, np.eye(2))
-            row["fleiss_kappa"] = {
-                "estimate": est,
-                "n": n1,
-                "ci": list(t_interval(est, se, n1, conf)),
-            }
-            est, se, n1 = gwet_family_se("gwet_ac", cb_, np.eye(2))
-            row["gwet_ac1"] = {"estimate": est, "n": n1, "ci": list(t_interval(est, se, n1, conf))}
-            ka, _ = kripp_alpha(cb_, "nominal", None)
-            row["krippendorff_alpha"] = {"estimate": ka}
-            row["prevalence"] = {
-                r: (
-                    float((binm[:, j] == 1).sum() / (binm[:, j] >= 0).sum())
-                    if (binm[:, j] >= 0).any()
-                    else None
-                )
-                for j, r in enumerate(irr)
-            }
-            if R == 2:
-                joint = pair_joint(binm[:, 0], binm[:, 1], 2).sum(axis=0).reshape(2, 2)
-                kc, sec = cohen_se(joint, np.eye(2))
-                row["cohen_kappa"] = {
-                    "estimate": kc,
-                    "n": int(joint.sum()),
-                    "ci": list(wald_interval(kc, sec, conf)),
-                }
-                row.update(_binary_indices(joint))
-            per_category.append(row)
-
-    conventions = {
-        "level": t.level,
-        "categories": t.categories,
-        "categories_source": t.categories_source,
-        "weights": {
-            "unweighted": "identity",
-            "weighted": weights,
-            "on": "category positions in the declared order",
-        },
-        "missing_policy": MISSING_POLICY,
-        "metrics_raters": irr,
-        "confidence": conf,
-        "bootstrap": {"B": bootstrap, "seed": seed, "methods": sorted(boot)} if boot else None,
-    }
-    if t.categories_source.startswith("observed"):
-        notes.append(
+def _category_notes(table: RatingTable) -> list[str]:
+    if table.categories_source.startswith("observed"):
+        return [
             "categories were inferred from the observed labels; declare the codebook "
             "(--categories) so unused categories count"
-        )
-    return SchemeResult(
-        scheme=t.scheme,
-        n_units=t.n_units,
-        raters=list(t.raters),
-        humans=hum,
-        models=mod,
-        categories=list(t.categories),
+        ]
+    return []
+
+
+def _scheme_conventions(work: _Scheme, B: int, seed: int, methods: list[str]) -> SchemeConventions:
+    t = work.table
+    return SchemeConventions(
         level=t.level,
-        metrics=metrics,
-        pairwise=pair_rows,
-        per_category=per_category,
-        human_model=human_model,
-        conventions=conventions,
-        notes=notes,
+        categories=list(t.categories),
+        categories_source=t.categories_source,
+        weights=work.weights,
+        metrics_raters=list(work.raters.metric_raters),
+        confidence=work.confidence,
+        bootstrap_B=B,
+        seed=seed,
+        bootstrap_methods=methods,
+    )
+
+
+# ------------------------------------------------------------------ many schemes
+def _per_scheme(value: Any, scheme: str) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(scheme)
+    return value
+
+
+def _scheme_meta(sub: pd.DataFrame, key: str) -> Any:
+    if "meta" not in sub.columns or len(sub) == 0:
+        return None
+    meta = sub["meta"].iloc[0]
+    return meta.get(key) if isinstance(meta, dict) else None
+
+
+def _unwrap(annotations: Any, cluster: Any) -> tuple[pd.DataFrame, Mapping[Any, Any] | None]:
+    """The annotations frame and the unit -> dialogue map of a corpus (if one was passed)."""
+    corpus_map = None
+    if hasattr(annotations, "annotations") and hasattr(annotations, "unit_dialogues"):
+        corpus_map = annotations.unit_dialogues() if cluster == "dialogue" else None
+        annotations = annotations.annotations
+    if not isinstance(annotations, pd.DataFrame):
+        raise InputError("annotations must be a pandas DataFrame or a toolkit.Corpus")
+    for col in ("unit_id", "scheme", "label", "rater"):
+        if col not in annotations.columns:
+            raise InputError(f"annotations lack column {col!r}", field=col)
+    return annotations, corpus_map
+
+
+def _check_options(cluster: Any, bootstrap: int, confidence: float) -> None:
+    if not (cluster in ("dialogue", None, "none") or isinstance(cluster, Mapping)):
+        raise InputError(f"cluster must be 'dialogue', None or a mapping, got {cluster!r}")
+    if bootstrap < 0:
+        raise InputError("bootstrap must be 0 or a positive number of replicates")
+    if not 0 < confidence < 1:
+        raise InputError("confidence must lie between 0 and 1")
+
+
+def _choose_schemes(annotations: pd.DataFrame, schemes: str | Sequence[str] | None) -> list[str]:
+    available = [str(s) for s in pd.unique(annotations["scheme"].dropna())]
+    if schemes is None:
+        chosen = available
+    else:
+        chosen = [schemes] if isinstance(schemes, str) else list(schemes)
+        unknown = [s for s in chosen if s not in available]
+        if unknown:
+            raise InputError(
+                f"unknown scheme(s) {', '.join(unknown)}; available: {', '.join(available[:20])}"
+            )
+    if not chosen:
+        raise InputError("no annotations to analyse")
+    return chosen
+
+
+def _cluster_map(
+    annotations: pd.DataFrame, cluster: Any, corpus_map: Mapping[Any, Any] | None
+) -> Mapping[Any, Any] | None:
+    """unit -> cluster: given, else the corpus's dialogues, else a ``dialogue_id`` column."""
+    if isinstance(cluster, Mapping):
+        return cluster
+    if cluster != "dialogue":
+        return None
+    if corpus_map is not None:
+        return corpus_map
+    if "dialogue_id" in annotations.columns:
+        known = annotations.dropna(subset=["dialogue_id"])
+        units, dialogues = known["unit_id"].astype(str), known["dialogue_id"].astype(str)
+        return dict(zip(units, dialogues, strict=True))
+    return None
+
+
+@dataclass
+class _Request:
+    """The options of one :func:`agreement` call that every scheme shares."""
+
+    humans: Sequence[str] | None
+    models: Sequence[str] | None
+    level: str | Mapping[str, str] | None
+    categories: Sequence[str] | Mapping[str, Sequence[str]] | None
+    clusters: Mapping[Any, Any] | None
+
+
+def _scheme_table(sub: pd.DataFrame, scheme: str, request: _Request) -> RatingTable:
+    level = _per_scheme(request.level, scheme) or _scheme_meta(sub, "level") or "nominal"
+    if level not in LEVELS:
+        raise InputError(
+            f"unknown level {level!r} for scheme {scheme!r}; use one of {', '.join(LEVELS)}"
+        )
+    categories = None
+    if request.categories is not None:
+        categories = _per_scheme(request.categories, scheme)
+    if categories is None:
+        categories = _scheme_meta(sub, "categories")
+    raters = None
+    humans, models = request.humans or [], request.models or []
+    if humans or models:
+        present = set(sub["rater"].astype(str))
+        missing = [r for r in humans if r not in present]
+        if missing:
+            raise InputError(f"scheme {scheme!r} has no ratings by {', '.join(missing)}")
+        if models:
+            raters = [r for r in [*humans, *models] if r in present]
+    return ratings_table(
+        sub, scheme, categories=categories, level=level, raters=raters, clusters=request.clusters
+    )
+
+
+def _conventions(
+    request: _Request, weights: str, bootstrap: int, seed: int, confidence: float
+) -> Conventions:
+    level, categories = request.level, request.categories
+    if categories is not None and not isinstance(categories, Mapping):
+        declared: Any = list(categories)
+    elif categories:
+        declared = {k: list(v) for k, v in categories.items()}
+    else:
+        declared = "per scheme (see schemes)"
+    return Conventions(
+        B=bootstrap,
+        seed=seed,
+        confidence=confidence,
+        cluster="dialogue" if request.clusters is not None else None,
+        level=level if isinstance(level, str) else (dict(level) if level else "nominal"),
+        categories=declared,
+        weights=weights,
     )
 
 
@@ -697,8 +936,7 @@ def agreement(
     categories: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
     weights: str = "quadratic",
     bootstrap: int = 1000,
-    cluster: str | None = "dialogue",
-    clusters: Mapping[Any, Any] | None = None,
+    cluster: str | Mapping[Any, Any] | None = "dialogue",
     seed: int = 0,
     confidence: float = 0.95,
     icc_form: str = "ICC(A,1)",
@@ -726,10 +964,10 @@ def agreement(
         Weights of AC2 for ordered levels (weighted Cohen's kappa is reported with both).
     bootstrap : int
         Replicates B of the percentile bootstraps (0 = analytic intervals only).
-    cluster : {"dialogue", None}
-        Also resample whole dialogues (needs ``clusters`` or a corpus).
-    clusters : mapping, optional
-        ``unit_id`` or ``(corpus, unit_id)`` -> cluster id.
+    cluster : "dialogue", None or mapping
+        ``"dialogue"`` also resamples whole dialogues, known from a corpus or a ``dialogue_id``
+        column; a mapping ``unit_id`` or ``(corpus, unit_id)`` -> cluster id gives the clusters
+        directly; ``None`` resamples units only.
     seed : int
         Seed: the same seed gives the same intervals.
     confidence : float
@@ -740,6 +978,7 @@ def agreement(
     Returns
     -------
     AgreementResult
+        One typed :class:`~eval.result.SchemeResult` per scheme (see :mod:`eval.result`).
 
     Examples
     --------
@@ -751,114 +990,34 @@ def agreement(
     >>> round(res["s"].metrics["fleiss_kappa"].estimate, 4)
     0.4444
     """
-    corpus_map = None
-    if hasattr(annotations, "annotations") and hasattr(annotations, "unit_dialogues"):
-        corpus_map = annotations.unit_dialogues() if cluster == "dialogue" else None
-        annotations = annotations.annotations
-    if not isinstance(annotations, pd.DataFrame):
-        raise InputError("annotations must be a pandas DataFrame or a toolkit.Corpus")
-    if cluster not in ("dialogue", None, "none"):
-        raise InputError(f"cluster must be 'dialogue' or None, got {cluster!r}")
-    if bootstrap < 0:
-        raise InputError("bootstrap must be 0 or a positive number of replicates")
-    if not 0 < confidence < 1:
-        raise InputError("confidence must lie between 0 and 1")
-    for col in ("unit_id", "scheme", "label", "rater"):
-        if col not in annotations.columns:
-            raise InputError(f"annotations lack column {col!r}", field=col)
-    all_schemes = [str(s) for s in pd.unique(annotations["scheme"].dropna())]
-    if schemes is None:
-        chosen = all_schemes
-    else:
-        chosen = [schemes] if isinstance(schemes, str) else list(schemes)
-        unknown = [s for s in chosen if s not in all_schemes]
-        if unknown:
-            raise InputError(
-                f"unknown scheme(s) {', '.join(unknown)}; available: {', '.join(all_schemes[:20])}"
-            )
-    if not chosen:
-        raise InputError("no annotations to analyse")
-    use_clusters = cluster == "dialogue"
-    cmap = clusters if clusters is not None else corpus_map
-    if cmap is None and use_clusters and "dialogue_id" in annotations.columns:
-        known = annotations.dropna(subset=["dialogue_id"])
-        cmap = dict(
-            zip(known["unit_id"].astype(str), known["dialogue_id"].astype(str), strict=True)
-        )
+    _check_options(cluster, bootstrap, confidence)
+    frame, corpus_map = _unwrap(annotations, cluster)
+    chosen = _choose_schemes(frame, schemes)
+    clusters = _cluster_map(frame, cluster, corpus_map)
+    request = _Request(humans, models, level, categories, clusters)
     results = []
-    no_cluster_note = False
-    for s in chosen:
-        sub = annotations[annotations["scheme"] == s]
-        lv = _per_scheme(level, s) or _scheme_meta(sub, "level") or "nominal"
-        if lv not in LEVELS:
-            raise InputError(
-                f"unknown level {lv!r} for scheme {s!r}; use one of {', '.join(LEVELS)}"
-            )
-        cats = _per_scheme(categories, s) if categories is not None else None
-        if cats is None:
-            cats = _scheme_meta(sub, "categories")
-        raters = None
-        if humans or models:
-            present = set(sub["rater"].astype(str))
-            raters = [r for r in [*(humans or []), *(models or [])] if r in present]
-            missing_h = [r for r in (humans or []) if r not in present]
-            if missing_h:
-                raise InputError(f"scheme {s!r} has no ratings by {', '.join(missing_h)}")
-            if not models:
-                raters = None
-        table = ratings_table(
-            sub,
-            s,
-            categories=cats,
-            level=lv,
-            raters=raters,
-            clusters=cmap if use_clusters else None,
-        )
-        m_s = [r for r in (models or []) if r in table.raters] if models else None
-        if models and not m_s:
-            raise InputError(f"scheme {s!r} has none of the models {', '.join(models)}")
-        if use_clusters and cmap is None and bootstrap:
-            no_cluster_note = True
+    for scheme in chosen:
+        table = _scheme_table(frame[frame["scheme"] == scheme], scheme, request)
+        scheme_models = [r for r in (models or []) if r in table.raters] if models else None
+        if models and not scheme_models:
+            raise InputError(f"scheme {scheme!r} has none of the models {', '.join(models)}")
         results.append(
             scheme_agreement(
                 table,
                 humans=humans,
-                models=m_s,
+                models=scheme_models,
                 weights=weights,
                 bootstrap=bootstrap,
                 seed=seed,
-                use_clusters=use_clusters,
+                use_clusters=clusters is not None,
                 confidence=confidence,
                 icc_form=icc_form,
             )
         )
-    if no_cluster_note:
+    if cluster == "dialogue" and clusters is None and bootstrap:
         for r in results:
             r.notes.append(
                 "no dialogue of each unit is known (pass a corpus, a dialogue_id "
-                "column or clusters=): intervals resample units only"
+                "column or cluster=): intervals resample units only"
             )
-    conventions = {
-        "missing_policy": MISSING_POLICY,
-        "tie_rule": TIE_RULE,
-        "ci": {
-            "primary": "cluster bootstrap over dialogues when clusters are known, else "
-            "percentile bootstrap over units, else analytic",
-            "analytic": "Cohen: Fleiss-Cohen-Everitt 1969 (Wald); Gwet family and alpha: Gwet "
-            "design-based variance (t); ICC: exact F",
-            "B": bootstrap,
-            "seed": seed,
-            "confidence": confidence,
-            "cluster": "dialogue" if use_clusters and cmap is not None else None,
-        },
-        "level": level if isinstance(level, str) else (dict(level) if level else "nominal"),
-        "categories": (
-            list(categories)
-            if categories is not None and not isinstance(categories, Mapping)
-            else dict(categories)
-            if categories
-            else "per scheme (see schemes)"
-        ),
-        "weights": weights,
-    }
-    return AgreementResult(results, conventions)
+    return AgreementResult(results, _conventions(request, weights, bootstrap, seed, confidence))

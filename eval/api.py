@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.coefficients import conger_stat, family_stat, pair_stat, weight_matrix
+from eval.coefficients import alpha_value, conger_stat, family_stat, pair_stat, weight_matrix
 from eval.data import RatingTable
 from toolkit.errors import InputError
 
@@ -226,8 +226,6 @@ def krippendorff_alpha(
     >>> round(krippendorff_alpha([[1, 1], [2, 2], [1, 2]], level="nominal"), 4)
     0.4444
     """
-    from eval.agreement import kripp_alpha
-
     if isinstance(ratings, RatingTable):
         t = ratings
         level = level or t.level
@@ -235,4 +233,4 @@ def krippendorff_alpha(
         if level is None:
             raise InputError("pass the level of measurement (nominal, ordinal, interval, ratio)")
         t = matrix_table(ratings, categories, level)
-    return kripp_alpha(t.counts(), level, t.scores)[0]
+    return alpha_value(t.counts(), level, t.scores)[0]

@@ -9,17 +9,21 @@ Krippendorff's coincidences for alpha).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import krippendorff
 import numpy as np
 
 from eval.data import RatingTable
+from toolkit.errors import InputError
 
 __all__ = [
     "WEIGHTS",
     "Stat",
     "alpha_stat",
+    "alpha_value",
     "conger_stat",
     "family_stat",
     "pair_stat",
@@ -39,7 +43,7 @@ def weight_matrix(q: int, kind: str = "identity") -> np.ndarray:
     [[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]
     """
     if kind not in WEIGHTS:
-        raise ValueError(f"unknown weights {kind!r}; use one of {', '.join(WEIGHTS)}")
+        raise InputError(f"unknown weights {kind!r}; use one of {', '.join(WEIGHTS)}")
     k = np.arange(q, dtype=float)
     if kind == "identity" or q < 2:
         return np.eye(q)
@@ -232,6 +236,42 @@ def alpha_stat(counts: np.ndarray, level: str, scores: np.ndarray | None = None)
         return 1.0 - (n - 1.0) * _ratio(do, de)
 
     return Stat("krippendorff_alpha", S, fn, n_pairable)
+
+
+def alpha_value(
+    counts: np.ndarray, level: str, scores: np.ndarray | None
+) -> tuple[float, str | None]:
+    """Alpha from the ``krippendorff`` package (value counts, declared domain, explicit level).
+
+    Returns the value and, when alpha is undefined (NaN), the reason.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> value, why = alpha_value(np.array([[2, 0], [0, 2], [1, 1]]), "nominal", None)
+    >>> round(value, 4), why
+    (0.4444, None)
+    """
+    pairable = counts[counts.sum(axis=1) >= 2]
+    q = counts.shape[1]
+    if q < 2:
+        return float("nan"), "only one declared category: alpha is undefined"
+    if len(pairable) == 0:
+        return float("nan"), "no unit has two or more ratings: alpha is undefined"
+    if (pairable.sum(axis=0) > 0).sum() < 2:
+        return float("nan"), "only one category was used: alpha is undefined (no variation)"
+    domain = scores if level in ("interval", "ratio") and scores is not None else np.arange(q)
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            value = krippendorff.alpha(
+                value_counts=pairable,
+                value_domain=domain,
+                level_of_measurement=level,  # type: ignore[arg-type]
+            )
+    except ValueError as exc:
+        return float("nan"), f"alpha undefined: {exc}"
+    return float(value), None
 
 
 # ---------------------------------------------------------------- two raters

@@ -173,6 +173,171 @@ def _resolve_categories(
     return sorted(observed), "observed"
 
 
+def _scheme_rows(annotations: pd.DataFrame, scheme: str, level: str) -> pd.DataFrame:
+    """The rows of ``scheme`` (after checking the level and the required columns)."""
+    if level not in LEVELS:
+        raise InputError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+    for col in ("unit_id", "scheme", "label", "rater"):
+        if col not in annotations.columns:
+            raise InputError(f"annotations lack column {col!r}", field=col)
+    in_scheme = (annotations["scheme"] == scheme).to_numpy(dtype=bool, na_value=False)
+    sub = annotations if in_scheme.all() else annotations[in_scheme]
+    if len(sub) == 0:
+        known = ", ".join(map(str, pd.unique(annotations["scheme"])[:10]))
+        raise InputError(f"no annotations for scheme {scheme!r} (schemes: {known})")
+    return sub
+
+
+@dataclass
+class _Rows:
+    """Each annotation row of one scheme as integer codes: its unit, rater and raw label."""
+
+    scheme: str
+    sub: pd.DataFrame
+    unit: np.ndarray
+    unit_names: pd.Index
+    rater: np.ndarray
+    rater_names: list[str]
+    label: np.ndarray
+    label_text: list[str]
+    multi_corpus: bool  # units keyed "corpus/unit_id"
+
+
+def _factorize(sub: pd.DataFrame, scheme: str) -> _Rows:
+    # units of different corpora may share ids: key them by corpus when several are present
+    multi = "corpus" in sub.columns and sub["corpus"].nunique(dropna=False) > 1
+    unit_key = (
+        (sub["corpus"].astype(str) + "/" + sub["unit_id"].astype(str)) if multi else sub["unit_id"]
+    )
+    u_codes, u_names = pd.factorize(unit_key)
+    r_codes, r_names = pd.factorize(sub["rater"])
+    if (u_codes < 0).any():
+        raise InputError(f"scheme {scheme!r}: unit_id is missing in some rows", field="unit_id")
+    if (r_codes < 0).any():
+        raise InputError(f"scheme {scheme!r}: rater is missing in some rows", field="rater")
+    lab_codes, lab_names = pd.factorize(sub["label"])
+    return _Rows(
+        scheme,
+        sub,
+        u_codes,
+        pd.Index(u_names),
+        r_codes,
+        [str(r) for r in r_names],
+        lab_codes,
+        [str(x).strip() for x in lab_names],
+        multi,
+    )
+
+
+def _observed_labels(rows: _Rows, raters: Sequence[str] | None) -> list[str]:
+    """Distinct non-empty labels given by the kept raters, in order of appearance."""
+    text = rows.label_text
+    observed_mask = np.zeros(len(text), dtype=bool)
+    if text:
+        present = np.bincount(rows.label[rows.label >= 0], minlength=len(text)) > 0
+        observed_mask = present & np.array([t not in _MISSING_STRINGS for t in text])
+    if raters is not None:
+        wanted = set(map(str, raters))
+        keep = np.array([r in wanted for r in rows.rater_names], dtype=bool)[rows.rater]
+        kept = rows.label[keep]
+        observed_mask &= np.bincount(kept[kept >= 0], minlength=len(text)) > 0
+    return list(dict.fromkeys(t for t, m in zip(text, observed_mask, strict=True) if m))
+
+
+def _category_codes(
+    rows: _Rows, observed: list[str], categories: Sequence[str] | None, level: str
+) -> tuple[np.ndarray, list[str], str]:
+    """Each row's category code (-1 = missing), the categories and where they came from."""
+    numeric = (
+        bool(observed)
+        and all(_is_number(v) for v in observed)
+        and (categories is None or all(_is_number(str(c)) for c in categories))
+    )
+    text = rows.label_text
+    if numeric:  # "1" and "1.0" are the same category
+        text = [_canon_number(t) if _is_number(t) else t for t in text]
+        observed = list(dict.fromkeys(_canon_number(v) for v in observed))
+    cats, source = _resolve_categories(rows.scheme, observed, categories, level)
+    lookup = {(_canon_number(c) if numeric else c): i for i, c in enumerate(cats)}
+    to_cat = np.array([lookup.get(t, -1) for t in text] + [-1], dtype=np.int64)
+    return to_cat[rows.label], cats, source  # label code -1 (NaN) indexes the trailing -1
+
+
+def _check_duplicates(rows: _Rows, flat: np.ndarray) -> None:
+    if np.bincount(flat, minlength=1).max(initial=0) > 1:
+        i = int(np.flatnonzero(pd.Series(flat).duplicated().to_numpy())[0])
+        raise InputError(
+            f"scheme {rows.scheme!r}: rater {rows.rater_names[rows.rater[i]]!r} rated unit "
+            f"{rows.unit_names[rows.unit[i]]!r} more than once (filter one run_id or rename "
+            "the raters)"
+        )
+
+
+def _code_matrix(
+    rows: _Rows, codes: np.ndarray, q: int, raters: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Units x raters codes, units x categories counts of the kept raters, rater order."""
+    n_units, n_raters = len(rows.unit_names), len(rows.rater_names)
+    flat = rows.unit.astype(np.int64) * n_raters + rows.rater
+    _check_duplicates(rows, flat)
+    matrix = np.full((n_units, n_raters), -1, dtype=np.int64)
+    matrix.ravel()[flat] = codes
+    counted = codes >= 0
+    rater_list = list(rows.rater_names)
+    if raters is not None:
+        raters = [str(r) for r in raters]
+        counted &= np.isin(rows.rater, [i for i, r in enumerate(rater_list) if r in set(raters)])
+        absent = [r for r in raters if r not in rater_list]
+        if absent:
+            raise InputError(f"scheme {rows.scheme!r} has no ratings by {', '.join(absent)}")
+        matrix = matrix[:, [rater_list.index(r) for r in raters]]
+        rater_list = raters
+    cell = rows.unit.astype(np.int64) * q + codes
+    counts = np.bincount(cell if counted.all() else cell[counted], minlength=n_units * q)
+    return matrix, counts.reshape(n_units, q), rater_list
+
+
+def _scores(cats: list[str], level: str, scheme: str) -> np.ndarray | None:
+    if all(_is_number(c) for c in cats):
+        return np.array([float(c) for c in cats])
+    if level in ("interval", "ratio"):
+        raise InputError(
+            f"scheme {scheme!r}: level {level!r} needs numeric categories, got {cats[:5]}"
+        )
+    return None
+
+
+def _rater_kinds(rows: _Rows) -> dict[str, str]:
+    """Rater -> rater_kind of its first row (when the column exists and holds text)."""
+    if "rater_kind" not in rows.sub.columns:
+        return {}
+    _, first = np.unique(rows.rater, return_index=True)
+    kind_col = rows.sub["rater_kind"].to_numpy()
+    return {
+        rows.rater_names[j]: kind_col[i]
+        for j, i in enumerate(first)
+        if isinstance(kind_col[i], str)
+    }
+
+
+def _unit_clusters(rows: _Rows, clusters: Mapping[Any, Any], units: list[str]) -> np.ndarray:
+    """Cluster of each unit: ``(corpus, unit_id)`` or ``unit_id`` key, else the unit itself."""
+    _, first = np.unique(rows.unit, return_index=True)
+    raw_units = rows.sub["unit_id"].astype(str).to_numpy()[first]
+    has_corpus = "corpus" in rows.sub.columns
+    corp = rows.sub["corpus"].astype(str).to_numpy()[first] if has_corpus else None
+    values = []
+    for j, u in enumerate(raw_units):
+        c = clusters.get((str(corp[j]), u)) if corp is not None else None
+        if c is None:
+            c = clusters.get(u)
+        if c is None:
+            values.append(units[j])  # unknown unit: its own cluster
+        else:
+            values.append(f"{corp[j]}/{c}" if rows.multi_corpus and corp is not None else str(c))
+    return np.asarray(values, dtype=object)
+
+
 def ratings_table(
     annotations: pd.DataFrame,
     scheme: str,
@@ -213,127 +378,25 @@ def ratings_table(
     >>> t.categories, t.codes.tolist()
     (['0', '1'], [[1, 1], [0, -1]])
     """
-    if level not in LEVELS:
-        raise InputError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
-    for col in ("unit_id", "scheme", "label", "rater"):
-        if col not in annotations.columns:
-            raise InputError(f"annotations lack column {col!r}", field=col)
-    in_scheme = (annotations["scheme"] == scheme).to_numpy(dtype=bool, na_value=False)
-    sub = annotations if in_scheme.all() else annotations[in_scheme]
-    if len(sub) == 0:
-        known = ", ".join(map(str, pd.unique(annotations["scheme"])[:10]))
-        raise InputError(f"no annotations for scheme {scheme!r} (schemes: {known})")
-    # units of different corpora may share ids: key them by corpus when several are present
-    multi = "corpus" in sub.columns and sub["corpus"].nunique(dropna=False) > 1
-    unit_key = (
-        (sub["corpus"].astype(str) + "/" + sub["unit_id"].astype(str))
-        if multi
-        else (sub["unit_id"])
-    )
-    u_codes, u_names = pd.factorize(unit_key)
-    r_codes, r_names = pd.factorize(sub["rater"])
-    if (u_codes < 0).any():
-        raise InputError(f"scheme {scheme!r}: unit_id is missing in some rows", field="unit_id")
-    if (r_codes < 0).any():
-        raise InputError(f"scheme {scheme!r}: rater is missing in some rows", field="rater")
-    lab_codes, lab_names = pd.factorize(sub["label"])
-    lab_text = [str(x).strip() for x in lab_names]
-    observed_mask = np.zeros(len(lab_text), dtype=bool)
-    if len(lab_text):
-        present = np.bincount(lab_codes[lab_codes >= 0], minlength=len(lab_text)) > 0
-        observed_mask = present & np.array([t not in _MISSING_STRINGS for t in lab_text])
-    if raters is not None:
-        r_text = [str(r) for r in r_names]
-        wanted = np.array([r in set(map(str, raters)) for r in r_text], dtype=bool)
-        keep = wanted[r_codes]
-        sub_codes = lab_codes[keep]
-        used = np.bincount(sub_codes[sub_codes >= 0], minlength=len(lab_text)) > 0
-        observed_mask &= used
-    observed = list(dict.fromkeys(t for t, m in zip(lab_text, observed_mask, strict=True) if m))
-    numeric = (
-        bool(observed)
-        and all(_is_number(v) for v in observed)
-        and (categories is None or all(_is_number(str(c)) for c in categories))
-    )
-    if numeric:  # "1" and "1.0" are the same category
-        lab_text = [_canon_number(t) if _is_number(t) else t for t in lab_text]
-        observed = list(dict.fromkeys(_canon_number(v) for v in observed))
-    cats, source = _resolve_categories(scheme, observed, categories, level)
-    lookup = {(_canon_number(c) if numeric else c): i for i, c in enumerate(cats)}
-    to_cat = np.array([lookup.get(t, -1) for t in lab_text] + [-1], dtype=np.int64)
-    l_codes = to_cat[lab_codes]  # code -1 (NaN) indexes the trailing -1
-    flat = u_codes.astype(np.int64) * len(r_names) + r_codes
-    if np.bincount(flat, minlength=1).max(initial=0) > 1:
-        dup = pd.Series(flat).duplicated().to_numpy()
-        i = int(np.flatnonzero(dup)[0])
-        raise InputError(
-            f"scheme {scheme!r}: rater {r_names[r_codes[i]]!r} rated unit "
-            f"{u_names[u_codes[i]]!r} more than once (filter one run_id or rename the raters)"
-        )
-    codes = np.full((len(u_names), len(r_names)), -1, dtype=np.int64)
-    codes.ravel()[flat] = l_codes
-    row_ok = l_codes >= 0
-    if raters is not None:
-        row_ok &= np.isin(
-            r_codes, [i for i, r in enumerate(map(str, r_names)) if r in set(map(str, raters))]
-        )
-    q = len(cats)
-    all_ok = bool(row_ok.all())
-    cell = u_codes.astype(np.int64) * q + l_codes
-    counts = np.bincount(cell if all_ok else cell[row_ok], minlength=len(u_names) * q).reshape(
-        len(u_names), q
-    )
-    rater_list = [str(r) for r in r_names]
-    if raters is not None:
-        raters = [str(r) for r in raters]
-        absent = [r for r in raters if r not in rater_list]
-        if absent:
-            raise InputError(f"scheme {scheme!r} has no ratings by {', '.join(absent)}")
-        order = [rater_list.index(r) for r in raters]
-        codes, rater_list = codes[:, order], list(raters)
-    scores = None
-    if all(_is_number(c) for c in cats):
-        scores = np.array([float(c) for c in cats])
-    elif level in ("interval", "ratio"):
-        raise InputError(
-            f"scheme {scheme!r}: level {level!r} needs numeric categories, got {cats[:5]}"
-        )
-    kinds: dict[str, str] = {}
-    if "rater_kind" in sub.columns:
-        _, first = np.unique(r_codes, return_index=True)
-        kind_col = sub["rater_kind"].to_numpy()
-        for j, i in enumerate(first):
-            k = kind_col[i]
-            if isinstance(k, str):
-                kinds[str(r_names[j])] = k
-    units_list = pd.Index(u_names).astype(str).tolist()
-    cl = None
-    if clusters is not None:
-        _, first_u = np.unique(u_codes, return_index=True)
-        raw_units = sub["unit_id"].astype(str).to_numpy()[first_u]
-        corp = sub["corpus"].astype(str).to_numpy()[first_u] if "corpus" in sub.columns else None
-        values = []
-        for j, u in enumerate(raw_units):
-            c = clusters.get((str(corp[j]), u)) if corp is not None else None
-            if c is None:
-                c = clusters.get(u)
-            if c is None:
-                values.append(units_list[j])  # unknown unit: its own cluster
-            else:
-                values.append(f"{corp[j]}/{c}" if multi and corp is not None else str(c))
-        cl = np.asarray(values, dtype=object)
-    rated = np.ones(len(units_list), dtype=bool) if all_ok else counts.sum(axis=1) > 0
+    rows = _factorize(_scheme_rows(annotations, scheme, level), scheme)
+    observed = _observed_labels(rows, raters)
+    codes, cats, source = _category_codes(rows, observed, categories, level)
+    matrix, counts, rater_list = _code_matrix(rows, codes, len(cats), raters)
+    scores = _scores(cats, level, scheme)
+    kinds = _rater_kinds(rows)
+    units = rows.unit_names.astype(str).tolist()
+    cl = None if clusters is None else _unit_clusters(rows, clusters, units)
+    rated = counts.sum(axis=1) > 0
     if not rated.all():
-        codes = codes[rated]
-        counts = counts[rated]
-        units_list = [u for u, k in zip(units_list, list(rated), strict=True) if k]
+        matrix, counts = matrix[rated], counts[rated]
+        units = [u for u, k in zip(units, rated.tolist(), strict=True) if k]
         cl = None if cl is None else cl[rated]
     return RatingTable(
         scheme,
-        units_list,
+        units,
         rater_list,
         cats,
-        codes,
+        matrix,
         level,
         scores,
         cl,

@@ -9,10 +9,27 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eval.result import AgreementResult, SchemeResult, jsonable
+from eval.result import (
+    ANALYTIC_TEXT,
+    MISSING_POLICY,
+    PRIMARY_TEXT,
+    TIE_RULE,
+    AgreementResult,
+    FamilyRow,
+    HumanHuman,
+    HumanModel,
+    Metric,
+    ModelComparison,
+    PairResult,
+    SchemeResult,
+    families,
+    main_metric,
+)
+from toolkit.errors import InputError
+from toolkit.jsonvalue import plain
 
 __all__ = ["FORMATS", "landis_koch", "report"]
 
@@ -72,71 +89,91 @@ def _ci(ci: Sequence[Any] | None) -> str:
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
-def _main(s: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    m = s["metrics"]
-    for key in ("cohen_kappa", "krippendorff_alpha", "fleiss_kappa"):
-        if key in m:
-            return key, m[key]
-    return None
+def _estimate(s: SchemeResult, name: str) -> float | None:
+    metric = s.metrics.get(name)
+    return None if metric is None else metric.estimate
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 # ------------------------------------------------------------------------ tables
 Table = tuple[list[str], list[list[str]]]
+_CHANCE_CORRECTED = (
+    "cohen",
+    "fleiss",
+    "scott",
+    "conger",
+    "krippendorff",
+    "gwet",
+    "brennan",
+    "pabak",
+)
 
 
-def _metric_table(s: dict[str, Any]) -> Table:
-    rows = []
-    for k, m in s["metrics"].items():
-        name = LABELS.get(k, k)
-        if k == "icc":
-            name += f" {m.get('form')} (Shrout-Fleiss {m.get('shrout_fleiss')})"
-        if k.startswith(
-            ("cohen", "fleiss", "scott", "conger", "krippendorff", "gwet", "brennan", "pabak")
-        ):
-            reading = landis_koch(m["estimate"])
-        else:
-            reading = ""
-        rows.append(
-            [
-                name,
-                _f(m["estimate"]),
-                _ci(m["ci"]),
-                m.get("ci_method") or "n/a",
-                _f(m["n"]),
-                reading,
-            ]
-        )
+def _metric_row(key: str, m: Metric) -> list[str]:
+    name = LABELS.get(key, key)
+    if key == "icc":
+        name += f" {m.info.get('form')} (Shrout-Fleiss {m.info.get('shrout_fleiss')})"
+    reading = landis_koch(m.estimate) if key.startswith(_CHANCE_CORRECTED) else ""
+    return [name, _f(m.estimate), _ci(m.ci), m.ci_method or "n/a", _f(m.n), reading]
+
+
+def _metric_table(s: SchemeResult) -> Table:
+    rows = [_metric_row(k, m) for k, m in s.metrics.items()]
     return ["coefficient", "estimate", "95% CI", "CI method", "n", "Landis-Koch"], rows
 
 
-def _pair_table(s: dict[str, Any]) -> Table:
-    binary = len(s["categories"]) == 2
+def _pair_row(p: PairResult, binary: bool) -> list[str]:
+    row = [
+        " vs ".join(p.raters),
+        _f(p.n),
+        _f(p.kappa.estimate),
+        _ci(p.kappa.ci),
+        _f(p.metrics["percent_agreement"].estimate),
+    ]
+    if binary:
+        b = p.binary
+        rate: Sequence[float | None] = [None, None] if b is None else b.positive_rate
+        row += [
+            f"{_f(rate[0], 2)} / {_f(rate[1], 2)}",
+            _f(None if b is None else b.prevalence_index),
+            _f(None if b is None else b.bias_index),
+        ]
+    return row
+
+
+def _pair_table(s: SchemeResult) -> Table:
+    binary = len(s.categories) == 2
     head = ["raters", "n", "Cohen's kappa", "95% CI", "% agreement"]
     if binary:
         head += ["positive rate", "prevalence index", "bias index"]
-    rows = []
-    for p in s["pairwise"]:
-        k = p["metrics"]["cohen_kappa"]
-        row = [
-            " vs ".join(p["raters"]),
-            _f(p["n"]),
-            _f(k["estimate"]),
-            _ci(k["ci"]),
-            _f(p["metrics"]["percent_agreement"]["estimate"]),
+    return head, [_pair_row(p, binary) for p in s.pairwise]
+
+
+def _model_row(model: str, c: ModelComparison, baseline: HumanHuman, ordered: bool) -> list[str]:
+    d, mj, al = c.difference, c.majority_kappa, c.alpha
+    row = [
+        model,
+        _f(c.human_model_kappa.estimate),
+        _ci(c.human_model_kappa.ci),
+        f"{_f(baseline.kappa_mean)} {_ci(baseline.ci)}",
+        "n/a" if d is None else f"{_f(d.estimate)} {_ci(d.ci)}",
+        (d.verdict if d is not None else None) or "n/a",
+        f"{_f(mj.estimate)} (n={mj.n}, ties={mj.n_ties})",
+        f"{_f(al.delta)} {_ci(al.ci)}",
+    ]
+    if ordered:
+        quadratic, rho = c.quadratic_kappa, c.spearman_rho
+        row += [
+            _f(None if quadratic is None else quadratic.estimate),
+            _f(None if rho is None else rho.estimate),
         ]
-        if binary:
-            pr = p.get("positive_rate") or [None, None]
-            row += [
-                f"{_f(pr[0], 2)} / {_f(pr[1], 2)}",
-                _f(p.get("prevalence_index")),
-                _f(p.get("bias_index")),
-            ]
-        rows.append(row)
-    return head, rows
+    return row
 
 
-def _hm_table(s: dict[str, Any]) -> Table:
-    hm = s["human_model"]
+def _hm_table(s: SchemeResult, hm: HumanModel) -> Table:
     head = [
         "model",
         "human-model kappa (mean over humans)",
@@ -147,139 +184,110 @@ def _hm_table(s: dict[str, Any]) -> Table:
         "kappa vs majority (n, ties)",
         "alpha change when added [95% CI]",
     ]
-    ordered = s["level"] != "nominal"
+    ordered = s.level != "nominal"
     if ordered:
         head += ["quadratic kappa (mean over humans)", "Spearman rho vs mean human"]
-    rows = []
-    hh = hm["human_human"]
-    for model, e in hm["by_model"].items():
-        d = e.get("difference") or {}
-        mj = e["majority_kappa"]
-        al = e["alpha"]
-        rows.append(
-            [
-                model,
-                _f(e["human_model_kappa"]["estimate"]),
-                _ci(e["human_model_kappa"]["ci"]),
-                f"{_f(hh['kappa_mean'])} {_ci(hh.get('ci'))}",
-                f"{_f(d.get('estimate'))} {_ci(d.get('ci'))}" if d else "n/a",
-                d.get("verdict") or "n/a",
-                f"{_f(mj['estimate'])} (n={mj['n']}, ties={mj['n_ties']})",
-                f"{_f(al['delta'])} {_ci(al.get('ci'))}",
-            ]
-            + (
-                [_f(e["quadratic_kappa"]["estimate"]), _f(e["spearman_rho"]["estimate"])]
-                if ordered
-                else []
-            )
-        )
+    rows = [_model_row(m, c, hm.human_human, ordered) for m, c in hm.by_model.items()]
     return head, rows
 
 
-def _percat_table(s: dict[str, Any]) -> Table:
+def _percat_table(s: SchemeResult) -> Table:
     head = ["category", "kappa", "95% CI", "AC1", "alpha", "prevalence by rater"]
     rows = []
-    for r in s["per_category"]:
-        k = r.get("cohen_kappa") or r["fleiss_kappa"]
-        prev = ", ".join(f"{n} {_f(v, 2)}" for n, v in r["prevalence"].items())
+    for r in s.per_category:
+        prev = ", ".join(f"{n} {_f(v, 2)}" for n, v in r.prevalence.items())
         rows.append(
             [
-                r["category"],
-                _f(k["estimate"]),
-                _ci(k.get("ci")),
-                _f(r["gwet_ac1"]["estimate"]),
-                _f(r["krippendorff_alpha"]["estimate"]),
+                r.category,
+                _f(r.kappa.estimate),
+                _ci(r.kappa.ci),
+                _f(r.gwet_ac1.estimate),
+                _f(r.krippendorff_alpha),
                 prev,
             ]
         )
     return head, rows
 
 
-def _family_tables(d: dict[str, Any]) -> list[tuple[str, Table]]:
+def _family_row(row: FamilyRow) -> list[str]:
+    hm_text = "; ".join(
+        f"{m}: {_f(k.estimate)} {_ci(k.ci)}" for m, k in row.human_model_kappa.items()
+    )
+    rate = row.positive_rate
+    return [
+        row.category,
+        _f(row.n_units),
+        "n/a" if row.irr is None else f"{_f(row.irr.estimate)} {_ci(row.irr.ci)}",
+        _f(row.gwet_ac1),
+        "" if not rate else f"{_f(rate[0], 2)} / {_f(rate[1], 2)}",
+        hm_text or "-",
+    ]
+
+
+def _family_tables(result: AgreementResult) -> list[tuple[str, Table]]:
     """One summary table per scheme family (``family/<category>``) with two or more schemes."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for s in d["schemes"]:
-        if "/" in s["scheme"]:
-            groups.setdefault(s["scheme"].split("/", 1)[0], []).append(s)
-    out = []
-    for fam, items in groups.items():
-        if len(items) < 2:
-            continue
-        rows = []
-        for s in items:
-            main = _main(s)
-            hm = s.get("human_model") or {}
-            hm_vals = [(m, e["human_model_kappa"]) for m, e in (hm.get("by_model") or {}).items()]
-            hm_text = "; ".join(f"{m}: {_f(v['estimate'])} {_ci(v['ci'])}" for m, v in hm_vals)
-            pos = ""
-            if len(s["categories"]) == 2 and s["pairwise"]:
-                pr = s["pairwise"][0].get("positive_rate")
-                pos = "" if not pr else f"{_f(pr[0], 2)} / {_f(pr[1], 2)}"
-            rows.append(
-                [
-                    s["scheme"].split("/", 1)[1],
-                    _f(s["n_units"]),
-                    "n/a" if main is None else f"{_f(main[1]['estimate'])} {_ci(main[1]['ci'])}",
-                    _f(s["metrics"].get("gwet_ac1", {}).get("estimate")),
-                    pos,
-                    hm_text or "-",
-                ]
+    head = [
+        "category",
+        "units",
+        "human IRR (Cohen's kappa or alpha) [95% CI]",
+        "AC1",
+        "positive rate (first pair)",
+        "human-model kappa [95% CI]",
+    ]
+    return [
+        (fam, (head, [_family_row(r) for r in rows]))
+        for fam, rows in families(result.schemes).items()
+    ]
+
+
+def _alpha_sentence(alpha: float) -> str:
+    if alpha >= 0.8:
+        verdict = "reaches the 0.800 Krippendorff recommends for drawing conclusions"
+    elif alpha >= 0.667:
+        verdict = "is between 0.667 (tentative conclusions only) and the recommended 0.800"
+    else:
+        verdict = "is below 0.667, the lowest value Krippendorff accepts even tentatively"
+    return f"Krippendorff's alpha = {_f(alpha)}: it {verdict}."
+
+
+def _model_sentences(hm: HumanModel | None) -> list[str]:
+    out: list[str] = []
+    if hm is None:
+        return out
+    for model, c in hm.by_model.items():
+        d = c.difference
+        if d is not None and d.verdict:
+            out.append(
+                f"{model} agrees with the humans at kappa {_f(c.human_model_kappa.estimate)}, "
+                f"{d.verdict} (humans among themselves: {_f(hm.human_human.kappa_mean)}; "
+                f"difference {_f(d.estimate)}, 95% interval {_ci(d.ci)})."
             )
-        head = [
-            "category",
-            "units",
-            "human IRR (Cohen's kappa or alpha) [95% CI]",
-            "AC1",
-            "positive rate (first pair)",
-            "human-model kappa [95% CI]",
-        ]
-        out.append((fam, (head, rows)))
     return out
 
 
-def _reading(s: dict[str, Any]) -> list[str]:
+def _reading(s: SchemeResult) -> list[str]:
     """Plain-language sentences about one scheme."""
-    out = []
-    main = _main(s)
+    main = main_metric(s)
     if main is None:
-        return ["No agreement coefficient could be computed: " + "; ".join(s["notes"])]
-    key, m = main
-    est = m["estimate"]
-    out.append(
-        f"{LABELS.get(key, key)} is {_f(est)} ({landis_koch(est)} agreement on the Landis & Koch "
-        f"scale) over {m['n']} units; the 95% interval {_ci(m['ci'])} shows the plausible range."
-    )
-    alpha = s["metrics"].get("krippendorff_alpha", {}).get("estimate")
-    if alpha is not None and math.isfinite(alpha):
-        if alpha >= 0.8:
-            verdict = "reaches the 0.800 Krippendorff recommends for drawing conclusions"
-        elif alpha >= 0.667:
-            verdict = "is between 0.667 (tentative conclusions only) and the recommended 0.800"
-        else:
-            verdict = "is below 0.667, the lowest value Krippendorff accepts even tentatively"
-        out.append(f"Krippendorff's alpha = {_f(alpha)}: it {verdict}.")
-    pa = s["metrics"].get("percent_agreement", {}).get("estimate")
-    ac1 = s["metrics"].get("gwet_ac1", {}).get("estimate")
-    if pa is not None and est is not None and math.isfinite(est) and pa >= 0.85 and est < 0.6:
+        return ["No agreement coefficient could be computed: " + "; ".join(s.notes)]
+    est = main.estimate
+    out = [
+        f"{LABELS.get(main.name, main.name)} is {_f(est)} ({landis_koch(est)} agreement on the "
+        f"Landis & Koch scale) over {main.n} units; the 95% interval {_ci(main.ci)} shows the "
+        "plausible range."
+    ]
+    alpha = _estimate(s, "krippendorff_alpha")
+    if alpha is not None and _finite(alpha):
+        out.append(_alpha_sentence(alpha))
+    pa, ac1 = _estimate(s, "percent_agreement"), _estimate(s, "gwet_ac1")
+    if pa is not None and _finite(est) and pa >= 0.85 and est < 0.6:
         out.append(
             f"Prevalence paradox: raters agree on {100 * pa:.0f}% of units, yet kappa is only "
             f"{_f(est)} because one category dominates (chance agreement is high). The "
             f"prevalence-robust AC1 is {_f(ac1)}; report both."
         )
-    hm = s.get("human_model")
-    if hm:
-        for model, e in hm["by_model"].items():
-            d = e.get("difference") or {}
-            if d.get("verdict"):
-                hmk = _f(e["human_model_kappa"]["estimate"])
-                out.append(
-                    f"{model} agrees with the humans at kappa {hmk}, "
-                    f"{d['verdict']} (humans among themselves: "
-                    f"{_f(hm['human_human']['kappa_mean'])}; "
-                    f"difference {_f(d['estimate'])}, "
-                    f"95% interval {_ci(d.get('ci'))})."
-                )
-    out.extend(s["notes"])
+    out.extend(_model_sentences(s.human_model))
+    out.extend(s.notes)
     return out
 
 
@@ -291,19 +299,17 @@ def _md_table(t: Table) -> str:
     return "\n".join(lines)
 
 
-def _conventions_md(d: dict[str, Any]) -> list[str]:
-    c = d.get("conventions") or {}
-    ci = c.get("ci")
-    if not ci:
+def _conventions_md(result: AgreementResult) -> list[str]:
+    c = result.conventions
+    if c is None:
         return ["- See each scheme's conventions in the JSON output."]
     return [
-        f"- Missing data: {c['missing_policy']}.",
-        f"- Intervals: {ci['primary']}; analytic: {ci['analytic']}. B = {ci['B']}, "
-        f"seed = {ci['seed']}, confidence = {ci['confidence']}, clusters: "
-        f"{ci['cluster'] or 'none'}.",
-        f"- Level of measurement: {c['level']}; weighted coefficients use the declared category "
-        f"order ({c['weights']} weights for AC2).",
-        f"- Majority label: {c['tie_rule']}.",
+        f"- Missing data: {MISSING_POLICY}.",
+        f"- Intervals: {PRIMARY_TEXT}; analytic: {ANALYTIC_TEXT}. B = {c.B}, "
+        f"seed = {c.seed}, confidence = {c.confidence}, clusters: {c.cluster or 'none'}.",
+        f"- Level of measurement: {c.level}; weighted coefficients use the declared category "
+        f"order ({c.weights} weights for AC2).",
+        f"- Majority label: {TIE_RULE}.",
     ]
 
 
@@ -319,10 +325,10 @@ _PROVENANCE_FIELDS = (
     ("tokens", "tokens"),
     ("cost_usd", "cost (USD)"),
 )
+Provenance = Sequence[Mapping[str, Any]]
 
 
-def _provenance_table(d: dict[str, Any]) -> Table | None:
-    runs = d.get("provenance") or []
+def _provenance_table(runs: Provenance) -> Table | None:
     if not runs:
         return None
     keys = [(k, h) for k, h in _PROVENANCE_FIELDS if any(r.get(k) is not None for r in runs)]
@@ -338,38 +344,37 @@ def _prov_cell(value: Any) -> str:
     return str(value)
 
 
-def _markdown(d: dict[str, Any]) -> str:
+def _scheme_line(s: SchemeResult) -> str:
+    roles = f" (humans: {', '.join(s.humans)}; models: {', '.join(s.models)})" if s.models else ""
+    return (
+        f"{s.n_units} units; raters: {', '.join(s.raters)}{roles}. Categories "
+        f"({s.conventions.categories_source}): {', '.join(s.categories)}; level: {s.level}."
+    )
+
+
+def _scheme_md(s: SchemeResult) -> list[str]:
+    out = [f"## Scheme `{s.scheme}`", "", _scheme_line(s), ""]
+    if s.metrics:
+        out += [_md_table(_metric_table(s)), ""]
+    if s.pairwise:
+        out += ["### Pairwise", "", _md_table(_pair_table(s)), ""]
+    if s.human_model is not None:
+        out += ["### Human-model agreement", "", _md_table(_hm_table(s, s.human_model)), ""]
+    if s.per_category:
+        out += ["### Per category (one vs rest)", "", _md_table(_percat_table(s)), ""]
+    return out + ["### Reading", ""] + [f"- {x}" for x in _reading(s)] + [""]
+
+
+def _markdown(result: AgreementResult, provenance: Provenance) -> str:
     out = ["# Inter-rater reliability report", ""]
-    prov = _provenance_table(d)
+    prov = _provenance_table(provenance)
     if prov is not None:
         out += ["## Where the labels come from", "", _md_table(prov), ""]
-    out += ["## Conventions", *_conventions_md(d), ""]
-    for fam, t in _family_tables(d):
+    out += ["## Conventions", *_conventions_md(result), ""]
+    for fam, t in _family_tables(result):
         out += [f"## Summary of `{fam}/*`", "", _md_table(t), ""]
-    for s in d["schemes"]:
-        out += [
-            f"## Scheme `{s['scheme']}`",
-            "",
-            f"{s['n_units']} units; raters: {', '.join(s['raters'])}"
-            + (
-                f" (humans: {', '.join(s['humans'])}; models: {', '.join(s['models'])})"
-                if s["models"]
-                else ""
-            )
-            + f". Categories ({s['conventions']['categories_source']}): "
-            + ", ".join(s["categories"])
-            + f"; level: {s['level']}.",
-            "",
-        ]
-        if s["metrics"]:
-            out += [_md_table(_metric_table(s)), ""]
-        if s["pairwise"]:
-            out += ["### Pairwise", "", _md_table(_pair_table(s)), ""]
-        if s.get("human_model"):
-            out += ["### Human-model agreement", "", _md_table(_hm_table(s)), ""]
-        if s["per_category"]:
-            out += ["### Per category (one vs rest)", "", _md_table(_percat_table(s)), ""]
-        out += ["### Reading", ""] + [f"- {x}" for x in _reading(s)] + [""]
+    for s in result.schemes:
+        out += _scheme_md(s)
     return "\n".join(out)
 
 
@@ -411,119 +416,120 @@ averaged (as in SIGHT). The model reaches "human level" when the difference to t
 kappa is compatible with zero.</li></ul>"""
 
 
-def _html(d: dict[str, Any]) -> str:
+def _overview(result: AgreementResult) -> list[str]:
+    """The forest plot of each scheme's main coefficient and the human-model plot."""
     from eval import plots
 
+    forest, hm_rows = [], []
+    for s in result.schemes:
+        main = main_metric(s)
+        if main is not None:
+            forest.append({"label": s.scheme, "estimate": main.estimate, "ci": main.ci})
+        hm = s.human_model
+        for model, c in (hm.by_model if hm is not None else {}).items():
+            assert hm is not None
+            hm_rows.append(
+                {
+                    "label": f"{s.scheme} / {model}",
+                    "hh": hm.human_human.kappa_mean,
+                    "hh_ci": hm.human_human.ci,
+                    "hm": c.human_model_kappa.estimate,
+                    "hm_ci": c.human_model_kappa.ci,
+                }
+            )
+    parts = ["<h2>Overview</h2>"]
+    if forest:
+        title = "Human inter-rater agreement per scheme (Cohen's kappa for two raters, else alpha)"
+        parts.append(_img(plots.forest_png(forest, title), "agreement per scheme"))
+    if hm_rows:
+        parts.append(_img(plots.human_model_png(hm_rows), "human-human vs human-model"))
+    return parts
+
+
+def _per_category_html(s: SchemeResult) -> list[str]:
+    from eval import plots
+
+    rows = [
+        {"label": r.category, "estimate": r.kappa.estimate, "ci": r.kappa.ci}
+        for r in s.per_category
+    ]
+    figure = plots.forest_png(rows, f"{s.scheme}: kappa per category")
+    return [
+        "<h3>Per category (one vs rest)</h3>",
+        _img(figure, "per category"),
+        _html_table(_percat_table(s)),
+    ]
+
+
+_MAX_HEATMAPS = 40  # confusion-matrix figures per report (they dominate its size)
+
+
+def _heatmaps(s: SchemeResult, budget: int) -> list[str]:
+    """Confusion matrices of the first human pairs and of the first human with each model."""
+    from eval import plots
+
+    models = set(s.models)
+    first_human = s.humans[0] if s.humans else None
+    human_pairs = [p for p in s.pairwise if not set(p.raters) & models][:2]
+    with_model = [p for p in s.pairwise if p.raters[0] == first_human and p.raters[1] in models]
+    out = []
+    for p in (human_pairs + with_model[:4])[: max(budget, 0)]:
+        c = p.confusion
+        title = f"{p.raters[0]} vs {p.raters[1]}"
+        png = plots.confusion_png(c.counts, c.categories, c.rows, c.columns, title)
+        out.append(_img(png, "confusion matrix"))
+    return out
+
+
+def _scheme_html(s: SchemeResult, budget: int) -> tuple[list[str], int]:
+    """One scheme's section and the number of heatmaps it used."""
+    facts = (
+        f"{s.n_units} units; raters {', '.join(s.raters)}; categories "
+        f"({s.conventions.categories_source}) {', '.join(s.categories)}; level {s.level}."
+    )
+    parts = [
+        f"<h2>Scheme {html.escape(s.scheme)}</h2>",
+        "<p>" + html.escape(facts) + "</p>",
+        "<h3>What this means</h3><ul>"
+        + "".join(f"<li>{html.escape(x)}</li>" for x in _reading(s))
+        + "</ul>",
+    ]
+    if s.metrics:
+        parts.append(_html_table(_metric_table(s)))
+    if s.per_category:
+        parts += _per_category_html(s)
+    used = 0
+    if s.pairwise:
+        heats = _heatmaps(s, budget)
+        used = len(heats)
+        parts += ["<h3>Pairwise</h3>", _html_table(_pair_table(s))]
+        parts.append("<div>" + "".join(heats) + "</div>")
+    if s.human_model is not None:
+        parts += ["<h3>Human-model agreement</h3>", _html_table(_hm_table(s, s.human_model))]
+    return parts, used
+
+
+def _html(result: AgreementResult, provenance: Provenance) -> str:
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         "<title>Inter-rater reliability report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>Inter-rater reliability report</h1>",
     ]
-    prov = _provenance_table(d)
+    prov = _provenance_table(provenance)
     if prov is not None:
         parts += ["<h2>Where the labels come from</h2>", _html_table(prov)]
     parts += [_GUIDE, "<h2>Conventions</h2><ul>"]
-    parts += [f"<li>{html.escape(x[2:])}</li>" for x in _conventions_md(d)]
+    parts += [f"<li>{html.escape(x[2:])}</li>" for x in _conventions_md(result)]
     parts.append("</ul>")
-    forest = []
-    hm_rows = []
-    for s in d["schemes"]:
-        main = _main(s)
-        if main is not None:
-            forest.append(
-                {"label": s["scheme"], "estimate": main[1]["estimate"], "ci": main[1]["ci"]}
-            )
-        hm = s.get("human_model")
-        if hm:
-            for model, e in hm["by_model"].items():
-                hm_rows.append(
-                    {
-                        "label": f"{s['scheme']} / {model}",
-                        "hh": hm["human_human"]["kappa_mean"],
-                        "hh_ci": hm["human_human"].get("ci"),
-                        "hm": e["human_model_kappa"]["estimate"],
-                        "hm_ci": e["human_model_kappa"]["ci"],
-                    }
-                )
-    parts.append("<h2>Overview</h2>")
-    if forest:
-        parts.append(
-            _img(
-                plots.forest_png(
-                    forest,
-                    "Human inter-rater agreement per scheme "
-                    "(Cohen's kappa for two raters, else alpha)",
-                ),
-                "agreement per scheme",
-            )
-        )
-    if hm_rows:
-        parts.append(_img(plots.human_model_png(hm_rows), "human-human vs human-model"))
-    for fam, t in _family_tables(d):
+    parts += _overview(result)
+    for fam, t in _family_tables(result):
         parts += [f"<h2>Summary of {html.escape(fam)}/*</h2>", _html_table(t)]
-    n_heat = 0
-    for s in d["schemes"]:
-        parts.append(f"<h2>Scheme {html.escape(s['scheme'])}</h2>")
-        parts.append(
-            "<p>"
-            + html.escape(
-                f"{s['n_units']} units; raters {', '.join(s['raters'])}; categories "
-                f"({s['conventions']['categories_source']}) {', '.join(s['categories'])}; "
-                f"level {s['level']}."
-            )
-            + "</p>"
-        )
-        parts.append(
-            "<h3>What this means</h3><ul>"
-            + "".join(f"<li>{html.escape(x)}</li>" for x in _reading(s))
-            + "</ul>"
-        )
-        if s["metrics"]:
-            parts.append(_html_table(_metric_table(s)))
-        if s["per_category"]:
-            rows = [
-                {
-                    "label": r["category"],
-                    "estimate": (r.get("cohen_kappa") or r["fleiss_kappa"])["estimate"],
-                    "ci": (r.get("cohen_kappa") or r["fleiss_kappa"]).get("ci"),
-                }
-                for r in s["per_category"]
-            ]
-            parts.append("<h3>Per category (one vs rest)</h3>")
-            parts.append(
-                _img(plots.forest_png(rows, f"{s['scheme']}: kappa per category"), "per category")
-            )
-            parts.append(_html_table(_percat_table(s)))
-        if s["pairwise"]:
-            parts += ["<h3>Pairwise</h3>", _html_table(_pair_table(s))]
-            heats = []
-            hh = [p for p in s["pairwise"] if not set(p["raters"]) & set(s["models"])][:2]
-            hm = [
-                p
-                for p in s["pairwise"]
-                if p["raters"][0] == (s["humans"] or [None])[0] and p["raters"][1] in s["models"]
-            ][:4]
-            for p in hh + hm:
-                if n_heat >= 40:
-                    break
-                c = p["confusion"]
-                heats.append(
-                    _img(
-                        plots.confusion_png(
-                            c["counts"],
-                            c["categories"],
-                            c["rows"],
-                            c["columns"],
-                            f"{p['raters'][0]} vs {p['raters'][1]}",
-                        ),
-                        "confusion matrix",
-                    )
-                )
-                n_heat += 1
-            parts.append("<div>" + "".join(heats) + "</div>")
-        if s.get("human_model"):
-            parts += ["<h3>Human-model agreement</h3>", _html_table(_hm_table(s))]
+    budget = _MAX_HEATMAPS
+    for s in result.schemes:
+        section, used = _scheme_html(s, budget)
+        parts += section
+        budget -= used
     parts.append(
         "<p class='note'>Generated by edudial (eval). Numbers in the JSON output carry "
         "full precision and every interval method.</p></body></html>"
@@ -532,10 +538,10 @@ def _html(d: dict[str, Any]) -> str:
 
 
 def report(
-    result: AgreementResult | SchemeResult | dict[str, Any],
+    result: AgreementResult | SchemeResult,
     format: str = "md",
     *,
-    provenance: list[dict[str, Any]] | None = None,
+    provenance: Provenance | None = None,
 ) -> str:
     """Render results as ``md`` (Markdown), ``html`` (self-contained) or ``json``.
 
@@ -554,14 +560,19 @@ def report(
     '# Inter-rater reliability report'
     """
     if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if isinstance(result, SchemeResult):
-        result = AgreementResult([result], {})
-    d = result if isinstance(result, dict) else result.to_dict()
-    if provenance is not None:
-        d = {**d, "provenance": jsonable(provenance)}
+        result = AgreementResult([result])
+    if not isinstance(result, AgreementResult):
+        raise InputError(
+            f"report() renders an AgreementResult or SchemeResult, got {type(result).__name__}"
+        )
+    runs = list(provenance or [])
     if format == "json":
+        d = result.to_dict()
+        if provenance is not None:
+            d["provenance"] = plain(runs)
         return json.dumps(d, indent=2, allow_nan=False)
     if format == "md":
-        return _markdown(d)
-    return _html(d)
+        return _markdown(result, runs)
+    return _html(result, runs)

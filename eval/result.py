@@ -1,86 +1,588 @@
-"""Plain result containers with ``to_dict()`` (JSON-ready: NaN becomes ``None``)."""
+"""Typed agreement results, from the coefficients to the report.
+
+Every result is a dataclass with ``to_dict()`` giving the JSON contract of ``docs/eval.md`` (NaN
+becomes ``None`` through :func:`toolkit.jsonvalue.plain`). The report (:mod:`eval.reporting`)
+reads these objects, never the JSON. The pieces:
+
+* :class:`Interval` -- one confidence interval (analytic or bootstrap); :func:`primary` picks
+  the one a table shows (cluster bootstrap, else unit bootstrap, else analytic).
+* :class:`Metric` -- a coefficient with all its intervals (``SchemeResult.metrics``).
+* :class:`PairResult` -- one rater pair: confusion matrix, Cohen's kappa, percent agreement,
+  binary indices (``SchemeResult.pairwise``).
+* :class:`CategoryResult` -- one category against the rest (``SchemeResult.per_category``).
+* :class:`HumanModel` with :class:`HumanHuman` and one :class:`ModelComparison` per model
+  (``SchemeResult.human_model``).
+* :class:`SchemeResult`, :class:`AgreementResult` with their conventions, and
+  :func:`families` / :func:`main_metric` shared by the JSON and the report.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from toolkit.jsonvalue import plain
 
-__all__ = ["AgreementResult", "Metric", "SchemeResult", "families", "jsonable"]
+__all__ = [
+    "ANALYTIC_TEXT",
+    "MISSING_POLICY",
+    "PRIMARY_ORDER",
+    "PRIMARY_TEXT",
+    "TIE_RULE",
+    "AgreementResult",
+    "AlphaChange",
+    "BinaryIndices",
+    "CategoryCoefficient",
+    "CategoryResult",
+    "Confusion",
+    "Conventions",
+    "Difference",
+    "Estimate",
+    "FamilyRow",
+    "HumanHuman",
+    "HumanModel",
+    "Interval",
+    "MajorityKappa",
+    "MeanKappa",
+    "Metric",
+    "ModelComparison",
+    "PairKappa",
+    "PairResult",
+    "RankCorrelation",
+    "SchemeConventions",
+    "SchemeResult",
+    "WeightedMeanKappa",
+    "families",
+    "main_metric",
+    "primary",
+]
+
+MISSING_POLICY = (
+    "missing ratings are not a category; two-rater coefficients use pairwise deletion (units "
+    "rated by both); multi-rater coefficients use all units with >= 2 ratings for observed "
+    "agreement and >= 1 rating for prevalences (Gwet); Krippendorff's alpha uses pairable values "
+    "(units with >= 2 ratings); ICC uses units rated by every rater"
+)
+TIE_RULE = (
+    "majority = the most frequent human label (strict plurality) among the humans who rated the "
+    "unit; ties -> unit dropped (counted in n_ties)"
+)
+PRIMARY_ORDER: tuple[str, ...] = ("cluster_bootstrap", "bootstrap", "analytic")
+PRIMARY_TEXT = (
+    "cluster bootstrap over dialogues when clusters are known, else percentile bootstrap over "
+    "units, else analytic"
+)
+ANALYTIC_TEXT = (
+    "Cohen: Fleiss-Cohen-Everitt 1969 (Wald); Gwet family and alpha: Gwet design-based variance "
+    "(t); ICC: exact F"
+)
+HUMAN_MODEL_DEFINITION = (
+    "human_model_kappa = mean over humans of Cohen's kappa(H_i, M) with pairwise deletion "
+    "(SIGHT); human_human_kappa = mean pairwise kappa among humans"
+)
+DIFFERENCE_DEFINITION = "human_model_kappa - human_human_kappa (same replicates)"
+WALD_METHOD = "Fleiss-Cohen-Everitt 1969 asymptotic SE, Wald"
+# the coefficient a one-line summary shows: Cohen's kappa for two raters, else alpha, else Fleiss
+MAIN_METRICS: tuple[str, ...] = ("cohen_kappa", "krippendorff_alpha", "fleiss_kappa")
+
+CI = tuple[float, float]
 
 
-def jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and NaN/inf into plain JSON types."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if hasattr(value, "to_dict"):
-        return jsonable(value.to_dict())
-    return value
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+# ------------------------------------------------------------------ intervals
+@dataclass
+class Interval:
+    """One confidence interval.
+
+    Analytic intervals carry ``se`` (``None`` for Wilson and exact-F intervals); bootstrap
+    intervals carry the replicates ``B``, the ``seed``, the number of ``degenerate`` replicates
+    and, for the cluster bootstrap, ``n_clusters``.
+
+    Examples
+    --------
+    >>> Interval("Wilson score", (0.5, 0.9)).to_dict()
+    {'method': 'Wilson score', 'se': None, 'ci': [0.5, 0.9]}
+    """
+
+    method: str
+    ci: CI
+    se: float | None = None
+    B: int | None = None
+    seed: int | None = None
+    degenerate: int | None = None
+    n_clusters: int | None = None
+
+    @property
+    def is_bootstrap(self) -> bool:
+        return self.B is not None
+
+    def finite(self) -> bool:
+        """Both bounds are numbers (a NaN bound means the interval is undefined)."""
+        return all(_finite(v) for v in self.ci)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"method": self.method}
+        if not self.is_bootstrap:
+            out.update(se=self.se, ci=list(self.ci))
+            return plain(out)
+        out.update(ci=list(self.ci), B=self.B, seed=self.seed, degenerate=self.degenerate)
+        if self.n_clusters is not None:
+            out["n_clusters"] = self.n_clusters
+        return plain(out)
+
+
+Intervals = dict[str, Interval]
+
+
+def primary(intervals: Mapping[str, Interval]) -> Interval | None:
+    """The interval a table shows: the first finite one in :data:`PRIMARY_ORDER`.
+
+    Examples
+    --------
+    >>> analytic = Interval("Wald", (0.1, 0.5), se=0.1)
+    >>> primary({"analytic": analytic, "bootstrap": Interval("b", (0.2, 0.6), B=9)}).method
+    'b'
+    """
+    for key in PRIMARY_ORDER:
+        interval = intervals.get(key)
+        if interval is not None and interval.finite():
+            return interval
+    return None
+
+
+class _PrimaryMixin:
+    """``ci`` and ``ci_method`` of the primary interval of ``self.intervals``."""
+
+    intervals: Intervals
+
+    @property
+    def ci(self) -> CI | None:
+        chosen = primary(self.intervals)
+        return None if chosen is None else (float(chosen.ci[0]), float(chosen.ci[1]))
+
+    @property
+    def ci_method(self) -> str | None:
+        chosen = primary(self.intervals)
+        return None if chosen is None else chosen.method
+
+    def _intervals_dict(self) -> dict[str, Any]:
+        return {k: v.to_dict() for k, v in self.intervals.items()}
 
 
 @dataclass
-class Metric:
+class Estimate(_PrimaryMixin):
+    """A point estimate with every interval computed (``ci`` is the primary one)."""
+
+    estimate: float
+    intervals: Intervals = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "estimate": self.estimate,
+                "intervals": self._intervals_dict(),
+                "ci": self.ci,
+                "ci_method": self.ci_method,
+            }
+        )
+
+
+@dataclass
+class Metric(_PrimaryMixin):
     """One coefficient with its intervals.
 
     ``ci`` is the primary interval (cluster bootstrap when clusters are known, else the unit
-    bootstrap, else the analytic interval); ``intervals`` keeps every interval computed, keyed
-    ``analytic``, ``bootstrap`` and ``cluster_bootstrap``.
+    bootstrap, else the analytic interval, see :func:`primary`); ``intervals`` keeps every
+    interval computed, keyed ``analytic``, ``bootstrap`` and ``cluster_bootstrap``. ``info``
+    holds coefficient-specific facts written beside the estimate (``raters``, ``weights``,
+    ``level``, ICC ``forms``, ...).
     """
 
     name: str
     estimate: float
     n: int
-    ci: tuple[float, float] | None = None
-    ci_method: str | None = None
     se: float | None = None
-    intervals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    intervals: Intervals = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
-
-    def choose_primary(self) -> None:
-        for key in ("cluster_bootstrap", "bootstrap", "analytic"):
-            iv = self.intervals.get(key)
-            if (
-                iv is not None
-                and iv.get("ci") is not None
-                and all(v is not None and math.isfinite(v) for v in iv["ci"])
-            ):
-                self.ci = (float(iv["ci"][0]), float(iv["ci"][1]))
-                self.ci_method = iv["method"]
-                return
-        self.ci, self.ci_method = None, None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "estimate": self.estimate,
-            "ci": None if self.ci is None else list(self.ci),
+            "ci": self.ci,
             "ci_method": self.ci_method,
             "se": self.se,
             "n": self.n,
         }
         out.update(self.info)
-        out["intervals"] = self.intervals
+        out["intervals"] = self._intervals_dict()
         if self.note:
             out["note"] = self.note
-        return jsonable(out)
+        return plain(out)
+
+
+# ------------------------------------------------------------------ pairwise
+@dataclass
+class Confusion:
+    """Confusion matrix of a rater pair: ``counts[i][j]`` = units ``rows`` put in category i and
+    ``columns`` in category j (declared order)."""
+
+    rows: str
+    columns: str
+    categories: list[str]
+    counts: list[list[int]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "rows": self.rows,
+                "columns": self.columns,
+                "categories": self.categories,
+                "counts": self.counts,
+            }
+        )
+
+
+@dataclass
+class BinaryIndices:
+    """Prevalence and bias indices of a 2 x 2 table (Byrt, Bishop & Carlin 1993) and PABAK."""
+
+    prevalence_index: float
+    bias_index: float
+    positive_rate: tuple[float, float]
+    pabak: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "prevalence_index": self.prevalence_index,
+                "bias_index": self.bias_index,
+                "positive_rate": list(self.positive_rate),
+                "pabak": self.pabak,
+            }
+        )
+
+
+@dataclass
+class PairResult:
+    """Agreement of one rater pair (``raters[0]`` = rows of the confusion matrix).
+
+    ``metrics`` holds ``cohen_kappa``, ``percent_agreement`` and, for ordered levels,
+    ``cohen_kappa_linear`` and ``cohen_kappa_quadratic``; ``binary`` is set for two categories.
+    """
+
+    raters: tuple[str, str]
+    n: int
+    confusion: Confusion
+    metrics: dict[str, Metric]
+    binary: BinaryIndices | None = None
+
+    @property
+    def kappa(self) -> Metric:
+        return self.metrics["cohen_kappa"]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "raters": list(self.raters),
+            "n": self.n,
+            "confusion": self.confusion.to_dict(),
+        }
+        if self.binary is not None:
+            out.update(self.binary.to_dict())
+        out["metrics"] = {k: m.to_dict() for k, m in self.metrics.items()}
+        return plain(out)
+
+
+# ------------------------------------------------------------------ one vs rest
+@dataclass
+class CategoryCoefficient:
+    """A one-vs-rest coefficient: estimate, units used and its analytic interval."""
+
+    estimate: float
+    n: int
+    ci: CI
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain({"estimate": self.estimate, "n": self.n, "ci": list(self.ci)})
+
+
+@dataclass
+class CategoryResult:
+    """One category against all others (schemes with more than two categories).
+
+    ``prevalence`` is each metric rater's share of ratings in the category; ``cohen_kappa`` and
+    ``binary`` are set with exactly two metric raters.
+    """
+
+    category: str
+    fleiss_kappa: CategoryCoefficient
+    gwet_ac1: CategoryCoefficient
+    krippendorff_alpha: float
+    prevalence: dict[str, float | None]
+    cohen_kappa: CategoryCoefficient | None = None
+    binary: BinaryIndices | None = None
+
+    @property
+    def kappa(self) -> CategoryCoefficient:
+        """Cohen's kappa with two raters, else Fleiss' kappa."""
+        return self.cohen_kappa or self.fleiss_kappa
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "category": self.category,
+            "fleiss_kappa": self.fleiss_kappa.to_dict(),
+            "gwet_ac1": self.gwet_ac1.to_dict(),
+            "krippendorff_alpha": {"estimate": self.krippendorff_alpha},
+            "prevalence": self.prevalence,
+        }
+        if self.cohen_kappa is not None:
+            out["cohen_kappa"] = self.cohen_kappa.to_dict()
+        if self.binary is not None:
+            out.update(self.binary.to_dict())
+        return plain(out)
+
+
+# ------------------------------------------------------------------ human-model
+@dataclass
+class PairKappa:
+    """Cohen's kappa of one human pair."""
+
+    raters: tuple[str, str]
+    kappa: float
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain({"raters": list(self.raters), "kappa": self.kappa, "n": self.n})
+
+
+@dataclass
+class HumanHuman(_PrimaryMixin):
+    """Pairwise kappas among the humans: mean (with paired bootstrap intervals), min and max."""
+
+    pairs: list[PairKappa]
+    kappa_mean: float
+    kappa_min: float | None
+    kappa_max: float | None
+    intervals: Intervals = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "pairs": [p.to_dict() for p in self.pairs],
+                "kappa_mean": self.kappa_mean,
+                "kappa_min": self.kappa_min,
+                "kappa_max": self.kappa_max,
+                "intervals": self._intervals_dict(),
+                "ci": self.ci,
+                "ci_method": self.ci_method,
+            }
+        )
+
+
+@dataclass
+class MeanKappa(Estimate):
+    """Human-model kappa: the mean over humans of kappa(H_i, M); ``n`` per human."""
+
+    n: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain({**super().to_dict(), "n": self.n})
+
+
+@dataclass
+class Difference(Estimate):
+    """Human-model minus human-human kappa on the same replicates, with a verdict."""
+
+    verdict: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update(definition=DIFFERENCE_DEFINITION, verdict=self.verdict)
+        return plain(out)
+
+
+@dataclass
+class MajorityKappa:
+    """Kappa of the model against the human plurality label (ties dropped, counted)."""
+
+    estimate: float
+    n: int
+    n_ties: int
+    se: float
+    ci: CI
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "estimate": self.estimate,
+                "n": self.n,
+                "n_ties": self.n_ties,
+                "se": self.se,
+                "ci": list(self.ci),
+                "ci_method": WALD_METHOD,
+                "tie_rule": TIE_RULE,
+            }
+        )
+
+
+@dataclass
+class AlphaChange(_PrimaryMixin):
+    """Krippendorff's alpha of the humans and of the humans plus the model; ``delta`` has
+    paired bootstrap intervals."""
+
+    humans: float
+    humans_plus_model: float
+    intervals: Intervals = field(default_factory=dict)
+
+    @property
+    def delta(self) -> float:
+        return self.humans_plus_model - self.humans
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "humans": self.humans,
+                "humans_plus_model": self.humans_plus_model,
+                "delta": self.delta,
+                "intervals": self._intervals_dict(),
+                "ci": self.ci,
+                "ci_method": self.ci_method,
+            }
+        )
+
+
+@dataclass
+class RankCorrelation:
+    """Spearman's rho of the model's score against the mean human score (ordered levels)."""
+
+    estimate: float
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain({"estimate": self.estimate, "n": self.n, "against": "mean human score"})
+
+
+@dataclass
+class WeightedMeanKappa:
+    """Mean over humans of quadratic-weighted kappa(H_i, M) (ordered levels)."""
+
+    estimate: float
+    by_human: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain({"estimate": self.estimate, "by_human": self.by_human})
+
+
+@dataclass
+class ModelComparison:
+    """One model against the humans.
+
+    ``kappa_by_human`` are the pairwise kappa metrics (H_i, M); ``difference`` and
+    ``within_human_range`` need two or more humans; ``spearman_rho`` and ``quadratic_kappa``
+    are set for ordered levels.
+    """
+
+    kappa_by_human: dict[str, Metric]
+    human_model_kappa: MeanKappa
+    majority_kappa: MajorityKappa
+    alpha: AlphaChange
+    difference: Difference | None = None
+    within_human_range: bool | None = None
+    spearman_rho: RankCorrelation | None = None
+    quadratic_kappa: WeightedMeanKappa | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kappa_by_human": {
+                h: {"estimate": m.estimate, "n": m.n, "ci": m.ci, "ci_method": m.ci_method}
+                for h, m in self.kappa_by_human.items()
+            },
+            "human_model_kappa": self.human_model_kappa.to_dict(),
+        }
+        if self.difference is not None:
+            out["difference"] = self.difference.to_dict()
+            out["within_human_range"] = self.within_human_range
+        out["majority_kappa"] = self.majority_kappa.to_dict()
+        out["alpha"] = self.alpha.to_dict()
+        if self.spearman_rho is not None:
+            out["spearman_rho"] = self.spearman_rho.to_dict()
+        if self.quadratic_kappa is not None:
+            out["quadratic_kappa"] = self.quadratic_kappa.to_dict()
+        return plain(out)
+
+
+@dataclass
+class HumanModel:
+    """Human-model agreement of a scheme: the human baseline and one comparison per model."""
+
+    humans: list[str]
+    models: list[str]
+    human_human: HumanHuman
+    by_model: dict[str, ModelComparison]
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "humans": self.humans,
+                "models": self.models,
+                "definition": HUMAN_MODEL_DEFINITION,
+                "tie_rule": TIE_RULE,
+                "human_human": self.human_human.to_dict(),
+                "by_model": {m: c.to_dict() for m, c in self.by_model.items()},
+            }
+        )
+
+
+# ------------------------------------------------------------------ scheme and result
+@dataclass
+class SchemeConventions:
+    """How one scheme was analysed (recorded in every report)."""
+
+    level: str
+    categories: list[str]
+    categories_source: str
+    weights: str
+    metrics_raters: list[str]
+    confidence: float
+    bootstrap_B: int
+    seed: int
+    bootstrap_methods: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        boot = None
+        if self.bootstrap_methods:
+            boot = {"B": self.bootstrap_B, "seed": self.seed, "methods": self.bootstrap_methods}
+        return plain(
+            {
+                "level": self.level,
+                "categories": self.categories,
+                "categories_source": self.categories_source,
+                "weights": {
+                    "unweighted": "identity",
+                    "weighted": self.weights,
+                    "on": "category positions in the declared order",
+                },
+                "missing_policy": MISSING_POLICY,
+                "metrics_raters": self.metrics_raters,
+                "confidence": self.confidence,
+                "bootstrap": boot,
+            }
+        )
 
 
 @dataclass
 class SchemeResult:
-    """Agreement results of one scheme (see ``docs/eval.md`` for the JSON layout)."""
+    """Agreement results of one scheme (see ``docs/eval.md`` for the JSON layout).
+
+    ``metrics`` are scheme-level coefficients of the metric raters; ``pairwise`` one
+    :class:`PairResult` per rater pair; ``per_category`` one :class:`CategoryResult` per
+    category (more than two categories); ``human_model`` is ``None`` without humans and models.
+    """
 
     scheme: str
     n_units: int
@@ -90,14 +592,14 @@ class SchemeResult:
     categories: list[str]
     level: str
     metrics: dict[str, Metric]
-    pairwise: list[dict[str, Any]]
-    per_category: list[dict[str, Any]]
-    human_model: dict[str, Any] | None
-    conventions: dict[str, Any]
+    pairwise: list[PairResult]
+    per_category: list[CategoryResult]
+    human_model: HumanModel | None
+    conventions: SchemeConventions
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable(
+        return plain(
             {
                 "scheme": self.scheme,
                 "n_units": self.n_units,
@@ -107,72 +609,147 @@ class SchemeResult:
                 "categories": self.categories,
                 "level": self.level,
                 "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
-                "pairwise": self.pairwise,
-                "per_category": self.per_category,
-                "human_model": self.human_model,
-                "conventions": self.conventions,
+                "pairwise": [p.to_dict() for p in self.pairwise],
+                "per_category": [c.to_dict() for c in self.per_category],
+                "human_model": None if self.human_model is None else self.human_model.to_dict(),
+                "conventions": self.conventions.to_dict(),
                 "notes": self.notes,
             }
         )
 
 
-def _main_metric(s: dict[str, Any]) -> dict[str, Any] | None:
-    for key in ("cohen_kappa", "krippendorff_alpha", "fleiss_kappa"):
-        if key in s["metrics"]:
-            m = s["metrics"][key]
-            return {"name": key, "estimate": m["estimate"], "ci": m["ci"], "n": m["n"]}
+def main_metric(scheme: SchemeResult) -> Metric | None:
+    """The coefficient a one-line summary shows (:data:`MAIN_METRICS`, first present).
+
+    Examples
+    --------
+    >>> import pandas as pd, eval
+    >>> a = pd.DataFrame({"unit_id": list("aabb"), "scheme": "s", "rater": list("XYXY"),
+    ...                   "label": list("1100")})
+    >>> main_metric(eval.agreement(a, bootstrap=0)["s"]).name
+    'cohen_kappa'
+    """
+    for key in MAIN_METRICS:
+        if key in scheme.metrics:
+            return scheme.metrics[key]
     return None
 
 
-def families(schemes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Per-category summaries of scheme families ``<family>/<category>`` (e.g. ``sight/*``).
+@dataclass
+class FamilyRow:
+    """One scheme of a family ``<family>/<category>`` (e.g. SIGHT's nine binary schemes).
 
-    Each row: category, scheme, n_units, human IRR (Cohen's kappa for two raters, else alpha),
-    AC1, positive rates of the first pair (binary schemes) and human-model kappa per model.
+    ``irr`` is the scheme's :func:`main_metric`; ``positive_rate`` the first pair's positive
+    rates (binary schemes); ``human_model_kappa`` the mean human-model kappa per model.
     """
-    out: dict[str, list[dict[str, Any]]] = {}
+
+    category: str
+    scheme: str
+    n_units: int
+    irr: Metric | None
+    gwet_ac1: float | None
+    positive_rate: tuple[float, float] | None
+    human_model_kappa: dict[str, MeanKappa]
+
+    def to_dict(self) -> dict[str, Any]:
+        irr = None
+        if self.irr is not None:
+            m = self.irr
+            irr = {"name": m.name, "estimate": m.estimate, "ci": m.ci, "n": m.n}
+        return plain(
+            {
+                "category": self.category,
+                "scheme": self.scheme,
+                "n_units": self.n_units,
+                "irr": irr,
+                "gwet_ac1": self.gwet_ac1,
+                "positive_rate": self.positive_rate,
+                "human_model_kappa": {
+                    model: {"estimate": k.estimate, "ci": k.ci}
+                    for model, k in self.human_model_kappa.items()
+                },
+            }
+        )
+
+
+def _family_row(s: SchemeResult) -> FamilyRow:
+    binary = s.pairwise[0].binary if s.pairwise and len(s.categories) == 2 else None
+    ac1 = s.metrics.get("gwet_ac1")
+    return FamilyRow(
+        category=s.scheme.split("/", 1)[1],
+        scheme=s.scheme,
+        n_units=s.n_units,
+        irr=main_metric(s),
+        gwet_ac1=None if ac1 is None else ac1.estimate,
+        positive_rate=None if binary is None else binary.positive_rate,
+        human_model_kappa=(
+            {}
+            if s.human_model is None
+            else {m: c.human_model_kappa for m, c in s.human_model.by_model.items()}
+        ),
+    )
+
+
+def families(schemes: Sequence[SchemeResult]) -> dict[str, list[FamilyRow]]:
+    """Scheme families ``<family>/<category>`` with two or more schemes, one row per scheme.
+
+    The JSON ``families`` and the report's summary tables both come from here.
+    """
+    out: dict[str, list[FamilyRow]] = {}
     for s in schemes:
-        if "/" not in s["scheme"]:
-            continue
-        fam, cat = s["scheme"].split("/", 1)
-        hm = s.get("human_model") or {}
-        row = {
-            "category": cat,
-            "scheme": s["scheme"],
-            "n_units": s["n_units"],
-            "irr": _main_metric(s),
-            "gwet_ac1": s["metrics"].get("gwet_ac1", {}).get("estimate"),
-            "positive_rate": (
-                s["pairwise"][0].get("positive_rate")
-                if s["pairwise"] and len(s["categories"]) == 2
-                else None
-            ),
-            "human_model_kappa": {
-                m: {
-                    "estimate": e["human_model_kappa"]["estimate"],
-                    "ci": e["human_model_kappa"]["ci"],
-                }
-                for m, e in (hm.get("by_model") or {}).items()
-            },
-        }
-        out.setdefault(fam, []).append(row)
+        if "/" in s.scheme:
+            out.setdefault(s.scheme.split("/", 1)[0], []).append(_family_row(s))
     return {k: v for k, v in out.items() if len(v) >= 2}
 
 
 @dataclass
-class AgreementResult:
-    """Results for every scheme plus the conventions used."""
+class Conventions:
+    """Conventions of a whole :func:`eval.agreement` call (the JSON top-level ``conventions``)."""
 
-    schemes: list[SchemeResult]
-    conventions: dict[str, Any]
+    B: int
+    seed: int
+    confidence: float
+    cluster: str | None
+    level: str | dict[str, str]
+    categories: list[str] | dict[str, list[str]] | str
+    weights: str
 
     def to_dict(self) -> dict[str, Any]:
-        schemes = [s.to_dict() for s in self.schemes]
-        return jsonable(
+        return plain(
             {
-                "schemes": schemes,
-                "families": families(schemes),
-                "conventions": self.conventions,
+                "missing_policy": MISSING_POLICY,
+                "tie_rule": TIE_RULE,
+                "ci": {
+                    "primary": PRIMARY_TEXT,
+                    "analytic": ANALYTIC_TEXT,
+                    "B": self.B,
+                    "seed": self.seed,
+                    "confidence": self.confidence,
+                    "cluster": self.cluster,
+                },
+                "level": self.level,
+                "categories": self.categories,
+                "weights": self.weights,
+            }
+        )
+
+
+@dataclass
+class AgreementResult:
+    """Results for every scheme plus the conventions used (``None`` for a bare scheme)."""
+
+    schemes: list[SchemeResult]
+    conventions: Conventions | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "schemes": [s.to_dict() for s in self.schemes],
+                "families": {
+                    fam: [row.to_dict() for row in rows]
+                    for fam, rows in families(self.schemes).items()
+                },
+                "conventions": {} if self.conventions is None else self.conventions.to_dict(),
             }
         )
 

@@ -99,7 +99,7 @@ def test_same_seed_same_interval_and_recorded() -> None:
     assert m1.ci == r2["s"].metrics["krippendorff_alpha"].ci
     assert m1.ci != r3["s"].metrics["krippendorff_alpha"].ci
     iv = m1.intervals["bootstrap"]
-    assert iv["B"] == 200 and iv["seed"] == 11 and iv["degenerate"] == 0
+    assert iv.B == 200 and iv.seed == 11 and iv.degenerate == 0
     assert m1.ci_method == "percentile bootstrap over units"
     assert m1.ci[0] < m1.estimate < m1.ci[1]
     d = r1.to_dict()
@@ -112,8 +112,8 @@ def test_bootstrap_se_close_to_analytic() -> None:
     a = _long(x)
     m = eval.agreement(a, categories=["0", "1", "2", "3"], bootstrap=1000, seed=2)["s"].metrics
     for name in ("cohen_kappa", "fleiss_kappa", "gwet_ac1", "krippendorff_alpha"):
-        iv_b = m[name].intervals["bootstrap"]["ci"]
-        iv_a = m[name].intervals["analytic"]["ci"]
+        iv_b = m[name].intervals["bootstrap"].ci
+        iv_a = m[name].intervals["analytic"].ci
         assert (iv_b[1] - iv_b[0]) == pytest.approx(iv_a[1] - iv_a[0], rel=0.15), name
 
 
@@ -123,7 +123,7 @@ def test_degenerate_replicates_counted() -> None:
     x = np.array([[0, 0]] * 8 + [[1, 1]])
     a = _long(x)
     m = eval.agreement(a, bootstrap=300, seed=0)["s"].metrics["cohen_kappa"]
-    bad = m.intervals["bootstrap"]["degenerate"]
+    bad = m.intervals["bootstrap"].degenerate
     assert 0 < bad < 300
     # P(unit 9 never drawn) = (8/9)^9 ~ 0.346
     assert bad / 300 == pytest.approx((8 / 9) ** 9, abs=0.1)
@@ -142,19 +142,22 @@ def test_cluster_bootstrap_from_mapping_and_paired_difference() -> None:
             rows.append((f"d{i // 6}:{i % 6}", "s", str(v), r, k))
     a = pd.DataFrame(rows, columns=["unit_id", "scheme", "label", "rater", "rater_kind"])
     clusters = {f"d{i // 6}:{i % 6}": f"d{i // 6}" for i in range(n)}
-    res = eval.agreement(a, clusters=clusters, bootstrap=300, seed=1)["s"]
+    res = eval.agreement(a, cluster=clusters, bootstrap=300, seed=1)["s"]
     assert res.humans == ["H1", "H2"] and res.models == ["M"]
     k = res.metrics["cohen_kappa"]
     assert k.ci_method == "percentile bootstrap over clusters (dialogues)"
-    assert k.intervals["cluster_bootstrap"]["n_clusters"] == 20
-    hm = res.human_model["by_model"]["M"]
-    diff = hm["difference"]
-    assert diff["estimate"] == pytest.approx(
-        hm["human_model_kappa"]["estimate"] - res.metrics["cohen_kappa"].estimate, abs=1e-12
+    assert k.intervals["cluster_bootstrap"].n_clusters == 20
+    assert res.human_model is not None
+    hm = res.human_model.by_model["M"]
+    diff = hm.difference
+    assert diff is not None
+    assert diff.estimate == pytest.approx(
+        hm.human_model_kappa.estimate - res.metrics["cohen_kappa"].estimate, abs=1e-12
     )
-    lo, hi = diff["ci"]
-    assert lo <= diff["estimate"] <= hi
-    assert diff["verdict"] == "below the human-human level"  # 0.75 vs 0.9 accuracy, n = 120
+    assert diff.ci is not None
+    lo, hi = diff.ci
+    assert lo <= diff.estimate <= hi
+    assert diff.verdict == "below the human-human level"  # 0.75 vs 0.9 accuracy, n = 120
     assert any("clusters" in note for note in res.notes)
 
 

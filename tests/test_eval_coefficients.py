@@ -314,3 +314,23 @@ def test_icc_agreement_irr_anxiety() -> None:
     assert round(r.estimate, 3) == 0.198
     assert round(r.F, 2) == 1.83
     assert [round(v, 3) for v in r.ci] == [-0.039, 0.494]
+
+
+def test_unknown_weights_are_an_input_error_everywhere() -> None:
+    from toolkit.errors import InputError
+
+    ratings = [["1", "2"], ["2", "2"], ["3", "3"]]
+    with pytest.raises(InputError, match="unknown weights 'cubic'"):
+        eval.cohen_kappa(ratings, weights="cubic")
+    with pytest.raises(InputError, match="unknown weights 'cubic'"):
+        eval.fleiss_kappa(ratings, weights="cubic")
+    long = pd.DataFrame(
+        [
+            (str(u), "s", v, r)
+            for u, row in enumerate(ratings)
+            for r, v in zip("AB", row, strict=True)
+        ],
+        columns=["unit_id", "scheme", "label", "rater"],
+    )
+    with pytest.raises(InputError, match="weights must be linear or quadratic"):
+        eval.agreement(long, weights="cubic")

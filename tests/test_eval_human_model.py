@@ -56,21 +56,22 @@ def result() -> eval.SchemeResult:
 
 def test_roles_from_rater_kind(result: eval.SchemeResult) -> None:
     assert result.humans == ["A", "B", "C"] and result.models == ["GPT"]
-    assert result.conventions["metrics_raters"] == ["A", "B", "C"]
+    assert result.conventions.metrics_raters == ["A", "B", "C"]
 
 
 def test_mean_kappa_over_humans(result: eval.SchemeResult) -> None:
-    by = result.human_model["by_model"]["GPT"]
+    assert result.human_model is not None
+    by = result.human_model.by_model["GPT"]
     expected = {h: _pair(H[h], M) for h in H}
     for h, v in expected.items():
-        assert by["kappa_by_human"][h]["estimate"] == pytest.approx(v, abs=1e-12)
-    assert by["human_model_kappa"]["estimate"] == pytest.approx(
+        assert by.kappa_by_human[h].estimate == pytest.approx(v, abs=1e-12)
+    assert by.human_model_kappa.estimate == pytest.approx(
         np.mean(list(expected.values())), abs=1e-12
     )
     hh = [_pair(H["A"], H["B"]), _pair(H["A"], H["C"]), _pair(H["B"], H["C"])]
-    assert result.human_model["human_human"]["kappa_mean"] == pytest.approx(np.mean(hh))
-    assert by["within_human_range"] == (min(hh) <= np.mean(list(expected.values())) <= max(hh))
-    pairs = {tuple(p["raters"]) for p in result.pairwise}
+    assert result.human_model.human_human.kappa_mean == pytest.approx(np.mean(hh))
+    assert by.within_human_range == (min(hh) <= np.mean(list(expected.values())) <= max(hh))
+    pairs = {p.raters for p in result.pairwise}
     assert {("A", "B"), ("A", "C"), ("B", "C"), ("A", "GPT"), ("B", "GPT"), ("C", "GPT")} <= pairs
 
 
@@ -84,10 +85,11 @@ def test_majority_kappa_ties_dropped(result: eval.SchemeResult) -> None:
             maj.append(None)
         else:
             maj.append(int(counts.index[0]))
-    by = result.human_model["by_model"]["GPT"]["majority_kappa"]
-    assert by["n_ties"] == ties
-    assert by["estimate"] == pytest.approx(_pair(M, maj), abs=1e-12)
-    assert by["n"] == sum(1 for i in range(N) if maj[i] is not None and M[i] is not None)
+    assert result.human_model is not None
+    by = result.human_model.by_model["GPT"].majority_kappa
+    assert by.n_ties == ties
+    assert by.estimate == pytest.approx(_pair(M, maj), abs=1e-12)
+    assert by.n == sum(1 for i in range(N) if maj[i] is not None and M[i] is not None)
 
 
 def test_delta_alpha(result: eval.SchemeResult) -> None:
@@ -99,21 +101,25 @@ def test_delta_alpha(result: eval.SchemeResult) -> None:
 
     a_h = kalpha(list(H.values()))
     a_m = kalpha([*H.values(), M])
-    al = result.human_model["by_model"]["GPT"]["alpha"]
-    assert al["humans"] == pytest.approx(a_h, abs=1e-12)
-    assert al["humans_plus_model"] == pytest.approx(a_m, abs=1e-12)
-    assert al["delta"] == pytest.approx(a_m - a_h, abs=1e-12)
-    assert al["ci"] is not None and al["ci"][0] <= al["delta"] <= al["ci"][1]
+    assert result.human_model is not None
+    al = result.human_model.by_model["GPT"].alpha
+    assert al.humans == pytest.approx(a_h, abs=1e-12)
+    assert al.humans_plus_model == pytest.approx(a_m, abs=1e-12)
+    assert al.delta == pytest.approx(a_m - a_h, abs=1e-12)
+    assert al.ci is not None and al.ci[0] <= al.delta <= al.ci[1]
 
 
 def test_ordered_extras(result: eval.SchemeResult) -> None:
-    by = result.human_model["by_model"]["GPT"]
+    assert result.human_model is not None
+    by = result.human_model.by_model["GPT"]
     hmean = [np.mean([H[h][i] for h in H if H[h][i] is not None]) for i in range(N)]
     keep = [i for i in range(N) if M[i] is not None]
     rho = spearmanr([hmean[i] for i in keep], [M[i] for i in keep]).statistic
-    assert by["spearman_rho"]["estimate"] == pytest.approx(rho, abs=1e-12)
+    assert by.spearman_rho is not None
+    assert by.spearman_rho.estimate == pytest.approx(rho, abs=1e-12)
     qk = np.mean([_pair(H[h], M, "quadratic") for h in H])
-    assert by["quadratic_kappa"]["estimate"] == pytest.approx(qk, abs=1e-12)
+    assert by.quadratic_kappa is not None
+    assert by.quadratic_kappa.estimate == pytest.approx(qk, abs=1e-12)
 
 
 def test_humans_and_models_flags_override_kinds() -> None:
@@ -125,13 +131,13 @@ def test_humans_and_models_flags_override_kinds() -> None:
 
 
 def test_per_category_one_vs_rest(result: eval.SchemeResult) -> None:
-    rows = {r["category"]: r for r in result.per_category}
+    rows = {r.category: r for r in result.per_category}
     assert list(rows) == CATS
     # one-vs-rest Fleiss kappa for category "2" equals Fleiss on the binarised matrix
     x = [[None if H[h][i] is None else int(H[h][i] == 2) for h in H] for i in range(N)]
-    assert rows["2"]["fleiss_kappa"]["estimate"] == pytest.approx(eval.fleiss_kappa(x), abs=1e-12)
+    assert rows["2"].fleiss_kappa.estimate == pytest.approx(eval.fleiss_kappa(x), abs=1e-12)
     prev = np.mean([v == 2 for v in H["A"]])
-    assert rows["2"]["prevalence"]["A"] == pytest.approx(prev)
+    assert rows["2"].prevalence["A"] == pytest.approx(prev)
 
 
 def test_binary_prevalence_and_bias_indices() -> None:
@@ -139,7 +145,8 @@ def test_binary_prevalence_and_bias_indices() -> None:
     x = {"A": [1] * 10 + [1] * 4 + [0] * 2 + [0] * 24, "B": [1] * 10 + [0] * 4 + [1] * 2 + [0] * 24}
     res = eval.agreement(_frame(x, {"A": "human", "B": "human"}), bootstrap=0)["s"]
     p = res.pairwise[0]
-    assert p["prevalence_index"] == pytest.approx((10 - 24) / 40)
-    assert p["bias_index"] == pytest.approx((4 - 2) / 40)
-    assert p["confusion"]["counts"] == [[24, 2], [4, 10]]
+    assert p.binary is not None
+    assert p.binary.prevalence_index == pytest.approx((10 - 24) / 40)
+    assert p.binary.bias_index == pytest.approx((4 - 2) / 40)
+    assert p.confusion.counts == [[24, 2], [4, 10]]
     assert res.metrics["pabak"].estimate == pytest.approx(2 * 34 / 40 - 1)

@@ -227,7 +227,8 @@ def test_one_human_and_a_model_get_scheme_metrics() -> None:
     assert res.humans == ["H"] and res.models == ["M"]
     k = eval.cohen_kappa([[1, 1], [0, 0], [1, 0], [0, 0]])
     assert res.metrics["cohen_kappa"].estimate == pytest.approx(k)
-    assert res.human_model["by_model"]["M"]["human_model_kappa"]["estimate"] == pytest.approx(k)
+    assert res.human_model is not None
+    assert res.human_model.by_model["M"].human_model_kappa.estimate == pytest.approx(k)
     assert any("only one human" in n for n in res.notes)
 
 

@@ -74,14 +74,13 @@ def _check(annotations: pd.DataFrame | object) -> None:
         s = res[f"sight/{cat}"]
         assert s.metrics["cohen_kappa"].estimate == pytest.approx(hh, abs=6e-7), cat
         assert s.metrics["cohen_kappa"].n == (239 if cat == "general" else 236)
-        by = s.human_model["by_model"][model]
-        assert by["human_model_kappa"]["estimate"] == pytest.approx(hm, abs=6e-7), cat
-        n = [by["kappa_by_human"][h]["n"] for h in ("H1", "H2")]
+        assert s.human_model is not None
+        by = s.human_model.by_model[model]
+        assert by.human_model_kappa.estimate == pytest.approx(hm, abs=6e-7), cat
+        n = [by.kappa_by_human[h].n for h in ("H1", "H2")]
         assert n == ([239, 239] if cat == "general" else [237, 238])
         if cat in KAPPA_H1_M:
-            assert by["kappa_by_human"]["H1"]["estimate"] == pytest.approx(
-                KAPPA_H1_M[cat], abs=6e-7
-            )
+            assert by.kappa_by_human["H1"].estimate == pytest.approx(KAPPA_H1_M[cat], abs=6e-7)
 
 
 def test_sight_sample_own_reshaping(data_dir: Path) -> None:
@@ -106,7 +105,7 @@ def test_sight_via_loader(data_dir: Path) -> None:
         seed=3,
     )
     m = res["sight/confusion"].metrics["cohen_kappa"]
-    assert m.intervals["cluster_bootstrap"]["n_clusters"] > 1
+    assert (m.intervals["cluster_bootstrap"].n_clusters or 0) > 1
     assert m.ci is not None and m.ci[0] < m.estimate < m.ci[1]
 
 

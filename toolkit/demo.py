@@ -276,9 +276,7 @@ def run_demo(
         )
     say("writing the corpus and the reports")
     save_corpus(Corpus.concat(labelled), out / "corpus")
-    merged = eval.AgreementResult(
-        [s for r in results for s in r.schemes], results[0].conventions
-    ).to_dict()
+    merged = eval.AgreementResult([s for r in results for s in r.schemes], results[0].conventions)
     for fmt, name in (("html", "report.html"), ("md", "report.md"), ("json", "report.json")):
         path = out / name
         path.write_text(eval.report(merged, format=fmt, provenance=provenance), encoding="utf-8")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from toolkit.errors import InputError
 
-__all__ = ["irr_cmd"]
+__all__ = ["IrrOptions", "irr_cmd", "run_irr"]
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -108,23 +110,7 @@ def _write_atomic(path: Path, text: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file.")
 @click.option("--wide", is_flag=True, help="ANNOTATIONS is a wide CSV: one column per rater.")
 @click.option("--unit-col", help="Unit id column of a --wide CSV.")
-def irr_cmd(
-    annotations: Path,
-    schemes: tuple[str, ...],
-    humans: str | None,
-    models: str | None,
-    level: str | None,
-    categories: tuple[str, ...],
-    weights: str,
-    B: int,
-    cluster: str,
-    seed: int,
-    confidence: float,
-    fmt: str | None,
-    output: Path | None,
-    wide: bool,
-    unit_col: str | None,
-) -> None:
+def irr_cmd(**options: Any) -> None:
     """Inter-rater reliability (kappa, alpha, AC1, ...) with confidence intervals.
 
     ANNOTATIONS is a saved corpus directory (units are clustered by dialogue for the cluster
@@ -137,53 +123,96 @@ def irr_cmd(
       edudial irr ratings.jsonl --level ordinal --categories 1,2,3,4,5 --format html -o irr.html
       edudial irr scores.csv --wide --unit-col item --level interval --bootstrap 2000 --seed 7
     """
+    run_irr(IrrOptions(**options))
+
+
+@dataclass
+class IrrOptions:
+    """The options of ``edudial irr`` (one field per command-line option)."""
+
+    annotations: Path
+    schemes: tuple[str, ...]
+    humans: str | None
+    models: str | None
+    level: str | None
+    categories: tuple[str, ...]
+    weights: str
+    B: int
+    cluster: str
+    seed: int
+    confidence: float
+    fmt: str | None
+    output: Path | None
+    wide: bool
+    unit_col: str | None
+
+    @property
+    def format(self) -> str:
+        """The output format: ``--format``, else from ``-o``'s suffix, else Markdown."""
+        if self.fmt is not None:
+            return self.fmt
+        suffix = self.output.suffix.lower().lstrip(".") if self.output else ""
+        return {"html": "html", "htm": "html", "json": "json"}.get(suffix, "md")
+
+
+def _read_wide(opts: IrrOptions) -> tuple[Any, tuple[str, ...]]:
+    """A wide CSV (one column per rater) as long annotations, and its one scheme."""
     import pandas as pd
 
     import eval
+
+    path, unit_col = opts.annotations, opts.unit_col
+    if not unit_col:
+        raise InputError("--wide needs --unit-col (the column with the unit ids)")
+    if not path.is_file():
+        raise InputError("file not found", path=path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read CSV ({exc})", path=path) from None
+    if unit_col not in frame.columns:
+        raise InputError(
+            f"no column {unit_col!r}; columns: {', '.join(frame.columns)}",
+            path=path,
+            field=unit_col,
+        )
+    scheme = opts.schemes[0] if len(opts.schemes) == 1 else path.stem
+    return eval.wide_to_long(frame, unit_col, scheme=scheme), (scheme,)
+
+
+def _read_input(opts: IrrOptions) -> tuple[Any, tuple[str, ...]]:
+    """The annotations (a corpus or a long frame) and the schemes asked for."""
     from toolkit.io import read_annotations, read_corpus
 
-    if fmt is None:
-        suffix = output.suffix.lower().lstrip(".") if output else ""
-        fmt = {"html": "html", "htm": "html", "json": "json"}.get(suffix, "md")
-    data: object
-    if wide:
-        if not unit_col:
-            raise InputError("--wide needs --unit-col (the column with the unit ids)")
-        if not annotations.is_file():
-            raise InputError("file not found", path=annotations)
-        try:
-            frame = pd.read_csv(annotations, dtype=str, keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read CSV ({exc})", path=annotations) from None
-        if unit_col not in frame.columns:
-            raise InputError(
-                f"no column {unit_col!r}; columns: {', '.join(frame.columns)}",
-                path=annotations,
-                field=unit_col,
-            )
-        scheme = schemes[0] if len(schemes) == 1 else annotations.stem
-        data = eval.wide_to_long(frame, unit_col, scheme=scheme)
-        schemes = (scheme,)
-    elif annotations.is_dir():
-        data = read_corpus(annotations)
-    else:
-        data = read_annotations(annotations)
+    if opts.wide:
+        return _read_wide(opts)
+    if opts.annotations.is_dir():
+        return read_corpus(opts.annotations), opts.schemes
+    return read_annotations(opts.annotations), opts.schemes
+
+
+def run_irr(opts: IrrOptions) -> None:
+    """Compute the agreement of ``opts`` and print or write the report."""
+    import eval
+
+    data, schemes = _read_input(opts)
     result = eval.agreement(
         data,
         list(schemes) or None,
-        humans=_split(humans),
-        models=_split(models),
-        level=level,
-        categories=_categories(categories),
-        weights=weights,
-        bootstrap=B,
-        cluster=None if cluster == "none" else "dialogue",
-        seed=seed,
-        confidence=confidence,
+        humans=_split(opts.humans),
+        models=_split(opts.models),
+        level=opts.level,
+        categories=_categories(opts.categories),
+        weights=opts.weights,
+        bootstrap=opts.B,
+        cluster=None if opts.cluster == "none" else "dialogue",
+        seed=opts.seed,
+        confidence=opts.confidence,
     )
+    fmt = opts.format
     text = eval.report(result, format=fmt)
-    if output is None:
+    if opts.output is None:
         click.echo(text)
     else:
-        _write_atomic(output, text + ("" if text.endswith("\n") else "\n"))
-        click.echo(f"wrote {output} ({fmt}, {len(result.schemes)} scheme(s))", err=True)
+        _write_atomic(opts.output, text + ("" if text.endswith("\n") else "\n"))
+        click.echo(f"wrote {opts.output} ({fmt}, {len(result.schemes)} scheme(s))", err=True)
