@@ -1,48 +1,60 @@
 """The annotation engine: items -> requests -> validated labels -> annotation rows.
 
-:func:`annotate` (and :func:`annotate_async`) run a rubric over a corpus against any
-OpenAI-compatible endpoint with bounded concurrency, a response cache, resumable output and a run
-manifest. Pieces are separable: :mod:`annotation.requests` builds bodies, a
+:class:`Engine` labels :class:`~annotation.items.Item` s against one endpoint with bounded
+concurrency, a response cache and a run store; :mod:`annotation.run` sets it up (``annotate``).
+Pieces are separable: :mod:`annotation.requests` builds bodies, a
 :class:`~annotation.transport.Transport` sends them, :mod:`annotation.cache` stores responses and
 :mod:`annotation.store` writes the run directory.
+
+Public surface for other unit shapes and backends
+-------------------------------------------------
+The engine runs any *unit* through a :class:`UnitLabeler` (``pending``, ``label``,
+``error_rows``); the engine itself is the labeller of single items. Another labeller (the
+dialogue packs of :mod:`annotation.pack`) builds on these public methods:
+
+* :meth:`Engine.send` (cache, ``max_cost`` guard, usage) and :meth:`Engine.record` (request ids,
+  served model) for each request, with an :class:`ItemTrace` per unit;
+* :meth:`Engine.base_meta` and :meth:`Engine.row` to build rows in the common schema;
+* :meth:`Engine.label` / :meth:`Engine.error_rows` for per-item labels (e.g. a fallback);
+* :meth:`Engine.emit` to write rows (grouped per item) and report progress.
+
+The Batch API collector (:mod:`annotation.batch.collect`) replays responses through
+:meth:`Engine.label` with a cache-only transport and writes the rows with :meth:`Engine.emit`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import Any, Protocol, TypeVar
 
 from annotation.cache import ResponseCache, request_key
-from annotation.items import Item, count_units, iter_items
-from annotation.manifest import now, rubric_record, run_header, versions
+from annotation.items import Item
 from annotation.parse import Answer, parse_answer
-from annotation.pricing import Price, Usage, estimate_tokens, load_prices, price_for
+from annotation.pricing import Price, Usage, estimate_tokens
 from annotation.prompt import DIALECTS, PROMPT_TEMPLATE_SHA256
-from annotation.requests import RequestBuilder, RequestParams
-from annotation.rubric import Rubric, load_rubric
+from annotation.requests import RequestBuilder
+from annotation.rubric import Rubric
 from annotation.store import RunStore
 from annotation.transport import (
     DialectRejected,
     FatalError,
     ItemFailure,
-    OpenAITransport,
     Reply,
     Transport,
 )
-from toolkit.errors import InputError
-from toolkit.schema import Corpus
 
-__all__ = ["Progress", "RunResult", "annotate", "annotate_async", "rater_name"]
+__all__ = ["Engine", "EngineSettings", "ItemTrace", "Progress", "Row", "UnitLabeler"]
+
+#: One annotation row as written to ``annotations.jsonl`` (schema columns, ``meta`` a dict).
+Row = dict[str, Any]
+U = TypeVar("U")
 
 
 class Progress(Protocol):
@@ -55,48 +67,45 @@ class Progress(Protocol):
         """One more item finished; ``usage``/``cost`` are this invocation's totals."""
 
 
-class _Stop(Exception):
-    """Stop dispatching (``--max-cost`` reached or a fatal error elsewhere)."""
+class UnitLabeler(Protocol[U]):
+    """How the engine labels one kind of unit (an item, a dialogue pack...).
 
-
-def rater_name(model: str, rubric: Rubric) -> str:
-    """The ``rater`` of model labels: ``model@rubric_id@version``."""
-    return f"{model}@{rubric.id}@{rubric.version}"
-
-
-@dataclass
-class RunResult:
-    """Outcome of :func:`annotate`.
-
-    Attributes
-    ----------
-    run_id, out : str, Path
-        Run id and run directory (``annotations.jsonl``, ``manifest.json``, ``cache.sqlite``).
-    status : str
-        ``completed`` or ``stopped_max_cost``.
-    counts : dict
-        Items by status (``ok``, ``invalid``, ``error``) over the whole run directory.
-    usage : Usage
-        Requests, cache hits, re-asks and tokens of this invocation.
-    cost : float or None
-        Cost of this invocation in USD (``None``: model not in the price table).
-    manifest : dict
+    ``label`` may raise :class:`~annotation.transport.ItemFailure` (the unit gets
+    ``error_rows``) or :class:`~annotation.transport.DialectRejected` (the dialect probe moves
+    on to the next dialect).
     """
 
-    run_id: str
-    out: Path
-    status: str
-    counts: dict[str, int]
-    usage: Usage
-    cost: float | None
-    manifest: dict[str, Any]
+    def pending(self, units: Iterable[U]) -> Iterator[U]:
+        """The units with something left to label."""
+        ...
 
-    @property
-    def annotations(self) -> pd.DataFrame:
-        """The run's annotation rows (schema columns; read from ``annotations.jsonl``)."""
-        from toolkit.io import read_annotations
+    async def label(self, unit: U, dialect: str) -> list[Row]:
+        """The rows of one unit (of every item it covers that is not done yet)."""
+        ...
 
-        return read_annotations(self.out / "annotations.jsonl")
+    def error_rows(self, unit: U, kind: str, message: str) -> list[Row]:
+        """Rows recording that the unit failed for good (``meta.status = "error"``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the engine sends: samples per item, re-asks, concurrency, dialect and cost guard.
+
+    ``dialect`` ``None`` probes the endpoint with the first item; ``price`` ``None`` means the
+    cost is unknown (``max_cost`` then needs a price and is refused by :mod:`annotation.run`).
+    """
+
+    samples: int = 1
+    max_reasks: int = 2
+    concurrency: int = 8
+    dialect: str | None = None
+    price: Price | None = None
+    max_cost: float | None = None
+
+
+class _Stop(Exception):
+    """Stop dispatching (``--max-cost`` reached or a fatal error elsewhere)."""
 
 
 @dataclass
@@ -109,7 +118,9 @@ class _Sample:
 
 
 @dataclass
-class _ItemTrace:
+class ItemTrace:
+    """What the requests of one unit cost and returned (usage, request ids, served model)."""
+
     usage: Usage = field(default_factory=Usage)
     request_ids: list[str] = field(default_factory=list)
     served: str | None = None
@@ -145,7 +156,8 @@ def _logprob_confidence(choice: dict[str, Any], content: str | None) -> float | 
     return round(math.exp(total), 6) if used else None
 
 
-def _choice_parts(choice: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+def choice_parts(choice: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """``(content, finish_reason, refusal)`` of one chat-completion choice."""
     msg = choice.get("message") or {}
     content = msg.get("content")
     return (
@@ -155,8 +167,33 @@ def _choice_parts(choice: dict[str, Any]) -> tuple[str | None, str | None, str |
     )
 
 
+def _majority(votes: Counter[str], order: list[str]) -> tuple[str, int]:
+    """The most voted value (ties: first in ``order``) and its vote count."""
+    rank = {v: i for i, v in enumerate(order)}
+    top = max(votes.values())
+    return min((v for v, c in votes.items() if c == top), key=lambda x: rank.get(x, 0)), top
+
+
+def _vote_meta(votes: Counter[str], top: int, n_samples: int) -> dict[str, Any]:
+    return {
+        "confidence": round(top / n_samples, 6),
+        "confidence_kind": "vote_share",
+        "votes": dict(votes),
+        "tie": sum(v == top for v in votes.values()) > 1,
+    }
+
+
 class Engine:
-    """Run one rubric over items with one transport, cache and run store."""
+    """Run one rubric over units with one transport, cache and run store.
+
+    Examples
+    --------
+    >>> import asyncio  # doctest: +SKIP
+    >>> engine = Engine(rubric, RequestBuilder(rubric, params), transport, cache, store,
+    ...                 settings=EngineSettings(concurrency=4),
+    ...                 rater="gpt-4o-mini@mathdial-moves@1.0")
+    >>> asyncio.run(engine.run(iter_items(corpus, rubric)))  # rows are in store
+    """
 
     def __init__(
         self,
@@ -166,27 +203,18 @@ class Engine:
         cache: ResponseCache,
         store: RunStore,
         *,
-        samples: int,
-        max_reasks: int,
-        concurrency: int,
-        dialect: str | None,
-        price: Price | None,
-        max_cost: float | None,
-        progress: Progress | None,
+        settings: EngineSettings,
         rater: str,
+        progress: Progress | None = None,
     ) -> None:
         self.rubric = rubric
         self.builder = builder
         self.transport = transport
         self.cache = cache
         self.store = store
-        self.samples = samples
-        self.max_reasks = max_reasks
-        self.concurrency = concurrency
-        self.dialect = dialect
-        self.forced_dialect = dialect is not None
-        self.price = price
-        self.max_cost = max_cost
+        self.settings = settings
+        self.dialect = settings.dialect
+        self.forced_dialect = settings.dialect is not None
         self.progress = progress
         self.rater = rater
         self.usage = Usage()
@@ -199,30 +227,42 @@ class Engine:
 
     # ------------------------------------------------------------ requests
     def _spent(self) -> float:
-        return self.usage.cost(self.price) or 0.0
+        return self.usage.cost(self.settings.price) or 0.0
 
     def _estimate_cost(self, body: dict[str, Any]) -> float:
-        if self.price is None:
+        price = self.settings.price
+        if price is None:
             return 0.0
         prompt = sum(estimate_tokens(m["content"]) + 4 for m in body["messages"])
         out = int(body.get(self.builder.params.max_tokens_field, 0)) * int(body.get("n", 1))
-        return self.price.cost(prompt, 0, out)
+        return price.cost(prompt, 0, out)
 
-    async def _send(self, body: dict[str, Any], sample_idx: int, trace: _ItemTrace) -> Reply:
+    def _reserve(self, body: dict[str, Any]) -> float:
+        """The worst-case cost of ``body``, refused (stop) when it could exceed ``max_cost``."""
+        if self.stop_reason is not None:
+            raise _Stop
+        max_cost = self.settings.max_cost
+        if max_cost is None:
+            return 0.0
+        est = self._estimate_cost(body)
+        if self._spent() + self._reserved + est > max_cost:
+            self.stop_reason = "max_cost"
+            raise _Stop
+        return est
+
+    async def send(self, body: dict[str, Any], sample_idx: int, trace: ItemTrace) -> Reply:
+        """Send ``body`` (or replay it from the cache), counting usage in the run and ``trace``.
+
+        Raises the transport's errors (:class:`ItemFailure`, :class:`FatalError`, ...); stops
+        dispatching when ``max_cost`` would be exceeded.
+        """
         key = request_key(body, self.transport.endpoint, sample_idx)
         hit = self.cache.get(key)
         if hit is not None:
             self.usage.cache_hits += 1
             trace.usage.cache_hits += 1
             return Reply(json.loads(hit), hit, from_cache=True)
-        if self.stop_reason is not None:
-            raise _Stop
-        est = 0.0
-        if self.max_cost is not None:
-            est = self._estimate_cost(body)
-            if self._spent() + self._reserved + est > self.max_cost:
-                self.stop_reason = "max_cost"
-                raise _Stop
+        est = self._reserve(body)
         self._reserved += est
         try:
             reply = await self.transport.complete(body)
@@ -236,7 +276,8 @@ class Engine:
         self.cache.put(key, reply.text)
         return reply
 
-    def _record(self, reply: Reply, trace: _ItemTrace) -> None:
+    def record(self, reply: Reply, trace: ItemTrace) -> None:
+        """Note a reply's request id, served model, fingerprint and latency in ``trace``."""
         data = reply.data
         if reply.request_id:
             trace.request_ids.append(reply.request_id)
@@ -248,79 +289,83 @@ class Engine:
             trace.fingerprint = fp
         trace.latency += reply.latency_s
 
+    def count_reask(self, reply: Reply, trace: ItemTrace) -> None:
+        """Count one re-ask in ``trace`` and (unless replayed from the cache) in the run."""
+        trace.usage.reasks += 1
+        if not reply.from_cache:  # replayed re-asks were counted when they were sent
+            self.usage.reasks += 1
+
     async def _sample(
         self,
         messages: list[dict[str, str]],
         choice: dict[str, Any],
         idx: int,
         dialect: str,
-        trace: _ItemTrace,
+        trace: ItemTrace,
     ) -> _Sample:
-        content, finish, refusal = _choice_parts(choice)
+        content, finish, refusal = choice_parts(choice)
         answer = parse_answer(self.rubric, content, finish_reason=finish, refusal=refusal)
         conf = _logprob_confidence(choice, content) if answer.ok else None
         reasks = 0
         conv = messages
-        while not answer.ok and reasks < self.max_reasks:
+        while not answer.ok and reasks < self.settings.max_reasks:
             conv = self.builder.reask(
                 conv, content if content is not None else refusal, answer.reason or "invalid"
             )
             body = self.builder.body(conv, dialect, seed_offset=idx)
-            reply = await self._send(body, idx, trace)
-            self._record(reply, trace)
+            reply = await self.send(body, idx, trace)
+            self.record(reply, trace)
             reasks += 1
-            trace.usage.reasks += 1
-            if not reply.from_cache:  # replayed re-asks were counted when they were sent
-                self.usage.reasks += 1
+            self.count_reask(reply, trace)
             ch = (reply.data.get("choices") or [{}])[0]
-            content, finish, refusal = _choice_parts(ch)
+            content, finish, refusal = choice_parts(ch)
             answer = parse_answer(self.rubric, content, finish_reason=finish, refusal=refusal)
             conf = _logprob_confidence(ch, content) if answer.ok else None
         return _Sample(answer, content if content is not None else refusal, finish, conf, reasks)
 
-    async def _item(self, item: Item, dialect: str) -> list[dict[str, Any]]:
-        trace = _ItemTrace()
-        messages = self.builder.item_messages(item, dialect)
-        k = self.samples
-        reply = await self._send(self.builder.body(messages, dialect, n=k), 0, trace)
-        self._record(reply, trace)
-        choices = list(reply.data.get("choices") or [])[:k] or [{}]
+    # ------------------------------------------------------------ the item labeller
+    def pending(self, units: Iterable[Item]) -> Iterator[Item]:
+        """The items not done yet (``ok``/``invalid`` rows in the run directory)."""
+        return (it for it in units if it.key not in self.store.done)
+
+    async def label(self, unit: Item, dialect: str) -> list[Row]:
+        """Label one item: ``samples`` answers (``n``, else separate seeds), re-asks, rows."""
+        trace = ItemTrace()
+        messages = self.builder.item_messages(unit, dialect)
+        n_samples = self.settings.samples
+        reply = await self.send(self.builder.body(messages, dialect, n=n_samples), 0, trace)
+        self.record(reply, trace)
+        choices = list(reply.data.get("choices") or [])[:n_samples] or [{}]
         n_choices = len(choices)
         samples = [
             await self._sample(messages, ch, i, dialect, trace) for i, ch in enumerate(choices)
         ]
-        for i in range(len(samples), k):
+        for i in range(len(samples), n_samples):
             body = self.builder.body(messages, dialect, seed_offset=i)
-            r = await self._send(body, i, trace)
-            self._record(r, trace)
+            r = await self.send(body, i, trace)
+            self.record(r, trace)
             ch = (r.data.get("choices") or [{}])[0]
             samples.append(await self._sample(messages, ch, i, dialect, trace))
-        return self._rows(item, samples, trace, dialect, messages, n_choices)
+        meta = self.base_meta(unit, trace, dialect, messages, n_choices)
+        return self._rows(unit, samples, meta)
 
     # ---------------------------------------------------------------- rows
-    def _base_meta(
+    def base_meta(
         self,
         item: Item,
-        trace: _ItemTrace,
+        trace: ItemTrace,
         dialect: str,
         messages: list[dict[str, str]],
         n_choices: int | None,
     ) -> dict[str, Any]:
+        """``meta`` shared by an item's rows: key, usage, cache hit, latency and provenance."""
         p = self.builder.params
         if trace.served:
             self.models_served[trace.served] += 1
         self.dialect_counts[dialect] += 1
         return {
             "item_key": item.key,
-            "usage": {
-                "prompt_tokens": trace.usage.prompt_tokens,
-                "cached_tokens": trace.usage.cached_tokens,
-                "completion_tokens": trace.usage.completion_tokens,
-                "requests": trace.usage.requests,
-                "cache_hits": trace.usage.cache_hits,
-                "reasks": trace.usage.reasks,
-                "retries": trace.usage.retries,
-            },
+            "usage": trace.usage.row_dict(),
             "cache_hit": trace.all_cached,
             "latency_s": round(trace.latency, 4),
             "provenance": {
@@ -337,14 +382,13 @@ class Engine:
                 "endpoint": self.transport.endpoint,
                 "temperature": p.temperature,
                 "seed": p.seed,
-                "samples": self.samples,
+                "samples": self.settings.samples,
                 "n_choices": n_choices,
             },
         }
 
-    def _row(
-        self, item: Item, scheme: str, label: str | None, meta: dict[str, Any]
-    ) -> dict[str, Any]:
+    def row(self, item: Item, scheme: str, label: str | None, meta: dict[str, Any]) -> Row:
+        """One annotation row of ``item`` in the schema (rater and run id of this engine)."""
         return {
             "corpus": item.corpus,
             "unit_id": item.unit_id,
@@ -356,66 +400,44 @@ class Engine:
             "meta": meta,
         }
 
-    def _rows(
-        self,
-        item: Item,
-        samples: list[_Sample],
-        trace: _ItemTrace,
-        dialect: str,
-        messages: list[dict[str, str]],
-        n_choices: int,
-    ) -> list[dict[str, Any]]:
-        meta = self._base_meta(item, trace, dialect, messages, n_choices)
+    def _per_category(self, item: Item, meta: dict[str, Any]) -> list[Row]:
+        """One unlabelled row per category (multi/dimensions) with ``meta`` as given."""
+        return [
+            self.row(item, self.rubric.scheme_for(c), None, dict(meta, category=c))
+            for c in self.rubric.label_names
+        ]
+
+    def _rows(self, item: Item, samples: list[_Sample], meta: dict[str, Any]) -> list[Row]:
         valid = [s for s in samples if s.answer.ok]
-        k = len(samples)
-        raws: Any = samples[0].raw if k == 1 else [s.raw for s in samples]
-        meta["raw"] = raws
+        n_samples = len(samples)
+        meta["raw"] = samples[0].raw if n_samples == 1 else [s.raw for s in samples]
         meta["finish_reason"] = samples[0].finish_reason
         meta["reasks"] = sum(s.reasks for s in samples)
         if not valid:
             meta.update(status="invalid", reason=samples[0].answer.reason, confidence=None)
             if self.rubric.mode in ("multi", "dimensions"):
-                return [
-                    self._row(item, self.rubric.scheme_for(c), None, dict(meta, category=c))
-                    for c in self.rubric.label_names
-                ]
+                return self._per_category(item, meta)
             if item.category is not None:
                 meta["category"] = item.category
-            return [self._row(item, self.rubric.scheme_for(item.category), None, meta)]
+            return [self.row(item, self.rubric.scheme_for(item.category), None, meta)]
         if self.rubric.mode == "multi":
-            rows = []
-            yes, no = self.rubric.yes_no["yes"], self.rubric.yes_no["no"]
-            for c in self.rubric.label_names:
-                share = sum(c in s.answer.labels for s in valid) / len(valid)
-                m = dict(
-                    meta,
-                    status="ok",
-                    category=c,
-                    confidence=round(max(share, 1 - share) * len(valid) / k, 6) if k > 1 else None,
-                    confidence_kind="vote_share" if k > 1 else None,
-                    rationale=valid[0].answer.rationale,
-                )
-                rows.append(
-                    self._row(item, self.rubric.scheme_for(c), yes if share > 0.5 else no, m)
-                )
-            return rows
+            return self._multi_rows(item, valid, n_samples, meta)
         if self.rubric.mode == "dimensions":
-            return self._dimension_rows(item, valid, k, meta)
+            return self._dimension_rows(item, valid, n_samples, meta)
+        return [self._single_row(item, valid, n_samples, meta)]
+
+    def _single_row(
+        self, item: Item, valid: list[_Sample], n_samples: int, meta: dict[str, Any]
+    ) -> Row:
+        """The majority label (ties: rubric order) with its vote or logprob confidence."""
         votes = Counter(s.answer.labels[0] for s in valid)
-        order = {lab: i for i, lab in enumerate(self.rubric.category_order)}
-        top = max(votes.values())
-        winner = min((lab for lab, v in votes.items() if v == top), key=lambda x: order.get(x, 0))
+        winner, top = _majority(votes, self.rubric.category_order)
         chosen = next(s for s in valid if s.answer.labels[0] == winner)
         meta.update(
             status="ok", rationale=chosen.answer.rationale, logprob_confidence=chosen.logprob_conf
         )
-        if k > 1:
-            meta.update(
-                confidence=round(top / k, 6),
-                confidence_kind="vote_share",
-                votes=dict(votes),
-                tie=sum(v == top for v in votes.values()) > 1,
-            )
+        if n_samples > 1:
+            meta.update(_vote_meta(votes, top, n_samples))
         else:
             meta.update(
                 confidence=chosen.logprob_conf,
@@ -423,34 +445,50 @@ class Engine:
             )
         if item.category is not None:
             meta["category"] = item.category
-        return [self._row(item, self.rubric.scheme_for(item.category), winner, meta)]
+        return self.row(item, self.rubric.scheme_for(item.category), winner, meta)
+
+    def _multi_rows(
+        self, item: Item, valid: list[_Sample], n_samples: int, meta: dict[str, Any]
+    ) -> list[Row]:
+        """One yes/no row per category: yes when more than half of the valid answers chose it."""
+        rows = []
+        yes, no = self.rubric.yes_no["yes"], self.rubric.yes_no["no"]
+        for c in self.rubric.label_names:
+            share = sum(c in s.answer.labels for s in valid) / len(valid)
+            several = n_samples > 1
+            m = dict(
+                meta,
+                status="ok",
+                category=c,
+                confidence=round(max(share, 1 - share) * len(valid) / n_samples, 6)
+                if several
+                else None,
+                confidence_kind="vote_share" if several else None,
+                rationale=valid[0].answer.rationale,
+            )
+            rows.append(self.row(item, self.rubric.scheme_for(c), yes if share > 0.5 else no, m))
+        return rows
 
     def _dimension_rows(
-        self, item: Item, valid: list[_Sample], k: int, meta: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+        self, item: Item, valid: list[_Sample], n_samples: int, meta: dict[str, Any]
+    ) -> list[Row]:
         """One row per dimension; with several samples the majority level (ties: scale order)."""
         rows = []
         for i, lb in enumerate(self.rubric.labels):
             votes = Counter(s.answer.labels[i] for s in valid)
-            order = {lv: j for j, lv in enumerate(lb.level_names)}
-            top = max(votes.values())
-            winner = min((lv for lv, v in votes.items() if v == top), key=lambda x: order.get(x, 0))
+            winner, top = _majority(votes, lb.level_names)
             m = dict(meta, status="ok", category=lb.name, rationale=valid[0].answer.rationale)
-            if k > 1:
-                m.update(
-                    confidence=round(top / k, 6),
-                    confidence_kind="vote_share",
-                    votes=dict(votes),
-                    tie=sum(v == top for v in votes.values()) > 1,
-                )
+            if n_samples > 1:
+                m.update(_vote_meta(votes, top, n_samples))
             else:
                 m.update(confidence=None, confidence_kind=None)
-            rows.append(self._row(item, self.rubric.scheme_for(lb.name), winner, m))
+            rows.append(self.row(item, self.rubric.scheme_for(lb.name), winner, m))
         return rows
 
-    def _error_rows(self, item: Item, kind: str, message: str) -> list[dict[str, Any]]:
+    def error_rows(self, unit: Item, kind: str, message: str) -> list[Row]:
+        """Rows recording that ``unit`` failed for good (``meta.error`` = ``kind``)."""
         meta = {
-            "item_key": item.key,
+            "item_key": unit.key,
             "status": "error",
             "error": kind,
             "reason": message,
@@ -466,22 +504,22 @@ class Engine:
         cats = (
             self.rubric.label_names
             if self.rubric.mode in ("multi", "dimensions")
-            else [item.category]
+            else [unit.category]
         )
         return [
-            self._row(item, self.rubric.scheme_for(c), None, dict(meta, category=c) if c else meta)
+            self.row(unit, self.rubric.scheme_for(c), None, dict(meta, category=c) if c else meta)
             for c in cats
         ]
 
     # ----------------------------------------------------------------- run
-    async def _safe_item(self, item: Item) -> list[dict[str, Any]] | None:
+    async def _safe_label(self, labeler: UnitLabeler[U], unit: U) -> list[Row] | None:
         assert self.dialect is not None
         try:
-            return await self._item(item, self.dialect)
+            return await labeler.label(unit, self.dialect)
         except ItemFailure as exc:
-            return self._error_rows(item, exc.kind, exc.message)
+            return labeler.error_rows(unit, exc.kind, exc.message)
         except DialectRejected as exc:
-            return self._error_rows(item, "dialect_rejected", str(exc))
+            return labeler.error_rows(unit, "dialect_rejected", str(exc))
         except _Stop:
             return None
         except FatalError as exc:
@@ -490,337 +528,64 @@ class Engine:
             self.stop_reason = "fatal"
             return None
 
-    async def _probe(self, item: Item) -> list[dict[str, Any]] | None:
-        """Find the endpoint's dialect with a real item, falling back in order."""
-        ladder = list(DIALECTS)
-        for dialect in ladder:
+    async def _probe(self, labeler: UnitLabeler[U], unit: U) -> list[Row] | None:
+        """Find the endpoint's dialect with a real unit, falling back in order."""
+        for dialect in DIALECTS:
             try:
-                rows = await self._item(item, dialect)
+                rows = await labeler.label(unit, dialect)
             except DialectRejected as exc:
                 self.probe_log.append({"dialect": dialect, "result": f"rejected: {exc}"[:300]})
                 continue
             except ItemFailure as exc:
                 self.dialect = dialect
                 self.probe_log.append({"dialect": dialect, "result": f"error: {exc.kind}"})
-                return self._error_rows(item, exc.kind, exc.message)
+                return labeler.error_rows(unit, exc.kind, exc.message)
             self.dialect = dialect
             self.probe_log.append({"dialect": dialect, "result": "accepted"})
             return rows
         raise FatalError("the endpoint rejected every output dialect")  # pragma: no cover
 
-    def _emit(self, rows: list[dict[str, Any]]) -> None:
-        self.store.append(rows)
-        if self.progress is not None:
-            self.progress.advance(self.usage, self.usage.cost(self.price))
+    def emit(self, rows: list[Row]) -> None:
+        """Append rows (one store write and one progress step per item) to the run."""
+        for _, group in itertools.groupby(rows, key=lambda r: r["meta"]["item_key"]):
+            self.store.append(list(group))
+            if self.progress is not None:
+                self.progress.advance(self.usage, self.usage.cost(self.settings.price))
 
-    async def run(self, items: Iterable[Item]) -> None:
-        pending: Iterator[Item] = (it for it in items if it.key not in self.store.done)
-        if self.dialect is None:
-            first = next(pending, None)
-            if first is None:
-                return
-            try:
-                rows = await self._probe(first)
-            except _Stop:
-                return
-            except FatalError as exc:
-                self.fatal, self.stop_reason = exc, "fatal"
-                return
-            if rows is not None:
-                self._emit(rows)
+    async def _first(self, labeler: UnitLabeler[U], pending: Iterator[U]) -> bool:
+        """Probe the dialect with the first pending unit; ``False`` when the run must end."""
+        first = next(pending, None)
+        if first is None:
+            return False
+        try:
+            rows = await self._probe(labeler, first)
+        except _Stop:
+            return False
+        except FatalError as exc:
+            self.fatal, self.stop_reason = exc, "fatal"
+            return False
+        if rows is not None:
+            self.emit(rows)
+        return True
+
+    async def run_units(self, units: Iterable[U], labeler: UnitLabeler[U]) -> None:
+        """Label every pending unit with ``labeler``, ``concurrency`` at a time."""
+        pending = labeler.pending(units)
+        if self.dialect is None and not await self._first(labeler, pending):
+            return
 
         async def worker() -> None:
             while self.stop_reason is None:
-                item = next(pending, None)
-                if item is None:
+                unit = next(pending, None)
+                if unit is None:
                     return
-                rows = await self._safe_item(item)
+                rows = await self._safe_label(labeler, unit)
                 if rows is None:
                     return
-                self._emit(rows)
+                self.emit(rows)
 
-        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        await asyncio.gather(*(worker() for _ in range(self.settings.concurrency)))
 
-
-def _usage_from(data: Any) -> Usage:
-    u = Usage()
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if hasattr(u, key) and isinstance(value, int):
-                setattr(u, key, value)
-    return u
-
-
-def _versions() -> dict[str, str]:
-    import openai
-
-    return versions(openai=openai.__version__)
-
-
-def _check_args(
-    samples: int,
-    concurrency: int,
-    max_reasks: int,
-    context_turns: int | None,
-    limit: int | None,
-    max_cost: float | None,
-    dialect: str | None,
-) -> None:
-    if samples < 1:
-        raise InputError("samples must be >= 1", field="samples")
-    if concurrency < 1:
-        raise InputError("concurrency must be >= 1", field="concurrency")
-    if max_reasks < 0:
-        raise InputError("max_reasks must be >= 0", field="max_reasks")
-    if context_turns is not None and context_turns < 0:
-        raise InputError("context_turns must be >= 0", field="context_turns")
-    if limit is not None and limit < 1:
-        raise InputError("limit must be >= 1", field="limit")
-    if max_cost is not None and max_cost < 0:
-        raise InputError("max_cost must be >= 0", field="max_cost")
-    if dialect is not None and dialect not in DIALECTS:
-        raise InputError(
-            f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}", field="dialect"
-        )
-
-
-async def annotate_async(
-    corpus: Corpus,
-    rubric: Rubric | str,
-    *,
-    model: str,
-    out: str | Path | None = None,
-    client: Any = None,
-    transport: Transport | None = None,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    concurrency: int = 8,
-    context_turns: int | None = None,
-    limit: int | None = None,
-    samples: int = 1,
-    temperature: float | None = None,
-    seed: int | None = 1234,
-    max_reasks: int = 2,
-    max_tokens: int | None = None,
-    logprobs: bool = False,
-    dialect: str | None = None,
-    max_cost: float | None = None,
-    prices: str | Path | dict[str, Any] | None = None,
-    timeout: float = 60.0,
-    max_retries: int = 6,
-    force: bool = False,
-    progress: Progress | None = None,
-    close_transport: bool | None = None,
-    backend_info: dict[str, Any] | None = None,
-    pack: str | None = None,
-) -> RunResult:
-    """Async version of :func:`annotate` (use it inside a running event loop, e.g. Jupyter).
-
-    ``close_transport`` (default: only when the engine built it) closes the transport's
-    connections at the end. ``backend_info`` (JSON) is written to the manifest as ``backend``
-    (e.g. the local server build and model file hash). ``pack="dialogue"`` labels all target
-    turns of a dialogue with one request (see :mod:`annotation.pack`).
-    """
-    if close_transport is None:
-        close_transport = transport is None and client is None
-    rub = load_rubric(rubric)
-    _check_args(samples, concurrency, max_reasks, context_turns, limit, max_cost, dialect)
-    if pack is not None:
-        from annotation import pack as packing
-
-        packing.check_pack(pack, rub, samples)
-    temp = (0.0 if samples == 1 else 0.7) if temperature is None else float(temperature)
-    params = RequestParams(
-        model=model,
-        temperature=temp,
-        seed=seed,
-        max_tokens=max_tokens or rub.output.max_tokens,
-        logprobs=logprobs,
-    )
-    price_table = load_prices(prices)
-    price = price_for(model, price_table)
-    if max_cost is not None and price is None:
-        raise InputError(
-            f"no price for model {model!r}: --max-cost needs one; pass a price table "
-            "with --prices FILE",
-            field="max_cost",
-        )
-    tr: Transport = transport or OpenAITransport(
-        client, base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries
-    )
-    k = rub.context.turns if context_turns is None else context_turns
-    identity = {
-        "rubric_id": rub.id,
-        "rubric_version": rub.version,
-        "rubric_sha256": rub.sha256,
-        "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
-        "model": model,
-        "endpoint": tr.endpoint,
-        "temperature": temp,
-        "seed": seed,
-        "samples": samples,
-        "context_turns": k,
-        "max_reasks": max_reasks,
-        "max_tokens": params.max_tokens,
-        "logprobs": logprobs,
-        "pack": pack,
-    }
-    if pack is not None:
-        identity["pack_template_sha256"] = packing.PACK_TEMPLATE_SHA256
-    out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="edudial-run-"))
-    store = RunStore(out_dir, identity, force=force)
-    cache = ResponseCache(store.cache_path)
-    profile = cache.get_profile(tr.endpoint, model)
-    chosen = dialect or (profile or {}).get("dialect")
-    engine_cls = Engine if pack is None else packing.PackEngine
-    engine = engine_cls(
-        rub,
-        RequestBuilder(rub, params),
-        tr,
-        cache,
-        store,
-        samples=samples,
-        max_reasks=max_reasks,
-        concurrency=concurrency,
-        dialect=chosen,
-        price=price,
-        max_cost=max_cost,
-        progress=progress,
-        rater=rater_name(model, rub),
-    )
-    started = now()
-    total_units = count_units(corpus, rub, limit)
-    per_unit = len(rub.label_names) if rub.mode == "binary" else 1
-    total = total_units * per_unit
-    prev_usage = _usage_from((store.previous or {}).get("usage_cumulative"))
-
-    def manifest(status: str) -> dict[str, Any]:
-        cumulative = _usage_from(prev_usage.as_dict())
-        cumulative.merge(engine.usage)
-        return {
-            **run_header(store.run_id, status, identity, started=started, previous=store.previous),
-            "rubric": rubric_record(rub),
-            "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
-            "rater": engine.rater,
-            "rater_kind": "model",
-            "model_requested": model,
-            "models_served": dict(engine.models_served),
-            "endpoint": tr.endpoint,
-            "backend": backend_info,
-            "dialect": engine.dialect,
-            "dialect_forced": engine.forced_dialect,
-            "dialect_probe": engine.probe_log,
-            "dialects_used": dict(engine.dialect_counts),
-            "parameters": {
-                "concurrency": concurrency,
-                "context_turns": k,
-                "limit": limit,
-                "samples": samples,
-                "temperature": temp,
-                "seed": seed,
-                "max_reasks": max_reasks,
-                "max_tokens": params.max_tokens,
-                "max_tokens_field": params.max_tokens_field,
-                "logprobs": logprobs,
-                "max_cost": max_cost,
-                "timeout": timeout,
-                "max_retries": max_retries,
-                "pack": pack,
-            },
-            "pack_stats": getattr(engine, "pack_stats", None),
-            "items_total": total,
-            "counts": dict(store.counts),
-            "usage": engine.usage.as_dict(),
-            "usage_cumulative": cumulative.as_dict(),
-            "price_per_1m": None if price is None else vars(price),
-            "cost_usd": engine.usage.cost(price),
-            "cost_usd_cumulative": cumulative.cost(price),
-            "rate_limit_pauses": getattr(getattr(tr, "gate", None), "pauses", 0),
-            "stop_reason": engine.stop_reason,
-            "versions": _versions(),
-            # kept from a Batch API submission/collection in the same run (annotation.batch)
-            **(
-                {"batch": (store.previous or {})["batch"]}
-                if (store.previous or {}).get("batch")
-                else {}
-            ),
-        }
-
-    store.write_manifest(manifest("running"))
-    if progress is not None:
-        progress.start(total, len(store.done))
-    items: Iterable[Any] = iter_items(corpus, rub, context_turns=context_turns, limit=limit)
-    if pack is not None:
-        assert isinstance(engine, packing.PackEngine)
-        items = engine.pending(
-            packing.iter_packs(corpus, rub, context_turns=context_turns, limit=limit)
-        )
-    status = "failed"
-    try:
-        await engine.run(items)
-        if engine.fatal is not None:
-            status = "stopped_error"
-            raise engine.fatal
-        status = "stopped_max_cost" if engine.stop_reason == "max_cost" else "completed"
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        status = "interrupted"
-        raise
-    finally:
-        if store.stale_errors and status == "completed":
-            store.compact()
-        store.close()
-        if engine.dialect and not engine.forced_dialect:
-            cache.put_profile(tr.endpoint, model, {"dialect": engine.dialect})
-        store.write_manifest(manifest(status))
-        cache.close()
-        if close_transport:
-            await tr.aclose()
-    return RunResult(
-        store.run_id,
-        out_dir,
-        status,
-        dict(store.counts),
-        engine.usage,
-        engine.usage.cost(price),
-        manifest(status),
-    )
-
-
-def annotate(corpus: Corpus, rubric: Rubric | str, *, model: str, **options: Any) -> RunResult:
-    """Label ``corpus`` with ``rubric`` using an LLM behind an OpenAI-compatible endpoint.
-
-    Parameters
-    ----------
-    corpus : Corpus
-    rubric : Rubric or str
-        A rubric, a built-in name (``mathdial-moves``) or a YAML path.
-    model : str
-    out : path, optional
-        Run directory (created or resumed); a temporary directory when omitted.
-    client : openai.AsyncOpenAI, optional
-        A configured client; else one is built from ``base_url``/``api_key`` or
-        ``OPENAI_BASE_URL``/``OPENAI_API_KEY``.
-    transport : Transport, optional
-        Another backend (overrides ``client``).
-    concurrency, context_turns, limit, samples, temperature, seed, max_reasks, max_tokens,
-    logprobs, dialect, max_cost, prices, timeout, max_retries, force, progress
-        See ``edudial annotate --help`` and docs/annotation.md.
-
-    Returns
-    -------
-    RunResult
-        ``.annotations`` gives the rows as a DataFrame.
-
-    Raises
-    ------
-    FatalError
-        Authentication/quota errors or a long rate limit (finished items are kept; rerun).
-
-    Examples
-    --------
-    >>> res = annotate(corpus, "mathdial-moves", model="gpt-4o-mini",
-    ...                out="runs/md")  # doctest: +SKIP
-    >>> res.annotations.label.value_counts()  # doctest: +SKIP
-    """
-    options.setdefault("close_transport", True)  # the event loop ends with this call
-    return asyncio.run(annotate_async(corpus, rubric, model=model, **options))
+    async def run(self, items: Iterable[Item]) -> None:
+        """Label every pending item (the engine is its own item labeller)."""
+        await self.run_units(items, self)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from annotation.rubric import Rubric
+from typing import Any
+
+from annotation.rubric import Label, Rubric
 
 __all__ = ["render_guide"]
 
@@ -27,28 +29,45 @@ def render_guide(rubric: Rubric) -> str:
     ]
     if r.source:
         out += [f"*Source:* {r.source.strip()}", ""]
+    out += _what_to_code(r)
+    if r.instructions:
+        out += ["", "## Instructions", "", r.instructions.strip()]
+    out += [
+        "",
+        {"single": "## Labels", "dimensions": "## Dimensions"}.get(r.mode, "## Categories"),
+        "",
+    ]
+    for lb in r.labels:
+        out += _label_section(lb)
+    if r.notes:
+        out += ["## Notes", "", r.notes.strip(), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _is(pairs: dict[str, Any]) -> str:
+    return ", ".join(f"`{k}` is `{v}`" for k, v in pairs.items())
+
+
+def _what_to_code(r: Rubric) -> list[str]:
+    """The "What to code" section: unit, turns coded, decision, scale, context, scheme."""
     unit = "one turn" if r.unit == "turn" else "one whole dialogue"
-    out.append("## What to code")
-    out.append(f"- Unit: {unit}.")
+    out = ["## What to code", f"- Unit: {unit}."]
     if r.applies_to.roles:
         out.append(f"- Code only turns by: {', '.join(r.applies_to.roles)}.")
     if r.applies_to.meta:
-        out.append(
-            "- Code only turns whose "
-            + ", ".join(f"`{k}` is `{v}`" for k, v in r.applies_to.meta.items())
-            + "."
-        )
-    if r.mode == "single":
-        out.append("- Choose exactly one label per unit.")
-    elif r.mode == "multi":
-        out.append("- Mark every category that applies (possibly none).")
-    elif r.mode == "dimensions":
-        out.append("- Rate every dimension below: choose exactly one of its levels.")
-    else:
-        out.append(
+        out.append("- Code only turns whose " + _is(r.applies_to.meta) + ".")
+    decisions = {
+        "single": "- Choose exactly one label per unit.",
+        "multi": "- Mark every category that applies (possibly none).",
+        "dimensions": "- Rate every dimension below: choose exactly one of its levels.",
+    }
+    out.append(
+        decisions.get(
+            r.mode,
             f"- Decide each category separately: yes (`{r.yes_no['yes']}`) or no "
-            f"(`{r.yes_no['no']}`)."
+            f"(`{r.yes_no['no']}`).",
         )
+    )
     if r.ordered:
         out.append(
             "- The levels of each dimension form an ordered scale, in the order listed."
@@ -61,45 +80,35 @@ def render_guide(rubric: Rubric) -> str:
     if r.context.meta:
         ctx.append("the dialogue fields " + ", ".join(f"`{m}`" for m in r.context.meta))
     if r.context.exclude_meta:
-        ctx.append(
-            "never turns whose "
-            + ", ".join(f"`{k}` is `{v}`" for k, v in r.context.exclude_meta.items())
-        )
+        ctx.append("never turns whose " + _is(r.context.exclude_meta))
     if ctx:
         out.append(f"- Context shown: {' and '.join(ctx)}.")
     out.append(f"- Labels are recorded under scheme `{r.scheme}`.")
-    if r.instructions:
-        out += ["", "## Instructions", "", r.instructions.strip()]
-    out += [
-        "",
-        {"single": "## Labels", "dimensions": "## Dimensions"}.get(r.mode, "## Categories"),
-        "",
-    ]
-    for lb in r.labels:
-        title = f" — {lb.title}" if lb.title and lb.title != lb.name else ""
-        out += [f"### `{lb.name}`{title}", "", lb.definition.strip(), ""]
-        if lb.levels:
-            out.append("**Levels** (from the first to the last):")
-            out += [
-                f"- `{lv.name}`" + (f": {lv.definition.strip()}" if lv.definition else "")
-                for lv in lb.levels
-            ]
-            out.append("")
-        if lb.include:
-            out.append("**Include:**")
-            out += [f"- {x}" for x in lb.include]
-            out.append("")
-        if lb.exclude:
-            out.append("**Exclude:**")
-            out += [f"- {x}" for x in lb.exclude]
-            out.append("")
-        if lb.examples:
-            out.append("**Examples:**")
-            for ex in lb.examples:
-                ctx_s = f" (after: {ex.context})" if ex.context else ""
-                note = f" — {ex.note}" if ex.note else ""
-                out.append(f'- "{ex.text}"{ctx_s}{note}')
-            out.append("")
-    if r.notes:
-        out += ["## Notes", "", r.notes.strip(), ""]
-    return "\n".join(out).rstrip() + "\n"
+    return out
+
+
+def _bullets(title: str, items: list[str]) -> list[str]:
+    return [f"**{title}**", *(f"- {x}" for x in items), ""] if items else []
+
+
+def _label_section(lb: Label) -> list[str]:
+    """One label (category, dimension): definition, levels, include/exclude, examples."""
+    title = f" — {lb.title}" if lb.title and lb.title != lb.name else ""
+    out = [f"### `{lb.name}`{title}", "", lb.definition.strip(), ""]
+    if lb.levels:
+        out.append("**Levels** (from the first to the last):")
+        out += [
+            f"- `{lv.name}`" + (f": {lv.definition.strip()}" if lv.definition else "")
+            for lv in lb.levels
+        ]
+        out.append("")
+    out += _bullets("Include:", list(lb.include))
+    out += _bullets("Exclude:", list(lb.exclude))
+    if lb.examples:
+        out.append("**Examples:**")
+        for ex in lb.examples:
+            ctx_s = f" (after: {ex.context})" if ex.context else ""
+            note = f" — {ex.note}" if ex.note else ""
+            out.append(f'- "{ex.text}"{ctx_s}{note}')
+        out.append("")
+    return out

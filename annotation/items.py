@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from annotation.rubric import Rubric
+from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
 __all__ = ["Item", "count_units", "iter_items", "render_item", "selects_turn"]
@@ -50,18 +51,18 @@ class Item:
         return f"{self.corpus}\x1f{self.unit_id}\x1f{self.category or ''}"
 
 
-def _clip(text: str, limit: int) -> str:
+def clip_text(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _meta_value(key: str, *metas: dict[str, Any]) -> str | None:
+def meta_value(key: str, *metas: dict[str, Any]) -> str | None:
     for meta in metas:
         if key in meta and meta[key] is not None:
             value = meta[key]
             if isinstance(value, float) and pd.isna(value):
                 continue
-            return _clip(str(value), _MAX_META_CHARS)
+            return clip_text(str(value), _MAX_META_CHARS)
     return None
 
 
@@ -87,7 +88,7 @@ def render_item(
         out.append("Transcript (the turn to label is marked with >>>):")
     for i, (role, text) in enumerate(turns):
         mark = ">>> " if i == target else "    "
-        out.append(f"{mark}[{role}] {_clip(text, max_chars)}")
+        out.append(f"{mark}[{role}] {clip_text(text, max_chars)}")
     return "\n".join(out) + "\n"
 
 
@@ -171,7 +172,7 @@ def iter_items(
     """
     k = rubric.context.turns if context_turns is None else context_turns
     if k < 0:
-        raise ValueError("context_turns must be >= 0")
+        raise InputError("context_turns must be >= 0", field="context_turns")
     after = rubric.context.following_turns
     roles = set(rubric.applies_to.roles or [])
     dmeta = {
@@ -221,7 +222,7 @@ def iter_items(
         pairs = [(str(r), "" if not isinstance(t, str) else t) for _, r, t, _ in rows]
         if rubric.unit == "dialogue":
             meta_lines = [
-                (key, v) for key in rubric.context.meta if (v := _meta_value(key, dm)) is not None
+                (key, v) for key in rubric.context.meta if (v := meta_value(key, dm)) is not None
             ]
             text = render_item(pairs, None, meta_lines, max_chars)
             for cat in cats:
@@ -249,7 +250,7 @@ def iter_items(
                     [
                         (key, v)
                         for key in rubric.context.meta
-                        if (v := _meta_value(key, dm, tmeta or {})) is not None
+                        if (v := meta_value(key, dm, tmeta or {})) is not None
                     ],
                     max_chars,
                 )
@@ -264,7 +265,7 @@ def iter_items(
             meta_lines = [
                 (key, v)
                 for key in rubric.context.meta
-                if (v := _meta_value(key, dm, tmeta or {})) is not None
+                if (v := meta_value(key, dm, tmeta or {})) is not None
             ]
             text = render_item(window, pos - lo, meta_lines, max_chars)
             for cat in cats:

@@ -25,14 +25,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from annotation.engine import RunResult, annotate_async
 from annotation.local_server import (
     LOCAL_MODEL_ALIAS,
     LocalServer,
     LocalServerError,
     bundled_model_path,
 )
+from annotation.manifest import RunResult
 from annotation.rubric import Rubric
+from annotation.run import annotate_async
 from annotation.transport import OpenAITransport
 from toolkit.errors import InputError
 from toolkit.schema import Corpus

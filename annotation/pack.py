@@ -12,6 +12,11 @@ per-turn rows (same columns and meta keys), one per target turn, with ``provenan
 telling how each label was obtained. The pack's usage is split evenly over its turns, so sums
 over rows stay exact.
 
+:class:`PackLabeler` is an :class:`~annotation.engine.UnitLabeler` of packs: the engine runs it
+with ``engine.run_units(packs, PackLabeler(engine))`` and it sends through the engine's public
+``send``/``record`` and builds rows with ``base_meta``/``row`` (per-turn fallback:
+``engine.label``).
+
 Differences from per-turn mode: the model sees the whole dialogue (also the turns after the
 target), not only ``context_turns`` previous turns; only single-label turn rubrics with one
 sample are supported. Very long dialogues are split into parts of at most ``MAX_TARGETS``
@@ -27,13 +32,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from annotation.engine import Engine, _ItemTrace
-from annotation.items import Item, _clip, _meta_value, iter_items
+from annotation.engine import Engine, ItemTrace, Row, choice_parts
+from annotation.items import Item, clip_text, iter_items, meta_value
 from annotation.parse import match_label
-from annotation.prompt import _SAFETY, _UNIT, system_message
+from annotation.pricing import ROW_USAGE
+from annotation.prompt import SAFETY_TEXT, UNIT_TEXT, system_message
 from annotation.requests import RequestBuilder
 from annotation.rubric import Rubric
-from annotation.transport import ItemFailure
+from annotation.transport import ItemFailure, Reply
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -43,7 +49,8 @@ __all__ = [
     "PACK_TEMPLATE_SHA256",
     "Pack",
     "PackAnswer",
-    "PackEngine",
+    "PackLabeler",
+    "PackStats",
     "check_pack",
     "iter_packs",
     "pack_schema",
@@ -150,7 +157,7 @@ def _render(
     for pos, (role, text) in enumerate(pairs):
         n = marks.get(pos)
         mark = f">>> ({n}) " if n is not None else "    "
-        out.append(f"{mark}[{role}] {_clip(text, max_chars)}")
+        out.append(f"{mark}[{role}] {clip_text(text, max_chars)}")
     return "\n".join(out) + "\n"
 
 
@@ -183,7 +190,7 @@ def iter_packs(
     (['d:0', 'd:2'], '>>> (2) [teacher] Why?')
     """
     if max_targets < 1:
-        raise ValueError("max_targets must be >= 1")
+        raise InputError("max_targets must be >= 1", field="max_targets")
     turns = corpus.turns.sort_values(["corpus", "dialogue_id", "index"], kind="stable")
     by_dialogue: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for c, d, t, r, x in zip(
@@ -215,7 +222,7 @@ def iter_packs(
         meta_lines = [
             (key, v)
             for key in rubric.context.meta
-            if (v := _meta_value(key, dmeta.get((cname, did), {}))) is not None
+            if (v := meta_value(key, dmeta.get((cname, did), {}))) is not None
         ]
         targets = list(group)
         for part, lo in enumerate(range(0, len(targets), max_targets)):
@@ -276,13 +283,13 @@ def pack_system_message(rubric: Rubric, dialect: str) -> str:
     """The per-turn codebook with the unit and answer paragraphs for packed labelling."""
     base = system_message(rubric, "json_schema")
     head, sep, _ = base.partition("\n## Answer\n")
-    if not sep or _UNIT["turn"] not in head:  # pragma: no cover - template drift guard
+    if not sep or UNIT_TEXT["turn"] not in head:  # pragma: no cover - template drift guard
         raise RuntimeError("the per-turn system message changed shape; update annotation.pack")
     labels = ", ".join(json.dumps(n, ensure_ascii=False) for n in rubric.label_names)
     answer = _PACK_ANSWER.format(labels=labels)
     if rubric.output.rationale:
         answer += _PACK_RATIONALE
-    parts = [head.replace(_UNIT["turn"], _PACK_UNIT, 1), "## Answer", _SAFETY, answer]
+    parts = [head.replace(UNIT_TEXT["turn"], _PACK_UNIT, 1), "## Answer", SAFETY_TEXT, answer]
     if dialect == "prompt":
         schema = json.dumps(pack_schema(rubric), ensure_ascii=False, separators=(",", ":"))
         parts.append(_PACK_SCHEMA_LINE.format(schema=schema))
@@ -418,181 +425,208 @@ def parse_pack_answer(
     return out
 
 
-# ------------------------------------------------------------------------------------ engine
-def _split(value: int, k: int) -> list[int]:
-    base, extra = divmod(value, k)
-    return [base + (1 if i < extra else 0) for i in range(k)]
+# ------------------------------------------------------------------------------------ labeller
+def _split(value: int, parts: int) -> list[int]:
+    base, extra = divmod(value, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-_USAGE_KEYS = (
-    "prompt_tokens",
-    "cached_tokens",
-    "completion_tokens",
-    "requests",
-    "cache_hits",
-    "reasks",
-    "retries",
-)
+@dataclass
+class PackStats:
+    """Counts of a packed run (``manifest.pack_stats``)."""
+
+    packs: int = 0
+    turns_packed: int = 0
+    turns_fallback: int = 0
+    reasks: int = 0
 
 
-class PackEngine(Engine):
-    """The engine with one request per :class:`Pack` (see the module docstring)."""
+@dataclass
+class _PackReply:
+    """The outcome of a pack's request and re-asks."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pack_system: dict[str, str] = {}
-        self.pack_stats = {"packs": 0, "turns_packed": 0, "turns_fallback": 0, "reasks": 0}
+    answer: PackAnswer
+    finish: str | None = None
+    reasks: int = 0
 
-    def _pack_messages(self, pack: Pack, dialect: str) -> list[dict[str, str]]:
-        if dialect not in self._pack_system:
-            self._pack_system[dialect] = pack_system_message(self.rubric, dialect)
+
+class PackLabeler:
+    """Labels :class:`Pack` s through an :class:`~annotation.engine.Engine` (one request each).
+
+    A :class:`~annotation.engine.UnitLabeler`: ``engine.run_units(packs, PackLabeler(engine))``.
+    Turns a pack leaves unresolved are labelled by the engine's per-turn :meth:`Engine.label`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.rubric = engine.rubric
+        self.stats = PackStats()
+        self._system: dict[str, str] = {}
+
+    def pending(self, units: Iterable[Pack]) -> Iterator[Pack]:
+        """Packs with at least one target not done yet."""
+        done = self.engine.store.done
+        return (p for p in units if any(t.key not in done for t in p.targets))
+
+    def _messages(self, pack: Pack, dialect: str) -> list[dict[str, str]]:
+        if dialect not in self._system:
+            self._system[dialect] = pack_system_message(self.rubric, dialect)
         return [
-            {"role": "system", "content": self._pack_system[dialect]},
+            {"role": "system", "content": self._system[dialect]},
             {"role": "user", "content": pack.text},
         ]
 
-    def _pack_body(
-        self, messages: list[dict[str, str]], dialect: str, pack: Pack
-    ) -> dict[str, Any]:
-        body = self.builder.body(messages, dialect)
+    def _body(self, messages: list[dict[str, str]], dialect: str, pack: Pack) -> dict[str, Any]:
+        builder = self.engine.builder
+        body = builder.body(messages, dialect)
         fmt = pack_response_format(self.rubric, dialect, pack.numbers)
         if fmt is None:
             body.pop("response_format", None)
         else:
             body["response_format"] = fmt
-        field_ = self.builder.params.max_tokens_field
+        field_ = builder.params.max_tokens_field
         body[field_] = int(body[field_]) * len(pack.targets) + 16
         return body
 
-    async def _item(self, item: Any, dialect: str) -> list[dict[str, Any]]:
-        if not isinstance(item, Pack):  # per-turn fallback
-            return await super()._item(item, dialect)
-        pack = item
-        trace = _ItemTrace()
-        messages = self._pack_messages(pack, dialect)
-        numbers = pack.numbers
-        reasks = 0
-        content: str | None = None
-        finish: str | None = None
+    def _parse(self, reply: Reply, numbers: list[int]) -> tuple[str | None, str | None, PackAnswer]:
+        content, finish, refusal = choice_parts((reply.data.get("choices") or [{}])[0])
+        answer = parse_pack_answer(
+            self.rubric, content, numbers, finish_reason=finish, refusal=refusal
+        )
+        return content if content is not None else refusal, finish, answer
+
+    async def _ask(
+        self, pack: Pack, dialect: str, messages: list[dict[str, str]], trace: ItemTrace
+    ) -> _PackReply:
+        """The pack's request, re-asked (listing the problems) until aligned or out of re-asks."""
+        engine, numbers = self.engine, pack.numbers
+        reply = await engine.send(self._body(messages, dialect, pack), 0, trace)
+        engine.record(reply, trace)
+        content, finish, answer = self._parse(reply, numbers)
+        out = _PackReply(answer, finish)
+        conv = messages
+        while not out.answer.ok and out.reasks < engine.settings.max_reasks:
+            problems = _reask_text(self.rubric, out.answer.summary(), numbers)
+            conv = [
+                *conv,
+                {"role": "assistant", "content": content or ""},
+                {"role": "user", "content": problems},
+            ]
+            reply = await engine.send(self._body(conv, dialect, pack), 0, trace)
+            engine.record(reply, trace)
+            out.reasks += 1
+            engine.count_reask(reply, trace)
+            if not reply.from_cache:
+                self.stats.reasks += 1
+            content, out.finish, out.answer = self._parse(reply, numbers)
+        return out
+
+    async def label(self, unit: Pack, dialect: str) -> list[Row]:
+        """Rows of the pack's targets not done yet (packed labels, else per-turn fallback)."""
+        pack = unit
+        trace = ItemTrace()
+        messages = self._messages(pack, dialect)
         try:
-            reply = await self._send(self._pack_body(messages, dialect, pack), 0, trace)
-            self._record(reply, trace)
-            content, finish, answer = self._parse(reply.data, numbers)
-            conv = messages
-            while not answer.ok and reasks < self.max_reasks:
-                conv = [
-                    *conv,
-                    {"role": "assistant", "content": content or ""},
-                    {
-                        "role": "user",
-                        "content": _reask_text(self.rubric, answer.summary(), numbers),
-                    },
-                ]
-                reply = await self._send(self._pack_body(conv, dialect, pack), 0, trace)
-                self._record(reply, trace)
-                reasks += 1
-                trace.usage.reasks += 1
-                if not reply.from_cache:
-                    self.usage.reasks += 1
-                    self.pack_stats["reasks"] += 1
-                content, finish, answer = self._parse(reply.data, numbers)
+            got = await self._ask(pack, dialect, messages, trace)
         except ItemFailure as exc:  # e.g. the whole dialogue is too long: label turn by turn
-            answer = PackAnswer(problems=dict.fromkeys(numbers, f"pack request failed: {exc.kind}"))
-        self.pack_stats["packs"] += 1
-        k = len(pack.targets)
-        shares = {key: _split(int(getattr(trace.usage, key)), k) for key in _USAGE_KEYS}
-        prompt_sha = RequestBuilder.prompt_sha256(messages)
-        reason = answer.summary() or None
-        rows: list[dict[str, Any]] = []
-        for i, (target, pos) in enumerate(zip(pack.targets, pack.positions, strict=True)):
-            n = i + 1
-            if target.key in self.store.done:
+            reason = f"pack request failed: {exc.kind}"
+            got = _PackReply(PackAnswer(problems=dict.fromkeys(pack.numbers, reason)))
+        self.stats.packs += 1
+        n_targets = len(pack.targets)
+        shares = {key: _split(int(getattr(trace.usage, key)), n_targets) for key in ROW_USAGE}
+        rows: list[Row] = []
+        for i, target in enumerate(pack.targets):
+            if target.key in self.engine.store.done:
                 continue
-            share = {key: shares[key][i] for key in _USAGE_KEYS}
-            pinfo = {
-                "mode": "dialogue",
-                "dialogue_id": pack.dialogue_id,
-                "part": pack.part,
-                "turn_number": n,
-                "targets": k,
-                "template_sha256": PACK_TEMPLATE_SHA256,
-                "reasks": reasks,
-                "fallback": n not in answer.labels,
-            }
-            if n in answer.labels:
-                self.pack_stats["turns_packed"] += 1
-                label, why, raw = answer.labels[n]
-                meta = self._base_meta(target, trace, dialect, messages, 1)
-                meta["usage"] = share
-                prov = meta["provenance"]
-                prov.update(
-                    context_turns=pos,
-                    rendered_prompt_sha256=prompt_sha,
-                    following_turns_shown=pack.n_turns - pos - 1,
-                    pack=pinfo,
-                )
-                meta.update(
-                    status="ok",
-                    raw=raw,
-                    finish_reason=finish,
-                    reasks=reasks,
-                    rationale=why,
-                    logprob_confidence=None,
-                    confidence=None,
-                    confidence_kind=None,
-                )
-                rows.append(self._row(target, self.rubric.scheme_for(None), label, meta))
-                continue
-            self.pack_stats["turns_fallback"] += 1
-            pinfo["fallback_reason"] = answer.problems.get(n, reason)
-            try:
-                sub = await super()._item(target, dialect)
-            except ItemFailure as exc:
-                sub = super()._error_rows(target, exc.kind, exc.message)
-            for row in sub:
-                meta = row["meta"]
-                usage = meta.get("usage") or dict.fromkeys(_USAGE_KEYS, 0)
-                meta["usage"] = {key: int(usage.get(key, 0)) + share[key] for key in _USAGE_KEYS}
-                meta.setdefault("provenance", {})["pack"] = pinfo
-            rows += sub
+            share = {key: shares[key][i] for key in ROW_USAGE}
+            if i + 1 in got.answer.labels:
+                rows.append(self._packed_row(pack, i, got, (trace, messages, dialect), share))
+            else:
+                info = self._info(pack, i, got)
+                rows += await self._fallback(target, dialect, info, share, got.answer)
         return rows
 
-    def _parse(
-        self, data: dict[str, Any], numbers: list[int]
-    ) -> tuple[str | None, str | None, PackAnswer]:
-        choice = (data.get("choices") or [{}])[0]
-        msg = choice.get("message") or {}
-        content = msg.get("content") if isinstance(msg.get("content"), str) else None
-        finish = choice.get("finish_reason")
-        answer = parse_pack_answer(
-            self.rubric, content, numbers, finish_reason=finish, refusal=msg.get("refusal")
-        )
-        return content if content is not None else msg.get("refusal"), finish, answer
+    def _info(self, pack: Pack, i: int, got: _PackReply) -> dict[str, Any]:
+        """``provenance.pack`` of target ``i``."""
+        return {
+            "mode": "dialogue",
+            "dialogue_id": pack.dialogue_id,
+            "part": pack.part,
+            "turn_number": i + 1,
+            "targets": len(pack.targets),
+            "template_sha256": PACK_TEMPLATE_SHA256,
+            "reasks": got.reasks,
+            "fallback": i + 1 not in got.answer.labels,
+        }
 
-    def _error_rows(self, item: Any, kind: str, message: str) -> list[dict[str, Any]]:
-        if not isinstance(item, Pack):
-            return super()._error_rows(item, kind, message)
-        rows: list[dict[str, Any]] = []
-        for i, target in enumerate(item.targets):
-            if target.key in self.store.done:
+    def _packed_row(
+        self,
+        pack: Pack,
+        i: int,
+        got: _PackReply,
+        request: tuple[ItemTrace, list[dict[str, str]], str],
+        share: dict[str, int],
+    ) -> Row:
+        """The row of a target the pack answered (its usage share, its entry as ``raw``)."""
+        trace, messages, dialect = request
+        target, pos = pack.targets[i], pack.positions[i]
+        self.stats.turns_packed += 1
+        label, why, raw = got.answer.labels[i + 1]
+        meta = self.engine.base_meta(target, trace, dialect, messages, 1)
+        meta["usage"] = share
+        meta["provenance"].update(
+            context_turns=pos,
+            rendered_prompt_sha256=RequestBuilder.prompt_sha256(messages),
+            following_turns_shown=pack.n_turns - pos - 1,
+            pack=self._info(pack, i, got),
+        )
+        meta.update(
+            status="ok",
+            raw=raw,
+            finish_reason=got.finish,
+            reasks=got.reasks,
+            rationale=why,
+            logprob_confidence=None,
+            confidence=None,
+            confidence_kind=None,
+        )
+        return self.engine.row(target, self.rubric.scheme_for(None), label, meta)
+
+    async def _fallback(
+        self,
+        target: Item,
+        dialect: str,
+        info: dict[str, Any],
+        share: dict[str, int],
+        answer: PackAnswer,
+    ) -> list[Row]:
+        """Label an unresolved target turn by turn; the pack's usage share is added to it."""
+        self.stats.turns_fallback += 1
+        info["fallback_reason"] = answer.problems.get(info["turn_number"], answer.summary() or None)
+        try:
+            rows = await self.engine.label(target, dialect)
+        except ItemFailure as exc:
+            rows = self.engine.error_rows(target, exc.kind, exc.message)
+        for row in rows:
+            meta = row["meta"]
+            usage = meta.get("usage") or dict.fromkeys(ROW_USAGE, 0)
+            meta["usage"] = {key: int(usage.get(key, 0)) + share[key] for key in ROW_USAGE}
+            meta.setdefault("provenance", {})["pack"] = info
+        return rows
+
+    def error_rows(self, unit: Pack, kind: str, message: str) -> list[Row]:
+        """Error rows for each target not done yet, with ``provenance.pack``."""
+        rows: list[Row] = []
+        for i, target in enumerate(unit.targets):
+            if target.key in self.engine.store.done:
                 continue
-            for row in super()._error_rows(target, kind, message):
+            for row in self.engine.error_rows(target, kind, message):
                 row["meta"]["provenance"]["pack"] = {
                     "mode": "dialogue",
-                    "dialogue_id": item.dialogue_id,
-                    "part": item.part,
+                    "dialogue_id": unit.dialogue_id,
+                    "part": unit.part,
                     "turn_number": i + 1,
-                    "targets": len(item.targets),
+                    "targets": len(unit.targets),
                 }
                 rows.append(row)
         return rows
-
-    def _emit(self, rows: list[dict[str, Any]]) -> None:
-        for _, group in itertools.groupby(rows, key=lambda r: r["meta"]["item_key"]):
-            super()._emit(list(group))
-
-    def pending(self, packs: Iterable[Pack]) -> Iterator[Pack]:
-        """Packs with at least one target not done yet."""
-        for pack in packs:
-            if any(t.key not in self.store.done for t in pack.targets):
-                yield pack

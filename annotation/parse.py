@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from annotation.rubric import Rubric
 
@@ -63,51 +64,18 @@ def parse_answer(
     >>> parse_answer(r, '{"label": "X"}').reason
     "label 'X' is not one of the allowed labels"
     """
-    if refusal:
-        return Answer(False, reason="the model refused")
-    if finish_reason == "length":
-        return Answer(False, reason="the answer was cut off (finish_reason length)")
-    if content is None or not content.strip():
-        return Answer(False, reason="empty answer")
-    text = content.strip()
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        m = _OBJ.search(text)
-        try:
-            data = json.loads(m.group(0)) if m else None
-        except json.JSONDecodeError:
-            data = None
-        if data is None:
-            return Answer(False, reason="the answer is not valid JSON")
-    if not isinstance(data, dict):
-        return Answer(False, reason="the answer is not a JSON object")
+    problem = _unusable(content, finish_reason, refusal)
+    if problem is not None:
+        return Answer(False, reason=problem)
+    data = _json_object(str(content).strip())
+    if isinstance(data, str):
+        return Answer(False, reason=data)
     rationale = data.get("rationale")
     rationale = rationale.strip()[:1000] if isinstance(rationale, str) else None
     if rubric.mode == "multi":
-        values = data.get("labels")
-        if not isinstance(values, list):
-            return Answer(False, reason='"labels" is missing or not a list')
-        chosen: list[str] = []
-        for v in values:
-            m2 = match_label(v, rubric.label_names)
-            if m2 is None:
-                return Answer(False, reason=f"label {v!r} is not one of the allowed labels")
-            if m2 not in chosen:
-                chosen.append(m2)
-        return Answer(True, tuple(chosen), rationale)
+        return _multi(rubric, data, rationale)
     if rubric.mode == "dimensions":
-        levels: list[str] = []
-        for lb in rubric.labels:
-            if lb.name not in data:
-                return Answer(False, reason=f'"{lb.name}" is missing')
-            lv = match_label(data[lb.name], lb.level_names)
-            if lv is None:
-                return Answer(
-                    False, reason=f"{lb.name}: {data[lb.name]!r} is not one of the allowed levels"
-                )
-            levels.append(lv)
-        return Answer(True, tuple(levels), rationale)
+        return _dimensions(rubric, data, rationale)
     if "label" not in data:
         return Answer(False, reason='"label" is missing')
     value = data["label"]
@@ -122,3 +90,59 @@ def parse_answer(
     if lab is None:
         return Answer(False, reason=f"label {value!r} is not one of the allowed labels")
     return Answer(True, (lab,), rationale)
+
+
+def _unusable(content: str | None, finish_reason: str | None, refusal: str | None) -> str | None:
+    """Why an answer cannot be read at all (refused, cut off, empty), else ``None``."""
+    if refusal:
+        return "the model refused"
+    if finish_reason == "length":
+        return "the answer was cut off (finish_reason length)"
+    if content is None or not content.strip():
+        return "empty answer"
+    return None
+
+
+def _json_object(text: str) -> dict[str, Any] | str:
+    """The JSON object in ``text`` (the whole text, else its outermost braces), or why not."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        m = _OBJ.search(text)
+        try:
+            data = json.loads(m.group(0)) if m else None
+        except json.JSONDecodeError:
+            data = None
+        if data is None:
+            return "the answer is not valid JSON"
+    if not isinstance(data, dict):
+        return "the answer is not a JSON object"
+    return data
+
+
+def _multi(rubric: Rubric, data: dict[str, Any], rationale: str | None) -> Answer:
+    values = data.get("labels")
+    if not isinstance(values, list):
+        return Answer(False, reason='"labels" is missing or not a list')
+    chosen: list[str] = []
+    for v in values:
+        m = match_label(v, rubric.label_names)
+        if m is None:
+            return Answer(False, reason=f"label {v!r} is not one of the allowed labels")
+        if m not in chosen:
+            chosen.append(m)
+    return Answer(True, tuple(chosen), rationale)
+
+
+def _dimensions(rubric: Rubric, data: dict[str, Any], rationale: str | None) -> Answer:
+    levels: list[str] = []
+    for lb in rubric.labels:
+        if lb.name not in data:
+            return Answer(False, reason=f'"{lb.name}" is missing')
+        lv = match_label(data[lb.name], lb.level_names)
+        if lv is None:
+            return Answer(
+                False, reason=f"{lb.name}: {data[lb.name]!r} is not one of the allowed levels"
+            )
+        levels.append(lv)
+    return Answer(True, tuple(levels), rationale)

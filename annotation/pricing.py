@@ -10,7 +10,7 @@ from the table costs ``None`` (unknown), which ``--max-cost`` refuses.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,11 @@ from toolkit.errors import InputError
 __all__ = [
     "BATCH_MULTIPLIER",
     "DEFAULT_PRICES",
+    "ROW_USAGE",
     "Price",
     "Usage",
     "estimate_tokens",
+    "format_cost",
     "load_prices",
     "price_for",
 ]
@@ -113,9 +115,28 @@ def estimate_tokens(text: str) -> int:
     return max(1, round(len(text) / CHARS_PER_TOKEN))
 
 
+#: The per-row usage written in ``meta.usage`` of annotation rows, in this order.
+ROW_USAGE = (
+    "prompt_tokens",
+    "cached_tokens",
+    "completion_tokens",
+    "requests",
+    "cache_hits",
+    "reasks",
+    "retries",
+)
+
+
 @dataclass
 class Usage:
-    """Token and request counters (billed requests, re-asks and cache hits counted separately)."""
+    """Token and request counters (billed requests, re-asks and cache hits counted separately).
+
+    Examples
+    --------
+    >>> u = Usage.from_dict({"requests": 2, "prompt_tokens": 10, "unknown": 1})
+    >>> u.requests, u.prompt_tokens, u.row_dict()["requests"]
+    (2, 10, 2)
+    """
 
     requests: int = 0
     cache_hits: int = 0
@@ -125,7 +146,15 @@ class Usage:
     cached_tokens: int = 0
     completion_tokens: int = 0
     reasoning_tokens: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Usage:
+        """A counter from its JSON form (:meth:`as_dict`); unknown keys and non-integers are
+        ignored, ``None`` gives zeros."""
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict):
+            return cls()
+        return cls(**{k: v for k, v in data.items() if k in names and isinstance(v, int)})
 
     def add_response(self, usage: dict[str, Any] | None) -> None:
         """Add the ``usage`` object of one billed response."""
@@ -140,17 +169,8 @@ class Usage:
 
     def merge(self, other: Usage) -> None:
         """Add another counter into this one."""
-        for name in (
-            "requests",
-            "cache_hits",
-            "reasks",
-            "retries",
-            "prompt_tokens",
-            "cached_tokens",
-            "completion_tokens",
-            "reasoning_tokens",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def cost(self, price: Price | None) -> float | None:
         """Cost in USD (``None`` when the price is unknown)."""
@@ -159,14 +179,20 @@ class Usage:
         return price.cost(self.prompt_tokens, self.cached_tokens, self.completion_tokens)
 
     def as_dict(self) -> dict[str, int]:
-        """Plain dict for JSON."""
-        return {
-            "requests": self.requests,
-            "cache_hits": self.cache_hits,
-            "reasks": self.reasks,
-            "retries": self.retries,
-            "prompt_tokens": self.prompt_tokens,
-            "cached_tokens": self.cached_tokens,
-            "completion_tokens": self.completion_tokens,
-            "reasoning_tokens": self.reasoning_tokens,
-        }
+        """Plain dict for JSON (every counter)."""
+        return {f.name: int(getattr(self, f.name)) for f in fields(self)}
+
+    def row_dict(self) -> dict[str, int]:
+        """The counters an annotation row records (``meta.usage``, :data:`ROW_USAGE`)."""
+        return {name: int(getattr(self, name)) for name in ROW_USAGE}
+
+
+def format_cost(value: float | None) -> str:
+    """A cost for people: ``$0.0123``, or why it is unknown.
+
+    Examples
+    --------
+    >>> format_cost(0.01234), format_cost(None)
+    ('$0.0123', 'unknown (model not in price table)')
+    """
+    return "unknown (model not in price table)" if value is None else f"${value:.4f}"

@@ -39,9 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from annotation.engine import RunResult
 from annotation.items import Item, selects_turn
-from annotation.manifest import now, rubric_record, run_header, versions
+from annotation.manifest import RunIdentity, RunManifest, RunResult, now, versions
 from annotation.pricing import Usage
 from annotation.rubric import Label, Rubric, RulePattern, load_rubric
 from annotation.store import RunStore
@@ -207,9 +206,8 @@ class RuleLabeler:
             return min(hits, key=lambda t: (hits[t][0][0], rank.get(t, 0)))
         return min(hits, key=lambda t: rank.get(t, 0))
 
-    def decide(self, doc: Any) -> list[Decision]:
-        """Decisions for one tokenised text (a spaCy ``Doc``)."""
-        r = self.rubric
+    def _found(self, doc: Any) -> dict[str, dict[str, list[tuple[int, int, str]]]]:
+        """group -> target -> [(start, end, pattern id)] of every match in ``doc``."""
         found: dict[str, dict[str, list[tuple[int, int, str]]]] = {}
         matches = list(self.matcher(doc)) if len(self.matcher) else []
         for attr, table in self._fast.items():
@@ -221,54 +219,75 @@ class RuleLabeler:
             # one pattern can match overlapping spans; each (pattern, start) counts once
             p = self._pats[match_id]
             found.setdefault(p.group, {}).setdefault(p.target, []).append((start, end, p.pid))
+        return found
 
-        def span(h: tuple[int, int, str]) -> str:
-            return str(doc[h[0] : h[1]].text)
+    def _choose(
+        self,
+        doc: Any,
+        scheme: str,
+        hits: dict[str, list[tuple[int, int, str]]],
+        order: list[str],
+        *,
+        default: str | None,
+        category: str | None,
+    ) -> Decision:
+        """One label among competing targets (single mode, or one dimension)."""
+        allm = _unique(h[2] for h in sorted(h for v in hits.values() for h in v))
+        win = self._pick(order, hits)
+        if win is not None:
+            h = hits[win][0]
+            return Decision(scheme, win, allm, h[2], str(doc[h[0] : h[1]].text), category)
+        return Decision(scheme, default, allm, "default" if default else None, None, category)
 
+    def _yes_no(
+        self, doc: Any, found: dict[str, dict[str, list[tuple[int, int, str]]]]
+    ) -> list[Decision]:
+        """Binary/multi: each category with patterns is yes iff one matches (or the default)."""
+        r = self.rubric
+        yes, no = r.yes_no["yes"], r.yes_no["no"]
+        dflt = r.rules.default
+        other_hit = any(g != dflt and v for g, v in found.items())
         out: list[Decision] = []
-        if r.mode == "single":
-            hits = {t: v for g in found.values() for t, v in g.items()}
-            allm = _unique(h[2] for h in sorted(h for v in hits.values() for h in v))
-            win = self._pick(r.label_names, hits)
-            if win is not None:
-                h = hits[win][0]
-                out.append(Decision(r.scheme, win, allm, h[2], span(h), None))
-            else:
-                d = r.rules.default if isinstance(r.rules.default, str) else None
-                out.append(Decision(r.scheme, d, allm, "default" if d else None, None, None))
-            return out
-        if r.mode in ("binary", "multi"):
-            yes, no = r.yes_no["yes"], r.yes_no["no"]
-            dflt = r.rules.default
-            other_hit = any(g != dflt and v for g, v in found.items())
-            for lb in r.labels:
-                scheme = r.scheme_for(lb.name)
-                if scheme not in self.schemes:
-                    continue
-                hs = sorted(found.get(lb.name, {}).get(lb.name, []))
-                ids = _unique(h[2] for h in hs)
-                if hs:
-                    out.append(Decision(scheme, yes, ids, hs[0][2], span(hs[0]), lb.name))
-                elif lb.name == dflt and not other_hit:
-                    out.append(Decision(scheme, yes, ids, "default", None, lb.name))
-                else:
-                    out.append(Decision(scheme, no, ids, None, None, lb.name))
-            return out
-        defaults = r.rules.default if isinstance(r.rules.default, dict) else {}
         for lb in r.labels:
             scheme = r.scheme_for(lb.name)
             if scheme not in self.schemes:
                 continue
-            hits = found.get(lb.name, {})
-            allm = _unique(h[2] for h in sorted(h for v in hits.values() for h in v))
-            win = self._pick(lb.level_names, hits)
-            if win is not None:
-                h = hits[win][0]
-                out.append(Decision(scheme, win, allm, h[2], span(h), lb.name))
+            hs = sorted(found.get(lb.name, {}).get(lb.name, []))
+            ids = _unique(h[2] for h in hs)
+            if hs:
+                span = str(doc[hs[0][0] : hs[0][1]].text)
+                out.append(Decision(scheme, yes, ids, hs[0][2], span, lb.name))
+            elif lb.name == dflt and not other_hit:
+                out.append(Decision(scheme, yes, ids, "default", None, lb.name))
             else:
-                d = defaults.get(lb.name)
-                out.append(Decision(scheme, d, allm, "default" if d else None, None, lb.name))
+                out.append(Decision(scheme, no, ids, None, None, lb.name))
         return out
+
+    def decide(self, doc: Any) -> list[Decision]:
+        """Decisions for one tokenised text (a spaCy ``Doc``)."""
+        r = self.rubric
+        found = self._found(doc)
+        if r.mode == "single":
+            hits = {t: v for g in found.values() for t, v in g.items()}
+            default = r.rules.default if isinstance(r.rules.default, str) else None
+            return [
+                self._choose(doc, r.scheme, hits, r.label_names, default=default, category=None)
+            ]
+        if r.mode in ("binary", "multi"):
+            return self._yes_no(doc, found)
+        defaults = r.rules.default if isinstance(r.rules.default, dict) else {}
+        return [
+            self._choose(
+                doc,
+                r.scheme_for(lb.name),
+                found.get(lb.name, {}),
+                lb.level_names,
+                default=defaults.get(lb.name),
+                category=lb.name,
+            )
+            for lb in r.labels
+            if r.scheme_for(lb.name) in self.schemes
+        ]
 
     def label_texts(self, texts: list[str], batch_size: int = 1000) -> list[list[Decision]]:
         """Decisions for each text (tokenised with ``nlp.pipe``)."""
@@ -368,15 +387,9 @@ def annotate_rules(
     decisions = labeler.label_texts([u[2] for u in units], batch_size=batch_size)
     elapsed = time.perf_counter() - t0
 
-    identity = {
-        "backend": BACKEND,
-        "model": BACKEND,
-        "rubric_id": rub.id,
-        "rubric_version": rub.version,
-        "rubric_sha256": rub.sha256,
-    }
+    identity = RunIdentity.for_rules(rub, BACKEND)
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="edudial-rules-"))
-    store = RunStore(out_dir, identity, force=force)
+    store = RunStore(out_dir, identity.as_dict(), force=force)
     store.close()
     prov = {
         "rubric_id": rub.id,
@@ -431,13 +444,8 @@ def annotate_rules(
         Path(tmp).unlink(missing_ok=True)
         raise
     rows_sha = hashlib.sha256(store.annotations_path.read_bytes()).hexdigest()
-    manifest = {
-        **run_header(store.run_id, "completed", identity, started=started, previous=store.previous),
+    sections = {
         "backend": BACKEND,
-        "rubric": rubric_record(rub, labeler.schemes),
-        "rater": rater,
-        "rater_kind": "rule",
-        "model_requested": None,
         "models_served": {},
         "rules": {
             "precedence": rub.rules.precedence,
@@ -456,7 +464,20 @@ def annotate_rules(
         "seconds": round(elapsed, 3),
         "usage": Usage().as_dict(),
         "cost_usd": 0.0,
-        "versions": _versions(labeler.spacy_version),
     }
+    manifest = RunManifest(
+        run_id=store.run_id,
+        status="completed",
+        identity=identity,
+        started=started,
+        rubric=rub,
+        rater=rater,
+        rater_kind="rule",
+        model_requested=None,
+        versions=_versions(labeler.spacy_version),
+        schemes=labeler.schemes,
+        sections=sections,
+        previous=store.previous,
+    ).as_dict()
     store.write_manifest(manifest)
     return RunResult(store.run_id, out_dir, "completed", dict(counts), Usage(), 0.0, manifest)

@@ -122,7 +122,8 @@ def stats(url: str) -> dict[str, Any]:
 
 
 def bodies_for(corpus: Corpus) -> list[dict[str, Any]]:
-    from annotation import RequestBuilder, RequestParams, iter_items, load_rubric
+    from annotation import iter_items, load_rubric
+    from annotation.requests import RequestBuilder, RequestParams
 
     rub = load_rubric("mathdial-moves")
     b = RequestBuilder(rub, RequestParams(model=MODEL, max_tokens=rub.output.max_tokens))
@@ -208,6 +209,79 @@ def child(n_items: int, url: str, concurrency: int) -> None:
     )
 
 
+def _measure(
+    url: str, corpus: Corpus, bodies: list[dict[str, Any]], repeats: int
+) -> tuple[dict[str, list[tuple[float, float]]], list[float], list[int]]:
+    """Interleaved runs: bare loop, engine, raw httpx2 at 32 and 16; a cached rerun at 32."""
+    n = len(bodies)
+    results: dict[str, list[tuple[float, float]]] = {}
+    cached: list[float] = []
+    cached_requests: list[int] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(repeats):
+            for conc in (32, 16):
+                results.setdefault(f"bare{conc}", []).append(bare_loop(url, bodies, conc))
+                out = Path(tmp) / f"run{conc}-{rep}"
+                wall, cpu, res = engine_run(url, corpus, conc, out)
+                assert res.counts["ok"] == n, res.counts
+                results.setdefault(f"engine{conc}", []).append((wall, cpu))
+                results.setdefault(f"raw-httpx2-{conc}", []).append(raw_loop(url, bodies, conc))
+                if conc == 32:
+                    before = stats(url)["requests"]
+                    t0 = time.perf_counter()
+                    _, _, res2 = engine_run(url, corpus, conc, out)
+                    cached.append(time.perf_counter() - t0)
+                    cached_requests.append(stats(url)["requests"] - before)
+                    assert res2.counts["ok"] == n
+    return results, cached, cached_requests
+
+
+def _report_throughput(
+    results: dict[str, list[tuple[float, float]]], n: int, latency: float
+) -> None:
+    def med(key: str, idx: int) -> float:
+        return statistics.median(x[idx] for x in results[key])
+
+    print()
+    print(f"{'run':<22}{'wall s':>9}{'items/s':>10}{'CPU ms/item':>13}")
+    for key in ("bare32", "engine32", "raw-httpx2-32", "bare16", "engine16", "raw-httpx2-16"):
+        wall, cpu = med(key, 0), med(key, 1)
+        print(f"{key:<22}{wall:>9.2f}{n / wall:>10.1f}{cpu / n * 1000:>13.3f}")
+    print()
+    for conc in (32, 16):
+        ideal = conc / latency
+        eng = n / med(f"engine{conc}", 0)
+        bare = n / med(f"bare{conc}", 0)
+        print(
+            f"concurrency {conc}: engine {eng:.1f}/s = {eng / bare:.1%} of bare loop "
+            f"({bare:.1f}/s), {eng / ideal:.1%} of ideal ({ideal:.0f}/s)"
+        )
+        raw = n / med(f"raw-httpx2-{conc}", 0)
+        print(
+            f"  reference: plain httpx2 loop without the openai SDK {raw:.1f}/s = "
+            f"{raw / ideal:.1%} of ideal (one Python event loop's ceiling here)"
+        )
+    print("targets: engine >= 90% of bare at 32; >= 80% of ideal at 16")
+
+
+def _report_memory(url: str, items: int, big: int) -> None:
+    """Peak RSS of fresh processes annotating ``items`` and ``big`` items."""
+    mem = {}
+    for count in (items, big):
+        cmd = [sys.executable, __file__, "--child", str(count), "--url", url]
+        out = subprocess.run(
+            [*cmd, "--concurrency", "32"], capture_output=True, text=True, check=True
+        )
+        mem[count] = json.loads(out.stdout.strip().splitlines()[-1])
+    small, large = mem[items], mem[big]
+    print(
+        f"peak RSS: {items} items {small['maxrss_kb'] / 1024:.1f} MiB, "
+        f"{big} items {large['maxrss_kb'] / 1024:.1f} MiB, ratio "
+        f"{large['maxrss_kb'] / small['maxrss_kb']:.2f}x (target <= 1.2x); "
+        f"{big}-item run {large['items'] / large['wall']:.1f} items/s"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=2000)
@@ -232,58 +306,14 @@ def main() -> None:
             f"repeats {args.repeats}, cpus {os.cpu_count()}"
         )
         bare_loop(url, bodies[:50], 8)  # warm-up
-        results: dict[str, list[tuple[float, float]]] = {}
         server_cpu0, server_req0 = proc_cpu(server.pid), stats(url)["requests"]
-        cached: list[float] = []
-        cached_requests: list[int] = []
-        with tempfile.TemporaryDirectory() as tmp:
-            for rep in range(args.repeats):
-                for conc in (32, 16):
-                    wall, cpu = bare_loop(url, bodies, conc)
-                    results.setdefault(f"bare{conc}", []).append((wall, cpu))
-                    out = Path(tmp) / f"run{conc}-{rep}"
-                    wall, cpu, res = engine_run(url, corpus, conc, out)
-                    assert res.counts["ok"] == n, res.counts
-                    results.setdefault(f"engine{conc}", []).append((wall, cpu))
-                    wall, cpu = raw_loop(url, bodies, conc)
-                    results.setdefault(f"raw-httpx2-{conc}", []).append((wall, cpu))
-                    if conc == 32:
-                        before = stats(url)["requests"]
-                        t0 = time.perf_counter()
-                        _, _, res2 = engine_run(url, corpus, conc, out)
-                        cached.append(time.perf_counter() - t0)
-                        cached_requests.append(stats(url)["requests"] - before)
-                        assert res2.counts["ok"] == n
-
+        results, cached, cached_requests = _measure(url, corpus, bodies, args.repeats)
         server_ms = (
             (proc_cpu(server.pid) - server_cpu0)
             / max(stats(url)["requests"] - server_req0, 1)
             * 1000
         )
-
-        def med(key: str, idx: int) -> float:
-            return statistics.median(x[idx] for x in results[key])
-
-        print()
-        print(f"{'run':<22}{'wall s':>9}{'items/s':>10}{'CPU ms/item':>13}")
-        for key in ("bare32", "engine32", "raw-httpx2-32", "bare16", "engine16", "raw-httpx2-16"):
-            wall, cpu = med(key, 0), med(key, 1)
-            print(f"{key:<22}{wall:>9.2f}{n / wall:>10.1f}{cpu / n * 1000:>13.3f}")
-        print()
-        for conc in (32, 16):
-            ideal = conc / args.latency
-            eng = n / med(f"engine{conc}", 0)
-            bare = n / med(f"bare{conc}", 0)
-            print(
-                f"concurrency {conc}: engine {eng:.1f}/s = {eng / bare:.1%} of bare loop "
-                f"({bare:.1f}/s), {eng / ideal:.1%} of ideal ({ideal:.0f}/s)"
-            )
-            raw = n / med(f"raw-httpx2-{conc}", 0)
-            print(
-                f"  reference: plain httpx2 loop without the openai SDK {raw:.1f}/s = "
-                f"{raw / ideal:.1%} of ideal (one Python event loop's ceiling here)"
-            )
-        print("targets: engine >= 90% of bare at 32; >= 80% of ideal at 16")
+        _report_throughput(results, n, args.latency)
         print(
             f"fake server CPU {server_ms:.2f} ms/request (its own process); load average "
             f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus"
@@ -292,32 +322,7 @@ def main() -> None:
             f"cached rerun: median {statistics.median(cached):.2f} s, requests "
             f"{cached_requests} (target 0 requests, <= 2 s)"
         )
-
-        mem = {}
-        for items in (args.items, args.big):
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    str(items),
-                    "--url",
-                    url,
-                    "--concurrency",
-                    "32",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            mem[items] = json.loads(out.stdout.strip().splitlines()[-1])
-        small, big = mem[args.items], mem[args.big]
-        print(
-            f"peak RSS: {args.items} items {small['maxrss_kb'] / 1024:.1f} MiB, "
-            f"{args.big} items {big['maxrss_kb'] / 1024:.1f} MiB, ratio "
-            f"{big['maxrss_kb'] / small['maxrss_kb']:.2f}x (target <= 1.2x); "
-            f"{args.big}-item run {big['items'] / big['wall']:.1f} items/s"
-        )
+        _report_memory(url, args.items, args.big)
     finally:
         server.terminate()
         server.wait()

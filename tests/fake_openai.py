@@ -383,6 +383,48 @@ class FakeOpenAI:
         finally:
             self.in_flight -= 1
 
+    @staticmethod
+    def _http_fault(kind: str | None, p: dict[str, Any]) -> Response | None:
+        """The error response of an HTTP fault, if ``kind`` is one."""
+        if kind == "429":
+            r = _error(429, "Rate limit reached for requests", "rate_limit_exceeded", "requests")
+            for param, header in (
+                ("retry_after_ms", "retry-after-ms"),
+                ("retry_after", "retry-after"),
+            ):
+                if param in p:
+                    r.headers[header] = str(p[param])
+            return r
+        if kind == "500_noretry":
+            r = _error(500, "The server had an error", None, "server_error")
+            r.headers["x-should-retry"] = "false"
+            return r
+        fixed = {
+            "quota": (
+                429,
+                "You exceeded your current quota.",
+                "insufficient_quota",
+                "insufficient_quota",
+            ),
+            "500": (500, "The server had an error", None, "server_error"),
+            "502": (502, "The server had an error", None, "server_error"),
+            "503": (503, "The server had an error", None, "server_error"),
+            "400": (400, str(p.get("message", "Bad request")), None, "invalid_request_error"),
+            "401": (401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error"),
+            "404": (404, "The model does not exist", "model_not_found", "invalid_request_error"),
+        }
+        if kind in fixed:
+            return _error(*fixed[kind])
+        return None
+
+    async def _fault_response(self, kind: str | None, p: dict[str, Any]) -> Response | None:
+        """The response a fault replaces the answer with (``None``: answer, maybe late)."""
+        if kind == "hang":
+            await asyncio.sleep(float(p.get("seconds", 30)))
+        if kind == "drop":
+            return Response(drop=True)
+        return self._http_fault(kind, p)
+
     async def _chat_response(self, req: Request, body: dict[str, Any]) -> Response:
         if self.api_key is not None and req.headers.get("authorization") != (
             f"Bearer {self.api_key}"
@@ -396,35 +438,9 @@ class FakeOpenAI:
         fault = self._take_fault(everything)
         kind = fault.kind if fault else None
         p = fault.params if fault else {}
-        if kind == "429":
-            hdrs = {}
-            if "retry_after_ms" in p:
-                hdrs["retry-after-ms"] = str(p["retry_after_ms"])
-            if "retry_after" in p:
-                hdrs["retry-after"] = str(p["retry_after"])
-            r = _error(429, "Rate limit reached for requests", "rate_limit_exceeded", "requests")
-            r.headers.update(hdrs)
-            return r
-        if kind == "quota":
-            return _error(
-                429, "You exceeded your current quota.", "insufficient_quota", "insufficient_quota"
-            )
-        if kind in ("500", "502", "503"):
-            return _error(int(kind), "The server had an error", None, "server_error")
-        if kind == "500_noretry":
-            r = _error(500, "The server had an error", None, "server_error")
-            r.headers["x-should-retry"] = "false"
-            return r
-        if kind == "400":
-            return _error(400, str(p.get("message", "Bad request")), None)
-        if kind == "401":
-            return _error(401, "Incorrect API key provided.", "invalid_api_key")
-        if kind == "404":
-            return _error(404, "The model does not exist", "model_not_found")
-        if kind == "hang":
-            await asyncio.sleep(float(p.get("seconds", 30)))
-        if kind == "drop":
-            return Response(drop=True)
+        faulty = await self._fault_response(kind, p)
+        if faulty is not None:
+            return faulty
         fmt = body.get("response_format")
         if fmt is not None and self.reject_response_format:
             return _error(400, "response_format is not supported", None)

@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from annotation import FatalError, OpenAITransport, annotate, load_rubric
+from annotation import FatalError, annotate, load_rubric
+from annotation.transport import OpenAITransport
 from tests.fake_openai import FakeOpenAI
 from toolkit import Corpus, InputError, read_annotations
 

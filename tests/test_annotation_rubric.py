@@ -11,16 +11,15 @@ import yaml
 
 from annotation import (
     PROMPT_TEMPLATE_SHA256,
-    RequestBuilder,
-    RequestParams,
-    answer_schema,
     builtin_rubrics,
     iter_items,
     load_rubric,
-    parse_answer,
     render_guide,
     response_format,
 )
+from annotation.parse import parse_answer
+from annotation.prompt import answer_schema
+from annotation.requests import RequestBuilder, RequestParams
 from toolkit import Corpus, InputError
 
 # Label sets as documented in /work/shared/docs/corpora.md and the papers.

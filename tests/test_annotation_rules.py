@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from annotation import iter_items, load_rubric, parse_answer, parse_rubric
+from annotation import iter_items, load_rubric, parse_rubric
+from annotation.parse import parse_answer
 from annotation.prompt import answer_schema, system_message
 from annotation.rules import RuleLabeler, annotate_rules
 from tests.conftest import corpus_path
@@ -409,7 +410,8 @@ def test_dimensions_prompt_schema_and_parser() -> None:
 
 
 def test_llm_engine_writes_one_row_per_dimension(tmp_path: Path) -> None:
-    from annotation import OpenAITransport, annotate
+    from annotation import annotate
+    from annotation.transport import OpenAITransport
 
     srv = FakeOpenAI(latency=0.001).start()
     try:

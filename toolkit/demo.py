@@ -27,9 +27,17 @@ from toolkit.errors import InputError
 from toolkit.io import read_corpus, save_corpus
 from toolkit.schema import Corpus
 
-__all__ = ["BACKENDS", "DemoResult", "DemoStep", "bundled_sample", "choose_backend", "run_demo"]
+__all__ = [
+    "DEMO_BACKENDS",
+    "DemoResult",
+    "DemoStep",
+    "bundled_sample",
+    "choose_backend",
+    "run_demo",
+]
 
-BACKENDS = ("auto", "local", "rules")
+#: Values of ``edudial demo --backend`` (``auto``: local if installed, else rules).
+DEMO_BACKENDS = ("auto", "local", "rules")
 
 #: What the demo annotates: corpus name -> (rubric, human raters or None for rater_kind).
 _TASKS: dict[str, tuple[str, list[str] | None]] = {
@@ -59,8 +67,8 @@ def choose_backend(backend: str = "auto") -> str:
     """``local`` when the local model is installed (or asked for), else ``rules``."""
     from annotation.local_server import local_backend_available
 
-    if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend not in DEMO_BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(DEMO_BACKENDS)}")
     if backend == "auto":
         return "local" if local_backend_available() else "rules"
     return backend

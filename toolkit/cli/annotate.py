@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from annotation.pricing import format_cost
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
-__all__ = ["BACKENDS", "annotate_cmd", "rubric_cmd"]
+__all__ = ["ANNOTATE_BACKENDS", "annotate_cmd", "rubric_cmd"]
 
 #: Values of ``edudial annotate --backend`` (first = default). ``openai``: any OpenAI-compatible
 #: endpoint; ``rules``: the rubric's spaCy Matcher patterns (annotation.rules), offline;
 #: ``local``: the bundled SmolLM2-135M behind llama_cpp.server (annotation.local, edudial[local]).
-BACKENDS: tuple[str, ...] = ("openai", "rules", "local")
+#: (The demo's backends are ``toolkit.demo.DEMO_BACKENDS``.)
+ANNOTATE_BACKENDS: tuple[str, ...] = ("openai", "rules", "local")
 
 
 def _load_input(spec: str) -> Corpus:
@@ -96,8 +99,170 @@ class _RichProgress:
         )
 
 
-def _fmt_cost(value: float | None) -> str:
-    return "unknown (model not in price table)" if value is None else f"${value:.4f}"
+@dataclass(frozen=True)
+class _Args:
+    """The options of ``edudial annotate`` (one field per command-line option)."""
+
+    rubric: str
+    out: Path | None
+    model: str
+    base_url: str | None
+    concurrency: int
+    context_turns: int | None
+    limit: int | None
+    samples: int
+    temperature: float | None
+    seed: int
+    max_reasks: int
+    logprobs: bool
+    dialect: str | None
+    max_cost: float | None
+    prices: Path | None
+    timeout: float
+    max_retries: int
+    dry_run: bool
+    force: bool
+    save_corpus: Path | None
+    no_progress: bool
+    batch: bool
+    batch_file_only: bool
+    backend: str
+    local_model: Path | None
+    local_port: int | None
+    pack: str | None
+    require_deid: bool
+
+    @property
+    def batching(self) -> bool:
+        return self.batch or self.batch_file_only
+
+    def request_options(self) -> dict[str, Any]:
+        """Options shared by the synchronous and the Batch API paths."""
+        return {
+            "context_turns": self.context_turns,
+            "limit": self.limit,
+            "samples": self.samples,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "max_reasks": self.max_reasks,
+            "logprobs": self.logprobs,
+            "dialect": self.dialect,
+            "prices": self.prices,
+            "force": self.force,
+            "require_deid": self.require_deid,
+            "on_warning": _warn,
+        }
+
+    def run_options(self) -> dict[str, Any]:
+        """Options of :func:`annotation.annotate` (and ``annotate_local``)."""
+        return {
+            **self.request_options(),
+            "concurrency": self.concurrency,
+            "max_cost": self.max_cost,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "pack": self.pack,
+        }
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def _dry_run(corpus: Corpus, rub: Any, args: _Args, input_spec: str) -> None:
+    """``--dry-run``: requests, tokens and cost estimated offline."""
+    import annotation
+
+    est = annotation.estimate(
+        corpus,
+        rub,
+        model=args.model,
+        out=args.out,
+        context_turns=args.context_turns,
+        limit=args.limit,
+        samples=args.samples,
+        dialect=args.dialect or "json_schema",
+        prices=args.prices,
+    )
+    click.echo(
+        f"dry run: {rub.id}@{rub.version} on {input_spec} with {args.model} (no request sent)"
+    )
+    click.echo(f"  items: {est.items} ({est.done} already done, {est.pending} pending)")
+    click.echo(f"  requests: {est.requests} (+ re-asks for invalid answers)")
+    click.echo(f"  prompt tokens: ~{est.prompt_tokens:,} (heuristic: ~4 characters per token)")
+    click.echo(
+        f"  completion tokens: ~{est.completion_tokens_typical:,} typical, "
+        f"<= {est.completion_tokens_max:,} at max_tokens"
+    )
+    click.echo(
+        f"  cost: ~{format_cost(est.cost_typical)} typical, "
+        f"<= {format_cost(est.cost_max)} (estimate)"
+    )
+    if args.pack is not None:
+        click.echo(
+            "  (estimated for per-turn requests; --pack dialogue sends one request "
+            "per dialogue and far fewer prompt tokens)"
+        )
+
+
+def _check_outputs(args: _Args) -> Path:
+    """The run directory; refuse to overwrite ``--save-corpus`` and unsupported mixes."""
+    if args.out is None:
+        raise InputError("-o/--out is required (the run directory)", field="out")
+    if args.save_corpus is not None and args.save_corpus.exists() and not args.force:
+        raise InputError("already exists (pass --force to replace it)", path=args.save_corpus)
+    if args.pack is not None and args.batching:
+        raise InputError("--pack is not supported with --batch yet", field="pack")
+    return args.out
+
+
+def _run(corpus: Corpus, rub: Any, args: _Args, out: Path) -> Any:
+    """The synchronous run (OpenAI-compatible endpoint or the local model) with a progress bar."""
+    import annotation
+
+    opts = args.run_options()
+    with _RichProgress(enabled=not args.no_progress and sys.stderr.isatty()) as bar:
+        if args.backend == "local":
+            ctx = click.get_current_context()
+            for name in ("concurrency", "timeout", "prices"):  # local defaults unless given
+                if ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
+                    opts.pop(name)
+            return annotation.annotate_local(
+                corpus,
+                rub,
+                out=out,
+                model_path=args.local_model,
+                port=args.local_port,
+                progress=bar,
+                **opts,
+            )
+        return annotation.annotate(
+            corpus, rub, model=args.model, out=out, base_url=args.base_url, progress=bar, **opts
+        )
+
+
+def _report(result: Any, out: Path) -> None:
+    u, c = result.usage, result.counts
+    click.echo(
+        f"{result.status}: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, "
+        f"{c.get('error', 0)} error -> {out / 'annotations.jsonl'}"
+    )
+    click.echo(
+        f"  requests {u.requests} (cache hits {u.cache_hits}, re-asks {u.reasks}, "
+        f"retries {u.retries}); tokens {u.prompt_tokens:,} prompt "
+        f"({u.cached_tokens:,} cached), {u.completion_tokens:,} completion; "
+        f"cost {format_cost(result.cost)}"
+    )
+    click.echo(f"  dialect {result.manifest.get('dialect')}; run {result.run_id}")
+
+
+def _save_labels(corpus: Corpus, result: Any, path: Path, force: bool) -> None:
+    """``--save-corpus``: the input corpus plus the rows that have a label."""
+    from toolkit.io import save_corpus
+
+    rows = result.annotations
+    merged = corpus.with_annotations(rows[rows["label"].notna()]).validate()
+    save_corpus(merged, path, overwrite=force)
 
 
 @click.command("annotate")
@@ -118,8 +283,8 @@ def _fmt_cost(value: float | None) -> str:
 )
 @click.option(
     "--backend",
-    type=click.Choice(BACKENDS),
-    default=BACKENDS[0],
+    type=click.Choice(ANNOTATE_BACKENDS),
+    default=ANNOTATE_BACKENDS[0],
     show_default=True,
     help="openai: an OpenAI-compatible endpoint; rules: the rubric's keyword patterns "
     "(offline, instant; rater rules@RUBRIC@VERSION; LLM options are ignored); "
@@ -253,43 +418,21 @@ def _fmt_cost(value: float | None) -> str:
     help="Only write OUT/batch/input-*.jsonl (Batch format, e.g. for vLLM run-batch); "
     "merge results with `edudial batch collect OUT --from-file`.",
 )
-def annotate_cmd(
-    input_spec: str,
-    rubric: str,
-    out: Path | None,
-    model: str,
-    base_url: str | None,
-    concurrency: int,
-    context_turns: int | None,
-    limit: int | None,
-    samples: int,
-    temperature: float | None,
-    seed: int,
-    max_reasks: int,
-    logprobs: bool,
-    dialect: str | None,
-    max_cost: float | None,
-    prices: Path | None,
-    timeout: float,
-    max_retries: int,
-    dry_run: bool,
-    force: bool,
-    save_corpus: Path | None,
-    no_progress: bool,
-    batch: bool = False,
-    batch_file_only: bool = False,
-    backend: str = BACKENDS[0],
-    local_model: Path | None = None,
-    local_port: int | None = None,
-    pack: str | None = None,
-) -> None:
+@click.option(
+    "--require-deid",
+    is_flag=True,
+    help="Refuse (send nothing) when INPUT is not de-identified (`edudial deid`) and the "
+    "endpoint is not on this machine; without it such a run only warns.",
+)
+def annotate_cmd(input_spec: str, **options: Any) -> None:
     """Label the units of INPUT with an LLM following a rubric; write a resumable run to OUT.
 
     INPUT is a saved corpus directory (`edudial load`) or CORPUS:PATH (e.g.
     mathdial:$EDUDIAL_DATA/mathdial). Rows go to OUT/annotations.jsonl as each item completes
     (rater MODEL@RUBRIC@VERSION, rater_kind model); rerunning the same command finishes only the
     missing items, and a complete rerun sends no request. Exit status 3 when --max-cost stopped
-    the run.
+    the run. A corpus that is not de-identified sent to an endpoint off this machine gets a
+    warning (run `edudial deid` first; --require-deid makes it an error).
 
     \b
     Examples:
@@ -309,172 +452,69 @@ def annotate_cmd(
           --backend local -o runs/md-local --limit 24 --context-turns 1
       edudial annotate mathdial.corpus --rubric mathdial-moves -o runs/md-packed \\
           --pack dialogue
+      edudial annotate my-lessons.corpus --rubric mathdial-moves -o runs/mine --require-deid
     """
     import annotation
 
-    rub = annotation.load_rubric(rubric)
+    args = _Args(**options)
+    rub = annotation.load_rubric(args.rubric)
     corpus = _load_input(input_spec)
-    if backend == "rules":
-        _annotate_rules(
-            corpus, rub, out, limit=limit, force=force, dry_run=dry_run, save_corpus=save_corpus
-        )
+    if args.backend == "rules":
+        _annotate_rules(corpus, rub, args)
         return
-    if backend == "local":
+    if args.backend == "local":
         from annotation.local_server import LOCAL_MODEL_ALIAS, LOCAL_QUALITY_WARNING
 
-        if batch or batch_file_only:
+        if args.batching:
             raise InputError("--batch needs an OpenAI endpoint, not --backend local", field="batch")
-        model = LOCAL_MODEL_ALIAS
+        args = replace(args, model=LOCAL_MODEL_ALIAS)
         click.echo(LOCAL_QUALITY_WARNING, err=True)
-    if dry_run:
-        est = annotation.estimate(
-            corpus,
-            rub,
-            model=model,
-            out=out,
-            context_turns=context_turns,
-            limit=limit,
-            samples=samples,
-            dialect=dialect or "json_schema",
-            prices=prices,
-        )
-        click.echo(
-            f"dry run: {rub.id}@{rub.version} on {input_spec} with {model} (no request sent)"
-        )
-        click.echo(f"  items: {est.items} ({est.done} already done, {est.pending} pending)")
-        click.echo(f"  requests: {est.requests} (+ re-asks for invalid answers)")
-        click.echo(f"  prompt tokens: ~{est.prompt_tokens:,} (heuristic: ~4 characters per token)")
-        click.echo(
-            f"  completion tokens: ~{est.completion_tokens_typical:,} typical, "
-            f"<= {est.completion_tokens_max:,} at max_tokens"
-        )
-        click.echo(
-            f"  cost: ~{_fmt_cost(est.cost_typical)} typical, "
-            f"<= {_fmt_cost(est.cost_max)} (estimate)"
-        )
-        if pack is not None:
-            click.echo(
-                "  (estimated for per-turn requests; --pack dialogue sends one request "
-                "per dialogue and far fewer prompt tokens)"
-            )
+    if args.dry_run:
+        _dry_run(corpus, rub, args, input_spec)
         return
-    if out is None:
-        raise InputError("-o/--out is required (the run directory)", field="out")
-    if save_corpus is not None and save_corpus.exists() and not force:
-        raise InputError("already exists (pass --force to replace it)", path=save_corpus)
-    if pack is not None and (batch or batch_file_only):
-        raise InputError("--pack is not supported with --batch yet", field="pack")
-    if batch or batch_file_only:  # Batch API / run-batch file: see toolkit/cli/batch.py
+    out = _check_outputs(args)
+    if args.batching:  # Batch API / run-batch file: see toolkit/cli/batch.py
         from toolkit.cli.batch import submit_from_cli
 
         submit_from_cli(
             corpus,
             rub,
             out=out,
-            file_only=batch_file_only,
-            model=model,
-            base_url=base_url,
-            context_turns=context_turns,
-            limit=limit,
-            samples=samples,
-            temperature=temperature,
-            seed=seed,
-            max_reasks=max_reasks,
-            max_tokens=None,
-            logprobs=logprobs,
-            dialect=dialect,
-            prices=prices,
-            force=force,
+            file_only=args.batch_file_only,
+            model=args.model,
+            base_url=args.base_url,
+            **args.request_options(),
         )
         return
-    opts: dict[str, Any] = dict(
-        concurrency=concurrency,
-        context_turns=context_turns,
-        limit=limit,
-        samples=samples,
-        temperature=temperature,
-        seed=seed,
-        max_reasks=max_reasks,
-        logprobs=logprobs,
-        dialect=dialect,
-        max_cost=max_cost,
-        prices=prices,
-        timeout=timeout,
-        max_retries=max_retries,
-        force=force,
-        pack=pack,
-    )
-    with _RichProgress(enabled=not no_progress and sys.stderr.isatty()) as bar:
-        if backend == "local":
-            ctx = click.get_current_context()
-            for name in ("concurrency", "timeout", "prices"):  # local defaults unless given
-                if ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
-                    opts.pop(name)
-            result = annotation.annotate_local(
-                corpus, rub, out=out, model_path=local_model, port=local_port, progress=bar, **opts
-            )
-        else:
-            result = annotation.annotate(
-                corpus, rub, model=model, out=out, base_url=base_url, progress=bar, **opts
-            )
-    u = result.usage
-    c = result.counts
-    click.echo(
-        f"{result.status}: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, "
-        f"{c.get('error', 0)} error -> {out / 'annotations.jsonl'}"
-    )
-    click.echo(
-        f"  requests {u.requests} (cache hits {u.cache_hits}, re-asks {u.reasks}, "
-        f"retries {u.retries}); tokens {u.prompt_tokens:,} prompt "
-        f"({u.cached_tokens:,} cached), {u.completion_tokens:,} completion; "
-        f"cost {_fmt_cost(result.cost)}"
-    )
-    click.echo(f"  dialect {result.manifest.get('dialect')}; run {result.run_id}")
-    if save_corpus is not None:
-        from toolkit.io import save_corpus as _save
-
-        model_rows = result.annotations
-        model_rows = model_rows[model_rows["label"].notna()]
-        merged = corpus.with_annotations(model_rows).validate()
-        _save(merged, save_corpus, overwrite=force)
-        click.echo(f"  corpus with model labels -> {save_corpus}")
+    result = _run(corpus, rub, args, out)
+    _report(result, out)
+    if args.save_corpus is not None:
+        _save_labels(corpus, result, args.save_corpus, args.force)
+        click.echo(f"  corpus with model labels -> {args.save_corpus}")
     if result.status == "stopped_max_cost":
         click.echo(
-            f"stopped before exceeding --max-cost ${max_cost}: rerun with a higher "
+            f"stopped before exceeding --max-cost ${args.max_cost}: rerun with a higher "
             "--max-cost to finish the remaining items",
             err=True,
         )
         sys.exit(3)
 
 
-def _annotate_rules(
-    corpus: Corpus,
-    rub: Any,
-    out: Path | None,
-    *,
-    limit: int | None,
-    force: bool,
-    dry_run: bool,
-    save_corpus: Path | None,
-) -> None:
+def _annotate_rules(corpus: Corpus, rub: Any, args: _Args) -> None:
     """``--backend rules``: label with the rubric's patterns (annotation.rules)."""
     from annotation.items import count_units
     from annotation.rules import RuleLabeler, annotate_rules
-    from toolkit.io import save_corpus as _save
 
-    if dry_run:
+    if args.dry_run:
         lab = RuleLabeler(rub)
         click.echo(
             f"dry run: rules backend, {rub.id}@{rub.version}: "
-            f"{count_units(corpus, rub, limit)} units, {len(lab.pattern_ids)} patterns, "
+            f"{count_units(corpus, rub, args.limit)} units, {len(lab.pattern_ids)} patterns, "
             f"schemes {', '.join(lab.schemes)} (offline, no cost)"
         )
         return
-    if out is None:
-        raise InputError("-o/--out is required (the run directory)", field="out")
-    if save_corpus is not None and save_corpus.exists() and not force:
-        raise InputError("already exists (pass --force to replace it)", path=save_corpus)
-    result = annotate_rules(corpus, rub, out=out, limit=limit, force=force)
+    out = _check_outputs(replace(args, pack=None))
+    result = annotate_rules(corpus, rub, out=out, limit=args.limit, force=args.force)
     c, m = result.counts, result.manifest
     click.echo(
         f"completed: {m['units']} units, {c.get('ok', 0)} labels, "
@@ -486,11 +526,9 @@ def _annotate_rules(
     )
     if m["rules"]["abstained_schemes"]:
         click.echo(f"  no patterns, no rows: {', '.join(m['rules']['abstained_schemes'])}")
-    if save_corpus is not None:
-        rows = result.annotations
-        merged = corpus.with_annotations(rows[rows["label"].notna()]).validate()
-        _save(merged, save_corpus, overwrite=force)
-        click.echo(f"  corpus with the rule labels -> {save_corpus}")
+    if args.save_corpus is not None:
+        _save_labels(corpus, result, args.save_corpus, args.force)
+        click.echo(f"  corpus with the rule labels -> {args.save_corpus}")
 
 
 @click.group("rubric")

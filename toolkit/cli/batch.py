@@ -11,11 +11,9 @@ from typing import Any
 
 import click
 
+from annotation.pricing import format_cost
+
 __all__ = ["batch_cmd", "submit_from_cli"]
-
-
-def _fmt_cost(value: float | None) -> str:
-    return "unknown (model not in price table)" if value is None else f"${value:.4f}"
 
 
 def submit_from_cli(
@@ -177,8 +175,8 @@ def collect_cmd(
     u = res.usage
     click.echo(
         f"  requests {u.requests}; tokens {u.prompt_tokens:,} prompt, "
-        f"{u.completion_tokens:,} completion; cost {_fmt_cost(res.cost)} with the batch "
-        f"discount ({_fmt_cost(res.cost_undiscounted)} at synchronous prices)"
+        f"{u.completion_tokens:,} completion; cost {format_cost(res.cost)} with the batch "
+        f"discount ({format_cost(res.cost_undiscounted)} at synchronous prices)"
     )
     for note in res.notes:
         click.echo(f"note: {note}", err=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from toolkit.demo import DEMO_BACKENDS
+
 __all__ = ["demo_cmd"]
 
 
@@ -45,7 +47,7 @@ def _num(value: object) -> str:
 )
 @click.option(
     "--backend",
-    type=click.Choice(["auto", "local", "rules"]),
+    type=click.Choice(DEMO_BACKENDS),
     default="auto",
     show_default=True,
     help="auto = the local SmolLM2 model if edudial[local] is installed, else rules.",
@@ -60,6 +62,7 @@ def _num(value: object) -> str:
 @click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
 def demo_cmd(
+    *,
     out: Path,
     data: Path | None,
     limit: int | None,
