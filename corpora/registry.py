@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from corpora.anonymised import mark_published
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -71,7 +72,8 @@ def load(name: str, path: str | os.PathLike[str], **options: Any) -> Corpus:
     if not p.exists():
         raise InputError("no such file or directory", path=p)
     corpus: Corpus = module.load(p, **options)
-    return corpus.validate()
+    # Marked here, not in each loader: one table says which releases are already anonymised.
+    return mark_published(corpus.validate(), module.__name__.rsplit(".", 1)[-1])
 
 
 def options(name: str) -> list[str]:

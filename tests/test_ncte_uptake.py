@@ -17,7 +17,9 @@ FIX = Path(__file__).parent / "fixtures" / "ncte_uptake"
 def test_fixture_structure_and_labels() -> None:
     c = corpora.load("ncte_uptake", FIX)
     assert list(c.dialogues.dialogue_id) == ["4_65", "4_296", "7_12", "7_13"]
-    assert c.dialogues.meta[1] == {"obs_id": 4, "exchange_idx": 296}
+    meta = dict(c.dialogues.meta[1])
+    assert meta.pop("deid")["by"] == "publisher"  # the registry marks anonymised releases
+    assert meta == {"obs_id": 4, "exchange_idx": 296}
     t = c.turns[c.turns.dialogue_id == "7_13"]
     assert list(t.role) == ["student", "teacher"]
     assert list(t.text) == ["I got twelve for this one too.", "Twelve? How did you get twelve?"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from toolkit.deid import deid_status
 from toolkit.errors import InputError
 from toolkit.io import FORMATS, read_corpus, save_corpus
 
@@ -62,7 +63,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
 )
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def load_cmd(
-    corpus_name: str, path: Path, out: Path, fmt: str, options: tuple[str, ...], force: bool
+    *, corpus_name: str, path: Path, out: Path, fmt: str, options: tuple[str, ...], force: bool
 ) -> None:
     """Load CORPUS from PATH (its files as distributed) and write it to OUT.
 
@@ -117,7 +118,7 @@ class _status:
     show_default=True,
     help="Rows shown per table (the rest is summarised).",
 )
-def info_cmd(path: Path, plot_dir: Path | None, max_rows: int) -> None:
+def info_cmd(*, path: Path, plot_dir: Path | None, max_rows: int) -> None:
     """Print counts and statistics of a saved corpus.
 
     Counts by table, role, kind, scheme, label and rater; turns per dialogue; words per turn
@@ -133,6 +134,8 @@ def info_cmd(path: Path, plot_dir: Path | None, max_rows: int) -> None:
     corpus = read_corpus(path)
     console = Console()
     console.print(f"[bold]{corpus!r}[/bold]  ({path})")
+    for status in deid_status(corpus):
+        console.print(status.describe(), markup=False, highlight=False)
     with _status("computing statistics"):
         stats = dict(corpus.stats())
     for name, frame in stats.items():
