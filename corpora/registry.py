@@ -29,6 +29,7 @@ _LOADERS: dict[str, str] = {
     "mrbench": "corpora.mrbench",
     "bridge": "corpora.bridge",
     "ncte_uptake": "corpora.ncte_uptake",
+    "transcripts": "corpora.transcripts",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
@@ -35,6 +36,47 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
     return out
 
 
+#: ``edudial load transcripts`` options: (flag, option key, help). Values are column names
+#: unless said otherwise; see :mod:`corpora.transcripts`.
+_TRANSCRIPT_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--text", "text", "Text column (else text/utterance/sentence/transcript)."),
+    ("--speaker", "speaker", "Speaker column (else speaker/speaker_name)."),
+    ("--dialogue", "dialogue", "Dialogue column (else session/lesson/conversation_id/...)."),
+    ("--order", "order", "Turn order column (else the file order)."),
+    ("--role", "role", "Role column (values teacher/student/tutor/T/S/...)."),
+    ("--start", "start", "Start time column (else start/timestamp)."),
+    ("--teacher", "teacher", "Comma-separated speakers (or role values) who are teachers."),
+    ("--student", "student", "Comma-separated speakers (or role values) who are students."),
+    ("--map", "map", "YAML file with the same keys as these flags (flags win)."),
+    ("--input-format", "format", "csv, tsv, xlsx, jsonl, parquet, vtt, srt or txt."),
+    ("--sheet", "sheet", "XLSX sheet (else the first)."),
+    ("--encoding", "encoding", "Text encoding (else UTF-8, then cp1252)."),
+    ("--delimiter", "delimiter", "Separates several codes in one cell (default ';')."),
+    ("--name", "corpus", "Corpus name (default 'transcripts')."),
+)
+_TRANSCRIPT_MULTI: tuple[tuple[str, str, str], ...] = (
+    ("--code", "code", "COLUMN=SCHEME[@RATER]: a column of human codes; repeatable."),
+    ("--labels", "labels", "SCHEME=LABEL,LABEL,...: the allowed codes; repeatable."),
+)
+
+
+def _transcript_options(command: Any) -> Any:
+    """Add the ``transcripts`` importer's flags to ``edudial load``."""
+    for flag, key, text in reversed(_TRANSCRIPT_MULTI):
+        command = click.option(flag, f"t_{key}", multiple=True, help=f"[transcripts] {text}")(
+            command
+        )
+    for flag, key, text in reversed(_TRANSCRIPT_FLAGS):
+        command = click.option(flag, f"t_{key}", default=None, help=f"[transcripts] {text}")(
+            command
+        )
+    return click.option(
+        "--inspect",
+        is_flag=True,
+        help="[transcripts] Print the mapping, roles and first rows; write nothing.",
+    )(command)
+
+
 @click.command("load")
 @click.argument("corpus_name", metavar="CORPUS")
 @click.argument("path", type=click.Path(path_type=Path))
@@ -42,7 +84,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
     "-o",
     "--out",
     "out",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
     help="Directory to write (dialogues, turns and annotations tables).",
 )
@@ -62,29 +104,84 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
     help="Loader option, repeatable (e.g. --option transcripts=false).",
 )
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@_transcript_options
 def load_cmd(
-    *, corpus_name: str, path: Path, out: Path, fmt: str, options: tuple[str, ...], force: bool
+    *,
+    corpus_name: str,
+    path: Path,
+    out: Path | None,
+    fmt: str,
+    options: tuple[str, ...],
+    force: bool,
+    inspect: bool,
+    **transcript: Any,
 ) -> None:
     """Load CORPUS from PATH (its files as distributed) and write it to OUT.
 
     CORPUS is one of: bridge, cima, mathdial, mrbench, ncte_uptake, sight, talkmoves, tscc
-    (see docs/corpora.md for the files each expects). Source labels become annotations with
-    their rater. The output is written atomically: on any error nothing is left behind.
+    (see docs/corpora.md for the files each expects), or transcripts: your own tables, captions
+    or text (see docs/own-data.md; the [transcripts] flags below). Source labels become
+    annotations with their rater. The output is written atomically: on any error nothing is
+    left behind.
 
     \b
     Examples:
       edudial load mathdial $EDUDIAL_DATA/mathdial -o mathdial.corpus
       edudial load sight $EDUDIAL_DATA/sight -o sight.corpus --option transcripts=false
       edudial load tscc ~/data/tscc -o tscc.corpus --format jsonl
+      edudial load transcripts lessons.csv --inspect
+      edudial load transcripts lessons.csv -o lessons.corpus --code move=moves@coder1
     """
     import corpora
 
-    if out.exists() and not force:
-        raise InputError("output already exists (pass --force to replace it)", path=out)
+    given = _given(transcript)
+    loader_options = _parse_options(options) | given
+    is_transcripts = corpus_name.lower() == "transcripts"
+    if not is_transcripts and (inspect or given):
+        raise InputError("the [transcripts] flags only apply to `edudial load transcripts`")
+    if out is None and not inspect:
+        raise InputError("missing -o/--out (the directory to write)")
+    if out is not None and not inspect:
+        _check_out(out, force)
     with _status(f"loading {corpus_name} from {path}"):
-        corpus = corpora.load(corpus_name, path, **_parse_options(options))
-    save_corpus(corpus, out, format=fmt, overwrite=force)
+        if is_transcripts:
+            corpus = _import_transcripts(path, loader_options, inspect)
+        else:
+            corpus = corpora.load(corpus_name, path, **loader_options)
+    if inspect or corpus is None or out is None:
+        return
+    save_corpus(corpus, out, format=fmt, overwrite=out.exists())
     click.echo(f"{corpus!r} -> {out}")
+    if is_transcripts:
+        click.echo(
+            "not de-identified: run `edudial deid` (e.g. with --roster names.csv) before "
+            "sending these texts to a remote model"
+        )
+
+
+def _given(transcript: dict[str, Any]) -> dict[str, Any]:
+    """The [transcripts] flags the user gave, keyed as importer options."""
+    return {k[2:]: v for k, v in transcript.items() if v not in (None, ())}
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not force and not (out.is_dir() and not any(out.iterdir())):
+        raise InputError("output already exists (pass --force to replace it)", path=out)
+
+
+def _import_transcripts(path: Path, options: dict[str, Any], inspect: bool) -> Any:
+    from corpora.transcripts import import_transcripts
+
+    result = import_transcripts(path, **options)
+    for line in result.describe():
+        click.echo(line)
+    if inspect:
+        for report in result.files[:3]:
+            click.echo(f"first rows of {report.path}:")
+            click.echo(report.head.to_string(max_colwidth=40))
+        click.echo(f"{result.corpus!r} (--inspect: nothing written)")
+        return None
+    return result.corpus
 
 
 class _status:

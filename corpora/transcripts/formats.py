@@ -1,0 +1,401 @@
+"""Reading one transcript file into a :class:`RawTable`: tables, captions and plain text.
+
+Tables (CSV, TSV, XLSX, JSONL, Parquet) keep their own columns. Captions (WebVTT, SRT) and plain
+text become the columns ``speaker``, ``text``, ``start``, ``end`` (times in seconds). Every row
+knows where it came from (:meth:`RawTable.where`), so later errors name the line or the cell.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toolkit.errors import InputError
+
+__all__ = [
+    "CAPTION_FORMATS",
+    "ENCODINGS",
+    "EXTENSIONS",
+    "FORMATS",
+    "TABLE_FORMATS",
+    "RawTable",
+    "detect_format",
+    "parse_time",
+    "read_file",
+]
+
+TABLE_FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet")
+CAPTION_FORMATS = ("vtt", "srt")
+FORMATS = (*TABLE_FORMATS, *CAPTION_FORMATS, "txt")
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".vtt": "vtt",
+    ".srt": "srt",
+    ".txt": "txt",
+}
+#: Tried in order when no ``encoding`` is given (UTF-16 only when the file starts with its BOM).
+ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The rows of one file, as read, with where each came from.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    format : str
+        One of :data:`FORMATS`.
+    frame : pandas.DataFrame
+        One row per record (cue, line turn); columns as in the file.
+    lines : numpy.ndarray
+        The 1-based line (CSV: record number counted from the header as line 1; XLSX: sheet row)
+        of each row.
+    sheet : str, optional
+        The XLSX sheet read.
+    encoding : str, optional
+        The text encoding used.
+    """
+
+    path: Path
+    format: str
+    frame: pd.DataFrame
+    lines: np.ndarray
+    sheet: str | None = None
+    encoding: str | None = None
+
+    def where(self, row: int, column: str | None = None) -> str:
+        """``file:line`` or ``file: sheet 'S', cell C5`` for row position ``row``."""
+        line = int(self.lines[row])
+        if self.sheet is None:
+            return f"{self.path}:{line}"
+        cell = f"row {line}"
+        if column is not None and column in self.frame.columns:
+            cell = f"cell {_column_letter(list(self.frame.columns).index(column))}{line}"
+        return f"{self.path}: sheet {self.sheet!r}, {cell}"
+
+    def error(self, message: str, row: int, column: str | None = None) -> InputError:
+        """An :class:`InputError` located at ``row`` (and ``column``)."""
+        if self.sheet is None:
+            return InputError(message, path=self.path, line=int(self.lines[row]), field=column)
+        return InputError(f"{self.where(row, column)}: {message}")
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def detect_format(path: Path, given: str | None = None) -> str:
+    """The format named by ``given`` or by the file's extension.
+
+    >>> detect_format(Path("lesson.VTT"))
+    'vtt'
+    """
+    if given is not None:
+        if given.lower() not in FORMATS:
+            raise InputError(f"unknown format {given!r}; expected one of {', '.join(FORMATS)}")
+        return given.lower()
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"cannot tell the format from the extension {path.suffix!r}; pass --input-format "
+            f"(one of {', '.join(FORMATS)})",
+            path=path,
+        )
+    return fmt
+
+
+def read_file(
+    path: Path, fmt: str, *, encoding: str | None = None, sheet: str | None = None
+) -> RawTable:
+    """Read ``path`` (format ``fmt``) into a :class:`RawTable`."""
+    if fmt == "xlsx":
+        return _read_xlsx(path, sheet)
+    if fmt == "parquet":
+        return _read_parquet(path)
+    text, used = decode(path, encoding)
+    if fmt in ("csv", "tsv"):
+        return _read_delimited(path, fmt, text, used)
+    if fmt == "jsonl":
+        return _read_jsonl(path, text, used)
+    if fmt == "vtt":
+        return _read_vtt(path, text, used)
+    if fmt == "srt":
+        return _read_srt(path, text, used)
+    return _read_text(path, text, used)
+
+
+def decode(path: Path, encoding: str | None) -> tuple[str, str]:
+    """The text of ``path`` and the encoding used (``encoding``, else :data:`ENCODINGS`)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
+    if encoding is not None:
+        tried: tuple[str, ...] = (encoding,)
+    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        tried = ("utf-16",)
+    else:
+        tried = ENCODINGS
+    for enc in tried:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            raise InputError(f"unknown encoding {enc!r}", path=path) from None
+    raise InputError(
+        f"cannot decode the file as {' or '.join(tried)}; pass its encoding with --encoding "
+        "(e.g. --encoding latin-1)",
+        path=path,
+    )
+
+
+def _read_delimited(path: Path, fmt: str, text: str, encoding: str) -> RawTable:
+    sep = "\t" if fmt == "tsv" else ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
+        )
+    except pd.errors.EmptyDataError:
+        raise InputError("file is empty", path=path) from None
+    except pd.errors.ParserError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise InputError(
+            f"malformed {fmt.upper()} row ({str(exc).split('C error:', 1)[-1].strip()})",
+            path=path,
+            line=int(match.group(1)) if match else None,
+        ) from None
+    _check_header(path, [str(c) for c in frame.columns])
+    return RawTable(path, fmt, frame, np.arange(2, len(frame) + 2), encoding=encoding)
+
+
+def _check_header(path: Path, columns: list[str]) -> None:
+    seen: set[str] = set()
+    for col in columns:
+        base = re.sub(r"\.\d+$", "", col)  # pandas renames a repeated header "x" to "x.1"
+        if base != col and base in seen:
+            raise InputError(f"the header names column {base!r} twice", path=path, line=1)
+        seen.add(col)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises assorted errors on a broken file
+        raise InputError(f"cannot read the workbook ({exc})", path=path) from None
+    name = sheet if sheet is not None else book.sheet_names[0]
+    if name not in book.sheet_names:
+        raise InputError(
+            f"no sheet {name!r}; the sheets are {', '.join(map(repr, book.sheet_names))}",
+            path=path,
+        )
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    if not rows:
+        raise InputError(f"sheet {name!r} is empty", path=path)
+    header = [
+        str(h).strip() if h not in (None, "") else f"column {i + 1}" for i, h in enumerate(rows[0])
+    ]
+    width = len(header)
+    body = [list(r[:width]) + [""] * (width - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    frame = frame.map(_cell_text) if len(frame) else frame.astype(str)
+    return RawTable(path, "xlsx", frame, np.arange(2, len(frame) + 2), sheet=name)
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet cell as text (``4.0`` -> ``"4"``; empty -> ``""``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises assorted errors on a broken file
+        raise InputError(f"cannot read the Parquet file ({exc})", path=path) from None
+    frame = frame.reset_index(drop=True)
+    # Row numbers of a Parquet file: 1-based record numbers, counted as if the header were line 1.
+    return RawTable(path, "parquet", frame, np.arange(2, len(frame) + 2))
+
+
+def _read_jsonl(path: Path, text: str, encoding: str) -> RawTable:
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON ({exc.msg} at column {exc.colno})", path=path, line=number
+            ) from None
+        if not isinstance(record, dict):
+            raise InputError("expected a JSON object on each line", path=path, line=number)
+        records.append(record)
+        lines.append(number)
+    if not records:
+        raise InputError("file is empty", path=path)
+    frame = pd.DataFrame.from_records(records)
+    return RawTable(path, "jsonl", frame, np.asarray(lines), encoding=encoding)
+
+
+# ----------------------------------------------------------------------------- transcripts
+#: ``Speaker: text`` at the start of a line or cue. A speaker is a short label: a word that starts
+#: with a letter, then up to three words that start with a capital, a digit or "(" ("Ms. Lee",
+#: "Student 2", "Teacher (Ann)"); "The answer is 12: twelve" is text, not a speaker.
+_SPEAKER = re.compile(
+    r"^(?P<speaker>[^\W\d_][\w.'’-]*(?: [A-Z0-9(][\w.'’()\-]*){0,3})\s*:\s+(?P<text>.*)$", re.S
+)
+_TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_STAMP = re.compile(rf"^\s*(?:\[(?P<a>{_TIME})\]|\((?P<b>{_TIME})\)|(?P<c>{_TIME}))\s*(?:-\s*)?")
+
+
+def parse_time(value: str) -> float | None:
+    """Seconds of ``hh:mm:ss(.mmm)`` / ``mm:ss`` text (``,`` as in SRT is accepted), else None.
+
+    >>> parse_time("00:01:02.5"), parse_time("1:02"), parse_time("soon")
+    (62.5, 62.0, None)
+    """
+    text = value.strip().replace(",", ".")
+    if not re.fullmatch(_TIME, text):
+        return None
+    seconds = 0.0
+    for part in text.split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def split_speaker(text: str) -> tuple[str | None, str]:
+    """``("Ms. Lee", "Hello")`` for ``"Ms. Lee: Hello"``; ``(None, text)`` without a speaker.
+
+    >>> split_speaker("Teacher: What is 3 x 4?")
+    ('Teacher', 'What is 3 x 4?')
+    >>> split_speaker("The answer is 12: twelve")
+    (None, 'The answer is 12: twelve')
+    """
+    match = _SPEAKER.match(text)
+    if match is None:
+        return None, text
+    return match.group("speaker").strip(), match.group("text")
+
+
+def _turn_frame(
+    rows: list[tuple[str | None, str, float | None, float | None, int]],
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "speaker": [r[0] if r[0] is not None else "" for r in rows],
+            "text": [r[1] for r in rows],
+            "start": [r[2] for r in rows],
+            "end": [r[3] for r in rows],
+        }
+    )
+
+
+def _read_vtt(path: Path, text: str, encoding: str) -> RawTable:
+    import webvtt
+    from webvtt.errors import MalformedFileError
+
+    try:
+        captions = webvtt.from_string(text)
+    except MalformedFileError as exc:
+        raise InputError(f"not a valid WebVTT file ({exc})", path=path) from None
+    starts = _cue_lines(text, "-->")
+    rows = []
+    cues: list[Any] = list(captions)  # type: ignore[call-overload]
+    for i, cue in enumerate(cues):
+        speaker = cue.voice
+        body = cue.text
+        if speaker is None:
+            speaker, body = split_speaker(body)
+        line = starts[i] if i < len(starts) else 0
+        start, end = cue.start_time.in_milliseconds() / 1000, cue.end_time.in_milliseconds() / 1000
+        rows.append((speaker, body, start, end, line))
+    return RawTable(
+        path,
+        "vtt",
+        _turn_frame(rows),
+        np.asarray([r[4] for r in rows], dtype=int),
+        encoding=encoding,
+    )
+
+
+def _cue_lines(text: str, marker: str) -> list[int]:
+    """1-based line numbers of the timing lines (one per cue, in order)."""
+    return [n for n, line in enumerate(text.splitlines(), start=1) if marker in line]
+
+
+def _read_srt(path: Path, text: str, encoding: str) -> RawTable:
+    import srt
+
+    try:
+        subtitles = list(srt.parse(text))
+    except srt.SRTParseError as exc:
+        line = text.count("\n", 0, exc.actual_start) + 1
+        raise InputError(
+            f"not a valid SRT cue ({exc.unmatched_content.strip()[:40]!r})", path=path, line=line
+        ) from None
+    starts = _cue_lines(text, "-->")
+    rows = []
+    for i, sub in enumerate(subtitles):
+        speaker, body = split_speaker(sub.content)
+        line = starts[i] if i < len(starts) else 0
+        rows.append((speaker, body, sub.start.total_seconds(), sub.end.total_seconds(), line))
+    return RawTable(
+        path,
+        "srt",
+        _turn_frame(rows),
+        np.asarray([r[4] for r in rows], dtype=int),
+        encoding=encoding,
+    )
+
+
+def _read_text(path: Path, text: str, encoding: str) -> RawTable:
+    """``Speaker: text`` lines; indented or unprefixed lines continue the previous turn."""
+    rows: list[list[Any]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        start = None
+        line = raw
+        stamp = _STAMP.match(line)
+        if stamp is not None and not raw[:1].isspace():
+            start = parse_time(stamp.group("a") or stamp.group("b") or stamp.group("c"))
+            line = line[stamp.end() :]
+        speaker, body = (None, line) if raw[:1].isspace() else split_speaker(line)
+        if speaker is None and rows and start is None:
+            rows[-1][1] += "\n" + body.strip()
+            continue
+        rows.append([speaker, body.strip(), start, None, number])
+    if not rows:
+        raise InputError("file has no text", path=path)
+    frame = _turn_frame([(r[0], r[1], r[2], r[3], r[4]) for r in rows]).drop(columns="end")
+    return RawTable(
+        path, "txt", frame, np.asarray([r[4] for r in rows], dtype=int), encoding=encoding
+    )
