@@ -3,6 +3,7 @@
 >>> from toolkit import Corpus, read_corpus
 """
 
+from toolkit.deid import deidentify, is_deidentified
 from toolkit.errors import EdudialError, InputError, SchemaError
 from toolkit.io import read_annotations, read_corpus, save_corpus, to_hf
 from toolkit.schema import (
@@ -30,6 +31,8 @@ __all__ = [
     "InputError",
     "SchemaError",
     "__version__",
+    "deidentify",
+    "is_deidentified",
     "meta_values",
     "read_annotations",
     "read_corpus",

@@ -22,6 +22,7 @@ __all__ = ["main"]
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "load": ("toolkit.cli.corpus", "load_cmd", "Load a corpus into the edudial schema."),
     "info": ("toolkit.cli.corpus", "info_cmd", "Print counts and statistics of a saved corpus."),
+    "deid": ("toolkit.cli.deid", "deid_cmd", "Replace people's names before texts leave."),
     "annotate": ("toolkit.cli.annotate", "annotate_cmd", "Label turns or dialogues with an LLM."),
     "rubric": ("toolkit.cli.annotate", "rubric_cmd", "List, show and check rubrics."),
     "batch": ("toolkit.cli.batch", "batch_cmd", "Follow and collect Batch API runs."),
