@@ -1,0 +1,404 @@
+"""The app's label store: one SQLite file in WAL mode, written by one process.
+
+Every answer is committed (``synchronous=FULL``) before the browser is sent to the next page, so a
+closed tab, a crashed server or ``kill -9`` loses nothing; reopening continues where each coder
+stopped. The store also freezes the session: corpus, rubric hash, coding round, each coder's units
+in their shuffled order, the coders' URL tokens and the CSRF secret, so a restart shows the same
+units in the same order under the same URLs. Labels leave the store only as ordinary annotation
+rows (:mod:`toolkit.app.export`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import InputError
+
+__all__ = ["Answer", "Store", "StoreInfo", "UnitState"]
+
+UnitKey = tuple[str, str]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS coders (
+    name TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, lead INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS assignment (
+    coder TEXT NOT NULL, pos INTEGER NOT NULL, corpus TEXT NOT NULL, unit_id TEXT NOT NULL,
+    PRIMARY KEY (coder, pos), UNIQUE (coder, corpus, unit_id));
+CREATE TABLE IF NOT EXISTS unit_state (
+    coder TEXT NOT NULL, corpus TEXT NOT NULL, unit_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'skipped', 'done')),
+    flag INTEGER NOT NULL DEFAULT 0, notes TEXT NOT NULL DEFAULT '', updated TEXT NOT NULL,
+    PRIMARY KEY (coder, corpus, unit_id));
+CREATE TABLE IF NOT EXISTS answers (
+    coder TEXT NOT NULL, corpus TEXT NOT NULL, unit_id TEXT NOT NULL, question TEXT NOT NULL,
+    label TEXT NOT NULL, updated TEXT NOT NULL,
+    PRIMARY KEY (coder, corpus, unit_id, question));
+CREATE TABLE IF NOT EXISTS adjudications (
+    corpus TEXT NOT NULL, unit_id TEXT NOT NULL, question TEXT NOT NULL, label TEXT NOT NULL,
+    adjudicator TEXT NOT NULL, updated TEXT NOT NULL,
+    PRIMARY KEY (corpus, unit_id, question));
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """The session frozen in the store when it is created."""
+
+    corpus_path: str
+    rubric_id: str
+    rubric_version: str
+    rubric_sha256: str
+    round: str
+    seed: int
+    overlap: float
+    sample_path: str | None = None
+    adjudicator: str = "lead"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnitState:
+    """One coder's state of one unit."""
+
+    status: str = "open"
+    flag: bool = False
+    notes: str = ""
+    answers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One stored answer of a finished unit (a future annotation row)."""
+
+    coder: str
+    corpus: str
+    unit_id: str
+    question: str
+    label: str
+    flag: bool
+    notes: str
+    updated: str
+
+
+class Store:
+    """The SQLite store of one coding session (thread-safe; one writer process).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.sqlite`` file (created by :meth:`create`).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.sqlite")
+    >>> info = StoreInfo("c.corpus", "r", "1", "abc", "round1", 7, 1.0)
+    >>> st = Store.create(path, info, {"ana": [("c", "u1"), ("c", "u2")]})
+    >>> st.answer("ana", ("c", "u1"), "", "x", questions=[""])
+    True
+    >>> st.progress("ana")
+    (1, 2)
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError("coding store not found", path=self.path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._writer_fd: int | None = None
+        #: bumped on every write; lets readers cache derived views (the live panel)
+        self.version = 0
+
+    # ------------------------------------------------------------------ creation
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        info: StoreInfo,
+        assignments: Mapping[str, Sequence[UnitKey]],
+    ) -> Store:
+        """Create a new store with the session ``info`` and each coder's ordered units."""
+        p = Path(path)
+        if p.exists():
+            raise InputError("a coding store already exists here", path=p)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(f".{p.name}.creating")
+        tmp.unlink(missing_ok=True)
+        db = sqlite3.connect(str(tmp))
+        try:
+            db.executescript(_SCHEMA)
+            values = {**info.__dict__, "secret": secrets.token_hex(32)}
+            db.executemany(
+                "INSERT INTO info VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()]
+            )
+            names = [*assignments, info.adjudicator]
+            db.executemany(
+                "INSERT INTO coders VALUES (?, ?, ?)",
+                [(n, secrets.token_urlsafe(18), int(n == info.adjudicator)) for n in names],
+            )
+            db.executemany(
+                "INSERT INTO assignment VALUES (?, ?, ?, ?)",
+                [
+                    (coder, pos, c, u)
+                    for coder, keys in assignments.items()
+                    for pos, (c, u) in enumerate(keys)
+                ],
+            )
+            db.commit()
+        finally:
+            db.close()
+        os.replace(tmp, p)  # a half-created store never appears under the real name
+        return cls(p)
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            self.version += 1
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def acquire_writer(self) -> None:
+        """Take the store's writer lock (one server per store); refuse when another holds it."""
+        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InputError(
+                "another edudial code serve is already using this store", path=self.path
+            ) from None
+        self._writer_fd = fd
+
+    def close(self) -> None:
+        """Close the database and release the writer lock."""
+        with self._lock:
+            self._db.close()
+        if self._writer_fd is not None:
+            os.close(self._writer_fd)
+            self._writer_fd = None
+
+    # ------------------------------------------------------------------ session
+    def info(self) -> StoreInfo:
+        """The session frozen at creation."""
+        raw = {k: json.loads(v) for k, v in self._rows("SELECT key, value FROM info")}
+        raw.pop("secret", None)
+        known = set(StoreInfo.__dataclass_fields__)
+        return StoreInfo(**{k: v for k, v in raw.items() if k in known})
+
+    def secret(self) -> str:
+        """The per-store secret the CSRF tokens are derived from."""
+        (value,) = self._rows("SELECT value FROM info WHERE key = 'secret'")[0]
+        return str(json.loads(value))
+
+    def tokens(self) -> dict[str, str]:
+        """Coder (and adjudicator) name -> URL token."""
+        return {n: t for n, t in self._rows("SELECT name, token FROM coders ORDER BY rowid")}
+
+    def coders(self) -> list[str]:
+        """The coders (not the adjudicator), in the order given at creation."""
+        return [n for (n,) in self._rows("SELECT name FROM coders WHERE lead = 0 ORDER BY rowid")]
+
+    def assignment(self, coder: str) -> list[UnitKey]:
+        """The coder's units in their coding order."""
+        rows = self._rows(
+            "SELECT corpus, unit_id FROM assignment WHERE coder = ? ORDER BY pos", (coder,)
+        )
+        return [(str(c), str(u)) for c, u in rows]
+
+    # ------------------------------------------------------------------ reading
+    def state(self, coder: str, key: UnitKey) -> UnitState:
+        """The coder's answers, status, flag and notes of one unit."""
+        head = self._rows(
+            "SELECT status, flag, notes FROM unit_state WHERE coder=? AND corpus=? AND unit_id=?",
+            (coder, *key),
+        )
+        answers = self._rows(
+            "SELECT question, label FROM answers WHERE coder=? AND corpus=? AND unit_id=?",
+            (coder, *key),
+        )
+        status, flag, notes = head[0] if head else ("open", 0, "")
+        return UnitState(status, bool(flag), notes, dict(answers))
+
+    def progress(self, coder: str) -> tuple[int, int]:
+        """(units done, units assigned) of a coder."""
+        (done,) = self._rows(
+            "SELECT count(*) FROM unit_state WHERE coder = ? AND status = 'done'", (coder,)
+        )[0]
+        (total,) = self._rows("SELECT count(*) FROM assignment WHERE coder = ?", (coder,))[0]
+        return int(done), int(total)
+
+    def next_open(self, coder: str, after: int = -1) -> int | None:
+        """Position of the coder's next unit to code: not yet seen or started after ``after``,
+        then from the start, then the skipped ones; ``None`` when every unit is done."""
+        base = (
+            "SELECT a.pos FROM assignment a LEFT JOIN unit_state s ON s.coder = a.coder "
+            "AND s.corpus = a.corpus AND s.unit_id = a.unit_id WHERE a.coder = ? AND {cond} "
+            "ORDER BY a.pos LIMIT 1"
+        )
+        fresh = "(s.status IS NULL OR s.status = 'open')"
+        for cond, args in (
+            (f"a.pos > ? AND {fresh}", (coder, after)),
+            (fresh, (coder,)),
+            ("a.pos > ? AND s.status = 'skipped'", (coder, after)),
+            ("s.status = 'skipped'", (coder,)),
+        ):
+            rows = self._rows(base.format(cond=cond), args)
+            if rows:
+                return int(rows[0][0])
+        return None
+
+    def done_answers(self) -> list[Answer]:
+        """Every answer of every finished unit, in a stable order."""
+        rows = self._rows(
+            "SELECT a.coder, a.corpus, a.unit_id, a.question, a.label, s.flag, s.notes, a.updated "
+            "FROM answers a JOIN unit_state s ON s.coder = a.coder AND s.corpus = a.corpus "
+            "AND s.unit_id = a.unit_id WHERE s.status = 'done' "
+            "ORDER BY a.coder, a.corpus, a.unit_id, a.question"
+        )
+        return [Answer(c, k, u, q, lab, bool(f), n, t) for c, k, u, q, lab, f, n, t in rows]
+
+    def adjudications(self) -> dict[tuple[UnitKey, str], tuple[str, str]]:
+        """((corpus, unit_id), question) -> (label, adjudicator)."""
+        rows = self._rows("SELECT corpus, unit_id, question, label, adjudicator FROM adjudications")
+        return {((c, u), q): (lab, who) for c, u, q, lab, who in rows}
+
+    # ------------------------------------------------------------------ writing
+    def _touch(self, db: sqlite3.Connection, coder: str, key: UnitKey, notes: str | None) -> None:
+        db.execute(
+            "INSERT INTO unit_state (coder, corpus, unit_id, status, updated) "
+            "VALUES (?, ?, ?, 'open', ?) ON CONFLICT DO NOTHING",
+            (coder, *key, _now()),
+        )
+        if notes is not None:
+            db.execute(
+                "UPDATE unit_state SET notes = ?, updated = ? "
+                "WHERE coder = ? AND corpus = ? AND unit_id = ?",
+                (notes, _now(), coder, *key),
+            )
+
+    def answer(
+        self,
+        coder: str,
+        key: UnitKey,
+        question: str,
+        label: str,
+        *,
+        questions: Sequence[str],
+        notes: str | None = None,
+        finish: bool = True,
+    ) -> bool:
+        """Save one answer (replacing the coder's earlier answer to that question).
+
+        The unit becomes done when every question in ``questions`` has an answer and ``finish``.
+        Returns whether the unit is done.
+        """
+        with self._write() as db:
+            self._touch(db, coder, key, notes)
+            db.execute(
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (coder, corpus, unit_id, question) "
+                "DO UPDATE SET label = excluded.label, updated = excluded.updated",
+                (coder, *key, question, label, _now()),
+            )
+            have = {
+                q
+                for (q,) in db.execute(
+                    "SELECT question FROM answers WHERE coder=? AND corpus=? AND unit_id=?",
+                    (coder, *key),
+                )
+            }
+            done = finish and set(questions) <= have
+            if done:
+                self._set_status(db, coder, key, "done")
+            return done or self._status(db, coder, key) == "done"
+
+    def finish(
+        self, coder: str, key: UnitKey, defaults: Mapping[str, str], *, notes: str | None = None
+    ) -> None:
+        """Mark a unit done, giving each unanswered question its default (multi mode: "no")."""
+        with self._write() as db:
+            self._touch(db, coder, key, notes)
+            for question, label in defaults.items():
+                db.execute(
+                    "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (coder, *key, question, label, _now()),
+                )
+            self._set_status(db, coder, key, "done")
+
+    def skip(self, coder: str, key: UnitKey, *, notes: str | None = None) -> None:
+        """Mark an unfinished unit skipped (it comes back after the others)."""
+        with self._write() as db:
+            self._touch(db, coder, key, notes)
+            if self._status(db, coder, key) != "done":
+                self._set_status(db, coder, key, "skipped")
+
+    def set_flag(self, coder: str, key: UnitKey, flag: bool, *, notes: str | None = None) -> None:
+        """Flag (or unflag) a unit for discussion."""
+        with self._write() as db:
+            self._touch(db, coder, key, notes)
+            db.execute(
+                "UPDATE unit_state SET flag = ?, updated = ? "
+                "WHERE coder = ? AND corpus = ? AND unit_id = ?",
+                (int(flag), _now(), coder, *key),
+            )
+
+    def save_notes(self, coder: str, key: UnitKey, notes: str) -> None:
+        """Save the coder's notes on a unit."""
+        with self._write() as db:
+            self._touch(db, coder, key, notes)
+
+    def adjudicate(self, key: UnitKey, question: str, label: str, adjudicator: str) -> None:
+        """Record the final label of one question of a disputed unit."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO adjudications VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (corpus, unit_id, question) DO UPDATE SET label = excluded.label, "
+                "adjudicator = excluded.adjudicator, updated = excluded.updated",
+                (*key, question, label, adjudicator, _now()),
+            )
+
+    @staticmethod
+    def _status(db: sqlite3.Connection, coder: str, key: UnitKey) -> str:
+        row = db.execute(
+            "SELECT status FROM unit_state WHERE coder=? AND corpus=? AND unit_id=?",
+            (coder, *key),
+        ).fetchone()
+        return str(row[0]) if row else "open"
+
+    @staticmethod
+    def _set_status(db: sqlite3.Connection, coder: str, key: UnitKey, status: str) -> None:
+        db.execute(
+            "UPDATE unit_state SET status = ?, updated = ? "
+            "WHERE coder = ? AND corpus = ? AND unit_id = ?",
+            (status, _now(), coder, *key),
+        )
