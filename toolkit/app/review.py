@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-import eval as agreement_stats
 from annotation.rubric import Rubric
 from toolkit.app.store import Answer
 from toolkit.app.units import UnitKey
@@ -112,6 +111,8 @@ def panel(answers: Sequence[Answer], rubric: Rubric, schemes: dict[str, str]) ->
     ``schemes`` maps each question name to its scheme. Cohen's kappa is shown for two coders,
     Fleiss' kappa for more; Krippendorff's alpha always.
     """
+    import eval as agreement_stats  # scipy & co. load on the first panel, not at server start
+
     rows = [(a.unit_id, a.coder, a.label, schemes[a.question]) for a in answers]
     frame = pd.DataFrame(rows, columns=["unit_id", "rater", "label", "scheme"])
     out = []

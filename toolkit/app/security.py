@@ -86,7 +86,17 @@ class Guard:
 
     @staticmethod
     def same_origin(origin: str | None, fetch_site: str | None, own_origin: str) -> bool:
-        """Browsers send ``Origin`` and ``Sec-Fetch-Site`` on POSTs; both must be ours."""
+        """Browsers send ``Origin`` and ``Sec-Fetch-Site`` on POSTs; both must be ours.
+
+        An opaque ``Origin: null`` is accepted only when the browser vouches for the same origin.
+
+        >>> Guard.same_origin("http://evil.example", None, "http://127.0.0.1:8750")
+        False
+        >>> Guard.same_origin("null", "same-origin", "http://127.0.0.1:8750")
+        True
+        """
         if fetch_site is not None and fetch_site not in ("same-origin", "none"):
             return False
+        if origin == "null":
+            return fetch_site == "same-origin"
         return origin is None or origin == own_origin

@@ -75,7 +75,8 @@ class _PanelCache:
 def _security_headers(resp: BaseResponse) -> BaseResponse:
     resp.headers["Content-Security-Policy"] = _CSP
     resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "no-referrer"  # tokens live in URLs
+    # tokens live in URLs: never sent to another site; same-origin POSTs keep a real Origin
+    resp.headers["Referrer-Policy"] = "same-origin"
     resp.headers["X-Frame-Options"] = "DENY"
     resp.headers["Cache-Control"] = "no-store"
     return resp
