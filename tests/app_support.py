@@ -70,6 +70,30 @@ def small_corpus(n_dialogues: int = 12, teacher_turns: int = 2, *, xss: bool = T
     ).validate()
 
 
+#: mathdial-moves' labels without its rule patterns: loading it needs no spaCy, so the server
+#: subprocesses of these tests start seconds sooner
+RUBRIC = """
+id: toy-moves
+version: "1"
+description: Teacher moves (as mathdial-moves, without rule patterns).
+scheme: mathdial/move
+applies_to: {roles: [teacher]}
+context: {turns: 4, meta: [question]}
+labels:
+  - {name: focus, definition: Directs attention to a step.}
+  - {name: probing, definition: Asks the student to explain.}
+  - {name: telling, definition: Gives the answer or a step.}
+  - {name: generic, definition: Anything else.}
+"""
+
+
+def write_rubric(folder: Path) -> Path:
+    """The test rubric as a YAML file in ``folder``."""
+    path = folder / "toy-moves.yaml"
+    path.write_text(RUBRIC, encoding="utf-8")
+    return path
+
+
 def form_fields(html: str) -> dict[str, str]:
     """The hidden fields (csrf, corpus, unit) of a coding or adjudication page."""
     return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html))

@@ -10,7 +10,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from tests.app_support import Server, form_fields, post_label, small_corpus
+from tests.app_support import Server, form_fields, post_label, small_corpus, write_rubric
 from toolkit.io import read_corpus
 
 CODERS = ["c1", "c2", "c3", "c4", "c5"]
@@ -57,7 +57,7 @@ def test_five_coders_2000_labels_over_http_none_lost_none_duplicated(
     tmp_path: Path, corpus_dir: Path
 ) -> None:
     store = tmp_path / "lab.sqlite"
-    args = [str(corpus_dir), "--rubric", "mathdial-moves", "--coders", ",".join(CODERS)]
+    args = [str(corpus_dir), "--rubric", str(write_rubric(tmp_path)), "--coders", ",".join(CODERS)]
     args += ["--store", str(store), "--host", "0.0.0.0", "--port", "0", "--seed", "3"]
     server = Server(args, tmp_path).start()
     try:
@@ -78,7 +78,9 @@ def test_five_coders_2000_labels_over_http_none_lost_none_duplicated(
     out = tmp_path / "coded.corpus"
     from toolkit.cli.code_serve import export_labels_cmd
 
-    res = CliRunner().invoke(export_labels_cmd, [str(store), "-o", str(out)])
+    res = CliRunner().invoke(
+        export_labels_cmd, [str(store), "-o", str(out), "--rubric", str(write_rubric(tmp_path))]
+    )
     assert res.exit_code == 0, res.output
     rows = read_corpus(out).annotations
     rows = rows[rows["rater"].isin(CODERS)]
@@ -100,7 +102,7 @@ def test_five_coders_2000_labels_over_http_none_lost_none_duplicated(
 def test_kill_9_then_restart_loses_nothing_and_continues(tmp_path: Path) -> None:
     corpus_dir = small_corpus().save(tmp_path / "toy.corpus")
     store = tmp_path / "lab.sqlite"
-    args = [str(corpus_dir), "--rubric", "mathdial-moves", "--coders", "ana,ben"]
+    args = [str(corpus_dir), "--rubric", str(write_rubric(tmp_path)), "--coders", "ana,ben"]
     args += ["--store", str(store), "--port", "0"]
     server = Server(args, tmp_path).start()
     try:
@@ -108,7 +110,15 @@ def test_kill_9_then_restart_loses_nothing_and_continues(tmp_path: Path) -> None
     finally:
         server.kill9()  # no shutdown, no flush: the labels must already be on disk
     again = Server(
-        [str(corpus_dir), "--rubric", "mathdial-moves", "--store", str(store), "--port", "0"],
+        [
+            str(corpus_dir),
+            "--rubric",
+            str(write_rubric(tmp_path)),
+            "--store",
+            str(store),
+            "--port",
+            "0",
+        ],
         tmp_path,
     ).start()
     try:
