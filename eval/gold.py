@@ -1,0 +1,411 @@
+"""Agreement with a gold standard: per-code precision, recall and F1, and the prevalence warning.
+
+The gold standard is a rater (e.g. ``adjudicated``) or ``majority``: the plurality label of the
+human raters (the rater under evaluation excluded), with ties dropped and counted, as in
+``human_model.majority_kappa``. Every number is a function of the gold x predicted confusion
+matrix, so one bootstrap (over units, or over dialogues when each unit's dialogue is known) of
+the per-unit one-hot confusion cells gives paired percentile intervals for all of them, from
+:func:`eval.bootstrap.replicate`.
+
+Definitions (Sokolova & Lapalme 2009, "A systematic analysis of performance measures for
+classification tasks", Information Processing & Management 45:427-437):
+
+* per code ``k``: precision ``tp / predicted k``, recall ``tp / gold k``, F1
+  ``2 tp / (predicted k + gold k)``; a code neither predicted nor in the gold has none;
+* macro averages: the mean over codes present in the gold or the predictions; a code predicted
+  never (or never in the gold) counts 0 precision (recall), as scikit-learn's ``zero_division=0``;
+* micro averages: with one label per unit, micro precision = micro recall = micro F1 = accuracy.
+
+The prevalence warning (:func:`prevalence_warning`) flags the kappa paradox (Feinstein & Cicchetti
+1990; Byrt, Bishop & Carlin 1993): when one code dominates, kappa can be low although raters
+nearly always agree. It fires when the prevalence index ``2 max_k pi_k - 1`` (Byrt et al.'s
+``|a - d| / n`` on pooled prevalences for a binary code) is at least ``0.5`` (the dominant code
+has 75% of the ratings) and kappa is at least ``0.2`` below both percent agreement and Gwet's
+AC1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from eval.bootstrap import percentile_ci, replicate
+from eval.coefficients import Stat, family_stat, pair_joint
+from eval.data import RatingTable
+from toolkit.errors import InputError
+from toolkit.jsonvalue import plain
+
+__all__ = [
+    "MAJORITY",
+    "PREVALENCE_GAP",
+    "PREVALENCE_INDEX_THRESHOLD",
+    "CodeScores",
+    "Estimate",
+    "GoldResult",
+    "PrevalenceWarning",
+    "gold_labels",
+    "gold_metrics",
+    "prevalence_warning",
+]
+
+#: Name of the human-majority gold standard.
+MAJORITY = "majority"
+#: The prevalence index from which the kappa paradox is flagged (dominant code >= 75%).
+PREVALENCE_INDEX_THRESHOLD = 0.5
+#: How far kappa must fall below percent agreement and AC1 for the warning.
+PREVALENCE_GAP = 0.2
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A number with its bootstrap interval (NaN when undefined)."""
+
+    estimate: float
+    ci: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class CodeScores:
+    """Precision, recall and F1 of one code, with the gold and predicted counts."""
+
+    code: str
+    precision: Estimate
+    recall: Estimate
+    f1: Estimate
+    gold_n: int
+    predicted_n: int
+
+
+@dataclass
+class GoldResult:
+    """A rater scored against a gold standard.
+
+    Attributes
+    ----------
+    rater, gold : str
+        The rater evaluated and the gold standard (a rater or ``majority``).
+    categories : list of str
+        Codes in codebook order (rows/columns of ``confusion``).
+    n_units : int
+        Units with both a gold and a predicted label.
+    n_ties : int
+        Units dropped because the human majority was tied (``majority`` only).
+    per_code : list of CodeScores
+        One entry per code.
+    macro, micro : dict
+        ``precision``/``recall``/``f1`` -> Estimate (micro: all equal accuracy).
+    confusion : list of list of int
+        Counts, rows = gold, columns = the rater.
+    confusion_ci : list of list of tuple
+        Bootstrap interval of each cell's share of all units.
+    bootstrap : dict
+        ``method`` (``unit``/``cluster``), ``B``, ``seed``, ``n_clusters``, ``confidence``.
+    notes : list of str
+        Plain sentences (few clusters, dropped units).
+    """
+
+    rater: str
+    gold: str
+    categories: list[str]
+    n_units: int
+    n_ties: int
+    per_code: list[CodeScores]
+    macro: dict[str, Estimate]
+    micro: dict[str, Estimate]
+    confusion: list[list[int]]
+    confusion_ci: list[list[tuple[float, float]]]
+    bootstrap: dict[str, Any]
+    humans: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        out: dict[str, Any] = plain(asdict(self))
+        return out
+
+
+def _majority(codes: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plurality code per unit (-1 when unrated or tied) and the tie mask."""
+    n = len(codes)
+    counts = np.zeros((n, q), dtype=np.int64)
+    for j in range(codes.shape[1]):
+        ok = codes[:, j] >= 0
+        np.add.at(counts, (np.flatnonzero(ok), codes[ok, j]), 1)
+    top = counts.max(axis=1)
+    tied = (counts == top[:, None]).sum(axis=1) > 1
+    tied &= top > 0
+    label = np.where((top > 0) & ~tied, counts.argmax(axis=1), -1)
+    return label, tied
+
+
+def gold_labels(
+    table: RatingTable, gold: str, rater: str, humans: Sequence[str] | None = None
+) -> tuple[np.ndarray, int, list[str]]:
+    """Gold codes per unit (-1 = none), the number of tied units and the humans used.
+
+    ``gold`` is a rater of the table or ``majority`` (the plurality of ``humans``, default every
+    rater of kind ``human``, always without ``rater`` itself).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = RatingTable("s", ["u1", "u2", "u3"], ["A", "B", "C", "M"], ["n", "y"],
+    ...                 np.array([[0, 0, 1, 1], [0, 1, -1, 1], [1, 1, 1, 0]]))
+    >>> codes, ties, used = gold_labels(t, "majority", "M")
+    >>> codes.tolist(), ties, used
+    ([0, -1, 1], 1, ['A', 'B', 'C'])
+    """
+    if gold != MAJORITY:
+        if gold not in table.raters:
+            raise InputError(
+                f"scheme {table.scheme!r} has no gold rater {gold!r}; raters are "
+                f"{', '.join(table.raters)} (or use 'majority')"
+            )
+        return table.codes[:, table.raters.index(gold)], 0, [gold]
+    if humans is None:
+        humans = [r for r in table.raters if table.rater_kinds.get(r, "human") == "human"]
+    used = [h for h in humans if h != rater]
+    if not used:
+        raise InputError(f"scheme {table.scheme!r}: no human raters for the 'majority' gold")
+    idx = [table.raters.index(h) for h in used]
+    label, tied = _majority(table.codes[:, idx], table.q)
+    return label, int(tied.sum()), used
+
+
+class _SumsKeeper:
+    """A bootstrap :class:`Stat` function that keeps the replicate sums of all cells.
+
+    The engine maps replicate sums to one value per statistic; every gold metric is a function
+    of the same confusion cells, so keeping the (B x q^2) sums and deriving all metrics from them
+    afterwards gives paired intervals from one resampling.
+    """
+
+    def __init__(self) -> None:
+        self.sums = np.zeros((0, 0))
+
+    def __call__(self, T: np.ndarray) -> np.ndarray:
+        self.sums = T
+        return T[:, 0]
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _scores(T: np.ndarray, q: int) -> dict[str, np.ndarray]:
+    """All metrics from confusion sums ``T`` (B x q*q, rows = gold): arrays (B,) or (B, q)."""
+    C = T.reshape(len(T), q, q)
+    tp = np.einsum("bkk->bk", C)
+    gold_n = C.sum(axis=2)
+    pred_n = C.sum(axis=1)
+    present = (gold_n + pred_n) > 0
+    prec = _ratio(tp, pred_n)
+    rec = _ratio(tp, gold_n)
+    f1 = _ratio(2 * tp, gold_n + pred_n)
+    n_present = present.sum(axis=1)
+    macro = {
+        name: _ratio(np.where(present, np.nan_to_num(v), 0.0).sum(axis=1), n_present)
+        for name, v in (("precision", prec), ("recall", rec), ("f1", f1))
+    }
+    acc = _ratio(tp.sum(axis=1), C.sum(axis=(1, 2)))
+    share = (
+        C.reshape(len(T), q * q) / np.where(C.sum(axis=(1, 2)) > 0, C.sum(axis=(1, 2)), 1)[:, None]
+    )
+    return {"precision": prec, "recall": rec, "f1": f1, "accuracy": acc, "share": share} | {
+        f"macro_{k}": v for k, v in macro.items()
+    }
+
+
+def _estimate(point: float, reps: np.ndarray, level: float) -> Estimate:
+    lo, hi, _ = percentile_ci(reps, level)
+    return Estimate(float(point), (lo, hi))
+
+
+def _assemble(
+    point: dict[str, np.ndarray], reps: dict[str, np.ndarray], categories: list[str], level: float
+) -> tuple[list[CodeScores], dict[str, Estimate], dict[str, Estimate]]:
+    q = len(categories)
+    C = point["confusion"]
+    per_code = [
+        CodeScores(
+            categories[k],
+            _estimate(point["precision"][0, k], reps["precision"][:, k], level),
+            _estimate(point["recall"][0, k], reps["recall"][:, k], level),
+            _estimate(point["f1"][0, k], reps["f1"][:, k], level),
+            int(C[k].sum()),
+            int(C[:, k].sum()),
+        )
+        for k in range(q)
+    ]
+    macro = {
+        m: _estimate(point[f"macro_{m}"][0], reps[f"macro_{m}"], level)
+        for m in ("precision", "recall", "f1")
+    }
+    acc = _estimate(point["accuracy"][0], reps["accuracy"], level)
+    return per_code, macro, {"precision": acc, "recall": acc, "f1": acc}
+
+
+def gold_metrics(
+    table: RatingTable,
+    rater: str,
+    gold: str = MAJORITY,
+    *,
+    humans: Sequence[str] | None = None,
+    B: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> GoldResult:
+    """Score ``rater`` against ``gold`` with bootstrap intervals.
+
+    Parameters
+    ----------
+    table : RatingTable
+        Ratings of one scheme; ``table.clusters`` (dialogues), when set, makes it a cluster
+        bootstrap.
+    rater : str
+        The rater scored (usually a model).
+    gold : str
+        A rater of the table (e.g. ``adjudicated``) or ``majority``.
+    humans : sequence of str, optional
+        Humans for the majority (default: raters of kind ``human``).
+    B, seed, confidence
+        Bootstrap replicates, seed and interval level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codes = np.array([[0, 0], [0, 0], [1, 1], [1, 0], [2, 2]] * 4)
+    >>> t = RatingTable("s", [f"u{i}" for i in range(20)], ["gold", "M"], ["a", "b", "c"], codes)
+    >>> res = gold_metrics(t, "M", "gold", B=200)
+    >>> [round(c.recall.estimate, 3) for c in res.per_code], round(res.micro["f1"].estimate, 2)
+    ([1.0, 0.5, 1.0], 0.8)
+    """
+    if rater not in table.raters:
+        raise InputError(f"scheme {table.scheme!r} has no rater {rater!r}")
+    if gold == rater:
+        raise InputError(f"rater {rater!r} cannot be its own gold standard")
+    g, n_ties, used = gold_labels(table, gold, rater, humans)
+    pred = table.codes[:, table.raters.index(rater)]
+    keep = (g >= 0) & (pred >= 0)
+    if keep.sum() < 2:
+        raise InputError(
+            f"scheme {table.scheme!r}: fewer than two units have both a {gold} label and a "
+            f"label by {rater}"
+        )
+    q = table.q
+    S = pair_joint(g[keep], pred[keep], q)
+    keeper = _SumsKeeper()
+    clusters = None if table.clusters is None else np.asarray(table.clusters)[keep]
+    boot = replicate([Stat("cells", S, keeper, len(S))], B=B, seed=seed, clusters=clusters)
+    point = _scores(S.sum(axis=0, keepdims=True), q)
+    point["confusion"] = S.sum(axis=0).reshape(q, q)
+    reps = _scores(keeper.sums, q)
+    per_code, macro, micro = _assemble(point, reps, table.categories, confidence)
+    cell_ci = [percentile_ci(reps["share"][:, i], confidence)[:2] for i in range(q * q)]
+    notes = []
+    if gold == MAJORITY and n_ties:
+        notes.append(f"{n_ties} unit(s) with a tied human majority were dropped.")
+    if boot.method == "cluster" and boot.n_clusters < 30:
+        notes.append(f"Only {boot.n_clusters} dialogues: cluster bootstrap intervals are rough.")
+    return GoldResult(
+        rater,
+        gold,
+        list(table.categories),
+        int(keep.sum()),
+        n_ties,
+        per_code,
+        macro,
+        micro,
+        point["confusion"].astype(int).tolist(),
+        [cell_ci[r * q : (r + 1) * q] for r in range(q)],
+        {
+            "method": boot.method,
+            "B": B,
+            "seed": seed,
+            "n_clusters": boot.n_clusters,
+            "confidence": confidence,
+        },
+        used if gold == MAJORITY else [],
+        notes,
+    )
+
+
+@dataclass(frozen=True)
+class PrevalenceWarning:
+    """The kappa paradox check on a set of ratings.
+
+    Attributes
+    ----------
+    triggered : bool
+        Whether the warning applies.
+    prevalence_index : float
+        ``2 max_k pi_k - 1`` on the pooled prevalences.
+    dominant : str
+        The most frequent code.
+    kappa, percent_agreement, ac1, pabak : float
+        Fleiss' kappa (Cohen's with two raters and equal marginals), percent agreement, Gwet's
+        AC1 and PABAK (Brennan-Prediger; for a binary code ``2 p_o - 1``).
+    message : str
+        The sentence for the report (empty when not triggered).
+    """
+
+    triggered: bool
+    prevalence_index: float
+    dominant: str
+    kappa: float
+    percent_agreement: float
+    ac1: float
+    pabak: float
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        out: dict[str, Any] = plain(asdict(self))
+        return out
+
+
+def prevalence_warning(table: RatingTable) -> PrevalenceWarning:
+    """Flag the kappa paradox: a dominant code, and kappa far below agreement and AC1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codes = np.array([[0, 0]] * 90 + [[0, 1]] * 5 + [[1, 0]] * 4 + [[1, 1]] * 1)
+    >>> t = RatingTable("s", [f"u{i}" for i in range(100)], ["A", "B"], ["no", "yes"], codes)
+    >>> w = prevalence_warning(t)
+    >>> w.triggered, round(w.kappa, 3), round(w.percent_agreement, 2), round(w.ac1, 3)
+    (True, 0.134, 0.91, 0.9)
+    """
+    counts = table.counts()
+    q = counts.shape[1]
+    w = np.eye(q)
+    values = {
+        name: family_stat(name, counts, w).value()
+        for name in ("fleiss_kappa", "percent_agreement", "gwet_ac", "brennan_prediger")
+    }
+    pooled = counts.sum(axis=0)
+    total = pooled.sum()
+    pi = pooled / total if total else np.full(q, np.nan)
+    index = float(2 * np.nanmax(pi) - 1) if total else float("nan")
+    dominant = table.categories[int(np.nanargmax(pi))] if total else ""
+    kappa, po, ac1 = values["fleiss_kappa"], values["percent_agreement"], values["gwet_ac"]
+    triggered = bool(
+        index >= PREVALENCE_INDEX_THRESHOLD
+        and po - kappa >= PREVALENCE_GAP
+        and ac1 - kappa >= PREVALENCE_GAP
+    )
+    message = ""
+    if triggered:
+        message = (
+            f"'{dominant}' makes up {np.nanmax(pi):.0%} of the ratings (prevalence index "
+            f"{index:.2f}): kappa ({kappa:.2f}) is far below percent agreement ({po:.2f}) and "
+            f"AC1 ({ac1:.2f}). This is the kappa paradox of a dominant code, not necessarily "
+            f"poor agreement; read PABAK ({values['brennan_prediger']:.2f}) and AC1 beside kappa."
+        )
+    return PrevalenceWarning(
+        triggered, index, dominant, kappa, po, ac1, values["brennan_prediger"], message
+    )
