@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "batch": ("toolkit.cli.batch", "batch_cmd", "Follow and collect Batch API runs."),
     "irr": ("toolkit.cli.irr", "irr_cmd", "Inter-rater reliability and human-model agreement."),
     "demo": ("toolkit.cli.demo", "demo_cmd", "Run the whole pipeline on a bundled sample."),
+    "plan": ("toolkit.cli.validity", "plan_cmd", "Units to code for an agreement interval."),
+    "estimate": ("toolkit.cli.validity", "estimate_cmd", "Corpus-wide code shares (PPI++)."),
 }
 
 

@@ -1,0 +1,292 @@
+"""``edudial plan`` and ``edudial estimate``: how many units to code, and corpus-wide shares.
+
+Thin click layers over :mod:`eval.sample_size` and :mod:`eval.ppi`; the sample file of
+``edudial code sample`` is read through :func:`annotation.coding.read_sample`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from toolkit.errors import InputError
+
+__all__ = ["estimate_cmd", "plan_cmd"]
+
+
+def _floats(value: str, name: str) -> list[float]:
+    try:
+        return [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{name} must be comma-separated numbers, got {value!r}") from None
+
+
+def _load(path: Path) -> tuple[Any, Mapping[Any, Any] | None]:
+    """Annotations and unit -> dialogue map of a saved corpus or an annotations file."""
+    from toolkit.io import read_annotations, read_corpus
+
+    if path.is_dir():
+        corpus = read_corpus(path)
+        return corpus.annotations, corpus.unit_dialogues()
+    return read_annotations(path), None
+
+
+def _prevalences(prevalence: float | None, prevalences: str | None) -> list[float]:
+    from eval.sample_size import binary_prevalences
+
+    if prevalences is not None:
+        return _floats(prevalences, "--prevalences")
+    if prevalence is None:
+        raise InputError("give --prevalence P (binary code) or --prevalences P1,P2,...")
+    return list(binary_prevalences(prevalence))
+
+
+def _plan_lines(res: Any, check: Any) -> list[str]:
+    prev = ", ".join(f"{p:.3g}" for p in res.prevalences)
+    lines = [
+        f"metric {res.metric}, expected {res.expected:.3f}, {res.raters} raters per unit, "
+        f"prevalences [{prev}], {res.confidence:.0%} interval of half-width {res.width:g}",
+        f"analytic ({res.method}): {res.n_units} units "
+        f"(standard error {res.unit_sd:.3f} / sqrt(n))",
+    ]
+    if check is not None:
+        lines.append(
+            f"simulation ({check.studies} studies of {check.n_units} units, bootstrap "
+            f"B={check.B}): mean bootstrap half-width {check.bootstrap_half_width:.3f}, "
+            f"spread of estimates (z x sd) {check.empirical_half_width:.3f}, "
+            f"coverage {check.coverage:.1%}"
+        )
+    return lines
+
+
+def _pilot(
+    corpus: Path, scheme: str, metric: str, width: float, opts: dict[str, Any]
+) -> tuple[Any, list[str]]:
+    import eval
+    from eval.sample_size import pilot_plan
+
+    annotations, clusters = _load(corpus)
+    humans = opts["humans"]
+    if humans is None and "rater_kind" in annotations.columns:
+        kinds = annotations[annotations["scheme"] == scheme]
+        humans = sorted(set(kinds.loc[kinds["rater_kind"] == "human", "rater"].astype(str)))
+    table = eval.ratings_table(annotations, scheme, raters=humans or None, clusters=clusters)
+    pilot = pilot_plan(table, metric, width, confidence=opts["confidence"])
+    lines = [
+        f"pilot: scheme {scheme}, raters {', '.join(table.raters)}, {pilot.pilot_units} units "
+        f"with two or more ratings, observed {metric} {pilot.observed:.3f}",
+    ]
+    if pilot.dropped_categories:
+        lines.append(f"unused categories left out: {', '.join(pilot.dropped_categories)}")
+    more = "no more units needed" if not pilot.more_units else f"{pilot.more_units} more units"
+    lines.append(f"to reach half-width {width:g}: {pilot.plan.n_units} units in all ({more})")
+    return pilot.plan, lines
+
+
+@click.command("plan")
+@click.argument("corpus", required=False, type=click.Path(path_type=Path))
+@click.option("--scheme", help="Pilot scheme (with CORPUS).")
+@click.option(
+    "--metric",
+    type=click.Choice(["kappa", "alpha", "ac1"]),
+    default="kappa",
+    show_default=True,
+    help="Coefficient whose interval is planned.",
+)
+@click.option("--expected", type=float, help="Expected coefficient (without CORPUS).")
+@click.option(
+    "--width",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    required=True,
+    help="Wanted half-width of the interval.",
+)
+@click.option("--prevalence", type=float, help="Prevalence of a binary code.")
+@click.option("--prevalences", help="Prevalence of each category, comma-separated.")
+@click.option("--raters", type=click.IntRange(min=2), default=2, show_default=True)
+@click.option("--humans", help="Pilot raters, comma-separated (default: rater_kind human).")
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+)
+@click.option(
+    "--simulate",
+    "studies",
+    type=click.IntRange(min=0),
+    default=300,
+    show_default=True,
+    help="Simulated studies for the check (0 = skip).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def plan_cmd(
+    *,
+    corpus: Path | None,
+    scheme: str | None,
+    metric: str,
+    expected: float | None,
+    width: float,
+    prevalence: float | None,
+    prevalences: str | None,
+    raters: int,
+    humans: str | None,
+    confidence: float,
+    studies: int,
+    seed: int,
+) -> None:
+    """How many units must people code for an agreement interval of a given half-width.
+
+    Without CORPUS the planned values are given; with CORPUS a pilot's observed prevalences and
+    agreement are used. The analytic answer is checked by simulation with the bootstrap.
+
+    \b
+    Examples:
+      edudial plan --metric kappa --expected 0.7 --width 0.1 --prevalence 0.2
+      edudial plan --metric ac1 --expected 0.8 --width 0.05 --prevalences 0.6,0.3,0.1 --raters 3
+      edudial plan pilot.corpus --scheme mathdial/move --width 0.1
+    """
+    from eval.sample_size import plan, simulate_plan
+
+    if corpus is not None:
+        if scheme is None:
+            raise InputError("edudial plan CORPUS needs --scheme")
+        human_list = [h.strip() for h in humans.split(",")] if humans else None
+        opts = {"humans": human_list, "confidence": confidence}
+        res, lines = _pilot(corpus, scheme, metric, width, opts)
+    else:
+        if expected is None:
+            raise InputError("give --expected (or a pilot CORPUS with --scheme)")
+        prev = _prevalences(prevalence, prevalences)
+        res = plan(metric, expected, width, prev, raters=raters, confidence=confidence)
+        lines = []
+    check = simulate_plan(res, studies=studies, seed=seed) if studies else None
+    for line in _plan_lines(res, check) + lines:
+        click.echo(line)
+
+
+def _sample_design(
+    sample_path: Path, units: list[str], gold: np.ndarray, n_model: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Inclusion probabilities and strata of the coded units from a sample file.
+
+    Coded units outside the sample are not part of the design and are dropped (gold set to -1).
+    Within each stratum the coded units are treated as a simple random sample of its
+    ``population`` (sampled but not yet coded units as missing at random), so the weight is
+    ``N_h / (coded units of h)``.
+    """
+    from annotation.coding import read_sample
+
+    sample = read_sample(sample_path)
+    info = {}
+    for u in sample.units:
+        info[u.unit_id] = u
+        info[f"{u.corpus}/{u.unit_id}"] = u
+    population = {s.stratum: s.population for s in sample.design.strata}
+    strata = np.array([str(info[u].stratum) if u in info else "" for u in units], dtype=object)
+    in_sample = np.array([u in info for u in units])
+    notes = []
+    if abs(sample.design.population - n_model) > 0.01 * max(n_model, 1):
+        notes.append(
+            f"The sample was drawn from {sample.design.population} units but the model labelled "
+            f"{n_model}: shares refer to the model-labelled units."
+        )
+    outside = int(((gold >= 0) & ~in_sample).sum())
+    if outside:
+        notes.append(f"{outside} coded unit(s) outside the sample file were left out.")
+    gold = np.where(in_sample, gold, -1)
+    inclusion = np.full(len(units), np.nan)
+    for h in set(strata[gold >= 0]):
+        m = (strata == h) & (gold >= 0)
+        size = population.get(h, sample.design.population if len(population) == 0 else None)
+        if size is None:
+            raise InputError(f"stratum {h!r} is not in the design of the sample", path=sample_path)
+        inclusion[m] = m.sum() / size
+    return inclusion, strata, notes
+
+
+@click.command("estimate")
+@click.argument("corpus", type=click.Path(path_type=Path))
+@click.option("--scheme", required=True, help="Scheme whose codes are counted.")
+@click.option("--model", "model", required=True, help="Model rater labelling every unit.")
+@click.option("--gold", default="adjudicated", show_default=True, help="Gold rater.")
+@click.option("--sample", "sample", type=click.Path(path_type=Path), help="Sample file.")
+@click.option("--categories", help="Declared categories in codebook order, comma-separated.")
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def estimate_cmd(
+    *,
+    corpus: Path,
+    scheme: str,
+    model: str,
+    gold: str,
+    sample: Path | None,
+    categories: str | None,
+    confidence: float,
+    fmt: str,
+) -> None:
+    """Share of units carrying each code across the corpus, with valid intervals (PPI++).
+
+    Uses the model's labels on every unit and the gold labels on the coded sample, weighted by
+    the inclusion probabilities of --sample (from `edudial code sample`; without it the coded
+    units are taken as a simple random sample). Prints model-only, gold-only, PPI and PPI++.
+
+    \b
+    Examples:
+      edudial estimate md.corpus --scheme mathdial/move --model gpt-4o-mini --gold adjudicated
+      edudial estimate md.corpus --scheme mathdial/move --model m1 --sample sample.json
+    """
+    import json
+
+    import eval
+    from eval.ppi import estimate_shares
+    from toolkit.jsonvalue import plain
+
+    annotations, _ = _load(corpus)
+    cats = [c.strip() for c in categories.split(",")] if categories else None
+    table = eval.ratings_table(annotations, scheme, categories=cats)
+    for rater, flag in ((model, "--model"), (gold, "--gold")):
+        if rater not in table.raters:
+            raise InputError(
+                f"{flag} {rater!r} has no labels in scheme {scheme!r}; raters: "
+                f"{', '.join(table.raters)}"
+            )
+    m = table.codes[:, table.raters.index(model)]
+    g = table.codes[:, table.raters.index(gold)]
+    inclusion = strata = None
+    notes: list[str] = []
+    if sample is not None:
+        inclusion, strata, notes = _sample_design(sample, table.units, g, int((m >= 0).sum()))
+        g = np.where(np.isfinite(inclusion), g, -1)
+    else:
+        notes.append("No --sample: the coded units are taken as a simple random sample.")
+    res = estimate_shares(
+        m, g, table.categories, inclusion=inclusion, strata=strata, confidence=confidence
+    )
+    res.notes[:0] = notes
+    if fmt == "json":
+        doc = {"scheme": scheme, "model": model, "gold": gold, **res.to_dict()}
+        click.echo(json.dumps(plain(doc), indent=2))
+        return
+    click.echo(
+        f"scheme {scheme}: {res.n_corpus} units labelled by {model}, {res.n_gold} coded by "
+        f"{gold}; {confidence:.0%} intervals"
+    )
+    header = f"{'code':<20} {'model-only':>22} {'gold-only':>22} {'PPI':>22} {'PPI++':>22}"
+    click.echo(header)
+    for c in res.codes:
+        cells = [
+            f"{iv.estimate:.3f} [{iv.ci[0]:.3f}, {iv.ci[1]:.3f}]"
+            for iv in (c.model_only, c.gold_only, c.ppi, c.ppi_plus)
+        ]
+        click.echo(f"{c.code:<20} " + " ".join(f"{cell:>22}" for cell in cells))
+    for note in res.notes:
+        click.echo(f"note: {note}")
