@@ -191,6 +191,22 @@ class _SumsKeeper:
         return T[:, 0]
 
 
+def _resample(
+    S: np.ndarray, B: int, seed: int, clusters: np.ndarray | None
+) -> tuple[str, int, np.ndarray]:
+    """Bootstrap method, number of resampled clusters and the (B x cells) replicate sums.
+
+    ``B = 0`` gives no replicates (a single NaN row, so every interval is undefined).
+    """
+    method = "unit" if clusters is None else "cluster"
+    if B == 0:
+        n = len(S) if clusters is None else len(set(clusters.tolist()))
+        return method, n, np.full((1, S.shape[1]), np.nan)
+    keeper = _SumsKeeper()
+    boot = replicate([Stat("cells", S, keeper, len(S))], B=B, seed=seed, clusters=clusters)
+    return boot.method, boot.n_clusters, keeper.sums
+
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
@@ -298,19 +314,20 @@ def gold_metrics(
         )
     q = table.q
     S = pair_joint(g[keep], pred[keep], q)
-    keeper = _SumsKeeper()
     clusters = None if table.clusters is None else np.asarray(table.clusters)[keep]
-    boot = replicate([Stat("cells", S, keeper, len(S))], B=B, seed=seed, clusters=clusters)
+    method, n_clusters, sums = _resample(S, B, seed, clusters)
     point = _scores(S.sum(axis=0, keepdims=True), q)
     point["confusion"] = S.sum(axis=0).reshape(q, q)
-    reps = _scores(keeper.sums, q)
+    reps = _scores(sums, q)
     per_code, macro, micro = _assemble(point, reps, table.categories, confidence)
     cell_ci = [percentile_ci(reps["share"][:, i], confidence)[:2] for i in range(q * q)]
     notes = []
     if gold == MAJORITY and n_ties:
         notes.append(f"{n_ties} unit(s) with a tied human majority were dropped.")
-    if boot.method == "cluster" and boot.n_clusters < 30:
-        notes.append(f"Only {boot.n_clusters} dialogues: cluster bootstrap intervals are rough.")
+    if method == "cluster" and n_clusters < 30:
+        notes.append(f"Only {n_clusters} dialogues: cluster bootstrap intervals are rough.")
+    if B == 0:
+        notes.append("No bootstrap (B = 0): intervals are not computed.")
     return GoldResult(
         rater,
         gold,
@@ -323,10 +340,10 @@ def gold_metrics(
         point["confusion"].astype(int).tolist(),
         [cell_ci[r * q : (r + 1) * q] for r in range(q)],
         {
-            "method": boot.method,
+            "method": method,
             "B": B,
             "seed": seed,
-            "n_clusters": boot.n_clusters,
+            "n_clusters": n_clusters,
             "confidence": confidence,
         },
         used if gold == MAJORITY else [],

@@ -131,3 +131,11 @@ def test_prevalence_warning_fires_on_the_paradox_only() -> None:
     good = np.array([[0, 0]] * 88 + [[0, 1]] * 1 + [[1, 1]] * 11)
     table = RatingTable("s", [f"u{i}" for i in range(100)], ["A", "B"], ["no", "yes"], good)
     assert not prevalence_warning(table).triggered
+
+
+def test_no_bootstrap_gives_estimates_without_intervals() -> None:
+    codes = np.array([[0, 0], [1, 1], [1, 0], [2, 2]] * 5)
+    res = gold_metrics(_table(codes, ["g", "M"]), "M", "g", B=0)
+    assert res.micro["f1"].estimate == pytest.approx(0.75)
+    assert all(np.isnan(v) for v in res.micro["f1"].ci)
+    assert "B = 0" in res.notes[-1]
