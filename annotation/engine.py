@@ -191,8 +191,8 @@ class Engine:
     >>> import asyncio  # doctest: +SKIP
     >>> engine = Engine(rubric, RequestBuilder(rubric, params), transport, cache, store,
     ...                 settings=EngineSettings(concurrency=4),
-    ...                 rater="gpt-4o-mini@mathdial-moves@1.0")
-    >>> asyncio.run(engine.run(iter_items(corpus, rubric)))  # rows are in store
+    ...                 rater="gpt-4o-mini@mathdial-moves@1.0")  # doctest: +SKIP
+    >>> asyncio.run(engine.run(iter_items(corpus, rubric)))  # doctest: +SKIP
     """
 
     def __init__(
