@@ -14,6 +14,15 @@ app, scripts), so all of them write identical annotation rows:
 See docs/human-coding.md for the workflow.
 """
 
+from annotation.coding.adjudication import adjudicate, disagreement_manifest, write_disagreements
+from annotation.coding.importer import (
+    ReadWorkbook,
+    WorkbookError,
+    check_against_corpus,
+    match_label,
+    read_workbook,
+)
+from annotation.coding.merge import ImportOutcome, import_workbooks, read_workbooks
 from annotation.coding.rows import (
     ADJUDICATED,
     AdjudicationResult,
@@ -48,6 +57,18 @@ from annotation.coding.units import (
     coding_units,
     unit_checksum,
 )
+from annotation.coding.workbook import (
+    Column,
+    ExportedWorkbook,
+    SheetRow,
+    WorkbookManifest,
+    assign_units,
+    coder_seed,
+    export_workbooks,
+    sheet_columns,
+    write_csv,
+    write_xlsx,
+)
 
 __all__ = [
     "ADJUDICATED",
@@ -55,27 +76,48 @@ __all__ = [
     "AdjudicationResult",
     "CodedLabel",
     "CodingUnit",
+    "Column",
     "CorpusIdentity",
     "Disagreement",
+    "ExportedWorkbook",
+    "ImportOutcome",
     "LabelSource",
+    "ReadWorkbook",
     "RubricRef",
     "Sample",
     "SampleDesign",
     "SampleUnit",
+    "SheetRow",
     "ShownTurn",
     "Stratum",
     "UnitRef",
+    "WorkbookError",
+    "WorkbookManifest",
+    "adjudicate",
     "adjudicated_rows",
     "applicable_units",
+    "assign_units",
     "cell_text",
+    "check_against_corpus",
     "check_coder_name",
     "coder_rows",
+    "coder_seed",
     "coding_units",
+    "disagreement_manifest",
     "draw_sample",
+    "export_workbooks",
     "find_disagreements",
+    "import_workbooks",
+    "match_label",
     "read_sample",
+    "read_workbook",
+    "read_workbooks",
     "replace_round",
     "round_labels",
+    "sheet_columns",
     "unit_checksum",
+    "write_csv",
+    "write_disagreements",
     "write_sample",
+    "write_xlsx",
 ]

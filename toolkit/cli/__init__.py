@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "rubric": ("toolkit.cli.annotate", "rubric_cmd", "List, show and check rubrics."),
     "batch": ("toolkit.cli.batch", "batch_cmd", "Follow and collect Batch API runs."),
     "irr": ("toolkit.cli.irr", "irr_cmd", "Inter-rater reliability and human-model agreement."),
+    "code": ("toolkit.cli.code", "code_cmd", "Human coding: samples, workbooks, adjudication."),
     "demo": ("toolkit.cli.demo", "demo_cmd", "Run the whole pipeline on a bundled sample."),
     "plan": ("toolkit.cli.validity", "plan_cmd", "Units to code for an agreement interval."),
     "estimate": ("toolkit.cli.validity", "estimate_cmd", "Corpus-wide code shares (PPI++)."),
