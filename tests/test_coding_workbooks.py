@@ -334,3 +334,45 @@ def test_model_labels_are_off_by_default(tmp_path: Path) -> None:
     assert not any("MODEL" in str(h) for h in _header(ws))
     values = {str(c.value) for row in ws.iter_rows() for c in row}
     assert not values & set(pd.unique(corpus.annotations["label"])) - {"focus", "probing"}
+
+
+# ------------------------------------------------------------------ rubrics with several schemes
+def _fill_all(path: Path, value: Callable[[str, int], object]) -> None:
+    """Fill every label column: ``value(header, row_index)``."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Code"]
+    head = _header(ws)
+    for j, h in enumerate(head, start=1):
+        if h.startswith("label") or h == "final label":
+            for r in range(2, ws.max_row + 1):
+                ws.cell(r, j).value = value(h, r - 2)
+    wb.save(path)
+
+
+def test_binary_rubric_has_one_dropdown_per_category_and_round_trips(tmp_path: Path) -> None:
+    sight = load_rubric("sight-feedback")
+    corpus = bundled_sample()
+    books = export_workbooks(corpus, sight, ["ana", "ben"], tmp_path, seed=3)
+    ws = openpyxl.load_workbook(books[0].path)["Code"]
+    head = _header(ws)
+    assert [h for h in head if h.startswith("label")] == [f"label: {c}" for c in sight.label_names]
+    assert len(ws.data_validations.dataValidation) == len(sight.label_names)
+    # Excel stores a typed 1 as a number: read back as the label "1"
+    _fill_all(books[0].path, lambda h, i: 1)
+    _fill_all(books[1].path, lambda h, i: 1 if h != "label: setup" or i % 3 else 0)
+    coded = import_workbooks(corpus, [b.path for b in books]).corpus
+    ana = coded.annotations.query("rater == 'ana'")
+    assert len(ana) == 9 * books[0].units and set(ana["label"]) == {"1"}
+    assert {m["category"] for m in ana["meta"]} == set(sight.label_names)
+    adj = write_disagreements(
+        coded, sight, tmp_path / "adj.xlsx", coders=["ana", "ben"], round="r1"
+    )
+    ws = openpyxl.load_workbook(adj.path)["Code"]
+    head = _header(ws)
+    assert "scheme" in head
+    assert {ws.cell(r, head.index("scheme") + 1).value for r in range(2, ws.max_row + 1)} == {
+        "sight/setup"
+    }
+    _fill_all(adj.path, lambda h, i: "1")
+    gold = import_workbooks(coded, [adj.path]).corpus.annotations.query(f"rater == '{ADJUDICATED}'")
+    assert len(gold) == 9 * books[0].units and set(gold["label"]) == {"1"}
