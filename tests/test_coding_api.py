@@ -337,3 +337,15 @@ def test_bad_sample_files_name_the_field(tmp_path: Path) -> None:
     p.write_text(json.dumps(s))
     with pytest.raises(InputError, match=r"units\.1\.inclusion_probability"):
         read_sample(p)
+
+
+def test_exclude_coded_draws_from_the_uncoded_units() -> None:
+    corpus = bundled_sample()
+    a = corpus.annotations
+    coded = sorted(set(a["unit_id"]))[:5]
+    corpus = corpus.with_annotations(a[a["unit_id"].isin(coded)], replace=True)
+    s = draw_sample(corpus, MOVES, n=40, seed=2, exclude_coded="mathdial/move")
+    assert s.design.population == 28 and len(s.units) == 28
+    assert not {u.unit_id for u in s.units} & set(coded)
+    assert {u.inclusion_probability for u in s.units} == {1.0}
+    assert "not eligible" in s.notes[0]
