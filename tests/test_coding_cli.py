@@ -1,4 +1,4 @@
-"""``edudial code`` sample, export, status and disagreements (import errors: test_coding_workbooks)."""
+"""``edudial code`` sample, export, status and disagreements (import errors: elsewhere)."""
 
 from __future__ import annotations
 
