@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -376,3 +377,23 @@ def test_binary_rubric_has_one_dropdown_per_category_and_round_trips(tmp_path: P
     _fill_all(adj.path, lambda h, i: "1")
     gold = import_workbooks(coded, [adj.path]).corpus.annotations.query(f"rater == '{ADJUDICATED}'")
     assert len(gold) == 9 * books[0].units and set(gold["label"]) == {"1"}
+
+
+def test_cli_refuses_another_rubric_and_another_corpus_writing_nothing(tmp_path: Path) -> None:
+    corpus, books = _export(tmp_path)
+    _fill(books[0].path, lambda u, i: "focus")
+    newer = {**MOVES.model_dump(mode="json"), "version": "1.1"}
+    rubric_file = tmp_path / "moves-1.1.yaml"
+    rubric_file.write_text(json.dumps(newer))  # JSON is YAML
+    other = bundled_sample()
+    other.turns["text"] = other.turns["text"].str.upper()
+    for target, extra, message in (
+        (corpus, ["--rubric", str(rubric_file)], "not mathdial-moves 1.1"),
+        (other, [], "reads differently in the corpus"),
+    ):
+        saved = target.save(tmp_path / f"c{len(extra)}.corpus")
+        before = _digest(saved)
+        args = ["code", "import", str(books[0].path), "--into", str(saved), *extra]
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code != 0 and message in str(res.exception)
+        assert _digest(saved) == before
