@@ -160,6 +160,8 @@ def _read_xlsx(path: Path) -> tuple[_Sheet, WorkbookManifest]:
     try:
         if MANIFEST_SHEET not in wb.sheetnames:
             raise InputError("not an edudial workbook (no edudial manifest sheet)", path=path)
+        for ws in wb.worksheets:  # apps that store no (or a wrong) sheet size: read all rows
+            ws.reset_dimensions()
         text = "".join(
             str(r[0]) for r in wb[MANIFEST_SHEET].iter_rows(values_only=True) if r and r[0]
         )

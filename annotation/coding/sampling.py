@@ -231,6 +231,7 @@ def write_sample(sample: Sample, path: str | os.PathLike[str]) -> Path:
     True
     """
     p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
     tmp.write_text(json.dumps(sample.to_dict(), indent=1, ensure_ascii=False) + "\n", "utf-8")
     os.replace(tmp, p)

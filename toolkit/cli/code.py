@@ -261,6 +261,8 @@ def import_cmd(
     from annotation.coding import import_workbooks
     from annotation.rubric import load_rubric
 
+    if out is None and not Path(into).is_dir():
+        raise InputError(f"--into {into!r} is not a saved corpus folder: give -o OUT")
     corpus = _load_corpus(into)
     target = Path(into) if out is None else out
     if out is not None and out.exists() and not force and out.resolve() != Path(into).resolve():
@@ -396,11 +398,16 @@ def _agreement_lines(books: Sequence[Any], bootstrap: int) -> list[str]:
     import eval
 
     frame = _overlap_frame(books)
+    orders = {s: o for b in books for s, o in b.manifest.rubric.category_orders.items()}
     clusters = {r.unit_id: r.dialogue_id for b in books for r in b.manifest.rows}
     out = []
     for (rnd, scheme), sub in frame.groupby(["round", "scheme"], sort=True):
         res = eval.agreement(
-            sub.drop(columns="round"), bootstrap=bootstrap, clusters=clusters, seed=0
+            sub.drop(columns="round"),
+            bootstrap=bootstrap,
+            clusters=clusters,
+            categories=orders.get(str(scheme)),
+            seed=0,
         )[str(scheme)]
         name = "cohen_kappa" if len(res.raters) == 2 else "fleiss_kappa"
         k = res.metrics[name]
