@@ -55,6 +55,7 @@ from annotation.coding.units import (
     applicable_units,
     cell_text,
     coding_units,
+    meta_dicts,
     unit_checksum,
 )
 from annotation.coding.workbook import (
@@ -109,6 +110,7 @@ __all__ = [
     "find_disagreements",
     "import_workbooks",
     "match_label",
+    "meta_dicts",
     "read_sample",
     "read_workbook",
     "read_workbooks",

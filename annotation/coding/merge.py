@@ -21,6 +21,7 @@ from annotation.coding.importer import (
     read_workbook,
 )
 from annotation.coding.rows import AdjudicationResult, coder_rows, replace_round
+from annotation.coding.units import meta_dicts
 from annotation.rubric import Rubric
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
@@ -75,8 +76,8 @@ def _conflicts(books: Sequence[ReadWorkbook], corpus: Corpus) -> list[str]:
         mask = ((a["rater"] == rater) & (a["run_id"] == m.round)).fillna(False)
         hashes = {
             str(meta["rubric_sha256"])
-            for meta in a.loc[mask.to_numpy(dtype=bool), "meta"].tolist()
-            if isinstance(meta, dict) and meta.get("rubric_sha256")
+            for meta in meta_dicts(a.loc[mask.to_numpy(dtype=bool), "meta"])
+            if meta.get("rubric_sha256")
         }
         hashes.discard(m.rubric.sha256)
         if hashes:

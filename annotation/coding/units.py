@@ -19,6 +19,7 @@ import pandas as pd
 
 from annotation.items import iter_items, selects_turn
 from annotation.rubric import AppliesTo, Rubric
+from toolkit import schema
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -29,6 +30,7 @@ __all__ = [
     "applicable_units",
     "cell_text",
     "coding_units",
+    "meta_dicts",
     "unit_checksum",
 ]
 
@@ -166,8 +168,26 @@ def applicable_units(corpus: Corpus, rubric: Rubric) -> list[UnitRef]:
     return list(seen.values())
 
 
+def meta_dicts(column: pd.Series) -> list[dict[str, Any]]:
+    """A ``meta`` column as one dict per row, whatever the column stores.
+
+    Goes through ``toolkit.schema.meta_values`` (the schema's one way to read meta, which also
+    decodes JSON text) where the installed toolkit has it; otherwise rows that are not dicts
+    count as empty.
+
+    Examples
+    --------
+    >>> meta_dicts(pd.Series([{"a": 1}, None]))
+    [{'a': 1}, {}]
+    """
+    reader = getattr(schema, "meta_values", None)
+    if reader is not None:
+        return list(reader(column))
+    return [m if isinstance(m, dict) else {} for m in column.tolist()]
+
+
 def _metas(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [m if isinstance(m, dict) else {} for m in frame["meta"].tolist()]
+    return meta_dicts(frame["meta"])
 
 
 def _field_value(key: str, *metas: dict[str, Any]) -> str | None:

@@ -301,11 +301,12 @@ def _round_of(corpus: Corpus, raters: Sequence[str], schemes: Sequence[str]) -> 
 
 def _rubric_of(corpus: Corpus, raters: Sequence[str], scheme: str) -> Any:
     """The rubric the raters coded ``scheme`` with (from their rows' meta), if built in."""
+    from annotation.coding import meta_dicts
     from annotation.rubric import builtin_rubrics, load_rubric
 
     a = corpus.annotations
     mask = (a["rater"].isin(list(raters)) & (a["scheme"] == scheme)).fillna(False)
-    metas = [m for m in a.loc[mask.to_numpy(dtype=bool), "meta"].tolist() if isinstance(m, dict)]
+    metas = meta_dicts(a.loc[mask.to_numpy(dtype=bool), "meta"])
     refs = {(m.get("rubric"), m.get("rubric_sha256")) for m in metas if m.get("rubric")}
     if len(refs) != 1:
         raise InputError(f"cannot tell which rubric coded {scheme}: pass --rubric")
