@@ -119,3 +119,16 @@ def test_disagreements_need_two_coders_and_a_known_round(tmp_path: Path) -> None
     )
     assert code != 0 and "give --round" in out
     assert not (tmp_path / "a.xlsx").exists()
+
+
+def test_the_coding_app_commands_are_offered_under_code() -> None:
+    from toolkit.cli.code import EXTRA_COMMANDS, _exists
+
+    code, out = _run("code", "--help")
+    assert code == 0
+    for name in ("sample", "export", "import", "disagreements", "status"):
+        assert name in out
+    for name, (module, _) in EXTRA_COMMANDS.items():
+        if _exists(module):
+            assert name in out
+            assert _run("code", name, "--help")[0] == 0

@@ -7,6 +7,8 @@ A thin layer over :mod:`annotation.coding`; the agreement shown by ``code status
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,37 @@ import pandas as pd
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
-__all__ = ["code_cmd"]
+__all__ = ["EXTRA_COMMANDS", "code_cmd"]
+
+#: ``edudial code`` subcommands defined in other modules (the coding web app, issue 16):
+#: name -> (module, attribute). Offered once their module exists; imported only when invoked.
+EXTRA_COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("toolkit.cli.code_serve", "serve_cmd"),
+    "export-labels": ("toolkit.cli.code_serve", "export_labels_cmd"),
+}
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class _CodeGroup(click.Group):
+    """The ``code`` group: its own subcommands plus :data:`EXTRA_COMMANDS`, loaded lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        extra = [n for n, (m, _) in EXTRA_COMMANDS.items() if _exists(m)]
+        return [*super().list_commands(ctx), *extra]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        own = super().get_command(ctx, cmd_name)
+        entry = EXTRA_COMMANDS.get(cmd_name)
+        if own is not None or entry is None or not _exists(entry[0]):
+            return own
+        command: click.Command = getattr(importlib.import_module(entry[0]), entry[1])
+        return command
 
 
 def _split(value: str | None, option: str) -> list[str]:
@@ -48,7 +80,7 @@ def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@click.group("code", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("code", cls=_CodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def code_cmd() -> None:
     """Human coding: samples, blind workbooks, import, disagreements and adjudication.
 
@@ -406,7 +438,7 @@ def _agreement_lines(books: Sequence[Any], bootstrap: int) -> list[str]:
         res = eval.agreement(
             sub.drop(columns="round"),
             bootstrap=bootstrap,
-            clusters=clusters,
+            cluster=clusters,
             categories=orders.get(str(scheme)),
             seed=0,
         )[str(scheme)]
