@@ -60,7 +60,17 @@ from eval.result import (
     SchemeResult,
     WeightedMeanKappa,
 )
-from eval.variance import cohen_se, gwet_alpha_se, gwet_family_se, t_interval, wald_interval
+from eval.variance import (
+    Analytic,
+    cohen,
+    cohen_se,
+    conger,
+    gwet_alpha_se,
+    gwet_family,
+    gwet_family_se,
+    t_interval,
+    wald_interval,
+)
 from toolkit.errors import InputError
 
 __all__ = [
@@ -73,6 +83,7 @@ __all__ = [
 
 MAX_BOOT_CELLS = 60_000_000  # units x statistic columns kept in the bootstrap
 GWET_METHOD = "Gwet design-based variance, t interval"
+WeightSpec = str | np.ndarray  # a name of eval.coefficients.WEIGHTS or a q x q matrix
 # replicate values of a derived statistic (None when the bootstrap lacks a statistic it needs)
 Replicates = Callable[[BootstrapResult], "np.ndarray | None"]
 
@@ -144,7 +155,7 @@ class _Scheme:
     table: RatingTable  # humans, models and metric raters; units rated by a metric rater
     metric_table: RatingTable  # the metric raters only
     raters: Raters
-    weights: str
+    weights: WeightSpec  # AC2 and the other weighted coefficients (ordered levels)
     confidence: float
     notes: list[str]
 
@@ -164,6 +175,13 @@ class _Scheme:
     def identity(self) -> np.ndarray:
         return np.eye(self.q)
 
+    @property
+    def weights_name(self) -> str:
+        return self.weights if isinstance(self.weights, str) else "custom"
+
+    def weight_matrix(self) -> np.ndarray:
+        return weight_matrix(self.q, self.weights)
+
     def counts(self) -> np.ndarray:
         return self.metric_table.counts()
 
@@ -171,7 +189,7 @@ class _Scheme:
         return self.table.codes[:, self.table.raters.index(rater)]
 
 
-def _prepare(table: RatingTable, raters: Raters, weights: str, confidence: float) -> _Scheme:
+def _prepare(table: RatingTable, raters: Raters, weights: WeightSpec, confidence: float) -> _Scheme:
     keep = list(dict.fromkeys([*raters.metric_raters, *raters.models]))
     t = table.select(keep)
     # every statistic needs a rating by a metric rater: drop units rated only by models
@@ -217,16 +235,20 @@ def _metric(name: str, estimate: float, n: int, **info: Any) -> Metric:
     return Metric(name=name, estimate=float(estimate), n=int(n), info=info)
 
 
-def _set_analytic(metric: Metric, se: float, method: str, n: int, conf: float) -> None:
-    """Attach an analytic interval: Wald for Cohen's kappa, else Gwet's t(n - 1)."""
-    if not np.isfinite(se):
+def _set_analytic(metric: Metric, res: Analytic, conf: float, chance: bool = True) -> None:
+    """Attach the analytic SE and interval (Wald for Cohen's kappa, else Gwet's t(n - 1)) and,
+    for chance-corrected coefficients, p_e and the test of "agreement is zero"."""
+    if chance:
+        metric.p_e = res.p_e if np.isfinite(res.p_e) else None
+        metric.test = res.zero_test()
+    if not np.isfinite(res.se):
         return
-    if method == WALD_METHOD:
-        ci = wald_interval(metric.estimate, se, conf)
+    if res.se_null is not None:
+        method, ci = WALD_METHOD, wald_interval(metric.estimate, res.se, conf)
     else:
-        ci = t_interval(metric.estimate, se, n, conf)
-    metric.se = float(se)
-    metric.intervals["analytic"] = Interval(method, ci, se=float(se))
+        method, ci = GWET_METHOD, t_interval(metric.estimate, res.se, res.n, conf)
+    metric.se = float(res.se)
+    metric.intervals["analytic"] = Interval(method, ci, se=float(res.se))
 
 
 # ------------------------------------------------------------------ scheme-level coefficients
@@ -240,7 +262,7 @@ def _family_coefficients(work: _Scheme) -> dict[str, _Coefficient]:
         ("brennan_prediger", "brennan_prediger", eye),
     ]
     if work.ordered:
-        family.append(("gwet_ac2", "gwet_ac", weight_matrix(work.q, work.weights)))
+        family.append(("gwet_ac2", "gwet_ac", work.weight_matrix()))
     if work.q == 2:
         family.append(("pabak", "brennan_prediger", eye))
     out = {}
@@ -248,12 +270,43 @@ def _family_coefficients(work: _Scheme) -> dict[str, _Coefficient]:
         stat = family_stat(kind, counts, w)
         metric = _metric(name, stat.value(), stat.n, raters=n_raters)
         if name == "gwet_ac2":
-            metric.info["weights"] = work.weights
+            metric.info["weights"] = work.weights_name
         if name == "pabak":
             metric.info["definition"] = "2 p_o - 1 (binary scheme; equals Brennan-Prediger)"
-        _, se, n_se = gwet_family_se(kind, counts, w)
-        _set_analytic(metric, se, GWET_METHOD, n_se, work.confidence)
+        chance = kind != "percent_agreement"
+        _set_analytic(metric, gwet_family(kind, counts, w), work.confidence, chance)
         out[name] = _Coefficient(metric, stat)
+    return out
+
+
+def _conger_coefficient(work: _Scheme, w: np.ndarray, name: str) -> _Coefficient:
+    stat = conger_stat(work.metric_table, w)
+    metric = _metric(name, stat.value(), stat.n, raters=work.n_metric_raters)
+    _set_analytic(metric, conger(work.metric_table.codes, work.q, w), work.confidence)
+    return _Coefficient(metric, stat)
+
+
+def _weighted_coefficients(work: _Scheme) -> dict[str, _Coefficient]:
+    """Weighted percent agreement, Fleiss, Brennan-Prediger, Conger (and Scott's pi with two
+    raters) with the scheme's weights (ordered levels; AC2 is ``gwet_ac2``)."""
+    counts, w, info = work.counts(), work.weight_matrix(), {"weights": work.weights_name}
+    out = {}
+    for kind in ("percent_agreement", "fleiss_kappa", "brennan_prediger"):
+        stat = family_stat(kind, counts, w)
+        metric = _metric(f"{kind}_weighted", stat.value(), stat.n, **info)
+        metric.info["raters"] = work.n_metric_raters
+        chance = kind != "percent_agreement"
+        _set_analytic(metric, gwet_family(kind, counts, w), work.confidence, chance)
+        out[metric.name] = _Coefficient(metric, stat)
+    out["conger_kappa_weighted"] = _conger_coefficient(work, w, "conger_kappa_weighted")
+    out["conger_kappa_weighted"].metric.info.update(info)
+    if work.n_metric_raters == 2:
+        codes = work.metric_table.codes
+        stat = pair_stat("scott_pi", codes[:, 0], codes[:, 1], w)
+        metric = _metric("scott_pi_weighted", stat.value(), stat.n, **info)
+        both = (codes[:, 0] >= 0) & (codes[:, 1] >= 0)
+        _set_analytic(metric, gwet_family("fleiss_kappa", counts[both], w), work.confidence)
+        out["scott_pi_weighted"] = _Coefficient(metric, stat)
     return out
 
 
@@ -267,7 +320,7 @@ def _alpha_coefficient(work: _Scheme) -> _Coefficient:
         metric.note = why
     else:
         _, se, n_se = gwet_alpha_se(counts, t.level, t.scores)
-        _set_analytic(metric, se, GWET_METHOD, n_se, work.confidence)
+        _set_analytic(metric, Analytic(value, se, n_se), work.confidence, chance=False)
     return _Coefficient(metric, stat)
 
 
@@ -285,8 +338,8 @@ def _two_rater_coefficients(work: _Scheme) -> dict[str, _Coefficient]:
     stat = pair_stat("scott_pi", codes[:, 0], codes[:, 1], work.identity)
     metric = _metric("scott_pi", stat.value(), stat.n)
     both = (codes[:, 0] >= 0) & (codes[:, 1] >= 0)
-    _, se, n_se = gwet_family_se("fleiss_kappa", work.counts()[both], work.identity)
-    _set_analytic(metric, se, GWET_METHOD, n_se, work.confidence)
+    both_counts = work.counts()[both]
+    _set_analytic(metric, gwet_family("fleiss_kappa", both_counts, work.identity), work.confidence)
     out["scott_pi"] = _Coefficient(metric, stat)
     return out
 
@@ -319,15 +372,14 @@ def _coefficients(work: _Scheme, icc_form: str) -> dict[str, _Coefficient]:
     out: dict[str, _Coefficient] = {}
     if work.n_metric_raters >= 2:
         out.update(_family_coefficients(work))
-        stat = conger_stat(work.metric_table, work.identity)
-        out["conger_kappa"] = _Coefficient(
-            _metric("conger_kappa", stat.value(), stat.n, raters=work.n_metric_raters), stat
-        )
+        out["conger_kappa"] = _conger_coefficient(work, work.identity, "conger_kappa")
         out["krippendorff_alpha"] = _alpha_coefficient(work)
         if work.n_metric_raters == 2:
             out.update(_two_rater_coefficients(work))
         if work.table.level in ("interval", "ratio") and work.table.scores is not None:
             out["icc"] = _icc_coefficient(work, icc_form)
+        if work.ordered:
+            out.update(_weighted_coefficients(work))
     return out
 
 
@@ -355,10 +407,9 @@ def _wilson(p: float, n: int, conf: float) -> tuple[float, float]:
 
 
 def _kappa_metric(joint: np.ndarray, w: np.ndarray, name: str, weights: str, conf: float) -> Metric:
-    kappa, se = cohen_se(joint, w)
-    n = int(joint.sum())
-    metric = _metric(name, kappa, n, weights=weights)
-    _set_analytic(metric, se, WALD_METHOD, n, conf)
+    res = cohen(joint, w)
+    metric = _metric(name, res.estimate, int(joint.sum()), weights=weights)
+    _set_analytic(metric, res, conf)
     return metric
 
 
@@ -714,12 +765,45 @@ def _one_vs_rest(work: _Scheme) -> list[CategoryResult]:
 
 
 # ------------------------------------------------------------------ the chain
+def check_weights(weights: WeightSpec | None, table: RatingTable) -> WeightSpec:
+    """The weights of a table's weighted coefficients (default quadratic), checked.
+
+    Weights only make sense for ordered categories: asking for them on a nominal scheme is an
+    :class:`~toolkit.errors.InputError`, never silently ignored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = RatingTable("s", ["a"], ["X", "Y"], ["lo", "hi"], np.array([[0, 1]]))
+    >>> check_weights(None, t)
+    'quadratic'
+    >>> check_weights("linear", t)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    toolkit.errors.InputError: scheme 's' is nominal: linear weights need ordered categories; ...
+    """
+    if weights is None:
+        return "quadratic"
+    if isinstance(weights, str) and weights not in WEIGHTS[1:]:
+        raise InputError(
+            f"weights must be one of {', '.join(WEIGHTS[1:])} or a q x q matrix, got {weights!r}"
+        )
+    if table.level == "nominal":
+        name = weights if isinstance(weights, str) else "custom"
+        raise InputError(
+            f"scheme {table.scheme!r} is nominal: {name} weights need ordered categories; pass "
+            "--level ordinal (or interval, ratio) with the categories in codebook order, or "
+            "leave out --weights"
+        )
+    weight_matrix(table.q, weights)  # a custom matrix must fit the declared categories
+    return weights
+
+
 def scheme_agreement(
     table: RatingTable,
     *,
     humans: Sequence[str] | None = None,
     models: Sequence[str] | None = None,
-    weights: str = "quadratic",
+    weights: WeightSpec | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
     use_clusters: bool = True,
@@ -729,7 +813,7 @@ def scheme_agreement(
     """All coefficients, intervals, pairwise tables and the human-model comparison of one table.
 
     See :func:`agreement` for the parameters; ``use_clusters`` adds the cluster bootstrap when
-    the table knows each unit's cluster.
+    the table knows each unit's cluster. Weights given for a nominal table are an error.
 
     Examples
     --------
@@ -740,9 +824,8 @@ def scheme_agreement(
     >>> round(res.metrics["cohen_kappa"].estimate, 4), res.pairwise[0].confusion.counts
     (0.4, [[1, 0], [1, 1]])
     """
-    if weights not in WEIGHTS[1:]:
-        raise InputError(f"weights must be linear or quadratic, got {weights!r}")
-    work = _prepare(table, choose_raters(table, humans, models), weights, confidence)
+    spec = check_weights(weights, table)
+    work = _prepare(table, choose_raters(table, humans, models), spec, confidence)
     coefficients = _coefficients(work, icc_form)
     pairs, pair_stats = _pairwise(work)
     scheme_stats = []
@@ -790,7 +873,8 @@ def _scheme_conventions(work: _Scheme, B: int, seed: int, methods: list[str]) ->
         level=t.level,
         categories=list(t.categories),
         categories_source=t.categories_source,
-        weights=work.weights,
+        weights=work.weights_name,
+        weight_values=None if isinstance(work.weights, str) else work.weight_matrix().tolist(),
         metrics_raters=list(work.raters.metric_raters),
         confidence=work.confidence,
         bootstrap_B=B,
@@ -906,7 +990,7 @@ def _scheme_table(sub: pd.DataFrame, scheme: str, request: _Request) -> RatingTa
 
 
 def _conventions(
-    request: _Request, weights: str, bootstrap: int, seed: int, confidence: float
+    request: _Request, weights: WeightSpec | None, bootstrap: int, seed: int, confidence: float
 ) -> Conventions:
     level, categories = request.level, request.categories
     if categories is not None and not isinstance(categories, Mapping):
@@ -922,7 +1006,11 @@ def _conventions(
         cluster="dialogue" if request.clusters is not None else None,
         level=level if isinstance(level, str) else (dict(level) if level else "nominal"),
         categories=declared,
-        weights=weights,
+        weights="quadratic"
+        if weights is None
+        else weights
+        if isinstance(weights, str)
+        else "custom",
     )
 
 
@@ -934,7 +1022,7 @@ def agreement(
     models: Sequence[str] | None = None,
     level: str | Mapping[str, str] | None = None,
     categories: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
-    weights: str = "quadratic",
+    weights: WeightSpec | None = None,
     bootstrap: int = 1000,
     cluster: str | Mapping[Any, Any] | None = "dialogue",
     seed: int = 0,
@@ -960,8 +1048,12 @@ def agreement(
         Declared categories in codebook order (all schemes or per scheme). Default: the scheme's
         ``meta["categories"]``, else ``["0", "1"]`` for 0/1 labels, numeric labels in numeric
         order, or (nominal only) the sorted observed labels -- recorded in the conventions.
-    weights : {"quadratic", "linear"}
-        Weights of AC2 for ordered levels (weighted Cohen's kappa is reported with both).
+    weights : str or array, optional
+        Weights of AC2 and of the other weighted coefficients (``*_weighted``) for ordered
+        levels: ``quadratic`` (default), ``linear``, Gwet's ``ordinal``, ``radical``, ``ratio``,
+        ``circular``, ``bipolar``, or a q x q matrix (:func:`eval.coefficients.read_weights`).
+        Weighted Cohen's kappa is reported with linear and quadratic weights. Passing weights
+        for a nominal scheme is an error.
     bootstrap : int
         Replicates B of the percentile bootstraps (0 = analytic intervals only).
     cluster : "dialogue", None or mapping

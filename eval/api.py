@@ -7,23 +7,41 @@ other libraries. Category order always comes from ``categories`` when given (the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from eval.coefficients import alpha_value, conger_stat, family_stat, pair_stat, weight_matrix
+from eval.coefficients import (
+    alpha_value,
+    conger_stat,
+    family_stat,
+    masi_distance,
+    pair_stat,
+    set_alpha,
+    weight_matrix,
+)
 from eval.data import RatingTable
+from eval.variance import Analytic, cohen, conger, gwet_family
 from toolkit.errors import InputError
 
 __all__ = [
+    "ANALYTIC",
+    "CountTable",
+    "analytic",
     "brennan_prediger",
     "cohen_kappa",
     "conger_kappa",
+    "count_table",
     "fleiss_kappa",
     "gwet_ac1",
     "gwet_ac2",
+    "kappa_table",
     "krippendorff_alpha",
+    "label_sets",
     "matrix_table",
+    "multilabel_alpha",
+    "multilabel_to_binary",
     "pabak",
     "percent_agreement",
     "scott_pi",
@@ -125,9 +143,56 @@ def _numeric_table(num: np.ndarray, categories: Sequence[Any] | None, level: str
     )
 
 
-def _family(name: str, ratings: Any, categories: Any, weights: str) -> float:
+@dataclass
+class CountTable:
+    """Units x categories counts ``r_ik`` (how many raters put unit i in category k).
+
+    Counts may be fractional (e.g. weighted or averaged ratings), as statsmodels'
+    ``fleiss_kappa`` accepts. Coefficients that need rater identities (Cohen, Scott, Conger)
+    cannot be computed from counts.
+    """
+
+    counts: np.ndarray
+    categories: list[str]
+
+    @property
+    def q(self) -> int:
+        return len(self.categories)
+
+
+def count_table(counts: Any, categories: Sequence[Any] | None = None) -> CountTable:
+    """A :class:`CountTable` from a units x categories array (fractional counts allowed).
+
+    Examples
+    --------
+    >>> t = count_table([[1.5, 1.5], [3, 0], [0.5, 2.5]], categories=["no", "yes"])
+    >>> round(fleiss_kappa(t), 4)
+    0.2125
+    """
+    arr = np.asarray(counts, dtype=float)
+    problems = []
+    if arr.ndim != 2:
+        problems.append("counts must be a 2-D units x categories table")
+    elif not np.isfinite(arr).all() or (arr < 0).any():
+        problems.append("counts must be finite and not negative")
+    cats = [str(c) for c in categories] if categories is not None else None
+    if arr.ndim == 2 and cats is not None and len(cats) != arr.shape[1]:
+        problems.append(f"{len(cats)} categories for {arr.shape[1]} count columns")
+    if problems:
+        raise InputError("; ".join(problems))
+    return CountTable(arr, cats or [str(k + 1) for k in range(arr.shape[1])])
+
+
+def _counts(ratings: Any, categories: Any) -> tuple[np.ndarray, int]:
+    if isinstance(ratings, CountTable):
+        return ratings.counts, ratings.q
     t = matrix_table(ratings, categories)
-    return family_stat(name, t.counts(), weight_matrix(t.q, weights)).value()
+    return t.counts(), t.q
+
+
+def _family(name: str, ratings: Any, categories: Any, weights: Any) -> float:
+    counts, q = _counts(ratings, categories)
+    return family_stat(name, counts, weight_matrix(q, weights)).value()
 
 
 def percent_agreement(
@@ -169,10 +234,10 @@ def brennan_prediger(
 
 def pabak(ratings: Any, categories: Sequence[Any] | None = None) -> float:
     """Prevalence- and bias-adjusted kappa ``2 p_o - 1`` for a binary scheme."""
-    t = matrix_table(ratings, categories)
-    if t.q != 2:
-        raise InputError(f"PABAK needs exactly two categories, got {t.q}")
-    return family_stat("brennan_prediger", t.counts(), np.eye(2)).value()
+    counts, q = _counts(ratings, categories)
+    if q != 2:
+        raise InputError(f"PABAK needs exactly two categories, got {q}")
+    return family_stat("brennan_prediger", counts, np.eye(2)).value()
 
 
 def conger_kappa(
@@ -226,6 +291,11 @@ def krippendorff_alpha(
     >>> round(krippendorff_alpha([[1, 1], [2, 2], [1, 2]], level="nominal"), 4)
     0.4444
     """
+    if isinstance(ratings, CountTable):
+        if level is None:
+            raise InputError("pass the level of measurement (nominal, ordinal, interval, ratio)")
+        scores = np.arange(1, ratings.q + 1, dtype=float)
+        return alpha_value(ratings.counts, level, scores)[0]
     if isinstance(ratings, RatingTable):
         t = ratings
         level = level or t.level
@@ -234,3 +304,190 @@ def krippendorff_alpha(
             raise InputError("pass the level of measurement (nominal, ordinal, interval, ratio)")
         t = matrix_table(ratings, categories, level)
     return alpha_value(t.counts(), level, t.scores)[0]
+
+
+ANALYTIC: tuple[str, ...] = (
+    "percent_agreement",
+    "fleiss_kappa",
+    "gwet_ac1",
+    "gwet_ac2",
+    "brennan_prediger",
+    "conger_kappa",
+    "cohen_kappa",
+    "scott_pi",
+)
+_FAMILY = {
+    "percent_agreement": "percent_agreement",
+    "fleiss_kappa": "fleiss_kappa",
+    "gwet_ac1": "gwet_ac",
+    "gwet_ac2": "gwet_ac",
+    "brennan_prediger": "brennan_prediger",
+}
+
+
+def analytic(
+    name: str,
+    ratings: Any,
+    categories: Sequence[Any] | None = None,
+    weights: Any = "identity",
+) -> Analytic:
+    """One coefficient with its analytic SE, sample size, chance agreement p_e and z test.
+
+    ``name`` is one of :data:`ANALYTIC`; ``ratings`` a units x raters matrix, a
+    :class:`RatingTable` or (multi-rater family only) a :class:`CountTable`; ``weights`` a name
+    of :data:`eval.coefficients.WEIGHTS` or a q x q matrix (``gwet_ac2`` defaults to
+    quadratic). Variances: see :mod:`eval.variance` (Gwet's design-based variance with
+    n(n - 1) and t(n - 1); Cohen's kappa: Fleiss, Cohen & Everitt with z).
+
+    Examples
+    --------
+    >>> res = analytic("fleiss_kappa", [[1, 1], [2, 2], [1, 2], [2, 2]])
+    >>> round(res.estimate, 4), round(res.p_e, 4), res.zero_test().df
+    (0.4667, 0.5312, 3)
+    """
+    if name not in ANALYTIC:
+        raise InputError(f"unknown coefficient {name!r}; use one of {', '.join(ANALYTIC)}")
+    if name == "gwet_ac2" and weights == "identity":
+        weights = "quadratic"
+    if name in _FAMILY:
+        counts, q = _counts(ratings, categories)
+        return gwet_family(_FAMILY[name], counts, weight_matrix(q, weights))
+    if isinstance(ratings, CountTable):
+        raise InputError(f"{name} needs each rater's ratings, not a count table")
+    t = matrix_table(ratings, categories)
+    w = weight_matrix(t.q, weights)
+    if name == "conger_kappa":
+        return conger(t.codes, t.q, w)
+    t = _two(t, categories)
+    both = (t.codes[:, 0] >= 0) & (t.codes[:, 1] >= 0)
+    if name == "scott_pi":
+        return gwet_family("fleiss_kappa", t.counts()[both], w)
+    joint = np.zeros((t.q, t.q))
+    np.add.at(joint, (t.codes[both, 0], t.codes[both, 1]), 1.0)
+    return cohen(joint, w)
+
+
+def kappa_table(table: Any, weights: Any = "identity") -> Analytic:
+    """Cohen's kappa of a q x q contingency table (rows = rater 1; fractional counts allowed).
+
+    Returns the :class:`~eval.variance.Analytic` result: ``se`` (Fleiss, Cohen & Everitt
+    1969, as statsmodels' ``std_kappa``), ``se_null`` (``std_kappa0``), ``p_e``.
+
+    Examples
+    --------
+    >>> res = kappa_table([[20, 5], [10, 15]])
+    >>> round(res.estimate, 4), round(res.se, 4)
+    (0.4, 0.127)
+    """
+    arr = np.asarray(table, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise InputError("a contingency table must be square (q x q)")
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise InputError("contingency counts must be finite and not negative")
+    return cohen(arr, weight_matrix(arr.shape[0], weights))
+
+
+# ------------------------------------------------------------------ multi-label codes
+def _label_set(value: Any) -> frozenset[str] | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return frozenset([value])  # a single code
+    try:
+        return frozenset(str(v) for v in value)
+    except TypeError:
+        raise InputError(
+            f"a multi-label rating must be a set or list of codes, got {value!r}"
+        ) from None
+
+
+def multilabel_alpha(ratings: Any, distance: str = "masi") -> float:
+    """Krippendorff's alpha of multi-label ratings with the MASI distance (Passonneau 2006).
+
+    ``ratings`` is a units x raters matrix whose cells are collections of codes (a set, list
+    or tuple; a string is one code; ``None`` = not rated; an empty set = rated, no code). The
+    result equals nltk's ``AnnotationTask(distance=masi_distance).alpha()`` on the same sets,
+    except that a degenerate table gives NaN (nltk returns 1). Pitfalls: see ``docs/eval.md``
+    (MASI's partial-credit steps are conventions, the distance enters alpha unsquared, and
+    per-code binary agreement is usually easier to read).
+
+    Examples
+    --------
+    >>> round(multilabel_alpha([[["a"], ["a"]], [["a", "b"], ["a", "b"]], [["a"], ["a", "b"]]]), 4)
+    0.4444
+    """
+    if distance != "masi":
+        raise InputError(f"unknown set distance {distance!r}; use 'masi'")
+    arr = np.asarray(ratings, dtype=object)
+    if arr.ndim != 2:
+        arr = np.empty((len(ratings), len(ratings[0]) if len(ratings) else 0), dtype=object)
+        for i, row in enumerate(ratings):
+            for j, cell in enumerate(row):
+                arr[i, j] = cell
+    values = [[_label_set(cell) for cell in row] for row in arr]
+    return set_alpha(values, masi_distance)
+
+
+def label_sets(annotations: Any, family: str, yes: str = "1") -> Any:
+    """Units x raters label sets of a multi-label family of binary schemes ``family/<code>``.
+
+    edudial stores a multi-label rubric as one yes/no scheme per code (``sight/confusion``,
+    ...); this reassembles each rater's set of codes per unit (``None`` when the rater rated no
+    code of the unit) for :func:`multilabel_alpha`. Returns a pandas DataFrame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"unit_id": ["u", "u", "u", "u"], "rater": ["A", "A", "B", "B"],
+    ...                   "scheme": ["f/x", "f/y", "f/x", "f/y"], "label": ["1", "1", "1", "0"]})
+    >>> label_sets(a, "f").loc["u", "B"] == frozenset({"x"})
+    True
+    """
+
+    frame = annotations.annotations if hasattr(annotations, "annotations") else annotations
+    prefix = family.rstrip("/") + "/"
+    rows = frame[frame["scheme"].astype(str).str.startswith(prefix)]
+    if rows.empty:
+        raise InputError(f"no schemes named {prefix}<code> in the annotations")
+    code = rows["scheme"].astype(str).str[len(prefix) :]
+    chosen = code.where(rows["label"].astype(str).str.strip() == yes)
+    keys = [rows["unit_id"].astype(str), rows["rater"].astype(str)]
+    sets = chosen.groupby(keys).agg(lambda c: frozenset(c.dropna()))
+    return sets.unstack("rater").astype(object).where(lambda t: t.notna(), None)
+
+
+def multilabel_to_binary(annotations: Any, scheme: str, sep: str | None = None) -> Any:
+    """Long multi-label annotations of ``scheme`` as one binary scheme per code.
+
+    Each row's label is a list of codes (or a string joined by ``sep``); the result has, for
+    every unit and rater, a row ``scheme/<code>`` with label ``"1"`` or ``"0"`` for every code
+    seen, so :func:`eval.agreement` gives agreement per code and the family summary.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"unit_id": ["u", "u"], "scheme": "m", "rater": ["A", "B"],
+    ...                   "label": ["x;y", "x"]})
+    >>> b = multilabel_to_binary(a, "m", sep=";")
+    >>> sorted(map(tuple, b.loc[b["rater"] == "B", ["scheme", "label"]].to_numpy()))
+    [('m/x', '1'), ('m/y', '0')]
+    """
+    import pandas as pd
+
+    frame = annotations.annotations if hasattr(annotations, "annotations") else annotations
+    rows = frame[frame["scheme"] == scheme]
+    if rows.empty:
+        raise InputError(f"no annotations for scheme {scheme!r}")
+    labels = [
+        _label_set(v.split(sep) if sep is not None and isinstance(v, str) else v)
+        for v in rows["label"]
+    ]
+    rated = np.array([s is not None for s in labels], dtype=bool)
+    sets = [frozenset(c.strip() for c in s) for s in labels if s is not None]
+    codes = sorted({c for s in sets for c in s if c})
+    base = rows.loc[rated, [c for c in rows.columns if c not in ("scheme", "label")]]
+    out = [
+        base.assign(scheme=f"{scheme}/{code}", label=["1" if code in s else "0" for s in sets])
+        for code in codes
+    ]
+    return pd.concat(out, ignore_index=True) if out else rows.iloc[0:0]

@@ -10,8 +10,11 @@ Krippendorff's coincidences for alpha).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import krippendorff
 import numpy as np
@@ -26,29 +29,155 @@ __all__ = [
     "alpha_value",
     "conger_stat",
     "family_stat",
+    "masi_distance",
     "pair_stat",
+    "read_weights",
+    "set_alpha",
     "weight_matrix",
 ]
 
-WEIGHTS: tuple[str, ...] = ("identity", "linear", "quadratic")
+WEIGHTS: tuple[str, ...] = (
+    "identity",
+    "linear",
+    "quadratic",
+    "ordinal",
+    "radical",
+    "ratio",
+    "circular",
+    "bipolar",
+)
 _EPS = 1e-12
 
 
-def weight_matrix(q: int, kind: str = "identity") -> np.ndarray:
-    """Agreement weights ``w_kl`` on category positions (codebook order).
+def _normalised(distance: np.ndarray) -> np.ndarray:
+    """``1 - d / max d`` (all ones when every distance is zero)."""
+    top = distance.max()
+    return np.ones_like(distance) if top <= 0 else 1.0 - distance / top
+
+
+def _gwet_weights(kind: str, k: np.ndarray) -> np.ndarray:
+    """Gwet (2014, ch. 3) weights on the positions ``k`` = 1..q (see :func:`weight_matrix`)."""
+    a, b = k[:, None], k[None, :]
+    lo, hi = k[0], k[-1]
+    if kind == "ordinal":
+        n_kl = np.abs(a - b) + 1
+        return _normalised(n_kl * (n_kl - 1) / 2)
+    if kind == "radical":
+        return 1.0 - np.sqrt(np.abs(a - b)) / np.sqrt(hi - lo)
+    if kind == "ratio":
+        return 1.0 - ((a - b) / (a + b)) ** 2 / ((hi - lo) / (hi + lo)) ** 2
+    if kind == "circular":
+        return _normalised(np.sin(np.pi * (a - b) / (hi - lo + 1)) ** 2)
+    # bipolar
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = (a - b) ** 2 / ((a + b - 2 * lo) * (2 * hi - a - b))
+    return _normalised(np.where(a == b, 0.0, d))
+
+
+def weight_matrix(q: int, kind: str | np.ndarray = "identity") -> np.ndarray:
+    """Agreement weights ``w_kl`` on category positions 1..q (codebook order).
+
+    ``kind`` is one of :data:`WEIGHTS` or a q x q matrix (custom weights, e.g. from
+    :func:`read_weights`). Linear ``1 - |k-l|/(q-1)`` and quadratic ``1 - (k-l)^2/(q-1)^2`` as
+    usual; ordinal, radical, ratio, circular and bipolar are Gwet's (Handbook of Inter-Rater
+    Reliability, 4th ed., ch. 3; R ``irrCAC``), computed on the positions 1..q: irrCAC uses
+    the numeric category labels instead, which is the same when the labels are 1..q.
 
     Examples
     --------
     >>> weight_matrix(3, "linear").tolist()
     [[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]
+    >>> weight_matrix(3, "ordinal").round(4).tolist()
+    [[1.0, 0.6667, 0.0], [0.6667, 1.0, 0.6667], [0.0, 0.6667, 1.0]]
     """
+    if not isinstance(kind, str):
+        return _check_custom(np.asarray(kind, dtype=float), q)
     if kind not in WEIGHTS:
         raise InputError(f"unknown weights {kind!r}; use one of {', '.join(WEIGHTS)}")
-    k = np.arange(q, dtype=float)
     if kind == "identity" or q < 2:
         return np.eye(q)
-    d = np.abs(k[:, None] - k[None, :]) / (q - 1)
-    return 1.0 - d if kind == "linear" else 1.0 - d**2
+    k = np.arange(1, q + 1, dtype=float)
+    if kind in ("linear", "quadratic"):
+        d = np.abs(k[:, None] - k[None, :]) / (q - 1)
+        return 1.0 - d if kind == "linear" else 1.0 - d**2
+    return _gwet_weights(kind, k)
+
+
+def _check_custom(w: np.ndarray, q: int) -> np.ndarray:
+    problems = []
+    if w.shape != (q, q):
+        problems.append(f"the matrix is {' x '.join(map(str, w.shape))}, not {q} x {q}")
+    elif not np.isfinite(w).all():
+        problems.append("it holds a missing or infinite value")
+    else:
+        if (w < 0).any() or (w > 1).any():
+            problems.append("weights must lie between 0 and 1")
+        if not np.allclose(np.diag(w), 1.0):
+            problems.append("the diagonal (agreement on the same category) must be 1")
+    if problems:
+        raise InputError("custom weights: " + "; ".join(problems))
+    return w
+
+
+def read_weights(path: str | Path, categories: Sequence[str] | None = None) -> np.ndarray:
+    r"""A custom weight matrix from a CSV file (q rows of q numbers, optional header row).
+
+    With a header, its names must be the declared categories in codebook order (a first
+    column of row names is allowed too). Errors name the file and the row.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "w.csv"
+    >>> _ = f.write_text("lo,mid,hi\n1,0.5,0\n0.5,1,0.5\n0,0.5,1\n")
+    >>> read_weights(f, ["lo", "mid", "hi"])[0].tolist()
+    [1.0, 0.5, 0.0]
+    """
+    path = Path(path)
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the weights file ({exc})", path=path) from None
+    rows = [[c.strip() for c in ln.split(",")] for ln in lines]
+    names = [str(c) for c in categories] if categories is not None else None
+    has_header = bool(rows) and (
+        not all(_numeric(c) for c in rows[0] if c)
+        or (names is not None and rows[0][-len(names) :] == names and len(rows) == len(names) + 1)
+    )
+    if has_header:
+        _check_header(rows[0], categories, path)
+        rows = rows[1:]
+    matrix = []
+    for i, row in enumerate(rows, start=2 if has_header else 1):
+        cells = row[1:] if row and not _numeric(row[0]) else row
+        if not all(_numeric(c) for c in cells):
+            raise InputError(f"line {i}: weights must be numbers, got {row}", path=path)
+        matrix.append([float(c) for c in cells])
+    if len({len(r) for r in matrix}) > 1:
+        raise InputError("rows have different numbers of weights", path=path)
+    q = len(categories) if categories is not None else len(matrix)
+    try:
+        return _check_custom(np.array(matrix, dtype=float), q)
+    except InputError as exc:
+        raise InputError(str(exc), path=path) from None
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_header(header: list[str], categories: Sequence[str] | None, path: Path) -> None:
+    names = header[1:] if len(header) > 1 and header[0] == "" else header
+    if categories is not None and [str(c) for c in categories] != names:
+        raise InputError(
+            f"line 1: the header {names} is not the declared category order "
+            f"{[str(c) for c in categories]}",
+            path=path,
+        )
 
 
 @dataclass
@@ -316,3 +445,72 @@ def pair_stat(name: str, codes_a: np.ndarray, codes_b: np.ndarray, w: np.ndarray
     """A two-rater coefficient (Cohen's kappa, Scott's pi, ...) with pairwise deletion."""
     S = pair_joint(codes_a, codes_b, w.shape[0])
     return Stat(name, S, lambda T: pair_value(name, T, w), int(S.sum()))
+
+
+# ---------------------------------------------------------------- set-valued (multi-label) codes
+def masi_distance(a: AbstractSet[Any], b: AbstractSet[Any]) -> float:
+    """MASI distance of two label sets (Passonneau 2006): ``1 - J * M``.
+
+    ``J`` is the Jaccard index and ``M`` 1 for equal sets, 2/3 when one contains the other, 1/3
+    when they overlap otherwise, 0 when disjoint (nltk's ``masi_distance``). Two empty sets are
+    at distance 0.
+
+    Examples
+    --------
+    >>> round(masi_distance({1, 2}, {1, 2, 3, 4}), 4)
+    0.6667
+    """
+    if not a and not b:
+        return 0.0
+    inter, union = len(a & b), len(a | b)
+    if len(a) == len(b) == inter:
+        m = 1.0
+    elif inter == min(len(a), len(b)):
+        m = 2 / 3
+    elif inter > 0:
+        m = 1 / 3
+    else:
+        m = 0.0
+    return 1.0 - inter / union * m
+
+
+def set_alpha(
+    values: Sequence[Sequence[frozenset[Any] | None]],
+    distance: Callable[[frozenset[Any], frozenset[Any]], float] = masi_distance,
+) -> float:
+    """Krippendorff's alpha of set-valued ratings (units x raters, ``None`` = missing).
+
+    ``alpha = 1 - (n - 1) sum o_vw d_vw / sum n_v n_w d_vw`` over the distinct sets v, w, with
+    coincidences ``o`` from units with two or more ratings and the distance used as the
+    disagreement ``delta^2`` itself (as nltk's ``AnnotationTask``). NaN when undefined (no
+    pairable unit, or no disagreement is possible).
+
+    Examples
+    --------
+    >>> a, ab = frozenset("a"), frozenset("ab")
+    >>> round(set_alpha([[a, a], [ab, ab], [a, ab], [ab, None]]), 4)
+    0.4444
+    """
+    distinct: dict[frozenset[Any], int] = {}
+    cells = [[v for v in row if v is not None] for row in values]
+    for row in cells:
+        for v in row:
+            distinct.setdefault(v, len(distinct))
+    counts = np.zeros((len(cells), len(distinct)))
+    for i, row in enumerate(cells):
+        for v in row:
+            counts[i, distinct[v]] += 1
+    m = counts.sum(axis=1)
+    pairable = counts[m >= 2]
+    if len(pairable) == 0:
+        return float("nan")
+    scale = 1.0 / (pairable.sum(axis=1) - 1)
+    coinc = np.einsum("u,uv,uw->vw", scale, pairable, pairable)
+    coinc -= np.diag((pairable * scale[:, None]).sum(axis=0))
+    n_v = coinc.sum(axis=1)
+    sets = list(distinct)
+    delta = np.array([[distance(a, b) for b in sets] for a in sets])
+    expected = float(np.einsum("v,w,vw->", n_v, n_v, delta))
+    if expected <= 0:
+        return float("nan")
+    return float(1.0 - (n_v.sum() - 1) * float((coinc * delta).sum()) / expected)

@@ -54,6 +54,7 @@ __all__ = [
     "SchemeConventions",
     "SchemeResult",
     "WeightedMeanKappa",
+    "ZeroTest",
     "families",
     "main_metric",
     "primary",
@@ -193,6 +194,34 @@ class Estimate(_PrimaryMixin):
 
 
 @dataclass
+class ZeroTest:
+    """Test of H0 "agreement is zero" (no agreement beyond chance).
+
+    ``statistic`` = estimate / SE, compared with the normal distribution (``df`` None) or
+    t(df); ``p_value`` is two-sided, ``p_value_one_sided`` for H1 "agreement above chance".
+    """
+
+    statistic: float
+    p_value: float
+    p_value_one_sided: float
+    se: float
+    df: int | None
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {
+                "z": self.statistic,
+                "p_value": self.p_value,
+                "p_value_one_sided": self.p_value_one_sided,
+                "se": self.se,
+                "distribution": "normal" if self.df is None else f"t({self.df})",
+                "method": self.method,
+            }
+        )
+
+
+@dataclass
 class Metric(_PrimaryMixin):
     """One coefficient with its intervals.
 
@@ -200,7 +229,8 @@ class Metric(_PrimaryMixin):
     bootstrap, else the analytic interval, see :func:`primary`); ``intervals`` keeps every
     interval computed, keyed ``analytic``, ``bootstrap`` and ``cluster_bootstrap``. ``info``
     holds coefficient-specific facts written beside the estimate (``raters``, ``weights``,
-    ``level``, ICC ``forms``, ...).
+    ``level``, ICC ``forms``, ...). ``p_e`` is the chance agreement of chance-corrected
+    coefficients and ``test`` the test of "agreement is zero" (JSON ``test_zero``).
     """
 
     name: str
@@ -210,6 +240,8 @@ class Metric(_PrimaryMixin):
     intervals: Intervals = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
+    p_e: float | None = None
+    test: ZeroTest | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -223,6 +255,10 @@ class Metric(_PrimaryMixin):
         out["intervals"] = self._intervals_dict()
         if self.note:
             out["note"] = self.note
+        if self.p_e is not None:
+            out["p_e"] = self.p_e
+        if self.test is not None:
+            out["test_zero"] = self.test.to_dict()
         return plain(out)
 
 
@@ -552,6 +588,7 @@ class SchemeConventions:
     bootstrap_B: int
     seed: int
     bootstrap_methods: list[str]
+    weight_values: list[list[float]] | None = None  # a custom weight matrix
 
     def to_dict(self) -> dict[str, Any]:
         boot = None
@@ -566,6 +603,7 @@ class SchemeConventions:
                     "unweighted": "identity",
                     "weighted": self.weights,
                     "on": "category positions in the declared order",
+                    **({} if self.weight_values is None else {"matrix": self.weight_values}),
                 },
                 "missing_policy": MISSING_POLICY,
                 "metrics_raters": self.metrics_raters,

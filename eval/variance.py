@@ -1,20 +1,69 @@
-"""Analytic standard errors and confidence intervals.
+"""Analytic standard errors, confidence intervals and tests of "agreement is zero".
 
 * Cohen's kappa (weighted or not): Fleiss, Cohen & Everitt (1969) large-sample variance, as in
-  SAS PROC FREQ and ``statsmodels`` (``std_kappa``); Wald interval clipped to [-1, 1].
-* Percent agreement, Fleiss' kappa, Gwet's AC1/AC2, Brennan-Prediger and Krippendorff's alpha:
-  Gwet's design-based variance ``(1 - f) / (n (n - 1)) * sum_i (k*_i - k)^2`` from per-unit
-  pseudo-values (irrCAC), with a t(n - 1) interval clipped at 1; the sampling fraction f is 0.
+  SAS PROC FREQ and ``statsmodels`` (``std_kappa``); Wald interval clipped to [-1, 1]. The test
+  of kappa = 0 uses the variance under the null (``std_kappa0``) and the normal distribution.
+* Percent agreement, Fleiss' kappa, Gwet's AC1/AC2, Brennan-Prediger, Scott's pi, Conger's
+  kappa and Krippendorff's alpha, weighted or not: Gwet's design-based variance
+  ``(1 - f) / (n (n - 1)) * sum_i (k*_i - k)^2`` from per-unit linearised pseudo-values
+  (Gwet 2014; irrCAC), with a t(n - 1) interval clipped at 1 and a t(n - 1) test; the sampling
+  fraction f is 0 (infinite population). ``n`` counts the units with at least one rating.
+
+Every function returns an :class:`Analytic` (estimate, SE, n, chance agreement p_e).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 from eval.coefficients import alpha_delta2, family_parts
+from eval.result import ZeroTest
 
-__all__ = ["cohen_se", "gwet_alpha_se", "gwet_family_se", "t_interval", "wald_interval"]
+__all__ = [
+    "Analytic",
+    "cohen",
+    "cohen_se",
+    "conger",
+    "gwet_alpha_se",
+    "gwet_family",
+    "gwet_family_se",
+    "t_interval",
+    "wald_interval",
+]
+
+NAN = float("nan")
+
+
+@dataclass
+class Analytic:
+    """A coefficient with its analytic standard error.
+
+    ``n`` is the sample size of the variance (units with at least one rating for Gwet's
+    variance, rated pairs for Cohen's kappa); ``p_e`` the chance agreement; ``se_null`` the
+    standard error under "agreement is zero" where the literature gives one (Cohen's kappa).
+    """
+
+    estimate: float
+    se: float
+    n: int
+    p_e: float = NAN
+    se_null: float | None = None
+
+    def zero_test(self) -> ZeroTest | None:
+        """z (or t) statistic and p-values for "agreement is zero"; None when undefined."""
+        if self.se_null is not None:
+            se, df, method = self.se_null, None, "variance under kappa = 0 (Fleiss et al. 1969)"
+        else:
+            se, df, method = self.se, self.n - 1, "Gwet design-based variance (irrCAC)"
+        if not (np.isfinite(self.estimate) and np.isfinite(se) and se > 0) or (df or 2) < 1:
+            return None
+        z = self.estimate / se
+        dist = stats.norm if df is None else stats.t(df)
+        one = float(dist.sf(z))
+        return ZeroTest(float(z), float(2 * dist.sf(abs(z))), one, float(se), df, method)
 
 
 def wald_interval(est: float, se: float, level: float = 0.95) -> tuple[float, float]:
@@ -33,85 +82,177 @@ def t_interval(est: float, se: float, n: int, level: float = 0.95) -> tuple[floa
     return (max(-1.0, est - t * se), min(1.0, est + t * se))
 
 
-def cohen_se(table: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Kappa and its large-sample standard error from a q x q count table (rows = rater 1).
+def cohen(table: np.ndarray, w: np.ndarray) -> Analytic:
+    """Cohen's kappa from a q x q count table (rows = rater 1), its SE and its SE under kappa = 0.
 
     Fleiss, Cohen & Everitt (1969)::
 
-        Var = [sum_ij p_ij (w_ij - (wbar_i. + wbar_.j)(1 - k))^2 - (k - p_e (1 - k))^2]
-              / (n (1 - p_e)^2)
+        Var  = [sum_ij p_ij (w_ij - (wbar_i. + wbar_.j)(1 - k))^2 - (k - p_e (1 - k))^2]
+               / (n (1 - p_e)^2)
+        Var0 = [sum_ij p_i. p_.j (w_ij - (wbar_i. + wbar_.j))^2 - p_e^2] / (n (1 - p_e)^2)
 
-    with ``wbar_i. = sum_j p_.j w_ij`` and ``wbar_.j = sum_i p_i. w_ij``; identity weights give the
-    unweighted formula.
+    with ``wbar_i. = sum_j p_.j w_ij`` and ``wbar_.j = sum_i p_i. w_ij``; identity weights give
+    the unweighted formulas. Counts may be fractional (weighted tables).
 
     Examples
     --------
     >>> import numpy as np
-    >>> k, se = cohen_se(np.array([[20., 5.], [10., 15.]]), np.eye(2))
-    >>> round(k, 4), round(se, 4)
-    (0.4, 0.127)
+    >>> res = cohen(np.array([[20., 5.], [10., 15.]]), np.eye(2))
+    >>> round(res.estimate, 4), round(res.se, 4), round(res.p_e, 4)
+    (0.4, 0.127, 0.5)
     """
     n = float(table.sum())
     if n == 0:
-        return (float("nan"), float("nan"))
+        return Analytic(NAN, NAN, 0)
     p = table / n
     row, col = p.sum(axis=1), p.sum(axis=0)
     po = float((w * p).sum())
     pe = float(row @ w @ col)
     if abs(1 - pe) < 1e-12:
-        return (float("nan"), float("nan"))
+        return Analytic(NAN, NAN, round(n), pe)
     k = (po - pe) / (1 - pe)
-    wi = w @ col
-    wj = row @ w
-    term = (p * (w - (wi[:, None] + wj[None, :]) * (1 - k)) ** 2).sum()
+    wbar = (w @ col)[:, None] + (row @ w)[None, :]
+    term = (p * (w - wbar * (1 - k)) ** 2).sum()
     var = (term - (k - pe * (1 - k)) ** 2) / (n * (1 - pe) ** 2)
-    return (k, float(np.sqrt(max(var, 0.0))))
+    var0 = (np.outer(row, col) * (w - wbar) ** 2).sum() - pe**2
+    var0 /= n * (1 - pe) ** 2
+    se0 = float(np.sqrt(max(var0, 0.0)))
+    return Analytic(float(k), float(np.sqrt(max(var, 0.0))), round(n), pe, se0)
 
 
-def gwet_family_se(name: str, counts: np.ndarray, w: np.ndarray) -> tuple[float, float, int]:
-    """Coefficient, Gwet's design-based SE and n (units with >= 1 rating), multi-rater family.
+def cohen_se(table: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Kappa and its large-sample standard error (see :func:`cohen`).
 
-    ``name``: ``percent_agreement``, ``fleiss_kappa``, ``gwet_ac`` or ``brennan_prediger``.
+    >>> import numpy as np
+    >>> k, se = cohen_se(np.array([[20., 5.], [10., 15.]]), np.eye(2))
+    >>> round(k, 4), round(se, 4)
+    (0.4, 0.127)
     """
-    keep = counts.sum(axis=1) >= 1
-    counts = counts[keep]
-    q = counts.shape[1]
+    res = cohen(table, w)
+    return (res.estimate, res.se)
+
+
+def _family_chance(name: str, pi: np.ndarray, w: np.ndarray) -> float:
+    """Chance agreement p_e of a multi-rater coefficient from the prevalences ``pi``."""
+    q = len(pi)
+    if name == "percent_agreement":
+        return 0.0
+    if name == "fleiss_kappa":
+        return float(pi @ w @ pi)
+    if q < 2:
+        return NAN
+    if name == "gwet_ac":
+        return float(w.sum()) / (q * (q - 1)) * float((pi * (1 - pi)).sum())
+    if name == "brennan_prediger":
+        return float(w.sum()) / q**2
+    raise ValueError(name)
+
+
+def _chance_pseudo(name: str, counts: np.ndarray, pi: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per-unit chance-agreement terms pe_i of the linearisation (constant p_e: zeros)."""
+    r = counts.sum(axis=1)
+    q = len(pi)
+    if name == "fleiss_kappa":
+        return (counts @ ((w @ pi + w.T @ pi) / 2)) / r
+    if name == "gwet_ac":
+        return float(w.sum()) / (q * (q - 1)) * (counts @ (1 - pi)) / r
+    return np.zeros(len(counts))
+
+
+def gwet_family(name: str, counts: np.ndarray, w: np.ndarray) -> Analytic:
+    """A multi-rater coefficient with Gwet's design-based SE, n and p_e.
+
+    ``name``: ``percent_agreement``, ``fleiss_kappa``, ``gwet_ac`` or ``brennan_prediger``;
+    ``counts`` is the units x categories table (fractional counts allowed), ``w`` the weights.
+    ``n`` counts the units with at least one rating (irrCAC), and the t interval uses n - 1 df.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = gwet_family("fleiss_kappa", np.array([[2, 0], [0, 2], [1, 1], [2, 0]]), np.eye(2))
+    >>> round(res.estimate, 4), res.n, round(res.p_e, 4)
+    (0.4667, 4, 0.5312)
+    """
+    counts = counts[counts.sum(axis=1) > 0].astype(float)
     p = family_parts(counts, w)
     n = len(counts)
     n2 = p["ind2"].sum()
     if n < 2 or n2 == 0:
-        return (float("nan"), float("nan"), n)
+        return Analytic(NAN, NAN, n)
     pa = p["pa_i"].sum() / n2
     pi = p["pik"].mean(axis=0)
-    r = p["r"]
-    wsum = float(w.sum())
-    if name == "percent_agreement":
-        ivec = n / n2 * p["pa_i"]
-        est = pa
-    else:
-        if name == "fleiss_kappa":
-            pe = float(pi @ w @ pi)
-        elif name == "gwet_ac":
-            pe = wsum / (q * (q - 1)) * float((pi * (1 - pi)).sum()) if q > 1 else float("nan")
-        elif name == "brennan_prediger":
-            pe = wsum / q**2 if q > 1 else float("nan")
-        else:
-            raise ValueError(name)
-        if not np.isfinite(pe) or abs(1 - pe) < 1e-12:
-            return (float("nan"), float("nan"), n)
-        est = (pa - pe) / (1 - pe)
-        k_i = n / n2 * (p["pa_i"] - pe * p["ind2"]) / (1 - pe)
-        if name == "fleiss_kappa":
-            piw = (w @ pi + w.T @ pi) / 2
-            pe_i = (counts @ piw) / r
-            ivec = k_i - 2 * (1 - est) * (pe_i - pe) / (1 - pe)
-        elif name == "gwet_ac":
-            pe_i = wsum / (q * (q - 1)) * (counts @ (1 - pi)) / r
-            ivec = k_i - 2 * (1 - est) * (pe_i - pe) / (1 - pe)
-        else:
-            ivec = k_i
-    var = float(((ivec - est) ** 2).sum()) / (n * (n - 1))
-    return (float(est), float(np.sqrt(var)), n)
+    pe = _family_chance(name, pi, w)
+    if not np.isfinite(pe) or abs(1 - pe) < 1e-12:
+        return Analytic(NAN, NAN, n, pe)
+    est = (pa - pe) / (1 - pe)
+    pseudo = n / n2 * (p["pa_i"] - pe * p["ind2"]) / (1 - pe)
+    if name in ("fleiss_kappa", "gwet_ac"):
+        pe_i = _chance_pseudo(name, counts, pi, w)
+        pseudo = pseudo - 2 * (1 - est) * (pe_i - pe) / (1 - pe)
+    var = float(((pseudo - est) ** 2).sum()) / (n * (n - 1))
+    return Analytic(float(est), float(np.sqrt(var)), n, pe)
+
+
+def gwet_family_se(name: str, counts: np.ndarray, w: np.ndarray) -> tuple[float, float, int]:
+    """Coefficient, Gwet's design-based SE and n (see :func:`gwet_family`)."""
+    res = gwet_family(name, counts, w)
+    return (res.estimate, res.se, res.n)
+
+
+def _conger_chance(codes: np.ndarray, q: int, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """Conger's p_e and its per-unit linearised terms pe_i (Gwet 2014, ch. 5; irrCAC).
+
+    With delta_igl = rater g put unit i in l, eps_ig = g rated i, n_g and p_gl = g's units and
+    share in l, ``lambda_ig = sum_k (n/n_g) sum_l w_kl [delta_igl - (eps_ig - n_g/n) p_gl]
+    (R pbar_k - p_gk)`` and ``pe_i = sum_g lambda_ig / (R (R - 1))``.
+    """
+    n, raters = codes.shape
+    rated = codes >= 0
+    onehot = np.zeros((n, raters, q))
+    i, g = np.nonzero(rated)
+    onehot[i, g, codes[i, g]] = 1.0
+    n_g = rated.sum(axis=0).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_gk = onehot.sum(axis=0) / n_g[:, None]
+    p_mean = p_gk.mean(axis=0)
+    s_kl = (p_gk.T @ p_gk - raters * np.outer(p_mean, p_mean)) / (raters - 1)
+    pe = float((w * (np.outer(p_mean, p_mean) - s_kl / raters)).sum())
+    centred = onehot @ w.T - (rated - n_g / n)[:, :, None] * (p_gk @ w.T)[None, :, :]
+    lam = (n / n_g)[None, :, None] * centred * (raters * p_mean[None, :] - p_gk)[None, :, :]
+    return pe, lam.sum(axis=(1, 2)) / (raters * (raters - 1))
+
+
+def conger(codes: np.ndarray, q: int, w: np.ndarray) -> Analytic:
+    """Conger's kappa of a units x raters code matrix (-1 = missing) with Gwet's SE and p_e.
+
+    Observed agreement as Fleiss' (units with >= 2 ratings); chance agreement from the
+    per-rater marginals; variance by linearisation (Gwet 2014; irrCAC ``conger.kappa.raw``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codes = np.array([[0, 0, 0], [1, 1, 0], [1, 1, 1], [0, 1, 0], [0, 0, -1]])
+    >>> round(conger(codes, 2, np.eye(2)).estimate, 4)
+    0.4737
+    """
+    codes = codes[(codes >= 0).any(axis=1)]
+    n, raters = codes.shape
+    counts = np.zeros((n, q))
+    i, g = np.nonzero(codes >= 0)
+    np.add.at(counts, (i, codes[i, g]), 1.0)
+    p = family_parts(counts, w)
+    n2 = p["ind2"].sum()
+    if n < 2 or n2 == 0 or raters < 2 or q < 2:
+        return Analytic(NAN, NAN, n)
+    pa = p["pa_i"].sum() / n2
+    pe, pe_i = _conger_chance(codes, q, w)
+    if not np.isfinite(pe) or abs(1 - pe) < 1e-12:
+        return Analytic(NAN, NAN, n, pe)
+    est = (pa - pe) / (1 - pe)
+    pseudo = n / n2 * (p["pa_i"] - pe * p["ind2"]) / (1 - pe)
+    pseudo = pseudo - 2 * (1 - est) * (pe_i - pe) / (1 - pe)
+    var = float(((pseudo - est) ** 2).sum()) / (n * (n - 1))
+    return Analytic(float(est), float(np.sqrt(var)), n, pe)
 
 
 def gwet_alpha_se(

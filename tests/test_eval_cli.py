@@ -178,6 +178,38 @@ def test_errors_exit_2_without_output(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 2 and "--unit-col" in err
 
 
+def test_weights_need_an_ordered_level(
+    ordinal_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "x.json"
+    code, _, err = _run(
+        ["irr", str(ordinal_file), "--weights", "linear", "-o", str(target)], capsys
+    )
+    assert code == 2 and "nominal: linear weights need ordered categories" in err
+    assert "Traceback" not in err and not target.exists()
+    code, _, err = _run(["irr", str(ordinal_file), "--weights", "cubic"], capsys)
+    assert code == 2 and "or a CSV file" in err
+    weights = tmp_path / "w.csv"
+    rows = [[1 - abs(i - j) / 4 for j in range(5)] for i in range(5)]  # = linear weights
+    weights.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    args = ["irr", str(ordinal_file), "--level", "ordinal", "--categories", "1,2,3,4,5"]
+    code, out, err = _run(
+        [*args, "--weights", str(weights), "--bootstrap", "0", "--format", "json"], capsys
+    )
+    assert code == 0, err
+    s = json.loads(out)["schemes"][0]
+    assert s["conventions"]["weights"]["weighted"] == "custom"
+    assert s["metrics"]["gwet_ac2"]["estimate"] == pytest.approx(
+        eval.gwet_ac2(_wide(ordinal_file), categories=[1, 2, 3, 4, 5], weights="linear")
+    )
+
+
+def _wide(path: Path) -> list[list[str | None]]:
+    long = pd.read_json(path, lines=True, dtype={"label": str})
+    wide = long.pivot(index="unit_id", columns="rater", values="label")[["A", "B"]]
+    return wide.to_numpy().tolist()
+
+
 @pytest.mark.realdata
 def test_sight_corpus_dir(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]

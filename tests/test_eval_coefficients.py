@@ -332,5 +332,5 @@ def test_unknown_weights_are_an_input_error_everywhere() -> None:
         ],
         columns=["unit_id", "scheme", "label", "rater"],
     )
-    with pytest.raises(InputError, match="weights must be linear or quadratic"):
+    with pytest.raises(InputError, match="weights must be one of"):
         eval.agreement(long, weights="cubic")

@@ -73,10 +73,10 @@ def _write_atomic(path: Path, text: str) -> None:
 )
 @click.option(
     "--weights",
-    type=click.Choice(["quadratic", "linear"]),
-    default="quadratic",
-    show_default=True,
-    help="Weights of AC2 for ordered levels.",
+    metavar="NAME|FILE",
+    help="Weights of AC2 and the weighted coefficients (ordered levels only): quadratic "
+    "(default), linear, ordinal, radical, ratio, circular, bipolar, or a CSV file with a q x q "
+    "matrix (header = the categories in order).",
 )
 @click.option(
     "--bootstrap",
@@ -136,7 +136,7 @@ class IrrOptions:
     models: str | None
     level: str | None
     categories: tuple[str, ...]
-    weights: str
+    weights: str | None
     B: int
     cluster: str
     seed: int
@@ -191,6 +191,22 @@ def _read_input(opts: IrrOptions) -> tuple[Any, tuple[str, ...]]:
     return read_annotations(opts.annotations), opts.schemes
 
 
+def _weights(opts: IrrOptions) -> Any:
+    """A weight name, or the matrix of a weights file (checked against --categories)."""
+    from eval.coefficients import WEIGHTS, read_weights
+
+    if opts.weights is None or opts.weights in WEIGHTS:
+        return opts.weights
+    path = Path(opts.weights)
+    if not path.is_file():
+        raise InputError(
+            f"--weights must be one of {', '.join(WEIGHTS[1:])} or a CSV file; "
+            f"{opts.weights!r} is neither"
+        )
+    common = _categories(opts.categories)
+    return read_weights(path, common if isinstance(common, list) else None)
+
+
 def run_irr(opts: IrrOptions) -> None:
     """Compute the agreement of ``opts`` and print or write the report."""
     import eval
@@ -203,7 +219,7 @@ def run_irr(opts: IrrOptions) -> None:
         models=_split(opts.models),
         level=opts.level,
         categories=_categories(opts.categories),
-        weights=opts.weights,
+        weights=_weights(opts),
         bootstrap=opts.B,
         cluster=None if opts.cluster == "none" else "dialogue",
         seed=opts.seed,
