@@ -57,8 +57,8 @@ def _dialogue_ids(table: RawTable, mapping: Mapping, file_id: str, empty: np.nda
     col = mapping.columns.get("dialogue")
     if col is None:
         return pd.Series([file_id] * len(table.frame), dtype=object)
-    ids = _text(table.frame[col]).str.strip()
-    missing = np.flatnonzero((ids == "").to_numpy() & ~empty)
+    ids = _text(table.frame[col])  # kept as written: an id may end in a space
+    missing = np.flatnonzero((ids.str.strip() == "").to_numpy() & ~empty)
     if len(missing):
         raise _problems(table, missing, col, f"have no dialogue id in column {col!r}")
     return ids.astype(object)
@@ -202,9 +202,8 @@ def _turn_columns(
 ) -> dict[str, list[Any]]:
     frame = table.frame
     spk_col = mapping.columns.get("speaker")
-    speakers = (
-        _text(frame[spk_col].iloc[keep]).str.strip() if spk_col else pd.Series([""] * len(keep))
-    )
+    raw = _text(frame[spk_col].iloc[keep]) if spk_col else pd.Series([""] * len(keep))
+    speakers = raw.str.strip()  # roles from the stripped label; the label is kept as written
     role_col = mapping.columns.get("role")
     roles = assign_roles(
         speakers.tolist(),
@@ -219,13 +218,15 @@ def _turn_columns(
     for key, col in [("start", start_col)] * bool(start_col) + [(c, c) for c in mapping.meta]:
         keys.append(key)
         columns.append(_meta_column(frame[col].iloc[keep].reset_index(drop=True), key))
-    speaker_values = speakers.tolist()
+    speaker_values = [
+        r if s else None for r, s in zip(raw.tolist(), speakers.tolist(), strict=True)
+    ]
     return {
         "corpus": [options.corpus] * len(keep),
         "dialogue_id": dids.tolist(),
         "index": index.tolist(),
         "role": roles.tolist(),
-        "speaker": [s if s else None for s in speaker_values],
+        "speaker": speaker_values,
         "text": text.iloc[keep].tolist(),
         "meta": records(keys, columns, len(keep)),
     }

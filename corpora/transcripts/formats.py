@@ -270,7 +270,7 @@ def _read_jsonl(path: Path, text: str, encoding: str) -> RawTable:
 #: with a letter, then up to three words that start with a capital, a digit or "(" ("Ms. Lee",
 #: "Student 2", "Teacher (Ann)"); "The answer is 12: twelve" is text, not a speaker.
 _SPEAKER = re.compile(
-    r"^(?P<speaker>[^\W\d_][\w.'’-]*(?: [A-Z0-9(][\w.'’()\-]*){0,3})\s*:\s+(?P<text>.*)$", re.S
+    r"^(?P<speaker>[^\W\d_][\w.'’-]*(?: [A-Z0-9(][\w.'’()\-]*){0,3})\s*:(?:\s+(?P<text>.*))?$", re.S
 )
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _STAMP = re.compile(rf"^\s*(?:\[(?P<a>{_TIME})\]|\((?P<b>{_TIME})\)|(?P<c>{_TIME}))\s*(?:-\s*)?")
@@ -302,7 +302,7 @@ def split_speaker(text: str) -> tuple[str | None, str]:
     match = _SPEAKER.match(text)
     if match is None:
         return None, text
-    return match.group("speaker").strip(), match.group("text")
+    return match.group("speaker").strip(), match.group("text") or ""
 
 
 def _turn_frame(
