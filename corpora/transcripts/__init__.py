@@ -223,8 +223,14 @@ def _assemble(parts: list[FilePart], files: list[Path]) -> Corpus:
     if not seen:
         raise InputError("no turns with text found", path=files[0] if len(files) == 1 else None)
 
-    def frame(blocks: list[dict[str, list[Any]]], names: tuple[str, ...]) -> pd.DataFrame:
-        return pd.DataFrame({c: [v for b in blocks for v in b[c]] for c in names})
+    def frame(blocks: list[dict[str, Any]], names: tuple[str, ...]) -> pd.DataFrame:
+        if not blocks:
+            return pd.DataFrame({c: [] for c in names})
+        if len(blocks) == 1:  # one file: no copy
+            return pd.DataFrame({c: blocks[0][c] for c in names})
+        return pd.DataFrame(
+            {c: pd.concat([pd.Series(b[c]) for b in blocks], ignore_index=True) for c in names}
+        )
 
     corpus = Corpus(
         frame([p.dialogues for p in parts], DIALOGUE_COLUMNS),

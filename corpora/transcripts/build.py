@@ -7,10 +7,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from corpora._common import records
 from corpora.transcripts.codes import code_rows
-from corpora.transcripts.formats import RawTable, parse_time
+from corpora.transcripts.formats import RawTable
 from corpora.transcripts.mapping import Mapping, Options
 from corpora.transcripts.roles import assign_roles
 from toolkit.errors import InputError
@@ -24,8 +26,8 @@ _SHOWN = 5
 class FilePart:
     """The schema columns built from one file, and what was dropped."""
 
-    dialogues: dict[str, list[Any]]
-    turns: dict[str, list[Any]]
+    dialogues: dict[str, Any]
+    turns: dict[str, Any]
     annotations: list[dict[str, list[Any]]] = field(default_factory=list)
     empty_rows: int = 0
     empty_dialogues: list[str] = field(default_factory=list)
@@ -67,7 +69,12 @@ def _dialogue_ids(table: RawTable, mapping: Mapping, file_id: str, empty: np.nda
 def _order(table: RawTable, col: str, dcodes: np.ndarray, ids: pd.Series) -> np.ndarray:
     """Row positions sorted by dialogue (first appearance) then the order column; checked."""
     raw = table.frame[col]
-    numbers = pd.to_numeric(_text(raw).str.strip(), errors="coerce").to_numpy(dtype=float)
+    fast = _numbers(raw)
+    numbers = (
+        fast
+        if fast is not None
+        else pd.to_numeric(_text(raw).str.strip(), errors="coerce").to_numpy(dtype=float)
+    )
     bad = np.flatnonzero(~np.isfinite(numbers) | (numbers != np.round(numbers)))
     if len(bad):
         raise _problems(table, bad, col, f"have no whole number in the order column {col!r}")
@@ -93,17 +100,20 @@ def _order(table: RawTable, col: str, dcodes: np.ndarray, ids: pd.Series) -> np.
 def _meta_column(values: pd.Series, key: str) -> list[Any]:
     """A column for turn meta: blank -> None; text columns of numbers -> numbers."""
     if key in ("start", "end"):
-        return [_time(v) for v in values.tolist()]
+        return _times(values)
     if values.dtype == "str" or values.dtype == object:
         text = values.fillna("") if values.hasnans else values
         if values.dtype == "str":
-            nums = pd.to_numeric(text.where(text.str.strip() != ""), errors="coerce")
             blank = (text.str.strip() == "").to_numpy()
-            if not nums[~blank].isna().any():
-                ints = nums.dropna()
-                as_int = bool(len(ints)) and bool((ints == ints.round()).all())
-                out = nums.astype("Int64") if as_int else nums
-                return [None if b else v for b, v in zip(blank, out.tolist(), strict=True)]
+            nums = _numbers(values)
+            if nums is not None and not blank.all():
+                kept = nums[~blank]
+                if bool((kept == np.round(kept)).all()) and bool((np.abs(kept) < 2**53).all()):
+                    ints = [
+                        None if b else int(v) for b, v in zip(blank, nums.tolist(), strict=True)
+                    ]
+                    return ints
+                return [None if b else v for b, v in zip(blank, nums.tolist(), strict=True)]
             return [None if b else v for b, v in zip(blank, text.tolist(), strict=True)]
         return [_plain(v) for v in values.tolist()]
     return [_plain(v) for v in values.tolist()]
@@ -117,16 +127,48 @@ def _plain(value: Any) -> Any:
     return plain(value)
 
 
-def _time(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+_CLOCK = r"^(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,2}):(?P<s>\d{2}(?:\.\d{1,3})?)$"
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """The cells as an Arrow string array, stripped (missing -> ``""``)."""
+    arr = pa.array(_text(values), type=pa.large_string())
+    return pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+
+
+def _numbers(values: pd.Series) -> np.ndarray | None:
+    """The column as floats (blank -> NaN) when every non-blank cell is a plain decimal number
+    (no leading zero, exponent or letters), else None."""
+    arr = _arrow_text(values)
+    blank = pc.equal(arr, "")
+    if pc.any(pc.match_substring_regex(arr, r"^[+-]?0\d|[A-Za-z]")).as_py():
+        return None  # "007" is an id, "1e5" / "nan" / "inf" are not meant as numbers here
+    try:
+        nums = pc.cast(pc.if_else(blank, pa.scalar(None, pa.large_string()), arr), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    if not text:
-        return None
-    seconds = parse_time(text)
-    return seconds if seconds is not None else text
+    out: np.ndarray = nums.to_numpy(zero_copy_only=False)
+    return out
+
+
+def _times(values: pd.Series) -> list[Any]:
+    """Times in seconds (numbers, or ``hh:mm:ss`` / ``mm:ss`` text); other text kept as is."""
+    if values.dtype.kind in "iuf":
+        return [None if v != v else float(v) for v in values.tolist()]
+    arr = _arrow_text(values)
+    parts = pc.extract_regex(pc.replace_substring(arr, ",", "."), pattern=_CLOCK)
+    ok = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    out = np.asarray(arr.to_pylist(), dtype=object)
+    if ok.any():
+        fields = []
+        for name in ("h", "m", "s"):
+            f = pc.struct_field(parts, name)
+            f = pc.if_else(pc.equal(f, ""), "0", f)
+            fields.append(pc.cast(f, pa.float64()).to_numpy(zero_copy_only=False))
+        h, m, sec = fields
+        out[ok] = (h * 3600 + m * 60 + sec)[ok].tolist()
+    out[out == ""] = None
+    return out.tolist()
 
 
 def build_file(
@@ -153,8 +195,8 @@ def build_file(
     kd = dcodes[keep]
     starts = np.r_[0, np.flatnonzero(kd[1:] != kd[:-1]) + 1] if len(kd) else np.empty(0, int)
     index = np.arange(len(kd)) - np.repeat(starts, np.diff(np.r_[starts, len(kd)]))
-    dids = pd.Series(ids.to_numpy(dtype=object)[keep], dtype=object)
-    turn_ids = (dids + ":" + pd.Series(index).astype(str)).tolist()
+    dids = ids.iloc[keep].reset_index(drop=True).astype("str")
+    turn_ids = dids + ":" + pd.Series(index).astype("str")
     turns = _turn_columns(
         table, mapping, options=options, keep=keep, dids=dids, index=index, text=text
     )
@@ -199,7 +241,7 @@ def _turn_columns(
     dids: pd.Series,
     index: np.ndarray,
     text: pd.Series,
-) -> dict[str, list[Any]]:
+) -> dict[str, Any]:
     frame = table.frame
     spk_col = mapping.columns.get("speaker")
     raw = _text(frame[spk_col].iloc[keep]) if spk_col else pd.Series([""] * len(keep))
@@ -223,11 +265,11 @@ def _turn_columns(
     ]
     return {
         "corpus": [options.corpus] * len(keep),
-        "dialogue_id": dids.tolist(),
-        "index": index.tolist(),
-        "role": roles.tolist(),
+        "dialogue_id": dids,
+        "index": index,
+        "role": roles,
         "speaker": speaker_values,
-        "text": text.iloc[keep].tolist(),
+        "text": text.iloc[keep].reset_index(drop=True),
         "meta": records(keys, columns, len(keep)),
     }
 

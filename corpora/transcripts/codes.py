@@ -25,8 +25,10 @@ _SHOWN = 5
 
 def _cells(values: pd.Series) -> pd.Series:
     """The cells as stripped text; blank (``""``, NaN, None) -> ``""``."""
+    if values.dtype == "str":  # text columns (CSV, TSV, XLSX): no per-cell conversion
+        return values.fillna("").str.strip()
     text = values.astype(object).where(values.notna(), "")
-    return text.map(_cell_str).str.strip()
+    return text.map(_cell_str).astype(str).str.strip()
 
 
 def _cell_str(value: object) -> str:
