@@ -413,6 +413,34 @@ def _assign(
     return people, mapping
 
 
+def _wordlike(
+    corpus: Corpus,
+    speaker_entries: Sequence[tuple[str, str | None]],
+    entries: Sequence[tuple[str, str | None]],
+) -> set[str]:
+    """Single names taken only from speaker labels that the texts mostly write in lower case.
+
+    Speaker columns hold stray words ("Well", "Math"); a roster name is never one of these.
+    """
+    listed = {n.lower() for n, _ in entries} - {n.lower() for n, _ in speaker_entries}
+    candidates = {v for n, _ in speaker_entries for v in name_variants(n) if " " not in v} - {
+        v for v in listed
+    }
+    if not candidates:
+        return set()
+    tokens = Counter(_WORD.findall("\n".join(corpus.turns["text"].dropna().tolist())))
+    out = set()
+    for name in candidates:
+        low = tokens[name.lower()]
+        # Capitalised counts include every sentence start ("Well, ..."): a quarter is enough.
+        if low >= 3 and 4 * low >= tokens[name.capitalize()] + tokens[name.upper()]:
+            out.add(name)
+    return out
+
+
+_WORD = re.compile(r"[A-Za-z]+")
+
+
 def _scrub_value(value: Any, scrubber: Scrubber) -> Any:
     if isinstance(value, str):
         return scrubber.scrub(value)
@@ -665,7 +693,8 @@ def deidentify_corpus(
     """
     entries, sources = _entries(corpus, roster, ner, speakers)
     people, mapping = _assign(entries, corpus)
-    scrubber = Scrubber(people, always=always)
+    words = _wordlike(corpus, _speaker_people(corpus) if speakers else [], entries)
+    scrubber = Scrubber(people, always=always, words=words)
     scrubbed, per_row = _scrub_tables(corpus, scrubber)
     total: Counter[str] = Counter()
     for c in per_row:
@@ -760,7 +789,7 @@ def check(
     """
     entries, _ = _entries(corpus, roster, None, speakers)
     people, _ = _assign(entries, corpus)
-    scrubber = Scrubber(people)
+    scrubber = Scrubber(people, words=_wordlike(corpus, _speaker_people(corpus), entries))
     t = corpus.turns
     found = []
     columns = zip(t["corpus"], t["turn_id"], t["speaker"], t["text"], strict=True)

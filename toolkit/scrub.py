@@ -462,13 +462,19 @@ class Scrubber:
     [('email', 1), ('name', 2)]
     """
 
-    def __init__(self, people: Sequence[Person], *, always: Iterable[str] = ()) -> None:
+    def __init__(
+        self, people: Sequence[Person], *, always: Iterable[str] = (), words: Iterable[str] = ()
+    ) -> None:
         self.table: dict[str, str] = {}
         for person in people:
             for name in person.names:
                 self.table.setdefault(_norm(name), person.pseudonym)
         forced = {_norm(a) for a in always}
         self.common = {k for k in self.table if _is_weak(k) and k not in forced}
+        # Words the corpus itself mostly writes in lower case ("well", "math"): names only when
+        # capitalised mid-sentence, never at a sentence start.
+        self.words = {_norm(w) for w in words} - forced
+        self.common |= self.words
         self.counts: Counter[str] = Counter()
         pattern = trie_pattern(self.table)
         self.names_rx = re.compile(rf"(?<!\w){pattern}(?!\w)", re.I) if self.table else None
@@ -476,7 +482,7 @@ class Scrubber:
     def _name(self, match: re.Match[str]) -> str:
         found = match.group()
         key = _norm(found)
-        if key in self.common and not _used_as_name(match):
+        if key in self.common and not _used_as_name(match, key in self.words):
             return found
         self.counts["name"] += 1
         return self.table[key]
@@ -554,7 +560,8 @@ class Scrubber:
             return []
         found = []
         for m in self.names_rx.finditer(text):
-            if _norm(m.group()) not in self.common or _used_as_name(m):
+            key = _norm(m.group())
+            if key not in self.common or _used_as_name(m, key in self.words):
                 found.append(m.group())
         return found
 
@@ -568,7 +575,7 @@ def _is_weak(key: str) -> bool:
     return key in COMMON_WORD_NAMES or len(key) <= 2
 
 
-def _used_as_name(match: re.Match[str]) -> bool:
+def _used_as_name(match: re.Match[str], mid_only: bool = False) -> bool:
     """A common-word name counts as a name when capitalised (not all caps) mid-sentence, or
     capitalised at a sentence start and followed by a comma or a possessive."""
     found = match.group()
@@ -580,6 +587,8 @@ def _used_as_name(match: re.Match[str]) -> bool:
         before = match.string[max(0, start - 200) : start].rstrip(" \t\"'“‘(")
     if before and before[-1] not in _SENTENCE_END:
         return True
+    if mid_only:
+        return False
     after = match.string[match.end() : match.end() + 12]
     if after[:1] == "," or after[:2] in ("'s", "’s"):
         return True
