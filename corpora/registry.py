@@ -83,7 +83,11 @@ def options(name: str) -> list[str]:
     >>> options("mathdial")
     ['files', 'split']
     """
-    signature = inspect.signature(_module(name).load)
+    module = _module(name)
+    declared = getattr(module, "OPTIONS", None)  # a loader taking **options lists them
+    if declared is not None:
+        return list(declared)
+    signature = inspect.signature(module.load)
     return [p.name for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY]
 
 

@@ -267,6 +267,8 @@ def test_registry_and_bad_paths(tmp_path: Path) -> None:
     assert "transcripts" in corpora.available()
     with pytest.raises(InputError, match="no such file or directory"):
         corpora.load("transcripts", tmp_path / "missing.csv")
+    with pytest.raises(InputError, match=r"transcripts: unknown option 'txt' \(transcripts takes"):
+        corpora.load("transcripts", tmp_path, txt="words")
     with pytest.raises(InputError, match=r"no transcript files here"):
         corpora.load("transcripts", tmp_path)
     (tmp_path / "a.doc").write_text("x", encoding="utf-8")

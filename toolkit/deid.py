@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.schema import Corpus
+from toolkit.schema import Corpus, meta_values
 from toolkit.scrub import KINDS, Person, Scrubber, name_variants, speaker_names
 
 __all__ = [
@@ -162,7 +162,7 @@ class DeidStatus:
 
 
 def _dialogue_metas(corpus: Corpus) -> list[Any]:
-    return list(corpus.dialogues["meta"])
+    return list(meta_values(corpus.dialogues["meta"]))
 
 
 def _records(corpus: Corpus) -> list[DeidRecord | None]:
@@ -554,7 +554,7 @@ def _scrub_turns(corpus: Corpus, scrubber: Scrubber, counts: _Counts) -> pd.Data
         new_speakers.append(label)
         if n:
             counts.add(key, Counter(name=n))
-    metas, per_row = _scrub_metas(t["meta"].tolist(), scrubber)
+    metas, per_row = _scrub_metas(meta_values(t["meta"]), scrubber)
     for key, tally in zip(keys, per_row, strict=True):
         if tally:
             counts.add(key, tally)
@@ -649,10 +649,10 @@ def _scrub_tables(corpus: Corpus, scrubber: Scrubber) -> tuple[Corpus, list[Coun
     turns = _scrub_turns(corpus, scrubber, counts)
     d, ann = corpus.dialogues, corpus.annotations
     dkeys = list(zip(d["corpus"].tolist(), d["dialogue_id"].tolist(), strict=True))
-    dmetas, d_counts = _scrub_metas(d["meta"].tolist(), scrubber)
+    dmetas, d_counts = _scrub_metas(meta_values(d["meta"]), scrubber)
     for key, tally in zip(dkeys, d_counts, strict=True):
         counts.add(key, tally)
-    ametas, a_counts = _scrub_metas(ann["meta"].tolist(), scrubber)
+    ametas, a_counts = _scrub_metas(meta_values(ann["meta"]), scrubber)
     if any(a_counts):  # e.g. rationales: counted on the dialogue of the unit
         t = corpus.turns
         unit_dialogue = dict(zip(t["turn_id"].tolist(), t["dialogue_id"].tolist(), strict=True))
@@ -699,11 +699,13 @@ def deidentify_corpus(
     total: Counter[str] = Counter()
     for c in per_row:
         total.update(c)
-    previous = [_previous(m) for m in corpus.dialogues["meta"].tolist()]
+    previous = [_previous(m) for m in meta_values(corpus.dialogues["meta"])]
     if not total and previous and all(p is not None for p in previous):
         return DeidResult(corpus, mapping, {})  # already done, nothing new: change nothing
     metas = []
-    for meta, prev, new in zip(scrubbed.dialogues["meta"].tolist(), previous, per_row, strict=True):
+    for meta, prev, new in zip(
+        meta_values(scrubbed.dialogues["meta"]), previous, per_row, strict=True
+    ):
         merged = Counter(prev.counts if prev else {}) + new
         record = DeidRecord(
             by="edudial",

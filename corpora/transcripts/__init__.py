@@ -48,12 +48,15 @@ from corpora.transcripts.formats import (
     detect_format,
     read_file,
 )
-from corpora.transcripts.mapping import Mapping, Options, parse_options, resolve
+from corpora.transcripts.mapping import OPTION_NAMES, Mapping, Options, parse_options, resolve
 from corpora.transcripts.roles import RoleSummary, summarise
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
-__all__ = ["ImportResult", "import_transcripts", "load"]
+__all__ = ["OPTIONS", "ImportResult", "import_transcripts", "load"]
+
+#: The options :func:`load` takes (checked by :func:`corpora.registry.check_options`).
+OPTIONS: tuple[str, ...] = OPTION_NAMES
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from toolkit.errors import InputError
 
 __all__ = [
     "FIELDS",
+    "OPTION_NAMES",
     "SYNONYMS",
     "CodeSpec",
     "Mapping",
@@ -132,7 +133,9 @@ class Options:
     kind: str | None = None
 
 
-_KNOWN = {f.name for f in Options.__dataclass_fields__.values()} | {"map", "code"}
+#: Every option key (``code`` and ``codes`` are the same; ``map`` names a YAML file).
+OPTION_NAMES: tuple[str, ...] = (*Options.__dataclass_fields__, "code", "map")
+_KNOWN = set(OPTION_NAMES)
 
 
 def _names(value: Any) -> tuple[str, ...]:
