@@ -29,6 +29,7 @@ from annotation.guide import render_guide
 from annotation.rubric import load_rubric, parse_rubric
 from toolkit.cli import cli, main
 from toolkit.demo import bundled_sample
+from toolkit.schema import meta_values
 
 MOVES = load_rubric("mathdial-moves")
 LABELS = MOVES.label_names
@@ -147,7 +148,7 @@ def test_import_counts_blanks_and_reimport_replaces(tmp_path: Path) -> None:
     assert res.books[0].progress() == "ana: 28/33 coded"
     rows = res.corpus.annotations.query("rater == 'ana'")
     assert len(rows) == 28 and set(rows["run_id"]) == {"r1"}
-    meta = rows["meta"].iloc[0]
+    meta = meta_values(rows["meta"])[0]
     assert meta["file"] == "ana.xlsx" and meta["source"] == "workbook"
     assert meta["file_sha256"] == hashlib.sha256(books[0].path.read_bytes()).hexdigest()
     assert meta["where"].startswith("ana.xlsx!Code!D")
@@ -272,7 +273,7 @@ def test_csv_round_trip(tmp_path: Path) -> None:
         csv.writer(fh).writerows(rows)
     res = import_workbooks(corpus, [path])
     rows_ana = res.corpus.annotations.query("rater == 'ana'")
-    assert len(rows_ana) == 33 and rows_ana["meta"].iloc[0]["source"] == "csv"
+    assert len(rows_ana) == 33 and meta_values(rows_ana["meta"])[0]["source"] == "csv"
 
 
 # ------------------------------------------------------------------ adjudication
@@ -316,8 +317,8 @@ def test_disagreements_and_adjudication(tmp_path: Path) -> None:
     (a,) = res.adjudications
     assert (a.decided, a.agreed, a.single_coder, len(a.undecided)) == (4, 28, 0, 1)
     assert len(gold) == 32 and set(gold["rater_kind"]) == {"human"}
-    assert {m["adjudicator"] for m in gold["meta"]} == {"cy"}
-    decided = gold[[m["basis"] == "decided" for m in gold["meta"]]]
+    assert {m["adjudicator"] for m in meta_values(gold["meta"])} == {"cy"}
+    decided = gold[[m["basis"] == "decided" for m in meta_values(gold["meta"])]]
     assert set(decided["label"]) == {"telling"}
     # re-import: replaced, not duplicated
     again = import_workbooks(res.corpus, [adj]).corpus
@@ -364,7 +365,7 @@ def test_binary_rubric_has_one_dropdown_per_category_and_round_trips(tmp_path: P
     coded = import_workbooks(corpus, [b.path for b in books]).corpus
     ana = coded.annotations.query("rater == 'ana'")
     assert len(ana) == 9 * books[0].units and set(ana["label"]) == {"1"}
-    assert {m["category"] for m in ana["meta"]} == set(sight.label_names)
+    assert {m["category"] for m in meta_values(ana["meta"])} == set(sight.label_names)
     adj = write_disagreements(
         coded, sight, tmp_path / "adj.xlsx", coders=["ana", "ben"], round="r1"
     )

@@ -19,9 +19,8 @@ import pandas as pd
 
 from annotation.items import iter_items, selects_turn
 from annotation.rubric import AppliesTo, Rubric
-from toolkit import schema
 from toolkit.errors import InputError
-from toolkit.schema import Corpus
+from toolkit.schema import Corpus, meta_values
 
 __all__ = [
     "CodingUnit",
@@ -169,21 +168,14 @@ def applicable_units(corpus: Corpus, rubric: Rubric) -> list[UnitRef]:
 
 
 def meta_dicts(column: pd.Series) -> list[dict[str, Any]]:
-    """A ``meta`` column as one dict per row, whatever the column stores.
-
-    Goes through ``toolkit.schema.meta_values`` (the schema's one way to read meta, which also
-    decodes JSON text) where the installed toolkit has it; otherwise rows that are not dicts
-    count as empty.
+    """A ``meta`` column as one dict per row, through :func:`toolkit.schema.meta_values`.
 
     Examples
     --------
     >>> meta_dicts(pd.Series([{"a": 1}, None]))
     [{'a': 1}, {}]
     """
-    reader = getattr(schema, "meta_values", None)
-    if reader is not None:
-        return list(reader(column))
-    return [m if isinstance(m, dict) else {} for m in column.tolist()]
+    return meta_values(column)
 
 
 def _metas(frame: pd.DataFrame) -> list[dict[str, Any]]:
