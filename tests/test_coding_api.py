@@ -349,3 +349,12 @@ def test_exclude_coded_draws_from_the_uncoded_units() -> None:
     assert not {u.unit_id for u in s.units} & set(coded)
     assert {u.inclusion_probability for u in s.units} == {1.0}
     assert "not eligible" in s.notes[0]
+
+
+def test_stratifying_rater_with_conflicting_runs_is_refused() -> None:
+    corpus = bundled_sample()
+    a = corpus.annotations
+    first = a[a["rater"] == "coder_a"].iloc[[0]].assign(run_id="run2", label="zzz")
+    corpus = corpus.with_annotations(first)
+    with pytest.raises(InputError, match="1 unit\\(s\\) different labels in several runs"):
+        draw_sample(corpus, MOVES, n=5, seed=1, stratify_by="coder_a")

@@ -362,6 +362,13 @@ def _strata(
     sub = a[(a["rater"] == rater).fillna(False) & (a["scheme"] == scheme).fillna(False)]
     if sub.empty:
         raise InputError(f"--stratify-by: rater {rater!r} has no labels in scheme {scheme!r}")
+    per_unit = sub.groupby(["corpus", "unit_id"], sort=False)["label"].nunique(dropna=False)
+    n_conflicts = int((per_unit > 1).sum())
+    if n_conflicts:
+        raise InputError(
+            f"--stratify-by: rater {rater!r} gave {n_conflicts} unit(s) different labels in "
+            "several runs; keep one run first"
+        )
     label = dict(
         zip(
             zip(sub["corpus"].tolist(), sub["unit_id"].tolist(), strict=True),
