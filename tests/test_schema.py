@@ -251,3 +251,37 @@ def test_meta_values_names_the_row_of_bad_text(text: str, message: str) -> None:
 
     with pytest.raises(SchemaError, match=message):
         meta_values(pd.Series(["{}", text], name="turns.meta"))
+
+
+def test_meta_column_behaves_like_a_column_of_dicts() -> None:
+    c = toy()
+    meta = c.dialogues["meta"]
+    assert str(meta.dtype) == "edudial.meta"
+    assert meta.iloc[0] == {"qid": 1} and list(meta) == [{"qid": 1}, {"qid": 2}]
+    assert meta.map(lambda m: m["qid"]).tolist() == [1, 2]  # other values: ordinary dtype
+    assert meta.map(lambda m: {**m, "x": 1}).iloc[1] == {"qid": 2, "x": 1}
+    first = meta.iloc[0]
+    first["qid"] = 99  # a copy: the corpus does not change
+    assert c.dialogues["meta"].iloc[0] == {"qid": 1}
+    both = pd.concat([c.dialogues, c.dialogues], ignore_index=True)
+    assert str(both["meta"].dtype) == "edudial.meta" and len(both) == 4
+    wide = c.annotations.pivot_table(
+        index="unit_id", columns="scheme", values="meta", aggfunc="first"
+    )
+    assert wide["quality"].isna().sum() == 2  # reshaping leaves missing cells missing
+    assert wide.dropna(subset=["quality"])["quality"].tolist() == [{}]
+    edited = c.dialogues.copy()
+    edited.at[1, "meta"] = {"qid": 3}
+    assert edited["meta"].tolist() == [{"qid": 1}, {"qid": 3}]
+
+
+def test_meta_equality_is_by_value_and_missing_becomes_empty() -> None:
+    from toolkit.meta import MetaArray
+
+    reordered = MetaArray._from_sequence([{"b": 1, "a": 2}, {}])
+    assert reordered.equals(MetaArray._from_sequence(['{"a": 2, "b": 1}', "{}"]))
+    assert not reordered.equals(MetaArray._from_sequence([{"a": 2, "b": 1.5}, {}]))
+    d = toy().dialogues.assign(meta=[None, float("nan")])
+    assert Corpus(d).dialogues["meta"].tolist() == [{}, {}]
+    with_missing = toy().dialogues.assign(meta=MetaArray._from_sequence([None, {"q": 1}]))
+    assert Corpus(with_missing).dialogues["meta"].tolist() == [{}, {"q": 1}]

@@ -1,31 +1,36 @@
 """Reading and writing corpora: Parquet, JSONL, pandas and Hugging Face ``datasets``.
 
 A saved corpus is a directory with ``dialogues``, ``turns`` and ``annotations`` tables (``.parquet``
-or ``.jsonl``) and a ``corpus.json`` manifest (format version, counts). In Parquet the ``meta``
-column is stored as JSON text; in JSONL it is a nested object. Writing goes to a temporary directory
-that is renamed into place at the end, so a failed write leaves no partial output.
+or ``.jsonl``) and a ``corpus.json`` manifest (format version, counts). In Parquet every column is a
+plain column (``meta`` is JSON object text, as in memory), so DuckDB, Polars, Spark or
+``pyarrow.dataset`` read the files directly; in JSONL ``meta`` is a nested object. Writing goes to a
+temporary directory that is renamed into place at the end, so a failed write leaves no partial
+output.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from toolkit.errors import InputError
-from toolkit.schema import TABLES, Corpus
+from toolkit.errors import EdudialError, InputError
+from toolkit.jsonvalue import plain
+from toolkit.schema import TABLES, Corpus, meta_values, normalise_table
 
 if TYPE_CHECKING:
     import datasets
+    import pyarrow as pa
 
 __all__ = [
+    "FILTERS",
     "FORMATS",
     "iter_jsonl",
     "iter_jsonl_numbered",
@@ -38,25 +43,22 @@ __all__ = [
 FORMATS = ("parquet", "jsonl")
 FORMAT_VERSION = 1
 MANIFEST = "corpus.json"
-
-
-def _dump_meta(meta: Any, table: str, row: int) -> str:
-    try:
-        return json.dumps(meta, ensure_ascii=False, allow_nan=False, sort_keys=True)
-    except (TypeError, ValueError) as exc:
-        raise InputError(
-            f"meta of row {row} is not plain JSON ({exc}); use numbers, strings, lists, dicts "
-            "and None (not NaN)",
-            field=f"{table}.meta",
-        ) from None
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    return value
+#: The keywords of ``read_corpus(filters=...)``, as in :meth:`Corpus.filter`, and their table.
+FILTERS: dict[str, str] = {
+    "corpus": "dialogues",
+    "split": "dialogues",
+    "dialogue_id": "dialogues",
+    "role": "turns",
+    "scheme": "annotations",
+}
+#: Columns ``read_corpus(columns=...)`` always reads: the ids and the fields validation needs.
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "dialogues": ("corpus", "dialogue_id"),
+    "turns": ("corpus", "dialogue_id", "turn_id", "index", "role"),
+    "annotations": ("corpus", "unit_id", "scheme", "rater", "rater_kind", "run_id"),
+}
+# Row groups small enough that a filter on ids sorted together skips most of a large file.
+ROW_GROUP_SIZE = 128 * 1024
 
 
 def save_corpus(
@@ -72,15 +74,22 @@ def save_corpus(
     ----------
     corpus : Corpus
     directory : path
-        Created; it must not exist unless ``overwrite`` (then it is replaced).
+        Created; it may exist only as an empty folder (e.g. from ``tempfile.mkdtemp()``), unless
+        ``overwrite`` (then whatever is there is replaced).
     format : {"parquet", "jsonl"}
     overwrite : bool
+
+    Raises
+    ------
+    InputError
+        If ``directory`` exists and is not an empty folder (without ``overwrite``), or a value
+        cannot be written; nothing is left behind.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> from toolkit import Corpus, read_corpus
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "empty"
+    >>> out = pathlib.Path(tempfile.mkdtemp())  # an existing empty folder is fine
     >>> _ = save_corpus(Corpus(), out, format="jsonl")
     >>> read_corpus(out)
     Corpus(empty: 0 dialogues, 0 turns, 0 annotations)
@@ -88,7 +97,7 @@ def save_corpus(
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     target = Path(directory)
-    if target.exists() and not overwrite:
+    if _occupied(target) and not overwrite:
         raise InputError("output already exists; pass overwrite=True (CLI: --force)", path=target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -106,50 +115,94 @@ def save_corpus(
             "counts": {t: len(getattr(corpus, t)) for t in TABLES},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        _move_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
 
 
+def _occupied(target: Path) -> bool:
+    """Whether writing to ``target`` would replace something (an empty folder replaces nothing)."""
+    if target.is_dir() and not target.is_symlink():
+        return any(target.iterdir())
+    return target.exists() or target.is_symlink()
+
+
+def _move_into_place(tmp: Path, target: Path) -> None:
+    if target.is_dir() and not target.is_symlink():
+        if any(target.iterdir()):
+            shutil.rmtree(target)
+        else:
+            target.rmdir()
+    elif target.exists() or target.is_symlink():
+        target.unlink()
+    os.replace(tmp, target)
+
+
 def _write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    out = frame.copy()
-    out["meta"] = [_dump_meta(m, table, i) for i, m in enumerate(out["meta"])]
-    fields = [pa.field(c, pa.int64() if c == "index" else pa.string()) for c in TABLES[table]]
-    arrays = [
-        pa.array(out[c].tolist() if c == "index" else [_str_or_none(v) for v in out[c]], f.type)
-        for c, f in zip(TABLES[table], fields, strict=True)
-    ]
-    extra = [c for c in out.columns if c not in TABLES[table]]
-    data = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
-    for c in extra:
-        data = data.append_column(c, pa.array([_jsonable(v) for v in out[c]]))
-    pq.write_table(data, path)
+    pq.write_table(_to_arrow(frame, table), path, row_group_size=ROW_GROUP_SIZE)
 
 
-def _str_or_none(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    return str(value)
+def _to_arrow(frame: pd.DataFrame, table: str) -> pa.Table:
+    """The table as Arrow: schema columns as typed (already Arrow-backed: no copy), extras kept."""
+    import pyarrow as pa
+
+    frame = normalise_table(frame, table)  # a no-op unless a column was changed after building
+    schema = pa.schema(
+        [pa.field(c, pa.int64() if c == "index" else pa.large_string()) for c in TABLES[table]]
+    )
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False).cast(
+            _with_extras(schema, frame, table), safe=True
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        columns = {
+            c: _extra_array(frame[c], table) for c in frame.columns if c not in TABLES[table]
+        }
+        base = pa.Table.from_pandas(
+            frame.loc[:, list(TABLES[table])], schema=schema, preserve_index=False
+        )
+        for name, array in columns.items():
+            base = base.append_column(name, array)
+        return base
+
+
+def _with_extras(schema: pa.Schema, frame: pd.DataFrame, table: str) -> pa.Schema:
+    import pyarrow as pa
+
+    inferred = pa.Schema.from_pandas(frame, preserve_index=False)
+    extras = [inferred.field(c) for c in frame.columns if c not in TABLES[table]]
+    return pa.schema([*schema, *extras], metadata=inferred.metadata)
+
+
+def _extra_array(column: pd.Series, table: str) -> pa.Array:
+    """An extra column whose values Arrow cannot type alone: plain JSON values, else an error."""
+    import pyarrow as pa
+
+    try:
+        return pa.array([plain(v) for v in column.tolist()])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+        raise InputError(
+            f"column holds values Parquet cannot store in one column ({exc})",
+            field=f"{table}.{column.name}",
+        ) from None
 
 
 def _write_jsonl(frame: pd.DataFrame, table: str, path: Path) -> None:
-    columns = list(frame.columns)
+    frame = normalise_table(frame, table)
+    columns = [c for c in frame.columns if c != "meta"]
+    metas = meta_values(frame["meta"])
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        for i, values in enumerate(frame.itertuples(index=False, name=None)):
-            record = {c: _jsonable(v) for c, v in zip(columns, values, strict=True)}
+        for i, values in enumerate(frame.loc[:, columns].itertuples(index=False, name=None)):
+            record = {c: plain(v) for c, v in zip(columns, values, strict=True)}
+            record["meta"] = metas[i]
             try:
                 line = json.dumps(record, ensure_ascii=False, allow_nan=False)
             except (TypeError, ValueError) as exc:
-                raise InputError(
-                    f"row {i} is not plain JSON ({exc})", field=f"{table}.meta"
-                ) from None
+                raise InputError(f"row {i} is not plain JSON ({exc})", field=table) from None
             fh.write(line + "\n")
 
 
@@ -174,45 +227,188 @@ def _detect_format(directory: Path) -> str:
     )
 
 
-def read_corpus(directory: str | os.PathLike[str]) -> Corpus:
-    """Read a corpus written by :func:`save_corpus`.
+def read_corpus(
+    directory: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, Sequence[str]] | None = None,
+    filters: Mapping[str, str | Sequence[str]] | None = None,
+) -> Corpus:
+    """Read a corpus written by :func:`save_corpus`, or only the part asked for.
+
+    Parameters
+    ----------
+    directory : path
+    columns : dict, optional
+        Per table, the columns to read, e.g. ``{"turns": ["text"]}``; the ids and the fields
+        validation needs (:data:`KEY_COLUMNS`) are always read. A schema column left out is
+        missing (``NA``; ``meta`` is ``{}``) in the result, an extra column is dropped.
+    filters : dict, optional
+        ``corpus``, ``split``, ``dialogue_id``, ``role`` and/or ``scheme``, each a value or a
+        list, meaning what they mean in :meth:`Corpus.filter`; the result equals
+        ``read_corpus(directory).filter(**filters)``. In Parquet they are pushed down to the
+        reader, so only matching row groups and rows are decoded.
 
     Raises
     ------
     InputError
-        If the directory is missing, is not a saved corpus, or a file is malformed (the message
-        names the file, line and field).
+        If the directory is missing, is not a saved corpus, a file is malformed, or a filter or
+        column is unknown (the message names the file, line and field).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from toolkit.demo import bundled_sample
+    >>> out = bundled_sample().save(tempfile.mkdtemp())
+    >>> part = read_corpus(out, columns={"turns": ["text"]}, filters={"role": "teacher"})
+    >>> sorted(set(part.turns["role"])), bool(part.turns["speaker"].isna().all())
+    (['teacher'], True)
     """
     path = Path(directory)
     if not path.is_dir():
         raise InputError("no such corpus directory", path=path)
+    wanted = _check_filters(filters or {})
     fmt = _detect_format(path)
-    tables = {t: _read_table(path / f"{t}.{fmt}", t, fmt) for t in TABLES}
-    return Corpus(tables["dialogues"], tables["turns"], tables["annotations"])
+    if fmt == "parquet":
+        corpus = _read_parquet_corpus(path, wanted, columns or {})
+    else:
+        tables = {t: _read_table(path / f"{t}.jsonl", t, fmt) for t in TABLES}
+        corpus = Corpus(tables["dialogues"], tables["turns"], tables["annotations"])
+        corpus = _select_columns(corpus, columns or {}, path)
+    return corpus.filter(**wanted) if wanted else corpus
+
+
+def _check_filters(filters: Mapping[str, str | Sequence[str]]) -> dict[str, list[str]]:
+    unknown = [k for k in filters if k not in FILTERS]
+    if unknown:
+        raise InputError(
+            f"unknown filter(s) {', '.join(map(repr, unknown))}; use {', '.join(FILTERS)}"
+        )
+    return {k: [v] if isinstance(v, str) else [str(x) for x in v] for k, v in filters.items()}
+
+
+def _read_parquet_corpus(
+    path: Path, wanted: Mapping[str, list[str]], columns: Mapping[str, Sequence[str]]
+) -> Corpus:
+    """Read with the filters pushed down: dialogues first, then their turns, then annotations."""
+    on = {t: [(k, "in", v) for k, v in wanted.items() if FILTERS[k] == t] for t in TABLES}
+    if "corpus" in wanted:
+        on["turns"].append(("corpus", "in", wanted["corpus"]))
+        on["annotations"].append(("corpus", "in", wanted["corpus"]))
+    dialogues = _read_parquet(path / "dialogues.parquet", "dialogues", columns, on["dialogues"])
+    if on["dialogues"]:  # only the chosen dialogues' turns
+        on["turns"].append(("dialogue_id", "in", dialogues["dialogue_id"].unique().tolist()))
+    turns = _read_parquet(path / "turns.parquet", "turns", columns, on["turns"])
+    if on["dialogues"] or on["turns"]:  # only annotations of what is left
+        units = pd.concat([turns["turn_id"], dialogues["dialogue_id"]]).unique().tolist()
+        on["annotations"].append(("unit_id", "in", units))
+    annotations = _read_parquet(
+        path / "annotations.parquet", "annotations", columns, on["annotations"]
+    )
+    return Corpus(dialogues, turns, annotations)
+
+
+def _read_parquet(
+    path: Path,
+    table: str,
+    columns: Mapping[str, Sequence[str]],
+    filters: list[tuple[str, str, list[str]]],
+) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise InputError("file missing from saved corpus", path=path)
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise InputError(f"cannot read Parquet ({exc})", path=path) from None
+    chosen = _chosen_columns(schema.names, table, columns.get(table), path)
+    try:
+        data = pq.read_table(path, columns=chosen, filters=_expression(schema, filters))
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise InputError(f"cannot read Parquet ({exc})", path=path) from None
+    if "meta" in data.column_names:
+        _check_meta_text(data.column("meta"), path)
+    frame = data.to_pandas()
+    return _fill_unread(frame, table, path)
+
+
+def _expression(schema: pa.Schema, filters: list[tuple[str, str, list[str]]]) -> Any:
+    """``col in values`` for every filter, and-ed, typed as the file's columns (or ``None``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    expr = None
+    for col, _, values in filters:
+        typ = schema.field(col).type if col in schema.names else pa.large_string()
+        term = pc.field(col).isin(pa.array(values, type=typ))
+        expr = term if expr is None else expr & term
+    return expr
+
+
+def _chosen_columns(
+    names: list[str], table: str, wanted: Sequence[str] | None, path: Path
+) -> list[str] | None:
+    if wanted is None:
+        return None
+    unknown = [c for c in wanted if c not in names]
+    if unknown:
+        raise InputError(
+            f"no column(s) {', '.join(map(repr, unknown))}; columns: {', '.join(names)}",
+            path=path,
+        )
+    keep = set(KEY_COLUMNS[table]) | set(wanted)
+    return [c for c in names if c in keep]
+
+
+def _check_meta_text(meta: Any, path: Path) -> None:
+    """``meta`` must be JSON object text; a cheap check (``{...}``), decoding stays lazy."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(meta.type) or pa.types.is_large_string(meta.type)):
+        raise InputError(f"meta must be JSON text, found {meta.type}", path=path, field="meta")
+    ok = pc.and_(pc.starts_with(meta, "{"), pc.ends_with(meta, "}"))
+    bad = np.flatnonzero(~pc.fill_null(ok, True).to_numpy(zero_copy_only=False))
+    if len(bad):
+        raise InputError(
+            f"row {int(bad[0])}: not a JSON object ({len(bad)} such row(s))",
+            path=path,
+            field="meta",
+        )
+
+
+def _fill_unread(frame: pd.DataFrame, table: str, path: Path) -> pd.DataFrame:
+    """Schema columns not read become missing values (``meta``: no fields)."""
+    n = len(frame)
+    for col in TABLES[table]:
+        if col in frame.columns:
+            continue
+        if col in KEY_COLUMNS[table]:
+            raise InputError(f"missing column {col!r}", path=path)
+        fill = "{}" if col == "meta" else None
+        frame[col] = pd.Series(np.full(n, fill, dtype=object), index=frame.index, dtype="str")
+    return frame
+
+
+def _select_columns(corpus: Corpus, columns: Mapping[str, Sequence[str]], path: Path) -> Corpus:
+    """``columns=`` for formats read whole (JSONL): the same result as a Parquet read."""
+    frames = corpus.to_pandas()
+    for table, wanted in columns.items():
+        if table not in TABLES:
+            raise InputError(f"unknown table {table!r} in columns; use {', '.join(TABLES)}")
+        frame = frames[table]
+        chosen = _chosen_columns(list(frame.columns), table, wanted, path)
+        frames[table] = _fill_unread(frame.loc[:, chosen or []], table, path)
+    return Corpus(frames["dialogues"], frames["turns"], frames["annotations"])
 
 
 def _read_table(path: Path, table: str, fmt: str) -> pd.DataFrame:
+    if fmt == "parquet":
+        return _read_parquet(path, table, {}, [])
     if not path.is_file():
         raise InputError("file missing from saved corpus", path=path)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            frame = pq.read_table(path).to_pandas()
-        except Exception as exc:  # pyarrow raises several unrelated types
-            raise InputError(f"cannot read Parquet ({exc})", path=path) from None
-        metas = []
-        for i, text in enumerate(frame.get("meta", pd.Series([], dtype=object))):
-            try:
-                metas.append(json.loads(text) if isinstance(text, str) else {})
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"meta is not JSON ({exc.msg})", path=path, line=i + 1, field="meta"
-                ) from None
-        frame["meta"] = pd.Series(metas, index=frame.index, dtype=object)
-    else:
-        records = list(iter_jsonl(path))
-        frame = pd.DataFrame.from_records(records, columns=_columns_of(records, table))
+    records = list(iter_jsonl(path))
+    frame = pd.DataFrame.from_records(records, columns=_columns_of(records, table))
     missing = [c for c in TABLES[table] if c not in frame.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path=path)
@@ -269,10 +465,17 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
 def read_annotations(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read an annotations table: a saved corpus directory, ``.jsonl``, ``.parquet`` or ``.csv``.
 
-    The result has the schema's annotation columns (``meta`` as dicts); see :mod:`toolkit.schema`.
-    """
-    from toolkit.schema import ANNOTATION_COLUMNS, _normalise
+    The result has the schema's annotation columns (read ``meta`` with
+    :func:`toolkit.meta_values`); see :mod:`toolkit.schema`.
 
+    Examples
+    --------
+    >>> import tempfile
+    >>> from toolkit.demo import bundled_sample
+    >>> out = bundled_sample().save(tempfile.mkdtemp())
+    >>> read_annotations(out).columns[:4].tolist()
+    ['corpus', 'unit_id', 'scheme', 'label']
+    """
     p = Path(path)
     if p.is_dir():
         return read_corpus(p).annotations
@@ -285,13 +488,11 @@ def read_annotations(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame = _read_table(p, "annotations", "parquet")
     elif suffix == ".csv":
         frame = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
-        if "meta" in frame.columns:
-            frame["meta"] = [json.loads(m) if isinstance(m, str) else {} for m in frame["meta"]]
     else:
         raise InputError(
             "unknown annotations format; use .jsonl, .parquet, .csv or a corpus dir", path=p
         )
-    for col in ANNOTATION_COLUMNS:
+    for col in TABLES["annotations"]:
         if col not in frame.columns:
             if col in ("unit_id", "label", "rater", "scheme"):
                 raise InputError(f"missing required column {col!r}", path=p)
@@ -300,23 +501,26 @@ def read_annotations(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame["rater_kind"] = frame["rater_kind"].fillna("human")
     if "corpus" in frame.columns:
         frame["corpus"] = frame["corpus"].fillna(p.stem)
-    return _normalise(frame, "annotations")
+    try:
+        return normalise_table(frame, "annotations")
+    except EdudialError as exc:
+        raise InputError(str(exc), path=p) from None
 
 
 def to_hf(corpus: Corpus) -> datasets.DatasetDict:
     """Return the corpus as a ``datasets.DatasetDict`` (``dialogues``, ``turns``, ``annotations``).
 
-    ``meta`` becomes a JSON string column, because Arrow needs one type per column and meta fields
-    differ between corpora; decode with ``json.loads``.
+    Columns are as in Parquet: ``meta`` is JSON object text, because Arrow needs one type per
+    column and meta fields differ between corpora (decode with :func:`toolkit.meta_values`).
+    :func:`corpora.from_hf` is the inverse.
+
+    Examples
+    --------
+    >>> from toolkit.demo import bundled_sample
+    >>> bundled_sample().to_hf()["turns"].num_rows
+    60
     """
     import datasets
 
-    splits = {}
-    for table in TABLES:
-        frame = getattr(corpus, table).copy()
-        frame["meta"] = [_dump_meta(m, table, i) for i, m in enumerate(frame["meta"])]
-        for col in frame.columns:
-            if col != "index":
-                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-        splits[table] = datasets.Dataset.from_pandas(frame, preserve_index=False)
+    splits = {table: datasets.Dataset(_to_arrow(getattr(corpus, table), table)) for table in TABLES}
     return datasets.DatasetDict(splits)

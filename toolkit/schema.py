@@ -9,23 +9,28 @@ A :class:`Corpus` holds three pandas tables:
 ``annotations`` (long format, one row per unit x scheme x rater)
     ``corpus, unit_id, scheme, label, rater, rater_kind, run_id, meta``
 
-``meta`` holds a plain ``dict`` per row with source-specific fields (JSON types only: numbers stay
-numbers, missing is ``None``). Every other column is a string column, except ``turns.index`` (int64,
-0-based position in the dialogue). Missing strings are ``NA``. ``unit_id`` names a ``turn_id`` or a
-``dialogue_id`` of the same corpus; turn ids and dialogue ids never overlap within a corpus.
+``meta`` holds source-specific fields per row as JSON object text (keys in order), so a
+million rows cost one Arrow string column and no Python objects; JSON types only (numbers stay
+numbers, missing is ``None``). Build tables with dicts in ``meta`` (they are encoded) and read it
+with :func:`meta_values`, which decodes only what it is given. Every other column is a string
+column, except ``turns.index`` (int64, 0-based position in the dialogue). Missing strings are
+``NA``. ``unit_id`` names a ``turn_id`` or a ``dialogue_id`` of the same corpus; turn ids and
+dialogue ids never overlap within a corpus.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from toolkit.errors import SchemaError
+from toolkit.meta import MetaArray, MetaDtype, meta_text, meta_values
 
 if TYPE_CHECKING:
     import datasets
@@ -38,7 +43,9 @@ __all__ = [
     "TURN_COLUMNS",
     "Corpus",
     "Dialogue",
+    "meta_text",
     "meta_values",
+    "normalise_table",
 ]
 
 ROLES: tuple[str, ...] = ("teacher", "student", "other")
@@ -75,8 +82,34 @@ _INT_COLUMNS = {"index"}
 _COPY_ON_WRITE = int(pd.__version__.split(".", 1)[0]) >= 3
 
 
-def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
-    """Return ``frame`` with exactly the schema columns first, typed; extra columns kept after."""
+def normalise_table(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
+    """Return ``frame`` with exactly the schema columns of ``table`` first, typed; extras after.
+
+    Strings become the ``str`` dtype, ``index`` int64, and ``meta`` a
+    :class:`~toolkit.meta.MetaArray` (dicts are encoded to JSON text, text is kept, missing
+    values become ``{}``); the index is reset. ``Corpus`` applies it to each table.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or None
+        ``None`` gives an empty table.
+    table : {"dialogues", "turns", "annotations"}
+
+    Raises
+    ------
+    SchemaError
+        If a schema column is missing, ``index`` is not integral, or a ``meta`` value is not
+        plain JSON (naming the rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"corpus": ["c"], "dialogue_id": ["d1"], "split": [None],
+    ...                       "kind": ["lesson"], "meta": [{"grade": 7}]})
+    >>> table = normalise_table(frame, "dialogues")
+    >>> table["meta"].iloc[0], table["meta"].array.texts()
+    ({'grade': 7}, ['{"grade": 7}'])
+    """
     columns = TABLES[table]
     if frame is None:
         frame = pd.DataFrame({c: [] for c in columns})
@@ -91,78 +124,32 @@ def _normalise(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
         out = out.copy()
     for col in columns:
         if col == "meta":
-            metas = out[col].tolist()
-            if metas and set(map(type, metas)) != {dict}:
-                out[col] = pd.Series(
-                    [m if isinstance(m, dict) else {} for m in metas], index=out.index, dtype=object
-                )
+            out[col] = _meta_column(out[col], table)
         elif col in _INT_COLUMNS:
             try:
                 out[col] = out[col].astype("int64")
             except (TypeError, ValueError) as exc:
                 raise SchemaError([f"{table}.{col} must be integers ({exc})"]) from None
-        elif out[col].dtype != "str":
+        elif not _is_text(out[col]):
             out[col] = out[col].astype("str")
     return out
 
 
-_DECODER = json.JSONDecoder()
+def _meta_column(column: pd.Series, table: str) -> pd.Series:
+    """A ``meta`` column as a :class:`MetaArray` (JSON text is taken as it is, dicts encoded)."""
+    if isinstance(column.dtype, MetaDtype):
+        filled = column.array.filled()
+        return column if filled is column.array else pd.Series(filled, index=column.index)
+    if _is_text(column):  # e.g. read from Parquet: already JSON text, no Python objects
+        array = MetaArray(pa.array(column.array, type=pa.large_string())).filled()
+    else:
+        array = MetaArray(pa.array(meta_text(column, table), type=pa.large_string()))
+    return pd.Series(array, index=column.index, name=column.name)
 
 
-def meta_values(values: Iterable[Any]) -> list[dict[str, Any]]:
-    """Return a ``meta`` column as one ``dict`` per row, whatever form the rows are stored in.
-
-    This is the one public way to read ``meta``: it accepts a ``meta`` column (a pandas Series,
-    e.g. ``corpus.turns["meta"]``, or any iterable of its values) holding JSON object text, dicts,
-    or missing values, and returns fresh dicts for text (the dicts themselves otherwise). A
-    missing value is ``{}``. Code that reads meta should go through it rather than assume the
-    storage of the column.
-
-    Parameters
-    ----------
-    values : pandas.Series or iterable
-        The ``meta`` column of a ``dialogues``, ``turns`` or ``annotations`` table.
-
-    Returns
-    -------
-    list of dict
-        One dict per row, in order.
-
-    Raises
-    ------
-    SchemaError
-        If a row holds text that is not a JSON object (naming the row and the column).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> meta_values(pd.Series(['{"grade": 7}', None, {"ok": True}], name="meta"))
-    [{'grade': 7}, {}, {'ok': True}]
-    """
-    name = str(getattr(values, "name", None) or "meta")
-    out: list[dict[str, Any]] = []
-    append = out.append
-    for i, value in enumerate(values.tolist() if isinstance(values, pd.Series) else values):
-        if isinstance(value, str):
-            append(_decode_meta(value, i, name))
-        elif isinstance(value, dict):
-            append(value)
-        else:  # None, NaN, NA: no fields
-            append({})
-    return out
-
-
-def _decode_meta(text: str, row: int, name: str) -> dict[str, Any]:
-    """One row's JSON object text as a dict (``raw_decode`` skips json.loads' per-call checks)."""
-    try:
-        value, end = _DECODER.raw_decode(text)
-        if end != len(text):
-            value = json.loads(text)  # trailing whitespace is fine, anything else raises
-    except json.JSONDecodeError as exc:
-        raise SchemaError([f"{name} row {row}: not JSON ({exc.msg})"]) from None
-    if not isinstance(value, dict):
-        raise SchemaError([f"{name} row {row}: expected a JSON object, got {text[:40]!r}"])
-    return value
+def _is_text(column: pd.Series) -> bool:
+    """Whether ``column`` already has the schema's string dtype (``str``)."""
+    return bool(column.dtype == "str")
 
 
 @dataclass(frozen=True)
@@ -174,7 +161,7 @@ class Dialogue:
     corpus, dialogue_id, split, kind : str
         As in the ``dialogues`` table.
     meta : dict
-        Source-specific dialogue fields.
+        Source-specific dialogue fields (decoded from the ``dialogues`` table's ``meta``).
     turns : pandas.DataFrame
         This dialogue's rows of the ``turns`` table, in ``index`` order.
     annotations : pandas.DataFrame
@@ -250,6 +237,55 @@ def _repeat_rows(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(pd.Series(keys).duplicated(keep="first").to_numpy())
 
 
+def _flags(n: int, positions: np.ndarray) -> np.ndarray:
+    """A boolean array of length ``n``, true at ``positions``."""
+    out = np.zeros(n, dtype=bool)
+    out[positions] = True
+    return out
+
+
+def _mask(frame: pd.DataFrame, wanted: Mapping[str, str | Iterable[str] | None]) -> np.ndarray:
+    """Rows of ``frame`` whose column values are among the wanted ones (``None``: any value)."""
+    mask = np.ones(len(frame), dtype=bool)
+    for col, values in wanted.items():
+        if values is not None:
+            allowed = [values] if isinstance(values, str) else list(values)
+            mask &= frame[col].isin(allowed).to_numpy(dtype=bool)
+    return mask
+
+
+def _group_bounds(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row order grouping ``codes`` (stable) and each group's start in it (``n_groups + 1``)."""
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes, minlength=n_groups)
+    return order, np.concatenate([[0], np.cumsum(counts)])
+
+
+def _meta_problems(frame: pd.DataFrame, table: str) -> list[str]:
+    """Rows whose ``meta`` is not JSON object text (a cheap check: ``{...}``; decoding is lazy)."""
+    meta = frame["meta"]
+    if not isinstance(meta.dtype, MetaDtype):  # changed after building: encode to check
+        meta = _meta_column(meta, table)
+    text = meta.array.arrow()
+    ok = pc.fill_null(pc.and_(pc.starts_with(text, "{"), pc.ends_with(text, "}")), False)
+    bad = ~ok.to_numpy(zero_copy_only=False)
+    return [f"{table}.meta row {i} is not a JSON object" for i in np.flatnonzero(bad)]
+
+
+def _in_order(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``frame`` with its rows in ``order`` (no copy when they already are)."""
+    if len(order) == 0 or bool(np.all(order == np.arange(len(order)))):
+        return frame
+    return frame.take(order).reset_index(drop=True)
+
+
+def _rows(frame: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
+    """Rows ``start:stop`` as their own table (a view, indexed from 0)."""
+    part = frame.iloc[start:stop]
+    part.index = pd.RangeIndex(stop - start)
+    return part
+
+
 def _opt_str(value: Any) -> str | None:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
@@ -290,9 +326,20 @@ class Corpus:
         turns: pd.DataFrame | None = None,
         annotations: pd.DataFrame | None = None,
     ) -> None:
-        self.dialogues = _normalise(dialogues, "dialogues")
-        self.turns = _normalise(turns, "turns")
-        self.annotations = _normalise(annotations, "annotations")
+        self.dialogues = normalise_table(dialogues, "dialogues")
+        self.turns = normalise_table(turns, "turns")
+        self.annotations = normalise_table(annotations, "annotations")
+
+    @classmethod
+    def _typed(
+        cls, dialogues: pd.DataFrame, turns: pd.DataFrame, annotations: pd.DataFrame
+    ) -> Corpus:
+        """A corpus of row subsets of already normalised tables (skips re-typing)."""
+        out = cls.__new__(cls)
+        out.dialogues = dialogues.reset_index(drop=True)
+        out.turns = turns.reset_index(drop=True)
+        out.annotations = annotations.reset_index(drop=True)
+        return out
 
     # ------------------------------------------------------------------ basics
     @property
@@ -434,6 +481,8 @@ class Corpus:
                     strict=True,
                 )
             )
+        for table in TABLES:
+            problems.extend(_meta_problems(getattr(self, table), table))
         if problems:
             raise SchemaError(problems)
         return self
@@ -454,29 +503,20 @@ class Corpus:
         only the annotations. Annotations always follow their units.
         """
 
-        def _values(v: str | Iterable[str]) -> list[str]:
-            return [v] if isinstance(v, str) else list(v)
-
         d, t, a = self.dialogues, self.turns, self.annotations
-        if corpus is not None:
-            d = d[d["corpus"].isin(_values(corpus))]
-        if split is not None:
-            d = d[d["split"].isin(_values(split))]
-        if dialogue_id is not None:
-            d = d[d["dialogue_id"].isin(_values(dialogue_id))]
-        d_keys = pd.MultiIndex.from_frame(d[["corpus", "dialogue_id"]])
-        t = t[pd.MultiIndex.from_frame(t[["corpus", "dialogue_id"]]).isin(d_keys)]
-        if role is not None:
-            t = t[t["role"].isin(_values(role))]
-            kept = pd.MultiIndex.from_frame(t[["corpus", "dialogue_id"]])
-            d = d[pd.MultiIndex.from_frame(d[["corpus", "dialogue_id"]]).isin(kept)]
-            d_keys = pd.MultiIndex.from_frame(d[["corpus", "dialogue_id"]])
-        if scheme is not None:
-            a = a[a["scheme"].isin(_values(scheme))]
-        a_keys = pd.MultiIndex.from_frame(a[["corpus", "unit_id"]])
-        t_keys = pd.MultiIndex.from_frame(t[["corpus", "turn_id"]])
-        a = a[a_keys.isin(t_keys) | a_keys.isin(d_keys)]
-        return Corpus(d, t, a)
+        d_key, t_dlg, t_key, a_key, n_keys = _key_codes(
+            [d["corpus"], t["corpus"], t["corpus"], a["corpus"]],
+            [d["dialogue_id"], t["dialogue_id"], t["turn_id"], a["unit_id"]],
+        )
+        d_mask = _mask(d, {"corpus": corpus, "split": split, "dialogue_id": dialogue_id})
+        kept = _flags(n_keys, d_key[d_mask])
+        t_mask = kept[t_dlg] & _mask(t, {"role": role})
+        if role is not None:  # dialogues left without turns go
+            d_mask &= _flags(n_keys, t_dlg[t_mask])[d_key]
+            kept = _flags(n_keys, d_key[d_mask])
+        units = kept | _flags(n_keys, t_key[t_mask])
+        a_mask = units[a_key] & _mask(a, {"scheme": scheme})
+        return Corpus._typed(d[d_mask], t[t_mask], a[a_mask])
 
     def dialogue(self, dialogue_id: str, corpus: str | None = None) -> Dialogue:
         """Return one dialogue by id (``corpus`` disambiguates a merged corpus)."""
@@ -489,30 +529,33 @@ class Corpus:
 
     def __iter__(self) -> Iterator[Dialogue]:
         """Iterate over dialogues in table order, each with its turns and annotations."""
-        turns_by = dict(tuple(self.turns.groupby(["corpus", "dialogue_id"], sort=False)))
-        unit_dialogue = self.unit_dialogues()
-        ann = self.annotations.assign(
-            _dlg=pd.MultiIndex.from_frame(self.annotations[["corpus", "unit_id"]]).map(
-                lambda k: unit_dialogue.get(k)
-            )
+        d, t, a = self.dialogues, self.turns, self.annotations
+        d_key, t_dlg, t_key, a_key, n_keys = _key_codes(
+            [d["corpus"], t["corpus"], t["corpus"], a["corpus"]],
+            [d["dialogue_id"], t["dialogue_id"], t["turn_id"], a["unit_id"]],
         )
-        ann_by = dict(tuple(ann.groupby(["corpus", "_dlg"], sort=False)))
-        empty_t = self.turns.iloc[0:0]
-        empty_a = self.annotations.iloc[0:0]
-        for row in self.dialogues.itertuples(index=False):
-            key = (row.corpus, row.dialogue_id)
-            turns = turns_by.get(key, empty_t).sort_values("index")
-            anns = ann_by.get(key)
+        # Each turn's rows sorted by (dialogue, index) once; a dialogue is then one slice.
+        t_order = np.lexsort((t["index"].to_numpy(), t_dlg))
+        t_start = np.searchsorted(t_dlg[t_order], np.arange(n_keys + 1))
+        dialogue_of = np.full(n_keys + 1, n_keys, dtype=np.int64)  # n_keys: no dialogue
+        dialogue_of[t_key] = t_dlg
+        dialogue_of[d_key] = d_key
+        a_order, a_start = _group_bounds(dialogue_of[a_key], n_keys + 1)
+        # One reordering of each table, then every dialogue is a pair of zero-copy slices.
+        t_sorted, a_sorted = _in_order(t, t_order), _in_order(a, a_order)
+        metas = d["meta"].array
+        for i, row in enumerate(
+            zip(d["corpus"].tolist(), d["dialogue_id"].tolist(), d["split"], d["kind"], strict=True)
+        ):
+            k = d_key[i]
             yield Dialogue(
-                corpus=str(row.corpus),
-                dialogue_id=str(row.dialogue_id),
-                split=_opt_str(row.split),
-                kind=_opt_str(row.kind),
-                meta=row.meta if isinstance(row.meta, dict) else {},
-                turns=turns.reset_index(drop=True),
-                annotations=(empty_a if anns is None else anns.drop(columns="_dlg")).reset_index(
-                    drop=True
-                ),
+                corpus=str(row[0]),
+                dialogue_id=str(row[1]),
+                split=_opt_str(row[2]),
+                kind=_opt_str(row[3]),
+                meta=metas[i],
+                turns=_rows(t_sorted, t_start[k], t_start[k + 1]),
+                annotations=_rows(a_sorted, a_start[k], a_start[k + 1]),
             )
 
     def unit_dialogues(self) -> dict[tuple[str, str], str]:
@@ -536,7 +579,7 @@ class Corpus:
     # ---------------------------------------------------------------- building
     def with_annotations(self, annotations: pd.DataFrame, *, replace: bool = False) -> Corpus:
         """Return a new corpus with ``annotations`` appended (or replacing the existing ones)."""
-        new = _normalise(annotations, "annotations")
+        new = normalise_table(annotations, "annotations")
         rows = new if replace else pd.concat([self.annotations, new], ignore_index=True)
         return Corpus(self.dialogues, self.turns, rows)
 
@@ -561,14 +604,23 @@ class Corpus:
         return save_corpus(self, directory, format=format, overwrite=overwrite)
 
     @classmethod
-    def read(cls, directory: Any) -> Corpus:
-        """Read a corpus written by :meth:`save` (format detected from the files)."""
+    def read(
+        cls,
+        directory: Any,
+        *,
+        columns: Mapping[str, Any] | None = None,
+        filters: Mapping[str, Any] | None = None,
+    ) -> Corpus:
+        """Read a corpus written by :meth:`save`; see :func:`toolkit.io.read_corpus`."""
         from toolkit.io import read_corpus
 
-        return read_corpus(directory)
+        return read_corpus(directory, columns=columns, filters=filters)
 
     def to_hf(self) -> datasets.DatasetDict:
-        """Return a ``datasets.DatasetDict`` with one split per table (``meta`` as JSON text)."""
+        """Return a ``datasets.DatasetDict`` with one split per table; see :func:`toolkit.io.to_hf`.
+
+        ``corpora.from_hf(dataset_dict)`` is the inverse.
+        """
         from toolkit.io import to_hf
 
         return to_hf(self)
