@@ -48,6 +48,11 @@ LABELS = {
     "brennan_prediger": "Brennan-Prediger",
     "pabak": "PABAK",
     "icc": "ICC",
+    "percent_agreement_weighted": "Percent agreement (weighted)",
+    "fleiss_kappa_weighted": "Fleiss' kappa (weighted)",
+    "brennan_prediger_weighted": "Brennan-Prediger (weighted)",
+    "conger_kappa_weighted": "Conger's kappa (weighted)",
+    "scott_pi_weighted": "Scott's pi (weighted)",
 }
 _BANDS = (
     (0.0, "poor"),
@@ -116,13 +121,22 @@ def _metric_row(key: str, m: Metric) -> list[str]:
     name = LABELS.get(key, key)
     if key == "icc":
         name += f" {m.info.get('form')} (Shrout-Fleiss {m.info.get('shrout_fleiss')})"
+    if "weights" in m.info and key.endswith("_weighted"):
+        name += f" [{m.info['weights']}]"
     reading = landis_koch(m.estimate) if key.startswith(_CHANCE_CORRECTED) else ""
-    return [name, _f(m.estimate), _ci(m.ci), m.ci_method or "n/a", _f(m.n), reading]
+    p_e = "" if m.p_e is None else _f(m.p_e)
+    test = "" if m.test is None else _p(m.test.p_value)
+    return [name, _f(m.estimate), _ci(m.ci), m.ci_method or "n/a", _f(m.n), reading, p_e, test]
+
+
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def _metric_table(s: SchemeResult) -> Table:
     rows = [_metric_row(k, m) for k, m in s.metrics.items()]
-    return ["coefficient", "estimate", "95% CI", "CI method", "n", "Landis-Koch"], rows
+    head = ["coefficient", "estimate", "95% CI", "CI method", "n", "Landis-Koch"]
+    return [*head, "chance agreement p_e", "p (agreement = 0)"], rows
 
 
 def _pair_row(p: PairResult, binary: bool) -> list[str]:
