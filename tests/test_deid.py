@@ -226,13 +226,14 @@ def test_cli_errors_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[
             str(tmp_path / "x.csv"),
         ],
         ["deid", str(tmp_path / "raw")],
+        ["deid", str(tmp_path / "raw"), "-o", str(tmp_path / "o3"), "--keep-map", str(tmp_path)],
     ):
         with pytest.raises(SystemExit) as exit_info:
             main(args)
         assert exit_info.value.code == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
-    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
 
 
 def test_ner_uses_an_installed_pipeline_only(tmp_path: Path) -> None:

@@ -88,6 +88,8 @@ def deid_cmd(
         raise InputError("missing -o/--out (the directory to write), or pass --check")
     if out.exists() and not force and not (out.is_dir() and not any(out.iterdir())):
         raise InputError("output already exists (pass --force to replace it)", path=out)
+    if keep_map is not None and keep_map.is_dir():  # checked before anything is written
+        raise InputError("--keep-map must name a file, not a folder", path=keep_map)
     names = tuple(n.strip() for n in always.split(",") if n.strip())
     result = deidentify_corpus(
         corpus, roster=roster, ner=ner, speakers=not no_speakers, always=names
