@@ -25,8 +25,9 @@ PUBLISHED: dict[str, str] = {
         "MIT OpenCourseWare lectures; no private participants"
     ),
     "talkmoves": (
-        "released de-identified by the publisher: speakers are role codes or pseudonyms, and "
-        "label cells show name-replacement artefacts (e.g. '4 - resSuzannang')"
+        "released by the publisher with pseudonymised speakers (label cells show "
+        "name-replacement artefacts, e.g. '4 - resSuzannang'); full-name speaker labels and "
+        "teacher surnames in Subset 2 file names are kept as released"
     ),
     "cima": (
         "crowdworkers role-playing tutor and student (README/paper abstract); no real "
