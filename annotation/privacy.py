@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from toolkit.deid import is_deidentified
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -48,10 +49,6 @@ def is_loopback(endpoint: str) -> bool:
 
 
 def _is_deidentified(corpus: Corpus) -> bool:
-    try:
-        from toolkit.deid import is_deidentified
-    except ImportError:  # toolkit.deid not installed yet (issue 13): nothing marks a corpus
-        return False
     return bool(is_deidentified(corpus))
 
 
