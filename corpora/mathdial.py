@@ -43,12 +43,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from corpora._common import as_int, as_str, read_header_line, require_file, short_hash
+from corpora._common import (
+    Rows,
+    as_int,
+    as_str,
+    dialogue_row,
+    read_header_line,
+    require_file,
+    short_hash,
+    source_label,
+    turn_row,
+)
 from toolkit.errors import InputError
 from toolkit.io import iter_jsonl_numbered
 from toolkit.schema import Corpus
@@ -115,158 +120,32 @@ def parse_conversation(conversation: str) -> list[ParsedTurn]:
     [('teacher', 'Teacher', 'probing', 'Why 9?'),
      ('student', 'Mariana', None, 'Because 12 - 3 = 9.')]
     """
-    columns = _split_turns(conversation)
-    return [ParsedTurn(*turn) for turn in zip(*columns, strict=True)]
-
-
-_Columns = tuple[list[str], list[str], list[str], list[str | None]]
-
-
-def _split_turns(conversation: str) -> _Columns:
-    """``parse_conversation`` as columns: speakers, roles, texts, moves (faster)."""
-    speakers: list[str] = []
-    roles: list[str] = []
-    texts: list[str] = []
-    moves: list[str | None] = []
-    match_speaker = _SPEAKER.match
-    match_tag = _TAG.match
+    turns: list[ParsedTurn] = []
     for chunk in conversation.split(EOM):
-        match = match_speaker(chunk)
+        match = _SPEAKER.match(chunk)
         if match is None:
             shown = chunk.strip()[:40]
             raise ValueError(
-                f"turn {len(texts) + 1} has no speaker (expected 'Speaker: text', got {shown!r})"
+                f"turn {len(turns) + 1} has no speaker (expected 'Speaker: text', got {shown!r})"
             )
-        speaker = match[1]
-        text = chunk[match.end() :].strip()
-        if speaker == "Teacher":
-            roles.append("teacher")
-            tag = match_tag(text)
-            if tag is None:
-                moves.append(None)
-            else:
-                move = tag[1].lower()
-                if move not in MOVES:
-                    raise ValueError(
-                        f"turn {len(texts) + 1} has unknown teacher move {tag[1]!r} "
-                        f"(expected one of {', '.join(MOVES)})"
-                    )
-                moves.append(move)
-                text = text[tag.end() :].strip()
-        else:
-            roles.append("student")
-            moves.append(None)
-        speakers.append(speaker)
-        texts.append(text)
-    return speakers, roles, texts, moves
+        speaker, text = match[1], chunk[match.end() :].strip()
+        if speaker != "Teacher":
+            turns.append(ParsedTurn(speaker, "student", text, None))
+            continue
+        tag = _TAG.match(text)
+        if tag is None:  # an untagged teacher turn: kept, without a move
+            turns.append(ParsedTurn(speaker, "teacher", text, None))
+            continue
+        move = tag[1].lower()
+        if move not in MOVES:
+            raise ValueError(
+                f"turn {len(turns) + 1} has unknown teacher move {tag[1]!r} "
+                f"(expected one of {', '.join(MOVES)})"
+            )
+        turns.append(ParsedTurn(speaker, "teacher", text[tag.end() :].strip(), move))
+    return turns
 
 
-@dataclass(frozen=True)
-class _TurnColumns:
-    """The turns of many conversations as columns: turns per conversation, then one row per turn."""
-
-    counts: np.ndarray  # int64, one per conversation
-    speaker: pa.Array
-    role: pa.Array
-    text: pa.Array
-    move: pa.Array  # null where the turn has no move
-
-
-# The cases the Arrow kernels (RE2, ASCII classes) are known to treat exactly like the Python
-# regexes of _split_turns: a plain ASCII speaker before the first colon (Python's \w and \s are
-# supersets, and the speaker is followed by whitespace or the colon, which neither class holds)
-# and an ASCII move tag. Arrow's utf8_trim_whitespace strips the same characters as str.strip
-# (general category Zs or bidi class WS/B/S; a test compares them over every code point).
-_ASCII_SPEAKER = r"^[\t\n\v\f\r ]*[A-Za-z][A-Za-z0-9_'.\-]*[\t\n\v\f\r ]*$"
-_ASCII_TAG = r"^\((?P<move>[A-Za-z0-9_]+)\)"
-
-
-def _split_turns_arrow(conversations: Sequence[str] | pa.Array) -> _TurnColumns | None:
-    """``_split_turns`` of many conversations at once, with Arrow string kernels.
-
-    Returns None when a turn is outside the cases the kernels are known to split exactly like
-    ``_split_turns``: a turn without a colon or with a speaker that is not plain ASCII, a teacher
-    turn opening with a non-ASCII ``(<word>)`` tag, or a move not in :data:`MOVES`. The caller
-    then splits with ``_split_turns``, which also words the error for bad turns.
-    """
-    if not isinstance(conversations, pa.Array):
-        conversations = pa.array(conversations, type=pa.large_string())
-    lists = pc.split_pattern(conversations, EOM)
-    counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-    chunks = pc.list_flatten(lists)
-    n = len(chunks)
-    if n == 0:
-        return None
-    parts = pc.split_pattern(chunks, ":", max_splits=1)
-    if pc.min(pc.list_value_length(parts)).as_py() != 2:  # a turn without a colon
-        return None
-    head = pc.list_element(parts, 0)
-    if not pc.all(pc.match_substring_regex(head, _ASCII_SPEAKER)).as_py():
-        return None
-    speaker = pc.utf8_trim_whitespace(head)
-    text = pc.utf8_trim_whitespace(pc.list_element(parts, 1))
-    teacher = pc.equal(speaker, "Teacher")
-    opening = np.flatnonzero(
-        pc.and_(teacher, pc.starts_with(text, "(")).to_numpy(zero_copy_only=False)
-    )
-    opened = text.take(pa.array(opening))
-    tags = pc.extract_regex(opened, _ASCII_TAG)
-    tagged = tags.is_valid().to_numpy(zero_copy_only=False)
-    for i in np.flatnonzero(~tagged).tolist():  # no ASCII tag: untagged unless Python's \w says so
-        if _TAG.match(opened[i].as_py()):
-            return None
-    moves = pc.utf8_lower(pc.struct_field(tags.filter(pa.array(tagged)), "move"))
-    if not pc.all(pc.is_in(moves, value_set=pa.array(MOVES))).as_py():
-        return None
-    rows = np.zeros(n, dtype=bool)
-    rows[opening[tagged]] = True
-    mask = pa.array(rows)
-    untagged = pc.utf8_trim_whitespace(
-        pc.replace_substring_regex(
-            opened.filter(pa.array(tagged)), _ASCII_TAG, "", max_replacements=1
-        )
-    )
-    return _TurnColumns(
-        counts=counts,
-        speaker=speaker,
-        role=pc.if_else(teacher, "teacher", "student"),
-        text=pc.replace_with_mask(text, mask, untagged.cast(text.type)),
-        move=pc.replace_with_mask(
-            pa.nulls(n, pa.large_string()), mask, moves.cast(pa.large_string())
-        ),
-    )
-
-
-def _split_turns_python(
-    conversations: Sequence[str], where: Sequence[tuple[Path, int]]
-) -> _TurnColumns:
-    """``_split_turns`` of each conversation as :class:`_TurnColumns`; errors name file and line."""
-    counts: list[int] = []
-    speakers: list[str] = []
-    roles: list[str] = []
-    texts: list[str] = []
-    moves: list[str | None] = []
-    for conversation, (file, line) in zip(conversations, where, strict=True):
-        try:
-            speaker, role, text, move = _split_turns(conversation)
-        except ValueError as exc:
-            raise InputError(str(exc), path=file, line=line, field="conversation") from None
-        counts.append(len(text))
-        speakers.extend(speaker)
-        roles.extend(role)
-        texts.extend(text)
-        moves.extend(move)
-    string = pa.large_string()
-    return _TurnColumns(
-        counts=np.array(counts, dtype=np.int64),
-        speaker=pa.array(speakers, type=string),
-        role=pa.array(roles, type=string),
-        text=pa.array(texts, type=string),
-        move=pa.array(moves, type=string),
-    )
-
-
-# --------------------------------------------------------------------------- reading records
 def _records_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     require_file(path)
     return iter_jsonl_numbered(path)
@@ -443,96 +322,45 @@ def load(
     >>> load(Path("corpora/mathdial"), files="data/test.csv")          # doctest: +SKIP
     Corpus(mathdial: 418 dialogues, 4883 turns, 2570 annotations)
     """
-    paths = _resolve_files(Path(path), files, split)
-    d_id: list[str] = []
-    d_split: list[str] = []
-    d_meta: list[dict[str, Any]] = []
-    conversations: list[str] = []
-    where: list[tuple[Path, int]] = []
-    seen: dict[str, int] = {}
-    try:
-        for file in paths:
-            split_name = file.stem
-            for line, meta in _read_file(file):
-                conversation = meta.pop("conversation")
-                dialogue_id = f"{meta['qid']}-{short_hash(conversation)}"
-                if dialogue_id in seen:
-                    first, first_line = where[seen[dialogue_id]]
-                    raise InputError(
-                        f"dialogue {dialogue_id} (same qid and conversation) already read from "
-                        f"{first}:{first_line}; load the files separately",
-                        path=file,
-                        line=line,
-                    )
-                seen[dialogue_id] = len(d_id)
-                d_id.append(dialogue_id)
-                d_split.append(split_name)
-                d_meta.append(meta)
-                conversations.append(conversation)
-                where.append((file, line))
-    except InputError:
-        _split_turns_python(conversations, where)  # a bad turn on an earlier line comes first
-        raise
-    split_turns = _split_turns_arrow(conversations) if conversations else None
-    if split_turns is None:
-        split_turns = _split_turns_python(conversations, where)
-    # Column operations from here on: every str column is built as a str (Arrow) array directly,
-    # so the Corpus constructor has nothing to convert.
-    counts = split_turns.counts
-    n_d, n_t = len(d_id), int(counts.sum())
-    dialogue_ids = pd.array(d_id, dtype="str")
-    owner = np.repeat(np.arange(n_d), counts)  # dialogue position of each turn
-    index = np.arange(n_t, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    t_dlg = pa.array(dialogue_ids).take(pa.array(owner))
-    turn_ids = pd.array(  # f"{dialogue_id}:{index}"
-        pc.binary_join_element_wise(
-            t_dlg, pc.cast(pa.array(index), t_dlg.type), pa.scalar(":", t_dlg.type)
-        ),
-        dtype="str",
-    )
-    has_move = split_turns.move.is_valid().to_numpy(zero_copy_only=False)
-    n_a = int(has_move.sum())
-    dialogues = pd.DataFrame(
-        {
-            "corpus": _constant(CORPUS, n_d),
-            "dialogue_id": dialogue_ids,
-            "split": pd.array(d_split, dtype="str"),
-            "kind": _constant("tutoring", n_d),
-            "meta": _objects(d_meta),
-        }
-    )
-    turns = pd.DataFrame(
-        {
-            "corpus": _constant(CORPUS, n_t),
-            "dialogue_id": pd.array(t_dlg, dtype="str"),
-            "turn_id": turn_ids,
-            "index": index,
-            "role": pd.array(split_turns.role, dtype="str"),
-            "speaker": pd.array(split_turns.speaker, dtype="str"),
-            "text": pd.array(split_turns.text, dtype="str"),
-            "meta": _objects([{} for _ in range(n_t)]),
-        }
-    )
-    annotations = pd.DataFrame(
-        {
-            "corpus": _constant(CORPUS, n_a),
-            "unit_id": turn_ids[has_move],
-            "scheme": _constant(MOVE_SCHEME, n_a),
-            "label": pd.array(split_turns.move.drop_null(), dtype="str"),
-            "rater": _constant("teacher", n_a),
-            "rater_kind": _constant("human", n_a),
-            "run_id": _constant(None, n_a),
-            "meta": _objects([{} for _ in range(n_a)]),
-        }
-    )
-    return Corpus(dialogues, turns, annotations)
+    rows = Rows()
+    seen: dict[str, tuple[Path, int]] = {}  # dialogue id -> where it was read
+    for file in _resolve_files(Path(path), files, split):
+        for line, meta in _read_file(file):
+            conversation = meta.pop("conversation")
+            dialogue_id = f"{meta['qid']}-{short_hash(conversation)}"
+            if dialogue_id in seen:
+                first, first_line = seen[dialogue_id]
+                raise InputError(
+                    f"dialogue {dialogue_id} (same qid and conversation) already read from "
+                    f"{first}:{first_line}; load the files separately",
+                    path=file,
+                    line=line,
+                )
+            seen[dialogue_id] = (file, line)
+            try:
+                turns = parse_conversation(conversation)
+            except ValueError as exc:
+                raise InputError(str(exc), path=file, line=line, field="conversation") from None
+            rows.dialogues.append(dialogue_row(CORPUS, dialogue_id, split=file.stem, meta=meta))
+            _add_turns(rows, dialogue_id, turns)
+    return rows.corpus()
 
 
-def _constant(value: str | None, n: int) -> Any:
-    """A str array of ``n`` copies of ``value`` (NA for None)."""
-    return pd.array([value], dtype="str").take(np.zeros(n, dtype=np.intp))
-
-
-def _objects(values: list[Any]) -> np.ndarray:
-    """``values`` as a 1-d object array (each dict stays one element)."""
-    return np.fromiter(values, dtype=object, count=len(values))
+def _add_turns(rows: Rows, dialogue_id: str, turns: list[ParsedTurn]) -> None:
+    """The turns of one dialogue, and each teacher move as an annotation of its turn."""
+    for index, turn in enumerate(turns):
+        row = turn_row(
+            CORPUS,
+            dialogue_id,
+            index,
+            role=turn.role,
+            speaker=turn.speaker,
+            text=turn.text,
+            meta={},
+        )
+        rows.turns.append(row)
+        if turn.move is not None:
+            label = source_label(
+                CORPUS, row["turn_id"], MOVE_SCHEME, turn.move, rater="teacher", meta={}
+            )
+            rows.annotations.append(label)

@@ -17,7 +17,7 @@ from corpora.anonymised import mark_published
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
-__all__ = ["available", "check_options", "describe", "load", "options"]
+__all__ = ["available", "check_options", "describe", "load", "loader_module", "options"]
 
 #: Corpus name -> module implementing ``load``. A name is offered once its module exists.
 _LOADERS: dict[str, str] = {
@@ -38,7 +38,12 @@ def available() -> list[str]:
     return sorted(n for n, m in _LOADERS.items() if importlib.util.find_spec(m) is not None)
 
 
-def _module(name: str) -> Any:
+def loader_module(name: str) -> Any:
+    """The module implementing loader ``name`` (its ``load`` does not validate).
+
+    >>> loader_module("mathdial").__name__
+    'corpora.mathdial'
+    """
     key = name.lower().replace("-", "_")
     if key not in available():
         raise InputError(f"unknown corpus {name!r}; available: {', '.join(available())}")
@@ -47,7 +52,7 @@ def _module(name: str) -> Any:
 
 def describe(name: str) -> str:
     """The loader's documentation (its module docstring)."""
-    return inspect.getdoc(_module(name)) or ""
+    return inspect.getdoc(loader_module(name)) or ""
 
 
 def load(name: str, path: str | os.PathLike[str], **options: Any) -> Corpus:
@@ -67,7 +72,7 @@ def load(name: str, path: str | os.PathLike[str], **options: Any) -> Corpus:
     InputError
         For a missing path or malformed data (file, line and field are named).
     """
-    module = _module(name)
+    module = loader_module(name)
     check_options(name, options)
     p = Path(path)
     if not p.exists():
@@ -83,7 +88,7 @@ def options(name: str) -> list[str]:
     >>> options("mathdial")
     ['files', 'split']
     """
-    module = _module(name)
+    module = loader_module(name)
     declared = getattr(module, "OPTIONS", None)  # a loader taking **options lists them
     if declared is not None:
         return list(declared)

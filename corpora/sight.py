@@ -48,27 +48,29 @@ Corpus(sight: 272 dialogues, 15784 turns, ...)
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
-from itertools import repeat
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from corpora._common import (
     DELIMITER_NAMES,
+    Rows,
+    build_corpus,
+    dialogue_row,
     read_csv_frame,
     read_header_line,
     read_json,
-    records,
     require_file,
     sniff_delimiter,
+    turn_row,
 )
 from toolkit.errors import InputError
-from toolkit.schema import DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
+from toolkit.schema import Corpus
 
 __all__ = ["CATEGORIES", "METADATA_KEYS", "load", "parse_label_column", "split_sentences"]
 
@@ -103,20 +105,6 @@ _LABEL_COL = re.compile(
 )
 _IGNORED_COL = re.compile(r"^(?:\d+|Unnamed: \d+)$")
 _HUMAN_RATER = re.compile(r"^H\d+$")
-_STR = pa.large_string()
-_DEFAULT_STR = pd.Series([], dtype="str").dtype
-#: pandas' default str dtype when it is Arrow-backed (then str arrays are built without a copy)
-_STR_DTYPE = (
-    _DEFAULT_STR
-    if isinstance(_DEFAULT_STR, pd.StringDtype) and _DEFAULT_STR.storage == "pyarrow"
-    else None
-)
-
-
-def _plain(value: object) -> object:
-    """A numpy scalar as the Python value it holds (so messages show ``2``, not ``np.int64(2)``)."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
 
 
 def parse_label_column(name: str) -> tuple[str, str] | None:
@@ -134,10 +122,57 @@ def parse_label_column(name: str) -> tuple[str, str] | None:
 
 
 # ------------------------------------------------------------------------------ annotations
-# Speed notes (issue 2: the loader should cost at most ~2x the raw ``read_csv`` of the files).
-# String columns are built as Arrow arrays (``pyarrow.compute``; ``+`` on str Series is several
-# times slower) and handed to pandas without a copy; repeated per-row dicts are copies of a few
-# templates (``dict.copy`` in ``map`` is about twice as fast as a dict display per row).
+@dataclass(frozen=True)
+class _File:
+    """One checked annotations CSV (rows kept by ``videos``), as Python values."""
+
+    stem: str
+    video: list[str]
+    comment: list[str]
+    comment_id: list[int]
+    key: list[str]  # the comment id, with ``@<row>`` where the id repeats in the file
+    meta: dict[str, list[Any]]  # the other non-label columns (None for missing)
+    pairs: list[tuple[str, str]]  # (scheme, rater) of each label column
+    labels: np.ndarray  # one row per label column, one column per row: 0, 1 or NaN (none)
+
+    @property
+    def id_prefix(self) -> str:
+        return _PREFIX.get(self.stem, f"{self.stem}-")
+
+
+def _read_file(path: Path, sep: str | None, videos: set[str] | None) -> _File:
+    frame, ids = _read_annotation_file(path, sep)
+    label_cols: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    meta_cols: list[str] = []
+    for c in map(str, frame.columns):
+        rc = parse_label_column(c)
+        if rc is not None:
+            label_cols.append(c)
+            pairs.append((f"sight/{rc[1]}", rc[0]))
+        elif not _IGNORED_COL.match(c) and c not in _REQUIRED:
+            meta_cols.append(c)
+    labels = _label_matrix(frame, label_cols, path)  # every row is checked, kept or not
+    comment_id = ids.tolist()
+    key = _unit_keys(comment_id)  # from the whole file, so ids do not depend on `videos`
+    video = frame["video_id"].tolist()
+    rows = range(len(video)) if videos is None else [i for i, v in enumerate(video) if v in videos]
+
+    def kept(values: list[Any]) -> list[Any]:
+        return values if videos is None else [values[i] for i in rows]
+
+    return _File(
+        stem=path.stem,
+        video=kept(video),
+        comment=kept(frame["comment"].tolist()),
+        comment_id=kept(comment_id),
+        key=kept(key),
+        meta={c: kept(_as_objects(frame[c])) for c in meta_cols},
+        pairs=pairs,
+        labels=labels if videos is None else labels[:, list(rows)],
+    )
+
+
 def _read_annotation_file(path: Path, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:
     """The checked file and its comment ids (int64)."""
     header = read_header_line(path)
@@ -152,7 +187,7 @@ def _read_annotation_file(path: Path, sep: str | None) -> tuple[pd.DataFrame, np
             path=path,
             line=1,
         )
-    frame = read_csv_frame(path, sep=sep)  # (a dtype= argument makes pandas ~50% slower here)
+    frame = read_csv_frame(path, sep=sep)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(
@@ -164,31 +199,36 @@ def _read_annotation_file(path: Path, sep: str | None) -> tuple[pd.DataFrame, np
         )
     for col in ("comment", "video_id"):
         values = frame[col]
-        string = pd.api.types.is_string_dtype(values)
-        if _arrow(values).null_count if string else values.isna().any():
+        if values.isna().any():
             row = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise InputError("value is missing", path=path, line=row + 2, field=col)
-        if not string:  # e.g. all-digit ids parsed as numbers
+        if not pd.api.types.is_string_dtype(values):  # e.g. all-digit ids parsed as numbers
             frame[col] = values.astype("str")
+    return frame, _comment_ids(frame, path)
+
+
+def _comment_ids(frame: pd.DataFrame, path: Path) -> np.ndarray:
+    """The ``comment_id`` column as int64; a value that is not an integer is an error."""
     ids = pd.to_numeric(frame["comment_id"], errors="coerce")
-    numbers = ids.to_numpy()
-    if numbers.dtype.kind == "f":  # (inf and NaN are not integers either)
-        bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
-    elif numbers.dtype.kind in "iu":
-        bad = np.zeros(len(numbers), dtype=bool)
-    else:
-        bad = (ids.isna() | (ids != ids.round())).to_numpy()
+    if isinstance(ids.dtype, np.dtype) and ids.dtype.kind in "iu":  # exact, however large
+        return ids.to_numpy().astype(np.int64)
+    numbers = ids.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))  # (NaN: not a number at all)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"expected an integer comment id, got {_plain(frame['comment_id'].iloc[row])!r}",
+            f"expected an integer comment id, got {_cell(frame, 'comment_id', row)!r}",
             path=path,
             line=row + 2,
             field="comment_id",
         )
-    if numbers.dtype.kind == "f":
-        return frame, numbers.astype(np.int64)
-    return frame, ids.astype("int64").to_numpy()
+    return numbers.astype(np.int64)
+
+
+def _cell(frame: pd.DataFrame, column: str, row: int) -> object:
+    """A cell as the Python value pandas read (a message shows ``2.0``, not a numpy repr)."""
+    value: object = frame[column].iloc[row : row + 1].tolist()[0]
+    return value
 
 
 def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarray:
@@ -200,10 +240,9 @@ def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarra
     text_bad = np.zeros(matrix.shape, dtype=bool)
     for j, col in enumerate(cols):
         values = frame[col]
-        dtype = values.dtype
-        if isinstance(dtype, np.dtype) and dtype.kind in "fiu":  # the usual case
-            matrix[j] = values.to_numpy()
-        elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
             matrix[j] = values.to_numpy(dtype=float, na_value=np.nan)
         else:  # text in a label column: numbers written as text are fine, words are not
             numeric = pd.to_numeric(values, errors="coerce")
@@ -213,7 +252,7 @@ def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarra
     if bad.any():
         row, j = (int(x) for x in np.argwhere(bad.T)[0])
         raise InputError(
-            f"expected a label 0 or 1 (or empty), got {_plain(frame[cols[j]].iloc[row])!r}",
+            f"expected a label 0 or 1 (or empty), got {_cell(frame, cols[j], row)!r}",
             path=path,
             line=row + 2,
             field=cols[j],
@@ -221,76 +260,14 @@ def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarra
     return matrix
 
 
-def _unit_keys(ids: np.ndarray) -> pa.Array:
-    """``<comment_id>`` per row (``@<row>`` appended to repeated ids), an Arrow string array."""
-    keys = pa.array(ids, type=pa.int64()).cast(_STR)
-    dup = pd.Series(ids).duplicated(keep=False).to_numpy()
-    if dup.any():
-        rows = np.flatnonzero(dup)
-        marked = [f"{k}@{r}" for k, r in zip(ids[rows].tolist(), rows.tolist(), strict=True)]
-        keys = pc.replace_with_mask(keys, pa.array(dup), pa.array(marked, type=_STR))
-    return keys
+def _unit_keys(ids: list[int]) -> list[str]:
+    """``<comment_id>`` per row, ``<comment_id>@<row>`` where the id repeats in the file.
 
-
-def _arrow(values: pd.Series) -> pa.Array:
-    """A str Series as an Arrow ``large_string`` array (no copy for pandas' Arrow-backed str)."""
-    array = pa.array(values.array)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array if array.type == _STR else array.cast(_STR)
-
-
-def _concat(arrays: list[pa.Array]) -> pa.Array:
-    return arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays)
-
-
-def _join(left: pa.Array | str, right: pa.Array | str, sep: str) -> pa.Array:
-    """``left + sep + right`` element-wise."""
-    args = [x if isinstance(x, pa.Array) else pa.scalar(x, _STR) for x in (left, right)]
-    return pc.binary_join_element_wise(*args, pa.scalar(sep, _STR))
-
-
-def _codes(values: pa.Array) -> np.ndarray:
-    """Integer codes of equal values, in order of first appearance; -1 for missing."""
-    return _encode(values)[0]
-
-
-def _encode(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """``_codes(values)`` and the distinct values (in code order)."""
-    encoded = pc.dictionary_encode(values)
-    indices = encoded.indices
-    if indices.null_count:
-        indices = pc.fill_null(indices, -1)
-    return indices.to_numpy().astype(np.int64), encoded.dictionary
-
-
-def _pandas_str(array: pa.Array) -> Any:
-    """An Arrow ``large_string`` array as a pandas ``str`` array (no copy)."""
-    if _STR_DTYPE is not None:
-        return pd.arrays.ArrowStringArray(array, dtype=_STR_DTYPE)  # type: ignore[call-arg]
-    return pd.array(array, dtype="str")
-
-
-def _repeat(value: str | None, n: int) -> Any:
-    """A str array of ``n`` copies of ``value`` (None: missing)."""
-    array = pa.nulls(n, _STR) if value is None else pa.repeat(pa.scalar(value, _STR), n)
-    return _pandas_str(array)
-
-
-def _occurrence(codes: np.ndarray) -> np.ndarray:
-    """For each position, how many earlier positions have the same code (codes >= 0)."""
-    n = len(codes)
-    if n and codes.max() < 2**15:
-        codes = codes.astype(np.int16)  # a stable argsort of int16 is a radix sort
-    order = np.argsort(codes, kind="stable")
-    ordered = codes[order]
-    start = np.ones(n, dtype=bool)
-    start[1:] = ordered[1:] != ordered[:-1]
-    rank = np.arange(n)
-    first = np.maximum.accumulate(np.where(start, rank, 0)) if n else rank
-    out = np.empty(n, dtype=np.int64)
-    out[order] = rank - first
-    return out
+    >>> _unit_keys([7, 8, 7])
+    ['7@0', '8', '7@2']
+    """
+    counts = Counter(ids)
+    return [f"{i}@{row}" if counts[i] > 1 else str(i) for row, i in enumerate(ids)]
 
 
 def _as_objects(values: pd.Series) -> list[Any]:
@@ -302,369 +279,164 @@ def _as_objects(values: pd.Series) -> list[Any]:
     return out
 
 
-def _objects(array: pa.Array) -> list[Any]:
-    """Arrow values as Python objects, None for missing (faster than ``to_pylist``)."""
-    out: list[Any] = array.to_numpy(zero_copy_only=False).tolist()
-    return out
+def _line_ends(text: str) -> str:
+    """CRLF and CR -> LF: 3 sample comments differ from their sight_dataset copy only so."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def _empty_dicts(n: int) -> Any:
-    """An object array of ``n`` distinct empty dicts."""
-    return np.fromiter(map(dict.copy, repeat({}, n)), dtype=object, count=n)
+@dataclass
+class _Comments:
+    """The comment units (turns) of the files read so far, and what later files add to them."""
+
+    #: the file and row that created each unit, and its turn id
+    units: list[tuple[_File, int]] = field(default_factory=list)
+    turn_ids: list[str] = field(default_factory=list)
+    #: (video, text with LF line ends) -> the units with it, in order
+    by_text: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    #: unit -> meta from the rows of later files that are the same comment
+    extra: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, file: _File) -> list[int]:
+        """Add one file's rows; return the unit of each row (an earlier unit or a new one).
+
+        The k-th row of the file with a given (video, text) is the k-th earlier unit with it.
+        """
+        positions: list[int] = []
+        new: list[tuple[tuple[str, str], int]] = []
+        seen: dict[tuple[str, str], int] = {}  # rows so far with a key that earlier units have
+        prefix = f"/comments:{file.id_prefix}"
+        for row, (video, text) in enumerate(zip(file.video, file.comment, strict=True)):
+            key = (video, _line_ends(text))
+            earlier = self.by_text.get(key)
+            if earlier is not None:
+                k = seen.get(key, 0)
+                seen[key] = k + 1
+                if k < len(earlier):
+                    positions.append(earlier[k])
+                    self._join(earlier[k], file, row)
+                    continue
+            pos = len(self.units)
+            positions.append(pos)
+            new.append((key, pos))
+            self.units.append((file, row))
+            self.turn_ids.append(f"{video}{prefix}{file.key[row]}")
+        for key, pos in new:  # rows of one file never match each other
+            self.by_text.setdefault(key, []).append(pos)
+        return positions
+
+    def _join(self, pos: int, file: _File, row: int) -> None:
+        meta = self.extra.setdefault(pos, {})
+        meta[f"{file.stem}_comment_id"] = file.comment_id[row]
+        for c, values in file.meta.items():
+            meta[c] = values[row]
 
 
-def _rows_with_cr(text: pa.Array) -> np.ndarray:
-    """Rows of a ``large_string`` array that contain a carriage return (a scan of its bytes)."""
-    _, offsets_buffer, data_buffer = text.buffers()
-    rows: list[int] = []
-    if data_buffer is not None and len(text):
-        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)
-        offsets = offsets[text.offset : text.offset + len(text) + 1]
-        find = data_buffer.to_pybytes().find  # (bytes.find is memchr: faster than numpy here)
-        end = int(offsets[-1])
-        at = find(b"\r", int(offsets[0]), end)  # a CR byte is never part of a UTF-8 sequence
-        while at >= 0:
-            row = int(np.searchsorted(offsets, at, side="right")) - 1
-            rows.append(row)
-            at = find(b"\r", int(offsets[row + 1]), end)  # on from the next row
-    return np.asarray(rows, dtype=np.int64)
+def _comment_turns(comments: _Comments, files: list[_File]) -> list[dict[str, Any]]:
+    """One turn per unit, indexed per video in order; meta keys in a fixed order.
 
-
-def _normalised_texts(text: pa.Array, rows: np.ndarray, cr_rows: np.ndarray) -> list[str]:
-    """``text[rows]`` with CRLF and CR -> LF (``cr_rows``: the rows that contain a CR)."""
-    values: list[str] = text.take(rows).to_pylist()
-    if len(cr_rows):
-        has_cr = set(cr_rows.tolist())
-        for i, row in enumerate(rows.tolist()):
-            if row in has_cr:
-                values[i] = values[i].replace("\r\n", "\n").replace("\r", "\n")
-    return values
-
-
-def _match(
-    earlier_video: pa.Array, earlier_text: pa.Array, video: pa.Array, text: pa.Array
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of a later file that are an earlier unit (same video, same text up to line ends).
-
-    The k-th row with a given (video, text) matches the k-th earlier unit with it. Returns the
-    matching rows and the positions of their earlier units.
+    Meta keys: ``comment_id``, ``source``, every file's meta columns in order of appearance, then
+    the keys that matching rows of later files add, sorted; a later file fills only what is None.
     """
-    n = len(video)
-    later = _normalised_texts(text, np.arange(n), _rows_with_cr(text))
-    wanted = pa.array(later, type=_STR)
-    # candidates: earlier texts equal to a later one as they are (a text with a CR never is:
-    # the later texts have none), or after normalising their line ends
-    cr_rows = _rows_with_cr(earlier_text)
-    same = pc.is_in(earlier_text, value_set=wanted).to_numpy(zero_copy_only=False)
-    fixed = _normalised_texts(earlier_text, cr_rows, cr_rows)
-    if fixed:
-        same[cr_rows] = pc.is_in(pa.array(fixed, type=_STR), value_set=wanted).to_numpy(
-            zero_copy_only=False
-        )
-    cand = np.flatnonzero(same)
-    both_text = pa.array(later + _normalised_texts(earlier_text, cand, cr_rows), type=_STR)
-    text_codes = _codes(both_text)
-    video_codes = _codes(pa.concat_arrays([video, earlier_video.take(cand)]))
-    codes = pd.factorize(video_codes * (int(text_codes.max()) + 1) + text_codes)[0]
-    left, right = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-    width = len(codes) + 1
-    right_key = right * width + _occurrence(right)  # unique: (pair, occurrence)
-    found = pd.Index(right_key).get_indexer(left * width + _occurrence(left))
-    rows = np.flatnonzero(found >= 0)
-    return rows, cand[found[rows]]
-
-
-class _Units:
-    """The new units (turns) that one file creates, in order, and their meta columns."""
-
-    def __init__(
-        self,
-        stem: str,
-        video: pa.Array,
-        text: pa.Array,
-        turn_id: pa.Array,
-        comment_id: np.ndarray,
-        meta: dict[str, pd.Series],
-    ) -> None:
-        self.stem, self.video, self.text, self.turn_id = stem, video, text, turn_id
-        self.comment_id, self.meta = comment_id, meta
-
-
-def _load_annotations(
-    paths: list[Path], sep: str | None, videos: set[str] | None
-) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Turns (comments), annotations and video ids (in order) from one or more annotation CSVs."""
-    pieces: list[_Units] = []  # per file: the new units it creates, in order
-    matched_meta: dict[int, dict[str, Any]] = {}  # unit position -> meta from later files
-    pair_ids: dict[tuple[str, str], int] = {}  # (scheme, rater) -> small int
-    ann_pos: list[np.ndarray] = []
-    ann_pair: list[np.ndarray] = []
-    ann_label: list[np.ndarray] = []
-    ann_source: list[str] = []
-    ann_columns: list[list[int]] = []  # per file: the (scheme, rater) of its label columns
-    ann_sizes: list[int] = []
-    n_units = 0
-    for path in paths:
-        stem = path.stem
-        frame, ids = _read_annotation_file(path, sep)
-        label_cols: list[str] = []
-        pairs: list[int] = []
-        meta_cols: list[str] = []
-        for c in frame.columns:
-            rc = parse_label_column(str(c))
-            if rc is not None:
-                label_cols.append(c)
-                pairs.append(pair_ids.setdefault((f"sight/{rc[1]}", rc[0]), len(pair_ids)))
-            elif not _IGNORED_COL.match(str(c)) and c not in _REQUIRED:
-                meta_cols.append(str(c))
-        matrix = _label_matrix(frame, label_cols, path)  # validate every row first
-        keys = _unit_keys(ids)  # from the whole file, so ids do not depend on `videos`
-        video, text = _arrow(frame["video_id"]), _arrow(frame["comment"])
-        if videos is not None:
-            keep = pc.is_in(video, value_set=pa.array(sorted(videos), type=_STR))
-            rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
-            frame = frame.iloc[rows].reset_index(drop=True)
-            matrix, ids = matrix[:, rows], ids[rows]
-            keys, video, text = keys.take(rows), video.take(rows), text.take(rows)
-        position = np.full(len(frame), -1, dtype=np.int64)
-        if n_units and len(frame):
-            rows, earlier = _match(
-                _concat([p.video for p in pieces]), _concat([p.text for p in pieces]), video, text
-            )
-            position[rows] = earlier
-            id_list = ids.tolist()
-            extra = {c: _as_objects(frame[c]) for c in meta_cols}
-            for row, pos in zip(rows.tolist(), earlier.tolist(), strict=True):
-                meta = matched_meta.setdefault(pos, {})
-                meta[f"{stem}_comment_id"] = id_list[row]
-                for c in meta_cols:
-                    meta[c] = extra[c][row]
-        new = position < 0
-        n_new = int(new.sum())
-        position[new] = np.arange(n_units, n_units + n_new)
-        meta_columns = {c: frame[c] for c in meta_cols}
-        if n_new == 0:
-            keys, video, text, ids = keys[:0], video[:0], text[:0], ids[:0]
-            meta_columns = {c: s.iloc[:0] for c, s in meta_columns.items()}
-        elif n_new < len(frame):
-            rows = np.flatnonzero(new)
-            keys, video, text, ids = keys.take(rows), video.take(rows), text.take(rows), ids[rows]
-            meta_columns = {c: s.iloc[rows].reset_index(drop=True) for c, s in meta_columns.items()}
-        turn_id = _join(video, keys, f"/comments:{_PREFIX.get(stem, f'{stem}-')}")
-        pieces.append(_Units(stem, video, text, turn_id, ids, meta_columns))
-        n_units += n_new
-        # annotations of this file, column by column, addressed by unit position
-        cols, rows = np.nonzero(~np.isnan(matrix))
-        ann_pos.append(position[rows])
-        ann_pair.append(np.asarray(pairs, dtype=np.int64)[cols])
-        ann_label.append(matrix[cols, rows] == 1)
-        ann_source.append(stem)
-        ann_columns.append(pairs)
-        ann_sizes.append(len(rows))
-    turns, video_ids = _unit_turns(pieces, matched_meta)
-    annotations = _annotation_rows(
-        _concat([p.turn_id for p in pieces]),
-        list(matched_meta),
-        pair_ids,
-        ann_pos,
-        ann_pair,
-        ann_label,
-        ann_columns,
-        ann_source,
-        ann_sizes,
-    )
-    return turns, annotations, video_ids
-
-
-def _unit_turns(
-    pieces: list[_Units], matched_meta: dict[int, dict[str, Any]]
-) -> tuple[pd.DataFrame, list[str]]:
-    """The turns of the comment units and their video ids in order of first appearance."""
-    video = _concat([p.video for p in pieces])
-    n = len(video)
-    codes, distinct = _encode(video)
-    dialogue_id = _join(distinct, "comments", "/").take(codes)
-    # meta keys: comment_id, source, the files' meta columns in order of appearance (every file's,
-    # even one without new units), then further keys from matching rows of later files, sorted
-    columns = list(dict.fromkeys(c for p in pieces for c in p.meta if c != "source"))
+    columns = [c for c in dict.fromkeys(c for f in files for c in f.meta) if c != "source"]
     names = ["comment_id", "source", *columns]
-    names += sorted({k for m in matched_meta.values() for k in m} - set(names))
-    metas = _unit_metas(pieces, names)
-    for pos, extra in matched_meta.items():
-        meta = metas[pos]
-        for k, v in extra.items():
+    names += sorted({k for m in comments.extra.values() for k in m} - set(names))
+    index: Counter[str] = Counter()
+    turns = []
+    for pos, (file, row) in enumerate(comments.units):
+        meta = dict.fromkeys(names)
+        meta["comment_id"] = file.comment_id[row]
+        meta["source"] = file.stem
+        for c, values in file.meta.items():
+            meta[c] = values[row]
+        for k, v in comments.extra.get(pos, {}).items():
             if meta.get(k) is None:
                 meta[k] = v
-    table = {
-        "corpus": _repeat(CORPUS, n),
-        "dialogue_id": _pandas_str(dialogue_id),
-        "turn_id": _pandas_str(_concat([p.turn_id for p in pieces])),
-        "index": _occurrence(codes),
-        "role": _repeat("student", n),
-        "speaker": _repeat("commenter", n),
-        "text": _pandas_str(_concat([p.text for p in pieces])),
-        "meta": metas,
-    }
-    turns = pd.DataFrame(table, copy=False)  # (fresh arrays: a copy would only cost time)
-    return turns, _objects(distinct)
-
-
-def _unit_metas(pieces: list[_Units], names: list[str]) -> Any:
-    """The turn meta dicts (keys ``names``, in that order), an object array."""
-    n = sum(len(p.comment_id) for p in pieces)
-    plain_text = all(
-        isinstance(s.dtype, pd.StringDtype) and c != "source"
-        for p in pieces
-        for c, s in p.meta.items()
-    )
-    if not plain_text:  # values as pandas gives them for the files' columns concatenated
-        frame = pd.concat(
-            [
-                pd.DataFrame({"source": p.stem, **p.meta}, index=range(len(p.comment_id)))
-                for p in pieces
-            ],
-            ignore_index=True,
+        video = file.video[row]
+        turns.append(
+            {  # (turn ids are comment-based, not "<dialogue>:<index>": stable across files)
+                "corpus": CORPUS,
+                "dialogue_id": f"{video}/comments",
+                "turn_id": comments.turn_ids[pos],
+                "index": index[video],
+                "role": "student",
+                "speaker": "commenter",
+                "text": file.comment[row],
+                "meta": meta,
+            }
         )
-        ids = np.concatenate([p.comment_id for p in pieces]).tolist()
-        values = [ids] + [
-            _as_objects(frame[c]) if c in frame.columns else [None] * n for c in names[1:]
-        ]
-        return np.fromiter(records(names, values, n), dtype=object, count=n)
-    out: list[dict[str, Any]] = []
-    for p in pieces:
-        out += _piece_metas(p, names)
-    return np.fromiter(out, dtype=object, count=n)
+        index[video] += 1
+    return turns
 
 
-def _piece_metas(piece: _Units, names: list[str]) -> list[dict[str, Any]]:
-    """The turn meta dicts of one file's units (its meta columns are all text)."""
-    n = len(piece.comment_id)
-    arrays = {c: _arrow(s) for c, s in piece.meta.items()}
-    # rows with the same text values share a template; each dict is a copy of its template
-    group, size = np.zeros(n, dtype=np.int64), 1
-    for array in arrays.values():
-        if array.null_count == n:  # (None in every template)
-            continue
-        codes, distinct = _encode(array)
-        if size * (len(distinct) + 1) > 2**40:
-            group, size = pd.factorize(group)[0].astype(np.int64), int(group.max()) + 1
-        group, size = group * (len(distinct) + 1) + codes + 1, size * (len(distinct) + 1)
-    group = pd.factorize(group)[0].astype(np.int64)  # numbered in order of first appearance
-    n_groups = int(group.max()) + 1 if n else 0
-    if n_groups * 4 > n:  # mostly distinct: templates would not pay off
-        values = [piece.comment_id.tolist(), [piece.stem] * n]
-        values += [_objects(arrays[c]) if c in arrays else [None] * n for c in names[2:]]
-        return records(names, values, n)
-    # codes are in order of first appearance: a group's first row is where the running max grows
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(group), prepend=-1) > 0)
-    templates = [dict.fromkeys(names) for _ in range(n_groups)]
-    columns = {c: _objects(a.take(first)) for c, a in arrays.items()}
-    for g, template in enumerate(templates):
-        template["source"] = piece.stem
-        for c, values in columns.items():
-            template[c] = values[g]
-    metas = list(map(dict.copy, map(templates.__getitem__, group.tolist())))
-    for meta, comment_id in zip(metas, piece.comment_id.tolist(), strict=True):
-        meta["comment_id"] = comment_id
-    return metas
+def _label_columns(comments: _Comments, files: list[_File], positions: list[list[int]]) -> Any:
+    """The annotations table as columns: file by file, label column by column, row by row.
 
-
-def _repeated_labels(
-    n_units: int,
-    matched: list[int],
-    pos: np.ndarray,
-    pair: np.ndarray,
-    label: np.ndarray,
-    file_pairs: list[list[int]],
-    sources: list[str],
-    sizes: list[int],
-) -> tuple[np.ndarray, dict[int, dict[str, Any]]]:
-    """Labels that several files give for one (unit, scheme, rater): the later file wins.
-
-    Returns the rows to drop (sorted) and, for each winning row, its meta (``sources``,
-    ``conflicts``).
-    Rows are in file order and a file labels a (unit, scheme, rater) at most once, so only a unit
-    that a later file's row was matched to (``matched``) and a (scheme, rater) that several files
-    have a column for (``file_pairs``: the (scheme, rater) of each file's columns) can repeat.
+    Where several files label one (unit, scheme, rater), only the last file's row is kept; its
+    meta lists the ``sources`` and, where labels differ, ``conflicts`` = {file stem: its label}.
+    Other rows have empty meta. Only units that rows of several files joined can repeat.
     """
-    n_pairs = max((max(p) + 1 for p in file_pairs if p), default=1)
-    files_per_pair = np.zeros(n_pairs, dtype=np.int64)
-    for pairs in file_pairs:
-        files_per_pair[np.unique(np.asarray(pairs, dtype=np.int64))] += 1
-    is_matched = np.zeros(n_units, dtype=bool)
-    is_matched[matched] = True
-    cand = np.flatnonzero(is_matched[pos] & (files_per_pair[pair] > 1))
-    codes = pd.factorize(pos[cand] * n_pairs + pair[cand])[0]
-    repeated = np.bincount(codes)[codes] > 1
-    order = np.argsort(codes[repeated], kind="stable")  # groups together, in file order
-    rows = cand[repeated][order]
-    ends = np.flatnonzero(np.diff(codes[repeated][order], append=-1))  # last row of each group
-    overridden = np.ones(len(rows), dtype=bool)
-    overridden[ends] = False
-    file_of = np.repeat(np.arange(len(sizes)), sizes)
-    names = [sources[k] for k in file_of[rows].tolist()]
-    texts = np.where(label[rows], "1", "0").tolist()
-    special: dict[int, dict[str, Any]] = {}
-    start = 0
-    for end, row in zip(ends.tolist(), rows[ends].tolist(), strict=True):
-        meta: dict[str, Any] = {"sources": names[start : end + 1]}
-        last = texts[end]
-        if texts[start:end].count(last) != end - start:
-            meta["conflicts"] = {names[j]: texts[j] for j in range(start, end) if texts[j] != last}
-        special[row] = meta
-        start = end + 1
-    return np.sort(rows[overridden]), special
-
-
-def _annotation_rows(
-    unit_ids: pa.Array,
-    matched: list[int],
-    pair_ids: dict[tuple[str, str], int],
-    positions: list[np.ndarray],
-    pairs: list[np.ndarray],
-    labels: list[np.ndarray],
-    file_pairs: list[list[int]],
-    sources: list[str],
-    sizes: list[int],
-) -> pd.DataFrame:
-    """The annotation rows; ``matched``: the units that rows of several files were matched to."""
-    pos = np.concatenate(positions) if positions else np.empty(0, dtype=np.int64)
-    pair = np.concatenate(pairs) if pairs else np.empty(0, dtype=np.int64)
-    label = np.concatenate(labels) if labels else np.empty(0, dtype=bool)
-    special: dict[int, dict[str, Any]] = {}  # row -> meta of a label given by several files
-    if matched:
-        dropped, special = _repeated_labels(
-            len(unit_ids), matched, pos, pair, label, file_pairs, sources, sizes
-        )
-        if len(dropped):  # drop the overridden rows before building the columns
-            shift = np.searchsorted(dropped, list(special)).tolist()  # dropped rows before
-            special = {i - s: m for (i, m), s in zip(special.items(), shift, strict=True)}
-            keep = np.ones(len(pos), dtype=bool)
-            keep[dropped] = False
-            pos, pair, label = pos[keep], pair[keep], label[keep]
-    n = len(pos)
-    metas = _empty_dicts(n)
-    for i, m in special.items():
-        metas[i] = m
-    table = list(pair_ids)  # index -> (scheme, rater)
-    raters = [r for _, r in table]
+    offsets = np.cumsum([0] + [len(f.pairs) for f in files])
+    parts = [
+        _file_labels(file, where, first)
+        for file, where, first in zip(files, positions, offsets[:-1].tolist(), strict=True)
+    ]
+    unit, pair, one = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    source = np.repeat(np.arange(len(files)), [len(p[0]) for p in parts])
+    pairs = [p for f in files for p in f.pairs]  # (scheme, rater) by the codes in `pair`
+    label = np.where(one, "1", "0").astype(object)
+    keep = np.ones(len(unit), dtype=bool)
+    metas: dict[int, dict[str, Any]] = {}  # row -> meta of a label several files give
+    groups: dict[tuple[int, str, str], list[int]] = {}
+    for i in np.flatnonzero(np.isin(unit, list(comments.extra))).tolist():
+        groups.setdefault((int(unit[i]), *pairs[pair[i]]), []).append(i)
+    for rows in groups.values():
+        if len(rows) > 1:
+            *earlier, last = rows
+            keep[earlier] = False
+            stems = [files[k].stem for k in source[rows].tolist()]
+            metas[last] = {"sources": stems}
+            conflicts = {
+                stem: label[i]
+                for stem, i in zip(stems[:-1], earlier, strict=True)
+                if label[i] != label[last]
+            }
+            if conflicts:
+                metas[last]["conflicts"] = conflicts
+    meta = np.empty(len(unit), dtype=object)
+    meta[:] = [metas.get(i) or {} for i in range(len(unit))]  # a new dict per row
+    schemes, raters = [s for s, _ in pairs], [r for _, r in pairs]
     kinds = ["human" if _HUMAN_RATER.match(r) else "model" for r in raters]
-
-    def take(values: pa.Array | list[Any], codes: np.ndarray) -> Any:
-        array = values if isinstance(values, pa.Array) else pa.array(values, type=_STR)
-        return _pandas_str(array.take(codes))
-
-    columns = {
-        "corpus": _repeat(CORPUS, n),
-        "unit_id": take(unit_ids, pos),
-        "scheme": take([s for s, _ in table], pair),
-        "label": take(["0", "1"], label.astype(np.intp)),
-        "rater": take(raters, pair),
-        "rater_kind": take(kinds, pair),
-        "run_id": _repeat(None, n),
-        "meta": metas,
+    n = int(keep.sum())
+    return {
+        "corpus": [CORPUS] * n,
+        "unit_id": np.asarray(comments.turn_ids, dtype=object)[unit[keep]],
+        "scheme": np.asarray(schemes, dtype=object)[pair[keep]],
+        "label": label[keep],
+        "rater": np.asarray(raters, dtype=object)[pair[keep]],
+        "rater_kind": np.asarray(kinds, dtype=object)[pair[keep]],
+        "run_id": [None] * n,
+        "meta": meta[keep],
     }
-    return pd.DataFrame(columns, copy=False)  # (fresh arrays: a copy would only cost time)
+
+
+def _file_labels(
+    file: _File, where: list[int], first: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One file's labels, column by column: unit, (scheme, rater) code and whether it is 1.
+
+    ``first`` is the code of the file's first label column.
+    """
+    cols, rows = np.nonzero(~np.isnan(file.labels))
+    units = np.asarray(where, dtype=np.int64)[rows]
+    return units, cols + first, file.labels[cols, rows] == 1
+
+
+def _comments(paths: list[Path], sep: str | None, videos: set[str] | None) -> tuple[Any, Any]:
+    """The comment turns (rows) and their labels (columns) from the annotation CSVs."""
+    comments = _Comments()
+    files = [_read_file(path, sep, videos) for path in paths]
+    positions = [comments.add(file) for file in files]
+    return _comment_turns(comments, files), _label_columns(comments, files, positions)
 
 
 # ------------------------------------------------------------------------------ transcripts
@@ -721,7 +493,8 @@ def _dialogue_meta(vid: str, metadata: dict[str, dict[str, Any]]) -> dict[str, A
     return meta
 
 
-def _lecture_turns(folder: Path, videos: set[str] | None) -> tuple[list[str], pd.DataFrame]:
+def _lecture_turns(folder: Path, videos: set[str] | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """The videos with a transcript (in file name order) and their sentence turns."""
     files = sorted(folder.glob("*.txt"))
     if videos is not None:
         files = [f for f in files if f.stem in videos]
@@ -731,35 +504,23 @@ def _lecture_turns(folder: Path, videos: set[str] | None) -> tuple[list[str], pd
             texts.append(f.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read transcript ({exc})", path=f) from None
-    spans = split_sentences(texts)
     vids: list[str] = []
-    dlg: list[str] = []
-    index: list[int] = []
-    text_out: list[str] = []
-    metas: list[dict[str, Any]] = []
-    for f, text, sent_spans in zip(files, texts, spans, strict=True):
-        if not sent_spans:
-            continue
-        vids.append(f.stem)
-        did = f"{f.stem}/lecture"
-        for i, (a, b) in enumerate(sent_spans):
-            dlg.append(did)
-            index.append(i)
-            text_out.append(text[a:b])
-            metas.append({"start_char": a, "end_char": b})
-    dlg_arr = pd.Series(dlg, dtype=object)
-    turns = pd.DataFrame(
-        {
-            "corpus": CORPUS,
-            "dialogue_id": dlg_arr,
-            "turn_id": dlg_arr + ":" + pd.Series(index, dtype=object).astype(str),
-            "index": index,
-            "role": "teacher",
-            "speaker": "lecturer",
-            "text": text_out,
-            "meta": metas,
-        }
-    )
+    turns: list[dict[str, Any]] = []
+    for f, text, spans in zip(files, texts, split_sentences(texts), strict=True):
+        if spans:
+            vids.append(f.stem)
+        turns += [
+            turn_row(
+                CORPUS,
+                f"{f.stem}/lecture",
+                i,
+                role="teacher",
+                speaker="lecturer",
+                text=text[a:b],
+                meta={"start_char": a, "end_char": b},
+            )
+            for i, (a, b) in enumerate(spans)
+        ]
     return vids, turns
 
 
@@ -772,6 +533,22 @@ def _annotation_files(folder: Path) -> list[Path]:
     rank = {name: i for i, name in enumerate(_FILE_ORDER)}
     found.sort(key=lambda p: (rank.get(p.name, len(rank)), p.name))
     return found
+
+
+def _input_files(path: Path) -> tuple[list[Path], Path | None]:
+    """The annotation CSVs to read and the release folder (None for a single CSV)."""
+    if path.is_file():
+        return [require_file(path)], None
+    if not path.is_dir():
+        raise InputError("no such file or directory", path=path)
+    found = _annotation_files(path)
+    if not found:
+        raise InputError(
+            "no annotation CSVs found (expected data/annotations/sight_dataset.csv or "
+            "sample_dataset.csv)",
+            path=path,
+        )
+    return found, path
 
 
 def load(
@@ -816,48 +593,22 @@ def load(
     >>> c = load(Path("corpora/sight"), transcripts=False)                       # doctest: +SKIP
     >>> c.filter(scheme="sight/confusion").annotations.rater.unique()           # doctest: +SKIP
     """
-    path = Path(path)
     keep = None if videos is None else {str(v) for v in videos}
-    if path.is_file():
-        ann_paths = [require_file(path)]
-        folder = None
-    elif path.is_dir():
-        ann_paths = _annotation_files(path)
-        folder = path
-        if not ann_paths:
-            raise InputError(
-                "no annotation CSVs found (expected data/annotations/sight_dataset.csv or "
-                "sample_dataset.csv)",
-                path=path,
-            )
-    else:
-        raise InputError("no such file or directory", path=path)
-
-    turns, annotations, comment_vids = _load_annotations(ann_paths, sep, keep)
+    paths, folder = _input_files(Path(path))
+    turns, labels = _comments(paths, sep, keep)
+    rows = Rows(turns=turns)
+    comment_vids = list(dict.fromkeys(t["dialogue_id"][: -len("/comments")] for t in turns))
     lecture_vids: list[str] = []
-    lecture_turns = None
-    if folder is not None and transcripts:
-        t_dir = folder / "data" / "transcripts"
-        if t_dir.is_dir():
-            lecture_vids, lecture_turns = _lecture_turns(t_dir, keep)
-    meta_src: dict[str, dict[str, Any]] = {}
-    if folder is not None and metadata:
-        m_dir = folder / "data" / "metadata"
-        if m_dir.is_dir():
-            meta_src = _read_metadata(m_dir, dict.fromkeys(comment_vids + lecture_vids))
-    vids = comment_vids + lecture_vids
-    dialogue_ids = [f"{v}/comments" for v in comment_vids] + [f"{v}/lecture" for v in lecture_vids]
-    kinds = ["comments"] * len(comment_vids) + ["lecture"] * len(lecture_vids)
-    columns = {
-        "corpus": _repeat(CORPUS, len(vids)),
-        "dialogue_id": _pandas_str(pa.array(dialogue_ids, type=_STR)),
-        "split": _repeat(None, len(vids)),
-        "kind": _pandas_str(pa.array(kinds, type=_STR)),
-        "meta": np.fromiter(
-            (_dialogue_meta(v, meta_src) for v in vids), dtype=object, count=len(vids)
-        ),
-    }
-    dialogues = pd.DataFrame(columns, columns=list(DIALOGUE_COLUMNS), copy=False)
-    if lecture_turns is not None:
-        turns = pd.concat([turns, lecture_turns], ignore_index=True)[list(TURN_COLUMNS)]
-    return Corpus(dialogues, turns, annotations)
+    if folder is not None and transcripts and (folder / "data" / "transcripts").is_dir():
+        lecture_vids, lecture_turns = _lecture_turns(folder / "data" / "transcripts", keep)
+        rows.turns += lecture_turns
+    sources: dict[str, dict[str, Any]] = {}
+    if folder is not None and metadata and (folder / "data" / "metadata").is_dir():
+        wanted = dict.fromkeys(comment_vids + lecture_vids)
+        sources = _read_metadata(folder / "data" / "metadata", wanted)
+    for vids, kind in ((comment_vids, "comments"), (lecture_vids, "lecture")):
+        rows.dialogues += [
+            dialogue_row(CORPUS, f"{v}/{kind}", kind=kind, meta=_dialogue_meta(v, sources))
+            for v in vids
+        ]
+    return build_corpus(rows.dialogues, rows.turns, labels)
