@@ -36,7 +36,7 @@ def _assert_same(a: Corpus, b: Corpus) -> None:
 # ------------------------------------------------------------------------------ unknown options
 @pytest.mark.parametrize("name", corpora.available())
 def test_unknown_option_is_an_input_error(tmp_path: Path, name: str) -> None:
-    with pytest.raises(InputError, match=rf"{name}: unknown option 'no_such_option'") as info:
+    with pytest.raises(InputError, match=r"unknown .*option.*no_such_option") as info:
         corpora.load(name, tmp_path, no_such_option=True)
     assert "\n" not in str(info.value)
     for known in options(name):  # the message lists what the loader does take
