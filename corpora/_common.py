@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from toolkit.errors import InputError
@@ -208,7 +209,9 @@ def _frame(table: Table | None, names: tuple[str, ...]) -> pd.DataFrame:
     if table is None:
         return pd.DataFrame(columns=list(names))
     if isinstance(table, Mapping):
-        return pd.DataFrame({c: list(table.get(c, [])) for c in names})
+        columns = {c: list(table.get(c, [])) for c in names}
+        # (an empty list would become a float column; the schema types the others)
+        return pd.DataFrame({c: v if v else np.empty(0, dtype=object) for c, v in columns.items()})
     return pd.DataFrame(list(table), columns=list(names))
 
 

@@ -59,7 +59,6 @@ import pandas as pd
 
 from corpora._common import (
     DELIMITER_NAMES,
-    Rows,
     build_corpus,
     dialogue_row,
     read_csv_frame,
@@ -286,13 +285,16 @@ def _line_ends(text: str) -> str:
 
 @dataclass
 class _Comments:
-    """The comment units (turns) of the files read so far, and what later files add to them."""
+    """The comment units (turns) of the files read so far, and what later files add to them.
 
-    #: the file and row that created each unit, and its turn id
-    units: list[tuple[_File, int]] = field(default_factory=list)
+    Units are kept as plain columns (the file and row that created each, its turn id), so a
+    large file costs no Python object per unit beyond what the tables need.
+    """
+
+    files: list[_File] = field(default_factory=list)
+    file_of: list[int] = field(default_factory=list)
+    row_of: list[int] = field(default_factory=list)
     turn_ids: list[str] = field(default_factory=list)
-    #: (video, text with LF line ends) -> the units with it, in order
-    by_text: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     #: unit -> meta from the rows of later files that are the same comment
     extra: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -301,28 +303,32 @@ class _Comments:
 
         The k-th row of the file with a given (video, text) is the k-th earlier unit with it.
         """
+        keys = [(v, _line_ends(t)) for v, t in zip(file.video, file.comment, strict=True)]
+        earlier = self._units_with(set(keys))
         positions: list[int] = []
-        new: list[tuple[tuple[str, str], int]] = []
-        seen: dict[tuple[str, str], int] = {}  # rows so far with a key that earlier units have
         prefix = f"/comments:{file.id_prefix}"
-        for row, (video, text) in enumerate(zip(file.video, file.comment, strict=True)):
-            key = (video, _line_ends(text))
-            earlier = self.by_text.get(key)
-            if earlier is not None:
-                k = seen.get(key, 0)
-                seen[key] = k + 1
-                if k < len(earlier):
-                    positions.append(earlier[k])
-                    self._join(earlier[k], file, row)
-                    continue
-            pos = len(self.units)
-            positions.append(pos)
-            new.append((key, pos))
-            self.units.append((file, row))
-            self.turn_ids.append(f"{video}{prefix}{file.key[row]}")
-        for key, pos in new:  # rows of one file never match each other
-            self.by_text.setdefault(key, []).append(pos)
+        for row, key in enumerate(keys):
+            units = earlier.get(key)
+            if units:  # the next earlier unit with this key, in order
+                positions.append(units.pop(0))
+                self._join(positions[-1], file, row)
+                continue
+            positions.append(len(self.turn_ids))
+            self.file_of.append(len(self.files))
+            self.row_of.append(row)
+            self.turn_ids.append(f"{file.video[row]}{prefix}{file.key[row]}")
+        self.files.append(file)
         return positions
+
+    def _units_with(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+        """The units so far whose (video, text with LF line ends) is one of ``keys``, in order."""
+        found: dict[tuple[str, str], list[int]] = {}
+        for pos, (f, row) in enumerate(zip(self.file_of, self.row_of, strict=True)):
+            file = self.files[f]
+            key = (file.video[row], _line_ends(file.comment[row]))
+            if key in keys:
+                found.setdefault(key, []).append(pos)
+        return found
 
     def _join(self, pos: int, file: _File, row: int) -> None:
         meta = self.extra.setdefault(pos, {})
@@ -331,18 +337,20 @@ class _Comments:
             meta[c] = values[row]
 
 
-def _comment_turns(comments: _Comments, files: list[_File]) -> list[dict[str, Any]]:
-    """One turn per unit, indexed per video in order; meta keys in a fixed order.
+def _comment_turns(comments: _Comments) -> dict[str, list[Any]]:
+    """The turns table as columns: one turn per unit, indexed per video in order.
 
     Meta keys: ``comment_id``, ``source``, every file's meta columns in order of appearance, then
     the keys that matching rows of later files add, sorted; a later file fills only what is None.
     """
+    files = comments.files
     columns = [c for c in dict.fromkeys(c for f in files for c in f.meta) if c != "source"]
     names = ["comment_id", "source", *columns]
     names += sorted({k for m in comments.extra.values() for k in m} - set(names))
     index: Counter[str] = Counter()
-    turns = []
-    for pos, (file, row) in enumerate(comments.units):
+    dialogue, number, text, metas = [], [], [], []
+    for pos, (f, row) in enumerate(zip(comments.file_of, comments.row_of, strict=True)):
+        file = files[f]
         meta = dict.fromkeys(names)
         meta["comment_id"] = file.comment_id[row]
         meta["source"] = file.stem
@@ -352,20 +360,22 @@ def _comment_turns(comments: _Comments, files: list[_File]) -> list[dict[str, An
             if meta.get(k) is None:
                 meta[k] = v
         video = file.video[row]
-        turns.append(
-            {  # (turn ids are comment-based, not "<dialogue>:<index>": stable across files)
-                "corpus": CORPUS,
-                "dialogue_id": f"{video}/comments",
-                "turn_id": comments.turn_ids[pos],
-                "index": index[video],
-                "role": "student",
-                "speaker": "commenter",
-                "text": file.comment[row],
-                "meta": meta,
-            }
-        )
+        dialogue.append(f"{video}/comments")
+        number.append(index[video])
         index[video] += 1
-    return turns
+        text.append(file.comment[row])
+        metas.append(meta)
+    n = len(metas)
+    return {  # (turn ids are comment-based, not "<dialogue>:<index>": stable across files)
+        "corpus": [CORPUS] * n,
+        "dialogue_id": dialogue,
+        "turn_id": comments.turn_ids,
+        "index": number,
+        "role": ["student"] * n,
+        "speaker": ["commenter"] * n,
+        "text": text,
+        "meta": metas,
+    }
 
 
 def _label_columns(comments: _Comments, files: list[_File], positions: list[list[int]]) -> Any:
@@ -431,12 +441,13 @@ def _file_labels(
     return units, cols + first, file.labels[cols, rows] == 1
 
 
-def _comments(paths: list[Path], sep: str | None, videos: set[str] | None) -> tuple[Any, Any]:
-    """The comment turns (rows) and their labels (columns) from the annotation CSVs."""
+def _comments(
+    paths: list[Path], sep: str | None, videos: set[str] | None
+) -> tuple[dict[str, list[Any]], Any]:
+    """The comment turns and their labels (as columns) from the annotation CSVs."""
     comments = _Comments()
-    files = [_read_file(path, sep, videos) for path in paths]
-    positions = [comments.add(file) for file in files]
-    return _comment_turns(comments, files), _label_columns(comments, files, positions)
+    positions = [comments.add(_read_file(path, sep, videos)) for path in paths]
+    return _comment_turns(comments), _label_columns(comments, comments.files, positions)
 
 
 # ------------------------------------------------------------------------------ transcripts
@@ -596,19 +607,18 @@ def load(
     keep = None if videos is None else {str(v) for v in videos}
     paths, folder = _input_files(Path(path))
     turns, labels = _comments(paths, sep, keep)
-    rows = Rows(turns=turns)
-    comment_vids = list(dict.fromkeys(t["dialogue_id"][: -len("/comments")] for t in turns))
+    comment_vids = [d[: -len("/comments")] for d in dict.fromkeys(turns["dialogue_id"])]
     lecture_vids: list[str] = []
     if folder is not None and transcripts and (folder / "data" / "transcripts").is_dir():
-        lecture_vids, lecture_turns = _lecture_turns(folder / "data" / "transcripts", keep)
-        rows.turns += lecture_turns
+        lecture_vids, lecture = _lecture_turns(folder / "data" / "transcripts", keep)
+        turns = {k: v + [t[k] for t in lecture] for k, v in turns.items()}
     sources: dict[str, dict[str, Any]] = {}
     if folder is not None and metadata and (folder / "data" / "metadata").is_dir():
         wanted = dict.fromkeys(comment_vids + lecture_vids)
         sources = _read_metadata(folder / "data" / "metadata", wanted)
-    for vids, kind in ((comment_vids, "comments"), (lecture_vids, "lecture")):
-        rows.dialogues += [
-            dialogue_row(CORPUS, f"{v}/{kind}", kind=kind, meta=_dialogue_meta(v, sources))
-            for v in vids
-        ]
-    return build_corpus(rows.dialogues, rows.turns, labels)
+    dialogues = [
+        dialogue_row(CORPUS, f"{v}/{kind}", kind=kind, meta=_dialogue_meta(v, sources))
+        for vids, kind in ((comment_vids, "comments"), (lecture_vids, "lecture"))
+        for v in vids
+    ]
+    return build_corpus(dialogues, turns, labels)
