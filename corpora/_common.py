@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ __all__ = [
     "read_csv_frame",
     "read_header_line",
     "read_json",
+    "records",
     "require_file",
     "short_hash",
     "sniff_delimiter",
@@ -179,6 +180,47 @@ def short_hash(text: str, length: int = 8) -> str:
     'c87d0bba'
     """
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
+
+
+_RECORD_MAKERS: dict[int, Callable[..., list[dict[str, Any]]]] = {}
+
+
+def _record_maker(width: int) -> Callable[..., list[dict[str, Any]]]:
+    """``make(columns, k0, k1, ..)`` -> ``[{k0: v0, k1: v1, ..} for v0, v1, .. in zip(*columns)]``.
+
+    A dict display in a comprehension is about twice as fast as ``dict(zip(names, row))``. The
+    generated source depends only on ``width`` (keys are arguments), never on the data.
+    """
+    maker = _RECORD_MAKERS.get(width)
+    if maker is None:
+        keys = ", ".join(f"k{i}" for i in range(width))
+        values = ", ".join(f"v{i}" for i in range(width))
+        display = ", ".join(f"k{i}: v{i}" for i in range(width))
+        namespace: dict[str, Any] = {}
+        exec(  # a fixed template: only the integer width varies
+            f"def make(columns, {keys}):\n"
+            f"    return [{{{display}}} for ({values},) in zip(*columns)]\n",
+            namespace,
+        )
+        maker = _RECORD_MAKERS[width] = namespace["make"]
+    return maker
+
+
+def records(
+    names: Sequence[str], columns: Sequence[Sequence[Any]], n_rows: int
+) -> list[dict[str, Any]]:
+    """One new dict per row, ``{names[j]: columns[j][i]}``, from equal-length columns.
+
+    >>> records(["a", "b"], [[1, 2], ["x", None]], 2)
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': None}]
+    >>> records([], [], 2)
+    [{}, {}]
+    """
+    if len(names) != len(columns) or any(len(c) != n_rows for c in columns):
+        raise ValueError("records() needs one column of n_rows values per name")
+    if not names:
+        return [{} for _ in range(n_rows)]
+    return _record_maker(len(names))(columns, *names)
 
 
 Table = Sequence[Mapping[str, Any]] | Mapping[str, Iterable[Any]]
