@@ -28,6 +28,7 @@ from eval.result import (
     families,
     main_metric,
 )
+from eval.validity import validity_html, validity_markdown
 from toolkit.errors import InputError
 from toolkit.jsonvalue import plain
 
@@ -376,6 +377,8 @@ def _scheme_md(s: SchemeResult) -> list[str]:
         out += ["### Human-model agreement", "", _md_table(_hm_table(s, s.human_model)), ""]
     if s.per_category:
         out += ["### Per category (one vs rest)", "", _md_table(_percat_table(s)), ""]
+    if s.validity is not None:
+        out += validity_markdown(s.validity)
     return out + ["### Reading", ""] + [f"- {x}" for x in _reading(s)] + [""]
 
 
@@ -520,6 +523,8 @@ def _scheme_html(s: SchemeResult, budget: int) -> tuple[list[str], int]:
         parts.append("<div>" + "".join(heats) + "</div>")
     if s.human_model is not None:
         parts += ["<h3>Human-model agreement</h3>", _html_table(_hm_table(s, s.human_model))]
+    if s.validity is not None:
+        parts.append(validity_html(s.validity))
     return parts, used
 
 

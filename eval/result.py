@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eval.validity import ValidityResult
 from toolkit.jsonvalue import plain
 
 __all__ = [
@@ -635,9 +636,11 @@ class SchemeResult:
     human_model: HumanModel | None
     conventions: SchemeConventions
     notes: list[str] = field(default_factory=list)
+    #: gold metrics, alternative annotator test, prevalence warning, plan (eval.validity)
+    validity: ValidityResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(
+        out: dict[str, Any] = plain(
             {
                 "scheme": self.scheme,
                 "n_units": self.n_units,
@@ -654,6 +657,12 @@ class SchemeResult:
                 "notes": self.notes,
             }
         )
+        if self.validity is not None:  # additive keys (issue 15): the contract's old keys stay
+            gold = self.validity.gold_dict()
+            if gold is not None:
+                out["gold"] = gold
+            out["validity"] = self.validity.to_dict()
+        return out
 
 
 def main_metric(scheme: SchemeResult) -> Metric | None:

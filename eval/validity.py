@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from eval.alt_test import DEFAULT_EPSILON, AltTestResult, alt_test
-from eval.data import RatingTable
-from eval.gold import GoldResult, PrevalenceWarning, gold_metrics, prevalence_warning
+from eval.data import RatingTable, ratings_table
+from eval.gold import MAJORITY, GoldResult, PrevalenceWarning, gold_metrics, prevalence_warning
 from eval.sample_size import PilotPlan, pilot_plan
 from toolkit.errors import InputError
 from toolkit.jsonvalue import plain
 
+if TYPE_CHECKING:
+    from eval.result import AgreementResult
+
 __all__ = [
     "DEFAULT_PLAN_WIDTH",
     "ValidityResult",
+    "add_validity",
     "scheme_validity",
     "validity_html",
     "validity_markdown",
@@ -169,6 +175,85 @@ def scheme_validity(
     return res
 
 
+def _frame_and_clusters(
+    annotations: Any, cluster: str | Mapping[Any, Any] | None
+) -> tuple[pd.DataFrame, Mapping[Any, Any] | None]:
+    """The annotations frame and the unit -> dialogue map, as :func:`eval.agreement` finds them."""
+    clusters: Mapping[Any, Any] | None = cluster if isinstance(cluster, Mapping) else None
+    if hasattr(annotations, "annotations") and hasattr(annotations, "unit_dialogues"):
+        if cluster == "dialogue":
+            clusters = annotations.unit_dialogues()
+        annotations = annotations.annotations
+    frame: pd.DataFrame = annotations
+    if cluster == "dialogue" and clusters is None and "dialogue_id" in frame.columns:
+        known = frame.dropna(subset=["dialogue_id"])
+        units, dialogues = known["unit_id"].astype(str), known["dialogue_id"].astype(str)
+        clusters = dict(zip(units, dialogues, strict=True))
+    return frame, clusters
+
+
+def add_validity(
+    result: AgreementResult,
+    annotations: Any,
+    *,
+    gold: str | None = None,
+    epsilon: float = DEFAULT_EPSILON,
+    plan_width: float = DEFAULT_PLAN_WIDTH,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    cluster: str | Mapping[Any, Any] | None = "dialogue",
+) -> AgreementResult:
+    """Attach each scheme's :class:`ValidityResult` to an :func:`eval.agreement` result.
+
+    ``annotations`` and ``cluster`` are what was passed to :func:`eval.agreement`; each scheme's
+    table is rebuilt with the result's categories and level (and every rater, so the gold rater
+    is there even when it was not a metric rater). Returns ``result`` (changed in place).
+
+    Examples
+    --------
+    >>> import pandas as pd, eval
+    >>> rows = [(u, r, l) for u, labs in enumerate(["aab", "bbb", "aaa", "abb"] * 10)
+    ...         for r, l in zip("XYZ", labs)]
+    >>> a = pd.DataFrame(rows, columns=["unit_id", "rater", "label"]).assign(scheme="s")
+    >>> res = add_validity(eval.agreement(a, bootstrap=0), a, gold="Z", bootstrap=0)
+    >>> sorted(res["s"].validity.gold_results)
+    ['X', 'Y']
+    """
+    frame, clusters = _frame_and_clusters(annotations, cluster)
+    asked = frame[frame["scheme"].isin([s.scheme for s in result.schemes])]
+    if gold not in (None, MAJORITY) and gold not in set(asked["rater"].astype(str)):
+        raters = ", ".join(sorted(set(asked["rater"].astype(str)))[:20])
+        raise InputError(f"gold rater {gold!r} has no labels in these schemes; raters: {raters}")
+    for s in result.schemes:
+        table = ratings_table(
+            frame[frame["scheme"] == s.scheme],
+            s.scheme,
+            categories=s.categories,
+            level=s.level,
+            clusters=clusters,
+        )
+        # without rater kinds every rater but the models counts as a human (as the metrics do)
+        humans = s.humans or [r for r in table.raters if r not in s.models]
+        s.validity = scheme_validity(
+            table,
+            humans=humans,
+            models=s.models,
+            gold=gold,
+            epsilon=epsilon,
+            plan_width=plan_width,
+            B=bootstrap,
+            seed=seed,
+            confidence=confidence,
+        )
+        if gold is not None and gold in s.humans:
+            s.validity.notes.append(
+                f"The gold rater {gold!r} is of kind human and counts among the humans of the "
+                "agreement coefficients above; pass the coders with --humans to leave it out."
+            )
+    return result
+
+
 # ------------------------------------------------------------------ rendering
 def _f(v: float | None, digits: int = 3) -> str:
     return "n/a" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
@@ -286,9 +371,9 @@ def validity_markdown(res: ValidityResult) -> list[str]:
     Examples
     --------
     >>> validity_markdown(ValidityResult("s"))[0]
-    '#### Validity'
+    '### Validity'
     """
-    lines = ["#### Validity", ""]
+    lines = ["### Validity", ""]
     for kind, part in _sections(res):
         if kind == "t":
             assert isinstance(part, tuple)

@@ -29,7 +29,7 @@ def test_three_humans_give_every_part() -> None:
     t = _table(3)
     v = scheme_validity(t, humans=["H0", "H1", "H2"], models=["M"], gold="majority", B=100)
     text = "\n".join(validity_markdown(v))
-    assert text.startswith("#### Validity")
+    assert text.startswith("### Validity")
     assert "Against the human majority" in text and "| M | (macro) |" in text
     assert "Only 12 dialogues" in text
     assert "Alternative annotator test" in text and "| H2 | 120 |" in text

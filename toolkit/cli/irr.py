@@ -110,6 +110,25 @@ def _write_atomic(path: Path, text: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file.")
 @click.option("--wide", is_flag=True, help="ANNOTATIONS is a wide CSV: one column per rater.")
 @click.option("--unit-col", help="Unit id column of a --wide CSV.")
+@click.option(
+    "--gold",
+    help="Gold rater (e.g. adjudicated) or 'majority' (human majority): adds per-code "
+    "precision/recall/F1 to the Validity section and schemes[i].gold to the JSON.",
+)
+@click.option(
+    "--epsilon",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.15,
+    show_default=True,
+    help="Margin of the alternative annotator test (0.2 experts, 0.15 skilled, 0.1 crowd).",
+)
+@click.option(
+    "--plan-width",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="Interval half-width for the 'how many more units' line of the Validity section.",
+)
 def irr_cmd(**options: Any) -> None:
     """Inter-rater reliability (kappa, alpha, AC1, ...) with confidence intervals.
 
@@ -122,6 +141,7 @@ def irr_cmd(**options: Any) -> None:
       edudial irr sight.corpus --scheme sight/confusion --humans H1,H2 --models openaichat_v8
       edudial irr ratings.jsonl --level ordinal --categories 1,2,3,4,5 --format html -o irr.html
       edudial irr scores.csv --wide --unit-col item --level interval --bootstrap 2000 --seed 7
+      edudial irr coded.corpus --scheme mathdial/move --models gpt-4o-mini --gold adjudicated
     """
     run_irr(IrrOptions(**options))
 
@@ -145,6 +165,9 @@ class IrrOptions:
     output: Path | None
     wide: bool
     unit_col: str | None
+    gold: str | None = None
+    epsilon: float = 0.15
+    plan_width: float = 0.1
 
     @property
     def format(self) -> str:
@@ -210,6 +233,7 @@ def _weights(opts: IrrOptions) -> Any:
 def run_irr(opts: IrrOptions) -> None:
     """Compute the agreement of ``opts`` and print or write the report."""
     import eval
+    from eval.validity import add_validity
 
     data, schemes = _read_input(opts)
     result = eval.agreement(
@@ -224,6 +248,17 @@ def run_irr(opts: IrrOptions) -> None:
         cluster=None if opts.cluster == "none" else "dialogue",
         seed=opts.seed,
         confidence=opts.confidence,
+    )
+    add_validity(
+        result,
+        data,
+        gold=opts.gold,
+        epsilon=opts.epsilon,
+        plan_width=opts.plan_width,
+        bootstrap=opts.B,
+        seed=opts.seed,
+        confidence=opts.confidence,
+        cluster=None if opts.cluster == "none" else "dialogue",
     )
     fmt = opts.format
     text = eval.report(result, format=fmt)
