@@ -21,10 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eval.validity import ValidityResult
 from toolkit.jsonvalue import plain
+
+if TYPE_CHECKING:  # eval.validity imports the coefficient modules, which import this one
+    from eval.validity import ValidityResult
 
 __all__ = [
     "ANALYTIC_TEXT",
