@@ -34,7 +34,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -267,10 +267,16 @@ def coder_seed(seed: int, person: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+_U = TypeVar("_U")
+
+
 def assign_units(
-    units: Sequence[CodingUnit], coders: Sequence[str], *, overlap: float, seed: int
-) -> dict[str, list[CodingUnit]]:
+    units: Sequence[_U], coders: Sequence[str], *, overlap: float, seed: int
+) -> dict[str, list[_U]]:
     """Split ``units`` between ``coders``: a shared overlap, the rest dealt out, shuffled per coder.
+
+    ``units`` may be :class:`CodingUnit` s or any other items (the coding app passes unit keys):
+    the split depends only on their number and order.
 
     ``round(overlap * len(units))`` units (chosen with ``seed``) go to every coder, for
     reliability; the others are dealt to the coders in turn. Each coder's list is then shuffled

@@ -3,7 +3,8 @@
 Coders see one unit at a time with its dialogue context, answer with buttons or number keys, and
 every answer is committed to a SQLite store (WAL) at once. The lead sees progress, live agreement
 on the overlap and the adjudication pages. Labels leave the app as ordinary annotation rows
-(:func:`label_rows`), the same rows the workbook path writes. See ``docs/human-coding.md``.
+(:func:`toolkit.app.export.export_labels`), the same rows the workbook path writes. See
+``docs/human-coding.md``.
 
 This is the top layer of edudial: it may import ``annotation`` and ``eval``.
 """

@@ -1,116 +1,125 @@
-"""Labels out of the app's store, as ordinary annotation rows.
+"""Labels out of the app's store, as the same annotation rows the workbook path writes.
 
-One row per coder, finished unit and question (rater = coder, ``rater_kind`` human, ``run_id`` =
-the coding round), plus rater ``adjudicated`` rows for every double-coded unit: the adjudicator's
-label where the coders differed, the agreed label where they agreed (so the gold set is whole).
-Units still disputed and not yet adjudicated get no ``adjudicated`` row.
+The rows are built by :mod:`annotation.coding` (:func:`~annotation.coding.coder_rows`,
+:func:`~annotation.coding.adjudicated_rows`, :func:`~annotation.coding.replace_round`), the
+builders ``edudial code import`` uses, with ``meta.source`` = ``"app"``: one row per coder,
+finished unit and scheme, and rater ``adjudicated`` rows once the lead has decided at least one
+disagreement (the decision where the coders differed, the agreed label elsewhere).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
-import pandas as pd
+from annotation.coding import (
+    ADJUDICATED,
+    CodedLabel,
+    Disagreement,
+    LabelSource,
+    adjudicated_rows,
+    coder_rows,
+    replace_round,
+)
+from annotation.rubric import Rubric
+from toolkit.app.questions import questions
+from toolkit.app.store import Store
+from toolkit.schema import Corpus
 
-from toolkit.app.questions import Question
-from toolkit.app.review import disputes
-from toolkit.app.store import Answer, Store
-from toolkit.app.units import UnitKey
-from toolkit.schema import ANNOTATION_COLUMNS, Corpus
-
-__all__ = ["ADJUDICATED", "LabelRows", "label_rows", "merge_rows"]
-
-#: rater name of the final (gold) labels, as the workbook path writes them
-ADJUDICATED = "adjudicated"
+__all__ = ["ExportResult", "export_labels"]
 
 
 @dataclass(frozen=True)
-class LabelRows:
-    """The store's labels as annotation rows, and the raters they belong to."""
+class ExportResult:
+    """The corpus with the store's labels, and what was written.
 
-    rows: pd.DataFrame
-    raters: tuple[str, ...]
-    round: str
+    Attributes
+    ----------
+    corpus : Corpus
+        The input corpus, each coder's (and ``adjudicated``'s) rows of the round replaced.
+    rows : dict
+        Rater -> number of rows written.
+    undecided : list of Disagreement
+        Disagreements the lead has not decided yet (no ``adjudicated`` row).
+    """
+
+    corpus: Corpus
+    rows: dict[str, int]
+    undecided: list[Disagreement] = field(default_factory=list)
 
 
-def _coder_row(a: Answer, q: Question, round_: str, source: str) -> dict[str, object]:
-    meta: dict[str, object] = {"source": source, "coded_at": a.updated}
-    if q.name:
-        meta["category"] = q.name
-    if a.notes:
-        meta["notes"] = a.notes
-    if a.flag:
-        meta["flagged"] = True
-    return {
-        "corpus": a.corpus,
-        "unit_id": a.unit_id,
-        "scheme": q.scheme,
-        "label": a.label,
-        "rater": a.coder,
-        "rater_kind": "human",
-        "run_id": round_,
-        "meta": meta,
+def _coded(store: Store, rubric: Rubric) -> dict[str, list[CodedLabel]]:
+    """Each coder's finished labels, with the page they were given on as ``where``."""
+    scheme = {q.name: q.scheme for q in questions(rubric)}
+    where = {
+        c: {key: n for n, key in enumerate(store.assignment(c), start=1)} for c in store.coders()
     }
-
-
-def _adjudicated_rows(
-    store: Store, answers: Sequence[Answer], qs: Sequence[Question], order: Sequence[UnitKey]
-) -> list[dict[str, object]]:
-    by_name = {q.name: q for q in qs}
-    decided = store.adjudications()
-    info = store.info()
-    out: list[dict[str, object]] = []
-    for d in disputes(answers, order, include_agreed=True):
-        for name, per in d.labels.items():
-            if name in d.disputed:
-                if (d.key, name) not in decided:
-                    continue
-                label, who = decided[(d.key, name)]
-                meta: dict[str, object] = {"adjudicator": who, "agreed": False}
-            else:
-                label = next(iter(per.values()))
-                meta = {"adjudicator": info.adjudicator, "agreed": True}
-            meta["coders"] = dict(sorted(per.items()))
-            if name:
-                meta["category"] = name
-            out.append(
-                {
-                    "corpus": d.key[0],
-                    "unit_id": d.key[1],
-                    "scheme": by_name[name].scheme,
-                    "label": label,
-                    "rater": ADJUDICATED,
-                    "rater_kind": "human",
-                    "run_id": info.round,
-                    "meta": meta,
-                }
+    out: dict[str, list[CodedLabel]] = defaultdict(list)
+    for a in store.done_answers():
+        page = where[a.coder].get((a.corpus, a.unit_id))
+        out[a.coder].append(
+            CodedLabel(
+                a.corpus,
+                a.unit_id,
+                scheme[a.question],
+                a.label,
+                note=a.notes or None,
+                where=f"{store.path.name}:/code/{a.coder}/{page}",
             )
+        )
     return out
 
 
-def label_rows(store: Store, qs: Sequence[Question], order: Sequence[UnitKey]) -> LabelRows:
-    """Every finished label of the store (and the adjudicated labels) as annotation rows.
+def export_labels(corpus: Corpus, store: Store, rubric: Rubric) -> ExportResult:
+    """``corpus`` with the labels of ``store`` as annotation rows (same rows as the workbooks).
 
-    ``order`` gives the unit order of the adjudicated rows (corpus order).
+    Every coder's rows of the store's round replace that coder's earlier rows of the round (a unit
+    not finished in the app has no row), so exporting again never duplicates a row.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from annotation.rubric import load_rubric
+    >>> from toolkit.app.session import SessionOptions, open_session
+    >>> from toolkit.demo import bundled_sample
+    >>> corpus, rubric = bundled_sample(), load_rubric("mathdial-moves")
+    >>> s = open_session(corpus, rubric, os.path.join(tempfile.mkdtemp(), "c.sqlite"),
+    ...                  SessionOptions(coders=["ana", "ben"], round="r1"))
+    >>> s.store.answer("ana", s.order["ana"][0], "", "probing", questions=[""])
+    True
+    >>> res = export_labels(corpus, s.store, rubric)
+    >>> res.rows
+    {'ana': 1, 'ben': 0}
     """
     info = store.info()
-    by_name = {q.name: q for q in qs}
-    answers = store.done_answers()
-    source = f"edudial code serve ({store.path.name})"
-    rows = [_coder_row(a, by_name[a.question], info.round, source) for a in answers]
-    rows += _adjudicated_rows(store, answers, qs, order)
-    frame = pd.DataFrame(rows, columns=list(ANNOTATION_COLUMNS))
-    return LabelRows(frame, (*store.coders(), ADJUDICATED), info.round)
-
-
-def merge_rows(corpus: Corpus, labels: LabelRows) -> Corpus:
-    """``corpus`` with ``labels`` added, replacing earlier rows of the same raters and round.
-
-    Exporting again after more coding therefore never duplicates a row.
-    """
-    a = corpus.annotations
-    same = a["rater"].isin(labels.raters) & (a["run_id"].fillna("") == labels.round)
-    kept = a[~same]
-    merged = pd.concat([kept, labels.rows], ignore_index=True) if len(kept) else labels.rows
-    return corpus.with_annotations(merged, replace=True)
+    source = LabelSource("app", file=store.path.name)
+    coded = _coded(store, rubric)
+    counts: dict[str, int] = {}
+    for coder in store.coders():
+        rows = coder_rows(
+            coded.get(coder, []), coder=coder, round=info.round, rubric=rubric, source=source
+        )
+        corpus = replace_round(corpus, rows, rater=coder, round=info.round, schemes=rubric.schemes)
+        counts[coder] = len(rows)
+    decided = store.adjudications()
+    if not decided:
+        return ExportResult(corpus, counts)
+    scheme = {q.name: q.scheme for q in questions(rubric)}
+    decisions = [
+        CodedLabel(key[0], key[1], scheme[q], label, where=f"{store.path.name}:/adjudicate")
+        for (key, q), (label, _who) in sorted(decided.items())
+    ]
+    res = adjudicated_rows(
+        corpus.annotations,
+        decisions,
+        coders=store.coders(),
+        round=info.round,
+        adjudicator=info.adjudicator,
+        rubric=rubric,
+        source=source,
+    )
+    corpus = replace_round(
+        corpus, res.rows, rater=ADJUDICATED, round=info.round, schemes=rubric.schemes
+    )
+    counts[ADJUDICATED] = len(res.rows)
+    return ExportResult(corpus, counts, list(res.undecided))

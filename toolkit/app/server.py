@@ -121,8 +121,8 @@ class _Views:
         args = request.view_args or {}
         if "coder" in args:
             coder = str(args["coder"])
-            if coder not in self.s.order:
-                abort(404, "no such coder")
+            if coder not in self.s.order:  # with tokens, even a name's existence is private
+                abort(403 if self.guard.token_required else 404, "no such coder")
             return coder
         if request.endpoint == "static":
             return None
@@ -248,6 +248,7 @@ class _Views:
             progress=progress,
             panel=self.panel.rows(),
             n_open=len(open_disputes),
+            flagged=self.s.store.flagged(),
             info=self.s.info,
             rubric=self.s.rubric,
         )

@@ -7,11 +7,12 @@ reopens it afterwards, refusing a store made for another rubric, round or set of
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotation.coding import Sample, check_coder_name
+from annotation.coding import assign_units as coding_assign
 from annotation.rubric import Rubric
 from toolkit.app.questions import Question, questions
 from toolkit.app.store import Store, StoreInfo
@@ -33,11 +34,13 @@ class SessionOptions:
     round : str
         The coding round, written as ``run_id``.
     seed : int
-        Seed of the unit split and of each coder's order.
+        Seed of the unit split and of each coder's order (default: the sample's seed, else 0),
+        as in ``edudial code export``.
     overlap : float
         Fraction of units every coder codes (for reliability); the rest are split between coders.
-    sample : list of (corpus, unit_id), optional
-        Code only these units (from a sample file), in this order before shuffling.
+    sample : Sample, optional
+        Code only these units (:func:`annotation.coding.read_sample`); checked against the
+        corpus and rubric.
     sample_path : str, optional
         Where the sample came from (recorded).
     adjudicator : str
@@ -47,10 +50,10 @@ class SessionOptions:
     """
 
     coders: Sequence[str] = ()
-    round: str = "round1"
-    seed: int = 0
+    round: str = "r1"
+    seed: int | None = None
     overlap: float = 1.0
-    sample: Sequence[UnitKey] | None = None
+    sample: Sample | None = None
     sample_path: str | None = None
     adjudicator: str = "lead"
     corpus_path: str = ""
@@ -60,31 +63,20 @@ class SessionOptions:
 def assign_units(
     keys: Sequence[UnitKey], coders: Sequence[str], *, overlap: float, seed: int
 ) -> dict[str, list[UnitKey]]:
-    """Each coder's units, in that coder's shuffled order.
+    """Each coder's units in that coder's order: exactly the rows of ``edudial code export``.
 
-    ``round(overlap * n)`` units (drawn with ``seed``) go to every coder; the rest are dealt in
-    turn. Each coder's list is then shuffled with a generator seeded by ``seed`` and the name.
+    ``keys`` are the units in corpus (or sample) order, as the workbooks list them; the split
+    and the shuffles are :func:`annotation.coding.assign_units`', so the same seed, overlap and
+    coders give each coder the same units in the same order as their workbook.
 
     Examples
     --------
     >>> keys = [("c", f"u{i}") for i in range(10)]
-    >>> out = assign_units(keys, ["ana", "ben"], overlap=0.2, seed=1)
-    >>> len(out["ana"]), len(out["ben"]), len(set(out["ana"]) & set(out["ben"]))
-    (6, 6, 2)
+    >>> parts = assign_units(keys, ["ana", "ben"], overlap=0.2, seed=7)
+    >>> len(parts["ana"]), len(set(parts["ana"]) & set(parts["ben"]))
+    (6, 2)
     """
-    if not 0.0 <= overlap <= 1.0:
-        raise InputError(f"overlap must be between 0 and 1, got {overlap}")
-    drawn = list(keys)
-    random.Random(seed).shuffle(drawn)
-    n_shared = round(overlap * len(drawn))
-    out: dict[str, list[UnitKey]] = {c: list(drawn[:n_shared]) for c in coders}
-    for i, key in enumerate(drawn[n_shared:]):
-        out[coders[i % len(coders)]].append(key)
-    position = {k: i for i, k in enumerate(keys)}
-    for coder, units in out.items():
-        units.sort(key=position.__getitem__)  # the coder's order depends only on seed and name
-        random.Random(f"{seed}/{coder}").shuffle(units)
-    return out
+    return coding_assign(keys, coders, overlap=overlap, seed=seed)
 
 
 class CodingSession:
@@ -157,30 +149,41 @@ def open_session(
                 path=path,
             )
         return CodingSession(rubric, index, store)
-    coders = [c.strip() for c in options.coders if c.strip()]
+    coders = [check_coder_name(c.strip()) for c in options.coders if c.strip()]
     if not coders:
         raise InputError("a new coding session needs coders (--coders ana,ben)")
-    names = [*coders, options.adjudicator]
-    if len(set(names)) != len(names):
+    check_coder_name(options.adjudicator, "adjudicator")
+    check_coder_name(options.round, "round")
+    if options.adjudicator in coders or len(set(coders)) != len(coders):
         raise InputError(
             f"coder names must be distinct (and differ from the adjudicator "
             f"{options.adjudicator!r}): {', '.join(coders)}"
         )
-    index = UnitIndex(corpus, rubric, options.sample)
-    if not index.keys:
-        raise InputError(f"rubric {rubric.id} applies to no unit of this corpus")
+    if options.sample is not None:
+        options.sample.check(corpus, rubric, path=options.sample_path)
+    seed = options.seed
+    if seed is None:
+        seed = options.sample.seed if options.sample is not None else 0
+    index = UnitIndex(corpus, rubric)
+    keys = (
+        index.keys
+        if options.sample is None
+        else [(r.corpus, r.unit_id) for r in options.sample.refs]
+    )
+    if not keys:
+        raise InputError(f"no units to code: rubric {rubric.id} applies to none of the corpus")
+    assignment = assign_units(keys, coders, overlap=options.overlap, seed=seed)
     info = StoreInfo(
         corpus_path=options.corpus_path,
         rubric_id=rubric.id,
         rubric_version=rubric.version,
         rubric_sha256=rubric.sha256,
         round=options.round,
-        seed=options.seed,
+        seed=seed,
         overlap=options.overlap,
         sample_path=options.sample_path,
         adjudicator=options.adjudicator,
         extra=dict(options.extra),
     )
-    assignment = assign_units(index.keys, coders, overlap=options.overlap, seed=options.seed)
     store = Store.create(path, info, assignment)
     return CodingSession(rubric, index, store)

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS answers (
     coder TEXT NOT NULL, corpus TEXT NOT NULL, unit_id TEXT NOT NULL, question TEXT NOT NULL,
     label TEXT NOT NULL, updated TEXT NOT NULL,
     PRIMARY KEY (coder, corpus, unit_id, question));
+CREATE INDEX IF NOT EXISTS unit_state_status ON unit_state (coder, status);
 CREATE TABLE IF NOT EXISTS adjudications (
     corpus TEXT NOT NULL, unit_id TEXT NOT NULL, question TEXT NOT NULL, label TEXT NOT NULL,
     adjudicator TEXT NOT NULL, updated TEXT NOT NULL,
@@ -126,6 +127,7 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._writer_fd: int | None = None
+        self._totals: dict[str, int] = {}  # the assignment never changes: count it once
         #: bumped on every write; lets readers cache derived views (the live panel)
         self.version = 0
 
@@ -254,8 +256,10 @@ class Store:
         (done,) = self._rows(
             "SELECT count(*) FROM unit_state WHERE coder = ? AND status = 'done'", (coder,)
         )[0]
-        (total,) = self._rows("SELECT count(*) FROM assignment WHERE coder = ?", (coder,))[0]
-        return int(done), int(total)
+        if coder not in self._totals:
+            (total,) = self._rows("SELECT count(*) FROM assignment WHERE coder = ?", (coder,))[0]
+            self._totals[coder] = int(total)
+        return int(done), self._totals[coder]
 
     def next_open(self, coder: str, after: int = -1) -> int | None:
         """Position of the coder's next unit to code: not yet seen or started after ``after``,
@@ -286,6 +290,14 @@ class Store:
             "ORDER BY a.coder, a.corpus, a.unit_id, a.question"
         )
         return [Answer(c, k, u, q, lab, bool(f), n, t) for c, k, u, q, lab, f, n, t in rows]
+
+    def flagged(self) -> list[tuple[str, UnitKey, str]]:
+        """(coder, unit, notes) of every unit flagged for discussion, by coder."""
+        rows = self._rows(
+            "SELECT coder, corpus, unit_id, notes FROM unit_state WHERE flag = 1 "
+            "ORDER BY coder, corpus, unit_id"
+        )
+        return [(c, (k, u), n) for c, k, u, n in rows]
 
     def adjudications(self) -> dict[tuple[UnitKey, str], tuple[str, str]]:
         """((corpus, unit_id), question) -> (label, adjudicator)."""

@@ -8,7 +8,6 @@ can set roles and the target apart. Selection follows the rubric exactly as the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,6 @@ import pandas as pd
 
 from annotation.items import selects_turn
 from annotation.rubric import Rubric
-from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
 __all__ = ["ContextTurn", "UnitIndex", "UnitKey", "UnitView"]
@@ -67,14 +65,12 @@ def _same(have: Any, want: Any) -> bool:
 
 
 class UnitIndex:
-    """The units ``rubric`` codes in ``corpus`` (corpus order), optionally restricted to a sample.
+    """The units ``rubric`` codes in ``corpus`` (corpus order), each viewable with its context.
 
     Parameters
     ----------
     corpus : Corpus
     rubric : Rubric
-    only : iterable of (corpus, unit_id), optional
-        Keep only these units (a sample). An id the rubric does not code is an error.
 
     Examples
     --------
@@ -85,9 +81,7 @@ class UnitIndex:
     (33, 'teacher')
     """
 
-    def __init__(
-        self, corpus: Corpus, rubric: Rubric, only: Iterable[UnitKey] | None = None
-    ) -> None:
+    def __init__(self, corpus: Corpus, rubric: Rubric) -> None:
         self.rubric = rubric
         self._dialogues = self._group_turns(corpus)
         self._dmeta = {
@@ -108,16 +102,6 @@ class UnitIndex:
                 if selects_turn(rubric, t.role, t.meta):
                     self._where[(dkey[0], t.turn_id)] = (dkey, pos)
         keys = list(self._where)
-        if only is not None:
-            wanted = list(dict.fromkeys((str(c), str(u)) for c, u in only))
-            missing = [f"{c}/{u}" for c, u in wanted if (c, u) not in self._where]
-            if missing:
-                more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
-                raise InputError(
-                    f"sample unit(s) {', '.join(missing[:3])}{more} are not units of rubric "
-                    f"{rubric.id} {rubric.version} in this corpus"
-                )
-            keys = wanted
         self.keys: list[UnitKey] = keys
 
     @staticmethod

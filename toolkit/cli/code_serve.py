@@ -1,11 +1,13 @@
-"""``edudial code serve`` and ``edudial code export-labels``: the local coding web app."""
+"""``edudial code serve`` and ``edudial code export-labels``: the local coding web app.
+
+Registered under the ``edudial code`` group (``toolkit/cli/code.py``); a thin layer over
+:mod:`toolkit.app`.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -19,38 +21,17 @@ def _load_corpus(spec: str) -> Corpus:
     """A saved corpus directory, or ``NAME:PATH`` read with a corpus loader."""
     from toolkit.io import read_corpus
 
-    if ":" in spec and not Path(spec).exists():
+    name, sep, rest = spec.partition(":")
+    if sep and len(name) > 1 and not Path(spec).exists():
         import corpora
 
-        name, _, path = spec.partition(":")
         if name not in corpora.available():
             raise InputError(
                 f"unknown corpus {name!r} in {spec!r}; available: "
                 f"{', '.join(corpora.available())} (or give a saved corpus dir)"
             )
-        return corpora.load(name, path)
+        return corpora.load(name, rest)
     return read_corpus(spec)
-
-
-@dataclass(frozen=True)
-class _ServeArgs:
-    coders: str | None
-    store: Path | None
-    round_: str
-    seed: int
-    overlap: float
-    adjudicator: str
-    host: str
-    port: int
-    verbose: bool
-
-
-@dataclass(frozen=True)
-class _ExportArgs:
-    corpus_spec: str | None
-    rubric_name: str | None
-    fmt: str
-    force: bool
 
 
 def _coders(value: str | None) -> list[str]:
@@ -59,24 +40,29 @@ def _coders(value: str | None) -> list[str]:
 
 @click.command("serve")
 @click.argument("corpus_spec", metavar="CORPUS")
-@click.option("--rubric", "rubric_name", required=True, help="Rubric name or YAML file.")
+@click.option("--rubric", "rubric_name", required=True, metavar="NAME|FILE", help="Rubric.")
 @click.option(
     "--coders", help="Comma-separated coder names (needed the first time, checked afterwards)."
 )
 @click.option(
+    "--sample",
+    "sample_path",
+    type=click.Path(path_type=Path),
+    help="Sample file from `edudial code sample` (default: every unit).",
+)
+@click.option(
+    "--overlap",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Fraction of units every coder codes; the rest is split between coders.",
+)
+@click.option("--seed", type=int, help="Seed of the split and orders (default: the sample's).")
+@click.option("--round", "round_", default="r1", show_default=True, help="Coding round (run_id).")
+@click.option(
     "--store",
     type=click.Path(path_type=Path),
     help="The label store (SQLite). Default: <rubric id>-<round>.coding.sqlite here.",
-)
-@click.option(
-    "--round", "round_", default="round1", show_default=True, help="Coding round (run_id)."
-)
-@click.option("--seed", default=0, show_default=True, help="Seed of the units' split and order.")
-@click.option(
-    "--overlap",
-    default=1.0,
-    show_default=True,
-    help="Fraction of units every coder codes; the rest are split between coders.",
 )
 @click.option(
     "--adjudicator", default="lead", show_default=True, help="Name of the person adjudicating."
@@ -89,86 +75,111 @@ def _coders(value: str | None) -> list[str]:
 )
 @click.option("--port", default=8750, show_default=True, help="Port (0: any free port).")
 @click.option("--verbose", is_flag=True, help="Log every request.")
-def serve_cmd(corpus_spec: str, rubric_name: str, **options: Any) -> None:
-    """Serve the coding app; print one URL per coder and the lead's URL; open nothing.
+def serve_cmd(
+    corpus_spec: str,
+    *,
+    rubric_name: str,
+    coders: str | None,
+    sample_path: Path | None,
+    overlap: float,
+    seed: int | None,
+    round_: str,
+    store: Path | None,
+    adjudicator: str,
+    host: str,
+    port: int,
+    verbose: bool,
+) -> None:
+    """Serve the coding app: print one URL per coder and the lead's URL; open nothing.
 
-    CORPUS is a saved corpus directory or NAME:PATH. Every label is saved in the store the moment
-    it is given; stop with Ctrl-C and run the same command again to continue.
+    CORPUS is a saved corpus directory or NAME:PATH. The same --sample, --overlap and --seed as
+    `edudial code export` give each coder the same units in the same order. Every label is saved
+    in the store the moment it is given; stop with Ctrl-C, run the same command to continue.
 
     \b
     Examples:
-      edudial code serve mathdial.corpus --rubric mathdial-moves --coders ana,ben
+      edudial code serve mathdial.corpus --rubric mathdial-moves --coders ana,ben \\
+          --sample sample.json --overlap 0.2
       edudial code serve mathdial.corpus --rubric mathdial-moves --host 0.0.0.0 --port 8750
-      edudial code export-labels mathdial-moves-round1.coding.sqlite -o coded.corpus
+      edudial code export-labels mathdial-moves-r1.coding.sqlite -o coded.corpus
     """
+    from annotation.coding import read_sample
     from annotation.rubric import load_rubric
     from toolkit.app.serving import ServeOptions, serve
     from toolkit.app.session import SessionOptions, open_session
 
-    args = _ServeArgs(**options)
     rubric = load_rubric(rubric_name)
-    path = args.store or Path(f"{rubric.id}-{args.round_}.coding.sqlite")
+    path = store or Path(f"{rubric.id}-{round_}.coding.sqlite")
     corpus = _load_corpus(corpus_spec)
+    where = Path(corpus_spec)
     session = open_session(
         corpus,
         rubric,
         path,
         SessionOptions(
-            coders=_coders(args.coders),
-            round=args.round_,
-            seed=args.seed,
-            overlap=args.overlap,
-            adjudicator=args.adjudicator,
-            corpus_path=str(Path(corpus_spec).resolve())
-            if Path(corpus_spec).exists()
-            else corpus_spec,
+            coders=_coders(coders),
+            round=round_,
+            seed=seed,
+            overlap=overlap,
+            sample=None if sample_path is None else read_sample(sample_path),
+            sample_path=None if sample_path is None else str(sample_path),
+            adjudicator=adjudicator,
+            corpus_path=str(where.resolve()) if where.exists() else corpus_spec,
         ),
     )
-    logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
-    serve(session, ServeOptions(host=args.host, port=args.port), echo=click.echo)
+    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+    serve(session, ServeOptions(host=host, port=port), echo=click.echo)
 
 
 @click.command("export-labels")
 @click.argument("store", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Corpus dir.")
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), required=True, help="Corpus dir to write."
+)
 @click.option(
     "--corpus", "corpus_spec", help="The corpus coded (default: the one recorded in the store)."
 )
 @click.option("--rubric", "rubric_name", help="Rubric (default: the one recorded in the store).")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def export_labels_cmd(store: Path, out: Path, **options: Any) -> None:
+def export_labels_cmd(
+    store: Path,
+    *,
+    out: Path,
+    corpus_spec: str | None,
+    rubric_name: str | None,
+    fmt: str,
+    force: bool,
+) -> None:
     """Write the corpus plus the app's labels as ordinary annotation rows (for edudial irr).
 
-    Rows of the coders and rater `adjudicated` of this round replace earlier ones, so exporting
-    again never duplicates a row. Safe while the server runs (a consistent snapshot is read).
+    The rows are those `edudial code import` writes for a workbook: rater = coder, rater_kind
+    human, run_id = the round, and rater `adjudicated` once the lead has decided a disagreement.
+    Exporting again replaces the round's rows of these raters: no duplicates. It may run while
+    the server is up (it reads the labels committed so far).
 
     \b
     Examples:
-      edudial code export-labels mathdial-moves-round1.coding.sqlite -o coded.corpus
+      edudial code export-labels mathdial-moves-r1.coding.sqlite -o coded.corpus
       edudial irr coded.corpus --scheme mathdial/move --humans ana,ben
     """
     from annotation.rubric import load_rubric
-    from toolkit.app.export import label_rows, merge_rows
-    from toolkit.app.questions import questions
+    from toolkit.app.export import export_labels
     from toolkit.app.store import Store
-    from toolkit.app.units import UnitIndex
     from toolkit.io import save_corpus
 
-    args = _ExportArgs(**options)
     st = Store(store)
     info = st.info()
-    rubric = load_rubric(args.rubric_name or info.rubric_id)
+    rubric = load_rubric(rubric_name or info.rubric_id)
     if rubric.sha256 != info.rubric_sha256:
         raise InputError(
             f"the store was coded with rubric {info.rubric_id} {info.rubric_version} "
-            f"(hash {info.rubric_sha256[:12]}); pass that rubric file with --rubric",
+            f"(hash {info.rubric_sha256[:12]}); pass that rubric's file with --rubric",
             path=store,
         )
-    corpus = _load_corpus(args.corpus_spec or info.corpus_path)
-    labels = label_rows(st, questions(rubric), UnitIndex(corpus, rubric).keys)
-    merged = merge_rows(corpus, labels).validate()
-    save_corpus(merged, out, format=args.fmt, overwrite=args.force)
-    counts = labels.rows["rater"].value_counts()
-    per = ", ".join(f"{r}: {int(counts.get(r, 0))}" for r in labels.raters)
-    click.echo(f"{len(labels.rows)} label rows ({per}) -> {out}")
+    res = export_labels(_load_corpus(corpus_spec or info.corpus_path), st, rubric)
+    save_corpus(res.corpus.validate(), out, format=fmt, overwrite=force)
+    per = ", ".join(f"{r}: {n}" for r, n in res.rows.items())
+    click.echo(f"{sum(res.rows.values())} label rows ({per}) -> {out}")
+    if res.undecided:
+        click.echo(f"{len(res.undecided)} disagreement(s) not adjudicated yet (no gold row)")
