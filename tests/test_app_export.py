@@ -177,3 +177,19 @@ def test_one_server_per_store(tmp_path: Path) -> None:
     s.store.close()
     other.acquire_writer()  # released with the first server
     other.close()
+
+
+def test_the_page_shows_what_the_workbook_shows() -> None:
+    from annotation.coding import coding_units
+    from toolkit.app.units import UnitIndex
+    from toolkit.demo import bundled_sample
+
+    corpus, rubric = bundled_sample(), load_rubric("mathdial-moves")
+    index = UnitIndex(corpus, rubric)
+    units = coding_units(corpus, rubric)
+    assert [(u.corpus, u.unit_id) for u in units] == index.keys
+    for u in units:
+        v = index.view((u.corpus, u.unit_id))
+        assert v.fields == u.fields
+        for mine, theirs in ((v.before, u.before), (v.target, u.target), (v.after, u.after)):
+            assert [(t.role, t.text) for t in mine] == [(t.role, t.text) for t in theirs]

@@ -96,7 +96,7 @@ def test_five_coders_2000_labels_over_http_none_lost_none_duplicated(
             )
         )
         assert got == want
-    assert set(rows["rater_kind"]) == {"human"} and set(rows["run_id"]) == {"round1"}
+    assert set(rows["rater_kind"]) == {"human"} and set(rows["run_id"]) == {"r1"}
 
 
 def test_kill_9_then_restart_loses_nothing_and_continues(tmp_path: Path) -> None:
