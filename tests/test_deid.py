@@ -259,3 +259,38 @@ def test_roster_formats_and_errors(tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text("name,role\nMaya,pupil\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"c.csv:2: role 'pupil': expected teacher, student"):
         read_roster(tmp_path / "c.csv")
+
+
+def test_stray_words_in_the_speaker_column_are_not_names() -> None:
+    turns = [
+        ("T", "teacher", "Well, what did you get? Let's see how well it works."),
+        ("Well", "student", "It works well, I think, as well as before."),  # a mis-filed label
+        ("Erik", "student", "Erik says well done."),
+        ("T", "teacher", "Well done, Erik. Tell Well the answer."),
+    ]
+    n = len(turns)
+    c = Corpus(
+        dialogues=pd.DataFrame(
+            {"corpus": ["x"], "dialogue_id": ["d"], "split": [None], "kind": [None], "meta": [{}]}
+        ),
+        turns=pd.DataFrame(
+            {
+                "corpus": ["x"] * n,
+                "dialogue_id": ["d"] * n,
+                "turn_id": [f"d:{i}" for i in range(n)],
+                "index": list(range(n)),
+                "role": [r for _, r, _ in turns],
+                "speaker": [s for s, _, _ in turns],
+                "text": [t for _, _, t in turns],
+                "meta": [{}] * n,
+            }
+        ),
+    ).validate()
+    out = deidentify(c).turns
+    assert out["speaker"].tolist() == ["T", "[STUDENT_1]", "[STUDENT_2]", "T"]
+    assert out["text"].tolist() == [
+        "Well, what did you get? Let's see how well it works.",
+        "It works well, I think, as well as before.",
+        "[STUDENT_2] says well done.",
+        "Well done, [STUDENT_2]. Tell [STUDENT_1] the answer.",  # mid-sentence: a name
+    ]
