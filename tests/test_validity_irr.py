@@ -97,16 +97,46 @@ def test_report_has_a_validity_section(coded: Path, capsys: pytest.CaptureFixtur
     assert "Against the human majority" in section
     assert "impossible: it needs at least 3 human coders, this scheme has 2" in section
     assert "Sample size:" in section
-    # rater kinds decide: ana, ben, cy and adjudicated are humans, gpt the model
+    # rater kinds decide: ana, ben, cy are the humans (the gold rater is left out), gpt the model
     code, out, _ = _run(
         ["irr", str(coded), "--gold", "adjudicated", "--format", "html", "--bootstrap", "50"],
         capsys,
     )
     assert "<h3>Validity</h3>" in out
-    assert "counts among the humans" in out  # adjudicated is of kind human
+    assert "counts among the humans" not in out
+    # naming the gold rater among the humans is allowed, and the section says what it means
+    code, out, _ = _run(
+        [
+            *("irr", str(coded), "--gold", "adjudicated", "--format", "html"),
+            *("--bootstrap", "50", "--humans", "ana,ben,cy,adjudicated"),
+        ],
+        capsys,
+    )
+    assert "counts among the humans" in out
 
 
 def test_unknown_gold_rater_is_an_error(coded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(["irr", str(coded), "--gold", "adjudicatd", "--bootstrap", "0"], capsys)
     assert code == 2
     assert err.startswith("error: gold rater 'adjudicatd' has no labels")
+
+
+def test_gold_raters_are_left_out_of_the_humans(
+    coded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without --humans, the adjudicated labels must not count as a fourth coder: the agreement
+    # equals the one computed with the three coders named, and differs from four "humans".
+    base = ["irr", str(coded), "--models", "gpt", "--bootstrap", "0", "--format", "json"]
+    _, out, _ = _run([*base, "--gold", "adjudicated"], capsys)
+    defaulted = json.loads(out)["schemes"][0]
+    _, out, _ = _run([*base, "--humans", "ana,ben,cy", "--gold", "adjudicated"], capsys)
+    named = json.loads(out)["schemes"][0]
+    _, out, _ = _run([*base, "--humans", "ana,ben,cy,adjudicated"], capsys)
+    four = json.loads(out)["schemes"][0]
+    _, out, _ = _run(base, capsys)  # no --gold: 'adjudicated' is still not a coder
+    no_gold = json.loads(out)["schemes"][0]
+    fleiss = "fleiss_kappa"
+    assert defaulted["metrics"][fleiss]["estimate"] == named["metrics"][fleiss]["estimate"]
+    assert no_gold["metrics"][fleiss]["estimate"] == named["metrics"][fleiss]["estimate"]
+    assert defaulted["metrics"][fleiss]["estimate"] != four["metrics"][fleiss]["estimate"]
+    assert not any("counts among the humans" in n for n in defaulted["validity"]["notes"])

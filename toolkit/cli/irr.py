@@ -58,7 +58,11 @@ def _write_atomic(path: Path, text: str) -> None:
 @click.option(
     "--scheme", "schemes", multiple=True, help="Scheme to analyse (repeatable; default all)."
 )
-@click.option("--humans", help="Comma-separated human raters (default: rater_kind == human).")
+@click.option(
+    "--humans",
+    help="Comma-separated human raters (default: rater_kind == human, except the gold rater and "
+    "'adjudicated').",
+)
 @click.option("--models", help="Comma-separated model raters compared with the humans.")
 @click.option(
     "--level",
@@ -230,6 +234,24 @@ def _weights(opts: IrrOptions) -> Any:
     return read_weights(path, common if isinstance(common, list) else None)
 
 
+def _humans(opts: IrrOptions, data: Any) -> list[str] | None:
+    """The human raters: ``--humans``, else every human rater but the gold ones.
+
+    Gold labels (``adjudicated``, or the ``--gold`` rater) are derived from the coders' own
+    labels: counted as one more coder they would inflate the agreement among the humans.
+    """
+    from annotation.coding import ADJUDICATED
+
+    named = _split(opts.humans)
+    table = getattr(data, "annotations", data)
+    if named is not None or "rater_kind" not in getattr(table, "columns", ()):
+        return named
+    gold = {ADJUDICATED, opts.gold}
+    humans = table.loc[table["rater_kind"] == "human", "rater"].dropna().unique()
+    kept = sorted(str(r) for r in humans if r not in gold)
+    return kept if kept and len(kept) < len(humans) else None
+
+
 def run_irr(opts: IrrOptions) -> None:
     """Compute the agreement of ``opts`` and print or write the report."""
     import eval
@@ -239,7 +261,7 @@ def run_irr(opts: IrrOptions) -> None:
     result = eval.agreement(
         data,
         list(schemes) or None,
-        humans=_split(opts.humans),
+        humans=_humans(opts, data),
         models=_split(opts.models),
         level=opts.level,
         categories=_categories(opts.categories),
