@@ -20,11 +20,6 @@ TOP = ("toolkit.cli", "toolkit.demo", "toolkit.app")
 FORBIDDEN_THIRD_PARTY = {"eval": ("openai", "httpx"), "corpora": ("openai", "httpx")}
 
 
-#: TEMPORARY during the issue-11 reshaping: files still importing a private name from another
-#: module. Each owner deletes their file here when it is fixed; this must be empty before landing.
-PRIVATE_IMPORTS_LEFT: set[str] = set()
-
-
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -68,8 +63,7 @@ def _violations(path: Path, source: str | None = None) -> list[str]:
         if target in FORBIDDEN_THIRD_PARTY.get(package, ()):
             problems.append(f"{where}: {package} imports {imported}")
         private = [n for n in names if n.startswith("_") and not n.startswith("__")]
-        left = str(path.relative_to(ROOT)) in PRIVATE_IMPORTS_LEFT
-        if private and target in PACKAGES and imported != module and not left:
+        if private and target in PACKAGES and imported != module:
             problems.append(f"{where}: imports private {', '.join(private)} from {imported}")
     return problems
 
