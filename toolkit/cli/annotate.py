@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from annotation.pricing import format_cost
+from toolkit.cli.inputs import load_corpus_spec
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -21,23 +22,6 @@ __all__ = ["ANNOTATE_BACKENDS", "annotate_cmd", "rubric_cmd"]
 #: ``local``: the bundled SmolLM2-135M behind llama_cpp.server (annotation.local, edudial[local]).
 #: (The demo's backends are ``toolkit.demo.DEMO_BACKENDS``.)
 ANNOTATE_BACKENDS: tuple[str, ...] = ("openai", "rules", "local")
-
-
-def _load_input(spec: str) -> Corpus:
-    """A saved corpus directory, or ``CORPUS:PATH`` loaded with the corpus loaders."""
-    name, sep, rest = spec.partition(":")
-    if sep and len(name) > 1 and not Path(spec).exists():
-        import corpora
-
-        if name.lower().replace("-", "_") not in corpora.available():
-            raise InputError(
-                f"unknown corpus {name!r} in {spec!r}; available: "
-                f"{', '.join(corpora.available())} (or give a saved corpus dir)"
-            )
-        return corpora.load(name, rest)
-    from toolkit.io import read_corpus
-
-    return read_corpus(spec)
 
 
 class _RichProgress:
@@ -458,7 +442,7 @@ def annotate_cmd(input_spec: str, **options: Any) -> None:
 
     args = _Args(**options)
     rub = annotation.load_rubric(args.rubric)
-    corpus = _load_input(input_spec)
+    corpus = load_corpus_spec(input_spec)
     if args.backend == "rules":
         _annotate_rules(corpus, rub, args)
         return

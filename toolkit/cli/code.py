@@ -16,6 +16,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from toolkit.cli.inputs import load_corpus_spec
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -57,23 +58,6 @@ def _split(value: str | None, option: str) -> list[str]:
     if not items:
         raise InputError(f"{option}: give comma-separated names, e.g. ana,ben")
     return items
-
-
-def _load_corpus(spec: str) -> Corpus:
-    """A saved corpus directory, or ``NAME:PATH`` read with the corpus loaders."""
-    name, sep, rest = spec.partition(":")
-    if sep and len(name) > 1 and not Path(spec).exists():
-        import corpora
-
-        if name.lower().replace("-", "_") not in corpora.available():
-            raise InputError(
-                f"unknown corpus {name!r} in {spec!r}; available: "
-                f"{', '.join(corpora.available())} (or give a saved corpus dir)"
-            )
-        return corpora.load(name, rest)
-    from toolkit.io import read_corpus
-
-    return read_corpus(spec)
 
 
 def _file_sha256(path: Path) -> str:
@@ -151,7 +135,7 @@ def sample_cmd(
     from annotation.rubric import load_rubric
 
     s = draw_sample(
-        _load_corpus(corpus_spec),
+        load_corpus_spec(corpus_spec),
         load_rubric(rubric),
         n=n,
         seed=seed,
@@ -235,7 +219,7 @@ def export_cmd(
 
     sample = None if sample_path is None else read_sample(sample_path)
     books = export_workbooks(
-        _load_corpus(corpus_spec),
+        load_corpus_spec(corpus_spec),
         load_rubric(rubric),
         _split(coders, "--coders"),
         out,
@@ -295,7 +279,7 @@ def import_cmd(
 
     if out is None and not Path(into).is_dir():
         raise InputError(f"--into {into!r} is not a saved corpus folder: give -o OUT")
-    corpus = _load_corpus(into)
+    corpus = load_corpus_spec(into)
     target = Path(into) if out is None else out
     if out is not None and out.exists() and not force and out.resolve() != Path(into).resolve():
         raise InputError("output already exists; pass --force", path=out)
@@ -397,7 +381,7 @@ def disagreements_cmd(
     from annotation.coding import write_disagreements
     from annotation.rubric import load_rubric
 
-    corpus = _load_corpus(corpus_spec)
+    corpus = load_corpus_spec(corpus_spec)
     coders = _split(raters, "--raters")
     rub = load_rubric(rubric) if rubric else _rubric_of(corpus, coders, schemes[0])
     book = write_disagreements(

@@ -11,27 +11,10 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.inputs import load_corpus_spec
 from toolkit.errors import InputError
-from toolkit.schema import Corpus
 
 __all__ = ["export_labels_cmd", "serve_cmd"]
-
-
-def _load_corpus(spec: str) -> Corpus:
-    """A saved corpus directory, or ``NAME:PATH`` read with a corpus loader."""
-    from toolkit.io import read_corpus
-
-    name, sep, rest = spec.partition(":")
-    if sep and len(name) > 1 and not Path(spec).exists():
-        import corpora
-
-        if name not in corpora.available():
-            raise InputError(
-                f"unknown corpus {name!r} in {spec!r}; available: "
-                f"{', '.join(corpora.available())} (or give a saved corpus dir)"
-            )
-        return corpora.load(name, rest)
-    return read_corpus(spec)
 
 
 def _coders(value: str | None) -> list[str]:
@@ -110,7 +93,7 @@ def serve_cmd(
 
     rubric = load_rubric(rubric_name)
     path = store or Path(f"{rubric.id}-{round_}.coding.sqlite")
-    corpus = _load_corpus(corpus_spec)
+    corpus = load_corpus_spec(corpus_spec)
     where = Path(corpus_spec)
     session = open_session(
         corpus,
@@ -177,7 +160,7 @@ def export_labels_cmd(
             f"(hash {info.rubric_sha256[:12]}); pass that rubric's file with --rubric",
             path=store,
         )
-    res = export_labels(_load_corpus(corpus_spec or info.corpus_path), st, rubric)
+    res = export_labels(load_corpus_spec(corpus_spec or info.corpus_path), st, rubric)
     save_corpus(res.corpus.validate(), out, format=fmt, overwrite=force)
     per = ", ".join(f"{r}: {n}" for r, n in res.rows.items())
     click.echo(f"{sum(res.rows.values())} label rows ({per}) -> {out}")
