@@ -6,15 +6,17 @@ streamed. A binary rubric yields one item per unit and category.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from annotation.rubric import Rubric
 from toolkit.errors import InputError
+from toolkit.meta import MetaArray, meta_values
 from toolkit.schema import Corpus
 
 __all__ = ["Item", "count_units", "iter_items", "render_item", "selects_turn"]
@@ -97,12 +99,12 @@ def count_units(corpus: Corpus, rubric: Rubric, limit: int | None = None) -> int
     if rubric.unit == "dialogue":
         n = len(corpus.dialogues)
     elif rubric.applies_to.meta:
-        n = sum(
-            selects_turn(rubric, r, m)
-            for r, m in zip(
-                corpus.turns["role"].tolist(), corpus.turns["meta"].tolist(), strict=True
-            )
-        )
+        n = 0
+        turns = corpus.turns
+        for lo in range(0, len(turns), _CHUNK_ROWS):  # bounded: meta decoded a chunk at a time
+            part = turns.iloc[lo : lo + _CHUNK_ROWS]
+            roles, metas = part["role"].tolist(), meta_values(part["meta"])
+            n += sum(selects_turn(rubric, r, m) for r, m in zip(roles, metas, strict=True))
     else:
         roles = rubric.applies_to.roles
         n = int(corpus.turns["role"].isin(roles).sum()) if roles else len(corpus.turns)
@@ -147,129 +149,208 @@ def iter_items(
 ) -> Iterator[Item]:
     """Yield the items of ``corpus`` for ``rubric`` in corpus order.
 
-    Parameters
-    ----------
-    corpus : Corpus
-    rubric : Rubric
-    context_turns : int, optional
-        Previous turns shown (default: the rubric's ``context.turns``).
-    limit : int, optional
-        Stop after this many units.
+        Parameters
+        ----------
+        corpus : Corpus
+        rubric : Rubric
+        context_turns : int, optional
+            Previous turns shown (default: the rubric's ``context.turns``).
+        limit : int, optional
+            Stop after this many units.
 
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from toolkit import Corpus
-    >>> from annotation.rubric import load_rubric
-    >>> c = Corpus(pd.DataFrame({"corpus": ["t"], "dialogue_id": ["d"], "split": ["x"],
-    ...                          "kind": ["k"], "meta": [{"question": "2+2?"}]}),
-    ...            pd.DataFrame({"corpus": ["t"] * 2, "dialogue_id": ["d"] * 2,
-    ...                          "turn_id": ["d:0", "d:1"], "index": [0, 1],
-    ...                          "role": ["teacher", "student"], "speaker": ["T", "S"],
-    ...                          "text": ["What is 2+2?", "5"], "meta": [{}, {}]}))
-    >>> [i.unit_id for i in iter_items(c, load_rubric("mathdial-moves"))]
-    ['d:0']
+        Examples
+        --------
+        >>> import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+        >>> from toolkit import Corpus
+        >>> from annotation.rubric import load_rubric
+        >>> c = Corpus(pd.DataFrame({"corpus": ["t"], "dialogue_id": ["d"], "split": ["x"],
+        ...                          "kind": ["k"], "meta": [{"question": "2+2?"}]}),
+        ...            pd.DataFrame({"corpus": ["t"] * 2, "dialogue_id": ["d"] * 2,
+        ...                          "turn_id": ["d:0", "d:1"], "index": [0, 1],
+        ...                          "role": ["teacher", "student"], "speaker": ["T", "S"],
+        ...                          "text": ["What is 2+2?", "5"], "meta": [{}, {}]}))
+        >>> [i.unit_id for i in iter_items(c, load_rubric("mathdial-moves"))]
+        ['d:0']
     """
     k = rubric.context.turns if context_turns is None else context_turns
     if k < 0:
         raise InputError("context_turns must be >= 0", field="context_turns")
-    after = rubric.context.following_turns
-    roles = set(rubric.applies_to.roles or [])
-    dmeta = {
-        (c, d): m
-        for c, d, m in zip(
-            corpus.dialogues["corpus"],
-            corpus.dialogues["dialogue_id"],
-            corpus.dialogues["meta"],
-            strict=True,
-        )
-    }
-    cats: list[str | None] = list(rubric.label_names) if rubric.mode == "binary" else [None]
-    order = {key: i for i, key in enumerate(dmeta)}
-    turns = corpus.turns
-    rank = [
-        order.get((c, d), len(order))
-        for c, d in zip(turns["corpus"], turns["dialogue_id"], strict=True)
-    ]
-    turns = turns.assign(_rank=rank).sort_values(["_rank", "index"], kind="stable")
-    # plain lists: element access on pandas (Arrow) string columns is slow per row
-    c_corpus, c_did, c_tid, c_role, c_text, c_meta = (
-        turns[c].tolist() for c in ("corpus", "dialogue_id", "turn_id", "role", "text", "meta")
-    )
-    bounds = [0] + [
-        i
-        for i in range(1, len(c_did))
-        if c_did[i] != c_did[i - 1] or c_corpus[i] != c_corpus[i - 1]
-    ]
-    bounds.append(len(c_did))
+    dialogue_meta = _DialogueMeta(corpus.dialogues)
     done = 0
-    max_chars = rubric.context.max_chars_per_turn
-    excl = rubric.context.exclude_meta
-    for lo_b, hi_b in itertools.pairwise(bounds):
-        if lo_b == hi_b:
-            continue
-        cname, did = c_corpus[lo_b], c_did[lo_b]
-        rows = list(
-            zip(
-                c_tid[lo_b:hi_b],
-                c_role[lo_b:hi_b],
-                c_text[lo_b:hi_b],
-                c_meta[lo_b:hi_b],
-                strict=True,
+    for group in _dialogue_groups(corpus):
+        for unit in _group_units(group, rubric, k, dialogue_meta):
+            yield from unit
+            done += 1
+            if limit is not None and done >= limit:
+                return
+
+
+# --------------------------------------------------------------------- streaming the turns
+# Items are built a bounded chunk of dialogues at a time: the whole corpus is never turned into
+# per-turn Python lists, and meta is decoded only for the rows an item shows or selects on.
+_CHUNK_ROWS = 8192
+
+
+@dataclass
+class _Group:
+    """One dialogue's turns, in turn order (meta kept raw, decoded on demand)."""
+
+    corpus: Any
+    dialogue_id: Any
+    turn_ids: list[Any]
+    roles: list[Any]
+    texts: list[Any]
+    raw_meta: list[Any]
+
+    def meta(self, pos: int) -> dict[str, Any]:
+        value = self.raw_meta[pos]
+        if not isinstance(value, dict):
+            value = meta_values([value])[0]
+            self.raw_meta[pos] = value
+        return value
+
+
+class _DialogueMeta:
+    """Dialogue meta by ``(corpus, dialogue_id)``, decoded when first asked for."""
+
+    def __init__(self, dialogues: pd.DataFrame) -> None:
+        keys = zip(dialogues["corpus"].tolist(), dialogues["dialogue_id"].tolist(), strict=True)
+        self._row = {key: i for i, key in enumerate(keys)}  # the last row of a repeated key
+        self._meta = dialogues["meta"]
+        self._last: tuple[tuple[Any, Any], dict[str, Any]] | None = None  # one dialogue at a time
+
+    def get(self, key: tuple[Any, Any]) -> dict[str, Any]:
+        if self._last is None or self._last[0] != key:
+            row = self._row.get(key)
+            self._last = (key, {} if row is None else meta_values([self._meta.iloc[row]])[0])
+        return self._last[1]
+
+
+def _turn_order(corpus: Corpus) -> np.ndarray | None:
+    """Turn rows in dialogue-table order then turn index (``None``: already in that order)."""
+    d, t = corpus.dialogues, corpus.turns
+    keys = pd.MultiIndex.from_arrays([d["corpus"], d["dialogue_id"]]).drop_duplicates()
+    rank = keys.get_indexer(pd.MultiIndex.from_arrays([t["corpus"], t["dialogue_id"]]))
+    rank[rank < 0] = len(keys)  # turns of unknown dialogues last, as one block
+    index = t["index"].to_numpy(dtype=float, na_value=np.nan)
+    order = np.lexsort((index, rank))
+    return None if bool(np.all(order == np.arange(len(order)))) else order
+
+
+def _raw_meta(column: pd.Series, rows: np.ndarray | slice) -> list[Any]:
+    """The ``meta`` values of ``rows`` as stored (JSON text or dicts), not decoded."""
+    array = column.array
+    if isinstance(array, MetaArray):
+        data = array.arrow()
+        part = data[rows] if isinstance(rows, slice) else data.take(pa.array(rows))
+        return list(part.to_pylist())
+    return list(column.iloc[rows].tolist())
+
+
+def _chunk_groups(t: pd.DataFrame, rows: np.ndarray | slice) -> Iterator[_Group]:
+    cols = [t[c].iloc[rows].tolist() for c in ("corpus", "dialogue_id", "turn_id", "role", "text")]
+    c_corpus, c_did, c_tid, c_role, c_text = cols
+    c_meta = _raw_meta(t["meta"], rows)
+    lo = 0
+    for i in range(1, len(c_did) + 1):
+        if i == len(c_did) or c_did[i] != c_did[i - 1] or c_corpus[i] != c_corpus[i - 1]:
+            yield _Group(
+                c_corpus[lo],
+                c_did[lo],
+                c_tid[lo:i],
+                c_role[lo:i],
+                c_text[lo:i],
+                c_meta[lo:i],
             )
-        )
-        dm = dmeta.get((cname, did), {}) or {}
-        pairs = [(str(r), "" if not isinstance(t, str) else t) for _, r, t, _ in rows]
-        if rubric.unit == "dialogue":
-            meta_lines = [
-                (key, v) for key in rubric.context.meta if (v := meta_value(key, dm)) is not None
-            ]
-            text = render_item(pairs, None, meta_lines, max_chars)
-            for cat in cats:
-                yield Item(str(cname), str(did), str(did), cat, text, len(pairs))
-            done += 1
-            if limit is not None and done >= limit:
-                return
+            lo = i
+
+
+def _dialogue_groups(corpus: Corpus) -> Iterator[_Group]:
+    """Each dialogue's turns in corpus order, read a bounded chunk of rows at a time."""
+    t = corpus.turns
+    order = _turn_order(corpus)
+    n = len(t)
+    lo = 0
+    pending: _Group | None = None  # a dialogue cut by the chunk edge continues in the next chunk
+    while lo < n:
+        hi = min(n, lo + _CHUNK_ROWS)
+        rows: np.ndarray | slice = slice(lo, hi) if order is None else order[lo:hi]
+        for group in _chunk_groups(t, rows):
+            if pending is not None:
+                if (group.corpus, group.dialogue_id) == (pending.corpus, pending.dialogue_id):
+                    group = _join(pending, group)
+                else:
+                    yield pending
+            pending = group
+        lo = hi
+    if pending is not None:
+        yield pending
+
+
+def _join(a: _Group, b: _Group) -> _Group:
+    return _Group(
+        a.corpus,
+        a.dialogue_id,
+        a.turn_ids + b.turn_ids,
+        a.roles + b.roles,
+        a.texts + b.texts,
+        a.raw_meta + b.raw_meta,
+    )
+
+
+def _meta_lines(rubric: Rubric, *metas: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(key, v) for key in rubric.context.meta if (v := meta_value(key, *metas)) is not None]
+
+
+def _group_units(
+    g: _Group, rubric: Rubric, k: int, dialogue_meta: _DialogueMeta
+) -> Iterator[list[Item]]:
+    """The items of one dialogue, one list per unit (a binary rubric's categories), in order."""
+    cats: list[str | None] = list(rubric.label_names) if rubric.mode == "binary" else [None]
+    max_chars = rubric.context.max_chars_per_turn
+    key = (g.corpus, g.dialogue_id)
+    pairs = [
+        (str(r), t if isinstance(t, str) else "") for r, t in zip(g.roles, g.texts, strict=True)
+    ]
+    if rubric.unit == "dialogue":
+        dm = dialogue_meta.get(key) if rubric.context.meta else {}
+        text = render_item(pairs, None, _meta_lines(rubric, dm), max_chars)
+        did = str(g.dialogue_id)
+        yield [Item(str(g.corpus), did, did, cat, text, len(pairs)) for cat in cats]
+        return
+    for pos, before, after in _turn_windows(g, rubric, k):
+        if rubric.context.meta:
+            lines = _meta_lines(rubric, dialogue_meta.get(key), g.meta(pos))
+        else:
+            lines = []
+        window = [pairs[j] for j in before] + [pairs[pos]] + [pairs[j] for j in after]
+        text = render_item(window, len(before), lines, max_chars)
+        tid, did = str(g.turn_ids[pos]), str(g.dialogue_id)
+        yield [Item(str(g.corpus), tid, did, cat, text, len(before)) for cat in cats]
+
+
+def _turn_windows(g: _Group, rubric: Rubric, k: int) -> Iterator[tuple[int, list[int], list[int]]]:
+    """The labelled turns' positions with the positions shown before and after each."""
+    roles = set(rubric.applies_to.roles or [])
+    n_after = rubric.context.following_turns
+    excl = rubric.context.exclude_meta
+    n = len(g.roles)
+    hidden = (
+        [any(_same(g.meta(j).get(key), v) for key, v in excl.items()) for j in range(n)]
+        if excl
+        else None
+    )
+    for pos, role in enumerate(g.roles):
+        if roles and role not in roles:
             continue
-        hidden = (
-            [any(_same((m or {}).get(key), v) for key, v in excl.items()) for _, _, _, m in rows]
-            if excl
-            else None
-        )
-        for pos, (tid, role, _text, tmeta) in enumerate(rows):
-            if roles and role not in roles:
-                continue
-            if rubric.applies_to.meta and not selects_turn(rubric, role, tmeta):
-                continue
-            if hidden is not None:  # context without the excluded turns (e.g. other candidates)
-                before = [pairs[j] for j in range(pos) if not hidden[j]][-k:] if k else []
-                after_t = [pairs[j] for j in range(pos + 1, len(rows)) if not hidden[j]][:after]
-                text = render_item(
-                    [*before, pairs[pos], *after_t],
-                    len(before),
-                    [
-                        (key, v)
-                        for key in rubric.context.meta
-                        if (v := meta_value(key, dm, tmeta or {})) is not None
-                    ],
-                    max_chars,
-                )
-                for cat in cats:
-                    yield Item(str(cname), str(tid), str(did), cat, text, len(before))
-                done += 1
-                if limit is not None and done >= limit:
-                    return
-                continue
-            lo = max(0, pos - k)
-            window = pairs[lo : pos + 1 + after]
-            meta_lines = [
-                (key, v)
-                for key in rubric.context.meta
-                if (v := meta_value(key, dm, tmeta or {})) is not None
-            ]
-            text = render_item(window, pos - lo, meta_lines, max_chars)
-            for cat in cats:
-                yield Item(str(cname), str(tid), str(did), cat, text, pos - lo)
-            done += 1
-            if limit is not None and done >= limit:
-                return
+        if rubric.applies_to.meta and not selects_turn(rubric, role, g.meta(pos)):
+            continue
+        if hidden is not None:  # context without the excluded turns (e.g. other candidates)
+            before = [j for j in range(pos) if not hidden[j]][-k:] if k else []
+            after = [j for j in range(pos + 1, n) if not hidden[j]][:n_after]
+        else:
+            before = list(range(max(0, pos - k), pos))
+            after = list(range(pos + 1, min(n, pos + 1 + n_after)))
+        yield pos, before, after
