@@ -149,30 +149,28 @@ def iter_items(
 ) -> Iterator[Item]:
     """Yield the items of ``corpus`` for ``rubric`` in corpus order.
 
-        Parameters
-        ----------
-        corpus : Corpus
-        rubric : Rubric
-        context_turns : int, optional
-            Previous turns shown (default: the rubric's ``context.turns``).
-        limit : int, optional
-            Stop after this many units.
+    Parameters
+    ----------
+    corpus : Corpus
+    rubric : Rubric
+    context_turns : int, optional
+        Previous turns shown (default: the rubric's ``context.turns``).
+    limit : int, optional
+        Stop after this many units.
 
-        Examples
-        --------
-        >>> import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-        >>> from toolkit import Corpus
-        >>> from annotation.rubric import load_rubric
-        >>> c = Corpus(pd.DataFrame({"corpus": ["t"], "dialogue_id": ["d"], "split": ["x"],
-        ...                          "kind": ["k"], "meta": [{"question": "2+2?"}]}),
-        ...            pd.DataFrame({"corpus": ["t"] * 2, "dialogue_id": ["d"] * 2,
-        ...                          "turn_id": ["d:0", "d:1"], "index": [0, 1],
-        ...                          "role": ["teacher", "student"], "speaker": ["T", "S"],
-        ...                          "text": ["What is 2+2?", "5"], "meta": [{}, {}]}))
-        >>> [i.unit_id for i in iter_items(c, load_rubric("mathdial-moves"))]
-        ['d:0']
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from toolkit import Corpus
+    >>> from annotation.rubric import load_rubric
+    >>> c = Corpus(pd.DataFrame({"corpus": ["t"], "dialogue_id": ["d"], "split": ["x"],
+    ...                          "kind": ["k"], "meta": [{"question": "2+2?"}]}),
+    ...            pd.DataFrame({"corpus": ["t"] * 2, "dialogue_id": ["d"] * 2,
+    ...                          "turn_id": ["d:0", "d:1"], "index": [0, 1],
+    ...                          "role": ["teacher", "student"], "speaker": ["T", "S"],
+    ...                          "text": ["What is 2+2?", "5"], "meta": [{}, {}]}))
+    >>> [i.unit_id for i in iter_items(c, load_rubric("mathdial-moves"))]
+    ['d:0']
     """
     k = rubric.context.turns if context_turns is None else context_turns
     if k < 0:
