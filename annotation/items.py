@@ -6,6 +6,8 @@ streamed. A binary rubric yields one item per unit and category.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -205,9 +207,19 @@ class _Group:
     def meta(self, pos: int) -> dict[str, Any]:
         value = self.raw_meta[pos]
         if not isinstance(value, dict):
-            value = meta_values([value])[0]
+            value = _decoded(value)
             self.raw_meta[pos] = value
         return value
+
+
+def _decoded(value: Any) -> dict[str, Any]:
+    """One stored meta value as a dict (JSON text parsed directly: this runs once per item)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(value)
+            if isinstance(parsed, dict):
+                return parsed
+    return meta_values([value])[0]  # missing values, and the error naming a bad one
 
 
 class _DialogueMeta:
@@ -222,7 +234,7 @@ class _DialogueMeta:
     def get(self, key: tuple[Any, Any]) -> dict[str, Any]:
         if self._last is None or self._last[0] != key:
             row = self._row.get(key)
-            self._last = (key, {} if row is None else meta_values([self._meta.iloc[row]])[0])
+            self._last = (key, {} if row is None else _decoded(self._meta.iloc[row]))
         return self._last[1]
 
 

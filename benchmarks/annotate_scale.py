@@ -22,6 +22,9 @@ smallest size (targets, issue 12: memory <= 1.2x between 100k and 1M items; CPU 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import gc
 import json
 import subprocess
 import sys
@@ -78,6 +81,10 @@ def child(mode: str, n_items: int, url: str) -> dict[str, Any]:
         sum(1 for _ in iter_items(small, rubric))
         if mode == "run":
             annotate(small, RUBRIC, model=MODEL, out=out, base_url=url, api_key="k")
+    del small
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc: give freed build memory back
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     base = scale._peak_rss_kb(reset=True)
     c0, t0 = time.process_time(), time.perf_counter()
     if mode == "prep":
