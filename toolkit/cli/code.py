@@ -16,7 +16,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from toolkit.cli.inputs import load_corpus_spec
+from toolkit.cli.inputs import assignment_options, load_corpus_spec
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -161,20 +161,7 @@ def sample_cmd(
 @click.argument("corpus_spec", metavar="CORPUS")
 @click.option("--rubric", required=True, metavar="NAME|FILE", help="Rubric to code with.")
 @click.option("--coders", required=True, help="Comma-separated coder names (one workbook each).")
-@click.option(
-    "--sample",
-    "sample_path",
-    type=click.Path(path_type=Path),
-    help="Sample file from `edudial code sample` (default: every unit).",
-)
-@click.option(
-    "--overlap",
-    type=click.FloatRange(0, 1),
-    default=1.0,
-    show_default=True,
-    help="Fraction of units every coder codes; the rest is split between coders.",
-)
-@click.option("--seed", type=int, help="Seed of the split and shuffles (default: the sample's).")
+@assignment_options
 @click.option(
     "--round",
     "round_",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli.inputs import load_corpus_spec
+from toolkit.cli.inputs import assignment_options, load_corpus_spec
 from toolkit.errors import InputError
 
 __all__ = ["export_labels_cmd", "serve_cmd"]
@@ -27,20 +27,7 @@ def _coders(value: str | None) -> list[str]:
 @click.option(
     "--coders", help="Comma-separated coder names (needed the first time, checked afterwards)."
 )
-@click.option(
-    "--sample",
-    "sample_path",
-    type=click.Path(path_type=Path),
-    help="Sample file from `edudial code sample` (default: every unit).",
-)
-@click.option(
-    "--overlap",
-    type=click.FloatRange(0, 1),
-    default=1.0,
-    show_default=True,
-    help="Fraction of units every coder codes; the rest is split between coders.",
-)
-@click.option("--seed", type=int, help="Seed of the split and orders (default: the sample's).")
+@assignment_options
 @click.option("--round", "round_", default="r1", show_default=True, help="Coding round (run_id).")
 @click.option(
     "--store",
