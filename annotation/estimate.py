@@ -6,17 +6,17 @@ flagged as such; completion tokens are given as a typical value and as the ``max
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from annotation.done import DoneKeys
 from annotation.items import iter_items
 from annotation.pricing import Price, estimate_tokens, load_prices, price_for
 from annotation.prompt import DIALECTS
 from annotation.requests import RequestBuilder, RequestParams
 from annotation.rubric import Rubric, load_rubric
-from annotation.store import ANNOTATIONS, DONE_STATUSES
+from annotation.store import finished_keys
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -43,24 +43,6 @@ class Estimate:
         d = asdict(self)
         d["price"] = None if self.price is None else asdict(self.price)
         return d
-
-
-def _done_keys(out: str | Path | None) -> set[str]:
-    if out is None:
-        return set()
-    path = Path(out) / ANNOTATIONS
-    keys: set[str] = set()
-    if not path.is_file():
-        return keys
-    with path.open("r", encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                meta = json.loads(line).get("meta") or {}
-            except json.JSONDecodeError:
-                break
-            if meta.get("status") in DONE_STATUSES:
-                keys.add(str(meta.get("item_key")))
-    return keys
 
 
 def estimate(
@@ -97,7 +79,7 @@ def estimate(
     if dialect not in DIALECTS:
         raise InputError(f"unknown dialect {dialect!r}", field="dialect")
     builder = RequestBuilder(rub, RequestParams(model=model, max_tokens=rub.output.max_tokens))
-    done = _done_keys(out)
+    done = DoneKeys() if out is None else finished_keys(out)
     items = n_done = prompt = 0
     typical_answer = 8 + max(estimate_tokens(n) for n in rub.label_names)
     if rub.mode == "dimensions":  # one "dimension": "level" field per dimension
@@ -116,6 +98,7 @@ def estimate(
         if item.category not in sys_tokens:
             sys_tokens[item.category] = estimate_tokens(builder.system(dialect, item.category))
         prompt += sys_tokens[item.category] + estimate_tokens(item.text) + 8
+    done.close()
     pending = items - n_done
     requests = pending * samples
     prompt_total = prompt * samples

@@ -239,14 +239,36 @@ class _DialogueMeta:
 
 
 def _turn_order(corpus: Corpus) -> np.ndarray | None:
-    """Turn rows in dialogue-table order then turn index (``None``: already in that order)."""
+    """Turn rows in dialogue-table order then turn index (``None``: already in that order).
+
+    The check reads a chunk of rows at a time, so a corpus already in order (what the loaders
+    and ``read_corpus`` give) costs no arrays the size of the corpus; only one out of order
+    is sorted as a whole.
+    """
     d, t = corpus.dialogues, corpus.turns
     keys = pd.MultiIndex.from_arrays([d["corpus"], d["dialogue_id"]]).drop_duplicates()
-    rank = keys.get_indexer(pd.MultiIndex.from_arrays([t["corpus"], t["dialogue_id"]]))
-    rank[rank < 0] = len(keys)  # turns of unknown dialogues last, as one block
-    index = t["index"].to_numpy(dtype=float, na_value=np.nan)
-    order = np.lexsort((index, rank))
-    return None if bool(np.all(order == np.arange(len(order)))) else order
+    last = (np.array([-1]), np.array([-np.inf]))
+    for lo in range(0, len(t), _CHUNK_ROWS):
+        rank, index = _sort_keys(t, keys, slice(lo, lo + _CHUNK_ROWS))
+        if not _ascending(np.concatenate((last[0], rank)), np.concatenate((last[1], index))):
+            return np.lexsort(_sort_keys(t, keys, slice(None))[::-1])
+        last = (rank[-1:], index[-1:])
+    return None
+
+
+def _sort_keys(t: pd.DataFrame, keys: pd.MultiIndex, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's dialogue rank (unknown dialogues last, as one block) and turn index."""
+    turn_keys = pd.MultiIndex.from_arrays([t["corpus"].iloc[rows], t["dialogue_id"].iloc[rows]])
+    rank = keys.get_indexer(turn_keys)
+    rank[rank < 0] = len(keys)
+    index = t["index"].iloc[rows].to_numpy(dtype=float, na_value=np.nan)
+    return rank, np.where(np.isnan(index), np.inf, index)  # a missing index sorts last
+
+
+def _ascending(rank: np.ndarray, index: np.ndarray) -> bool:
+    """Whether ``(rank, index)`` pairs never decrease (what a stable sort leaves in place)."""
+    step_rank, step_index = np.diff(rank), np.diff(index)
+    return not bool(np.any(step_rank < 0) or np.any((step_rank == 0) & (step_index < 0)))
 
 
 def _raw_meta(column: pd.Series, rows: np.ndarray | slice) -> list[Any]:

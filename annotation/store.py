@@ -20,12 +20,14 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from annotation.done import DoneKeys, chosen_blocks
 from toolkit.errors import InputError
 
-__all__ = ["RunStore"]
+__all__ = ["RunStore", "finished_keys"]
 
 ANNOTATIONS = "annotations.jsonl"
 MANIFEST = "manifest.json"
@@ -76,7 +78,7 @@ class RunStore:
                     )
         self.previous = old
         self.run_id: str = str(old["run_id"]) if old else _new_run_id()
-        self.done: set[str] = set()
+        self.done = DoneKeys()
         self.stale_errors = 0
         self.counts = {"ok": 0, "invalid": 0, "error": 0}
         self._scan()
@@ -99,20 +101,10 @@ class RunStore:
             return
         with p.open("rb+") as fh:
             data_end = 0
-            for line in fh:
-                if not line.endswith(b"\n"):
-                    break
-                data_end += len(line)
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    break
-                meta = rec.get("meta") or {}
-                status = meta.get("status")
-                key = meta.get("item_key")
+            for size, key, status in _results(fh):
+                data_end += size
                 if status in DONE_STATUSES and key is not None:
-                    if key not in self.done:
-                        self.done.add(key)
+                    if self.done.add(key):
                         self.counts[status] += 1
                 else:
                     self.stale_errors += 1
@@ -131,33 +123,24 @@ class RunStore:
             self.done.add(rows[0]["meta"]["item_key"])
 
     def compact(self) -> None:
-        """Keep one result per item: its last ok/invalid rows, else its last error rows."""
+        """Keep one result per item: its last ok/invalid rows, else its last error rows.
+
+        Two passes over the file (which blocks to keep, then copy them), so a run of any size
+        compacts in bounded memory.
+        """
         self._fh.close()
         p = self.annotations_path
-        blocks: list[tuple[str, str, list[str]]] = []  # (item_key, status, lines)
-        with p.open("r", encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                meta = json.loads(line).get("meta") or {}
-                key, status = str(meta.get("item_key")), str(meta.get("status"))
-                if blocks and blocks[-1][0] == key and blocks[-1][1] == status:
-                    blocks[-1][2].append(line)
-                else:
-                    blocks.append((key, status, [line]))
-        chosen: dict[str, int] = {}
-        for i, (key, status, _) in enumerate(blocks):
-            prev = chosen.get(key)
-            if prev is None or status in DONE_STATUSES or blocks[prev][1] not in DONE_STATUSES:
-                chosen[key] = i
-        keep = sorted(chosen.values())
+        keep = chosen_blocks((key, status in DONE_STATUSES) for key, status, _ in _blocks(p))
         self.counts = {"ok": 0, "invalid": 0, "error": 0}
         fd, tmp = tempfile.mkstemp(prefix=".annotations.", dir=self.dir)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            for i in keep:
-                _, status, lines = blocks[i]
+            wanted = next(keep, None)
+            for pos, (_, status, lines) in enumerate(_blocks(p)):
+                if pos != wanted:
+                    continue
                 self.counts[status] = self.counts.get(status, 0) + 1
                 out.writelines(lines)
+                wanted = next(keep, None)
         os.replace(tmp, p)
         self.stale_errors = 0
         self._fh = p.open("a", encoding="utf-8", newline="\n")
@@ -171,6 +154,52 @@ class RunStore:
         os.replace(tmp, self.manifest_path)
 
     def close(self) -> None:
-        """Close the annotations file."""
+        """Close the annotations file and drop the done keys (their count stays)."""
         if not self._fh.closed:
             self._fh.close()
+        self.done.close()
+
+
+def finished_keys(directory: str | os.PathLike[str]) -> DoneKeys:
+    """The keys of the items finished (``ok``/``invalid``) in a run directory, read only."""
+    done = DoneKeys()
+    path = Path(directory) / ANNOTATIONS
+    if path.is_file():
+        with path.open("rb") as fh:
+            for _, key, status in _results(fh):
+                if status in DONE_STATUSES and key is not None:
+                    done.add(key)
+    return done
+
+
+def _results(fh: BinaryIO) -> Iterator[tuple[int, str | None, Any]]:
+    """``(bytes, item_key, status)`` of each complete line, up to a partial or broken one."""
+    for line in fh:
+        if not line.endswith(b"\n"):
+            return
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            return
+        meta = rec.get("meta") or {}
+        key = meta.get("item_key")
+        yield len(line), None if key is None else str(key), meta.get("status")
+
+
+def _blocks(path: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """``(item_key, status, lines)`` of each run of consecutive rows of one item and status."""
+    block: tuple[str, str, list[str]] | None = None
+    with path.open("r", encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            meta = json.loads(line).get("meta") or {}
+            key, status = str(meta.get("item_key")), str(meta.get("status"))
+            if block is not None and block[:2] == (key, status):
+                block[2].append(line)
+                continue
+            if block is not None:
+                yield block
+            block = (key, status, [line])
+    if block is not None:
+        yield block

@@ -82,3 +82,37 @@ def test_items_follow_dialogue_order_then_index_whatever_the_chunk(monkeypatch, 
     )
     assert "question: qa2" in item.text and "[student] a one" in item.text
     assert dataclasses.asdict(item)["dialogue_id"] == "a"
+
+
+def _two_dialogues(turn_rows: list[tuple[str, int]]) -> Corpus:
+    frame = pd.DataFrame(
+        {
+            "corpus": "t",
+            "dialogue_id": [d for d, _ in turn_rows],
+            "turn_id": [f"{d}:{i}" for d, i in turn_rows],
+            "index": [i for _, i in turn_rows],
+            "role": "teacher",
+            "speaker": "x",
+            "text": [f"{d} {i}" for d, i in turn_rows],
+            "meta": [{}] * len(turn_rows),
+        }
+    )
+    dialogues = pd.DataFrame(
+        {"corpus": "t", "dialogue_id": ["a", "b"], "split": "x", "kind": "k", "meta": [{}] * 2}
+    )
+    return Corpus(dialogues, frame)
+
+
+def test_a_corpus_in_order_is_not_sorted_and_disorder_at_a_chunk_edge_is_found(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(items_module, "_CHUNK_ROWS", 2)
+    rubric = load_rubric("mathdial-moves")
+    in_order = _two_dialogues([("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)])
+    assert items_module._turn_order(in_order) is None
+    assert [i.unit_id for i in iter_items(in_order, rubric)] == ["a:0", "a:1", "a:2", "b:0", "b:1"]
+    # each chunk of two rows is in order on its own; the step between chunks is not
+    across = _two_dialogues([("a", 0), ("b", 0), ("a", 1), ("b", 1)])
+    assert [i.unit_id for i in iter_items(across, rubric)] == ["a:0", "a:1", "b:0", "b:1"]
+    back = _two_dialogues([("a", 0), ("a", 2), ("a", 1), ("b", 0)])
+    assert [i.unit_id for i in iter_items(back, rubric)] == ["a:0", "a:1", "a:2", "b:0"]
