@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -179,17 +180,29 @@ def test_one_server_per_store(tmp_path: Path) -> None:
     other.close()
 
 
-def test_the_page_shows_what_the_workbook_shows() -> None:
+@pytest.mark.realdata
+def test_an_mrbench_page_shows_the_workbooks_context_and_no_other_candidate(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Candidates are alternatives (``context.exclude_meta``): a page shows the history only."""
+    import corpora
     from annotation.coding import coding_units
-    from toolkit.app.units import UnitIndex
-    from toolkit.demo import bundled_sample
+    from tests.conftest import corpus_path
 
-    corpus, rubric = bundled_sample(), load_rubric("mathdial-moves")
-    index = UnitIndex(corpus, rubric)
-    units = coding_units(corpus, rubric)
-    assert [(u.corpus, u.unit_id) for u in units] == index.keys
-    for u in units:
-        v = index.view((u.corpus, u.unit_id))
-        assert v.fields == u.fields
-        for mine, theirs in ((v.before, u.before), (v.target, u.target), (v.after, u.after)):
-            assert [(t.role, t.text) for t in mine] == [(t.role, t.text) for t in theirs]
+    full = corpora.load("mrbench", corpus_path(data_dir, "mrbench"), releases=["dev"])
+    corpus = full.filter(dialogue_id=full.dialogues["dialogue_id"].tolist()[:4])
+    rubric = load_rubric("mrbench-pedagogy")
+    s = open_session(corpus, rubric, tmp_path / "lab.sqlite", SessionOptions(coders=["ana"]))
+    client = create_app(s).test_client()
+    units = {(u.corpus, u.unit_id): u for u in coding_units(corpus, rubric)}
+    candidates = corpus.turns[corpus.turns["meta"].map(lambda m: m.get("candidate") is True)]
+    assert len(units) == len(candidates) >= 8
+    for n, key in enumerate(s.order["ana"], start=1):
+        page = html.unescape(client.get(f"/code/ana/{n}").get_data(as_text=True))
+        unit = units[key]
+        assert unit.before and all(t.text in page for t in unit.before + unit.target)
+        others = candidates[
+            (candidates["dialogue_id"] == unit.dialogue_id) & (candidates["turn_id"] != key[1])
+        ]
+        assert len(others) >= 1
+        assert not any(text in page for text in others["text"] if text not in unit.target[0].text)

@@ -14,12 +14,11 @@ from toolkit.app.security import Guard, is_loopback
 from toolkit.app.server import create_app
 from toolkit.app.session import CodingSession, SessionOptions, assign_units, open_session
 from toolkit.app.store import Answer, Store, StoreInfo, UnitState
-from toolkit.app.units import ContextTurn, UnitIndex, UnitView
+from toolkit.app.units import UnitIndex
 
 __all__ = [
     "Answer",
     "CodingSession",
-    "ContextTurn",
     "Guard",
     "Option",
     "Question",
@@ -28,7 +27,6 @@ __all__ = [
     "StoreInfo",
     "UnitIndex",
     "UnitState",
-    "UnitView",
     "assign_units",
     "create_app",
     "is_loopback",
