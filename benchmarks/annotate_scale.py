@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/annotate_scale.py          # prep at 10k/100k/1M items, runs at 10k/100k
+    python benchmarks/annotate_scale.py          # prep and runs at 10k/100k/1M items
     python benchmarks/annotate_scale.py --prep 10000,100000 --run 10000
 
 Every turn of the corpus of ``benchmarks/scale.py`` is made a teacher turn, so the
@@ -122,7 +122,9 @@ def measure(mode: str, n_items: int, url: str = "") -> dict[str, Any]:
         capture_output=True,
         text=True,
     ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+    result = dict(json.loads(out.strip().splitlines()[-1]))
+    print(json.dumps(result), file=sys.stderr, flush=True)  # a long run's partial results
+    return result
 
 
 def report(rows: list[dict[str, Any]]) -> None:
@@ -146,7 +148,9 @@ def report(rows: list[dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prep", default="10000,100000,1000000", help="sizes (items)")
-    parser.add_argument("--run", default="10000,100000", help="sizes of full runs ('' for none)")
+    parser.add_argument(
+        "--run", default="10000,100000,1000000", help="sizes of full runs ('' for none)"
+    )
     args = parser.parse_args(argv)
     results: dict[str, list[dict[str, Any]]] = {"prep": [], "run": []}
     for n in (int(x) for x in args.prep.split(",") if x):
