@@ -257,24 +257,18 @@ def run_size(n_turns: int, *, repeat: int, meta: str, workdir: Path) -> list[Row
     arrow = arrow_tables(tables)
     rows = [*io_steps(n_turns, corpus, arrow, repeat, workdir)]
     d, t, a = corpus.dialogues, corpus.turns, corpus.annotations
-    row, ours, base = compare(
-        n_turns,
-        "filter_role",
-        lambda: corpus.filter(role="teacher"),
-        lambda: pandas_filter_role(d, t, a, "teacher"),
-        repeat,
-    )
-    _same_rows("filter_role", ours, base)
-    rows.append(row)
-    row, ours, base = compare(
-        n_turns,
-        "filter_split",
-        lambda: corpus.filter(split="test"),
-        lambda: pandas_filter_split(d, t, a, "test"),
-        repeat,
-    )
-    _same_rows("filter_split", ours, base)
-    rows.append(row)
+    plain_filters = {
+        "filter_role": lambda: pandas_filter_role(d, t, a, "teacher"),
+        "filter_split": lambda: pandas_filter_split(d, t, a, "test"),
+    }
+    ours_filters = {
+        "filter_role": lambda: corpus.filter(role="teacher"),
+        "filter_split": lambda: corpus.filter(split="test"),
+    }
+    for name, plain_filter in plain_filters.items():
+        row, ours, base = compare(n_turns, name, ours_filters[name], plain_filter, repeat)
+        _same_rows(name, ours, base)
+        rows.append(row)
     row, ours, base = compare(
         n_turns,
         "iterate",

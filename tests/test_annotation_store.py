@@ -1,4 +1,4 @@
-"""The run directory's bookkeeping: done keys on disk, resume scan, compaction (annotation.store)."""
+"""A run directory's bookkeeping (annotation.store): done keys on disk, resume scan, compaction."""
 
 from __future__ import annotations
 

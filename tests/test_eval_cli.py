@@ -11,18 +11,8 @@ import pandas as pd
 import pytest
 
 import eval
+from tests.cli_support import run_cli
 from tests.conftest import corpus_path
-from toolkit.cli import main
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture()
@@ -49,7 +39,7 @@ def ordinal_file(tmp_path: Path) -> Path:
 
 
 def test_json_contract(ordinal_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
+    code, out, err = run_cli(
         [
             "irr",
             str(ordinal_file),
@@ -104,7 +94,7 @@ def test_json_contract(ordinal_file: Path, capsys: pytest.CaptureFixture[str]) -
 def test_markdown_and_html(
     ordinal_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         [
             "irr",
             str(ordinal_file),
@@ -120,7 +110,7 @@ def test_markdown_and_html(
     assert code == 0
     assert "# Inter-rater reliability report" in out and "| Krippendorff's alpha |" in out
     target = tmp_path / "out" / "irr.html"
-    code, _, err = _run(
+    code, _, err = run_cli(
         [
             "irr",
             str(ordinal_file),
@@ -151,7 +141,7 @@ def test_wide_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             "R2": ["1", "2", "3", "2", "1"],
         }
     ).to_csv(path, index=False)
-    code, out, err = _run(
+    code, out, err = run_cli(
         ["irr", str(path), "--wide", "--unit-col", "item", "--bootstrap", "0", "--format", "json"],
         capsys,
     )
@@ -164,17 +154,17 @@ def test_wide_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_errors_exit_2_without_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "x.json"
-    code, _, err = _run(["irr", str(tmp_path / "missing.jsonl"), "-o", str(target)], capsys)
+    code, _, err = run_cli(["irr", str(tmp_path / "missing.jsonl"), "-o", str(target)], capsys)
     assert code == 2 and err.startswith("error:") and "Traceback" not in err
     assert not target.exists()
     bad = tmp_path / "bad.csv"
     pd.DataFrame(
         {"unit_id": ["u1", "u1"], "scheme": "s", "label": ["a", "b"], "rater": ["A", "B"]}
     ).to_csv(bad, index=False)
-    code, _, err = _run(["irr", str(bad), "--level", "ordinal", "-o", str(target)], capsys)
+    code, _, err = run_cli(["irr", str(bad), "--level", "ordinal", "-o", str(target)], capsys)
     assert code == 2 and "category order" in err
     assert not target.exists()
-    code, _, err = _run(["irr", str(bad), "--wide"], capsys)
+    code, _, err = run_cli(["irr", str(bad), "--wide"], capsys)
     assert code == 2 and "--unit-col" in err
 
 
@@ -182,18 +172,18 @@ def test_weights_need_an_ordered_level(
     ordinal_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "x.json"
-    code, _, err = _run(
+    code, _, err = run_cli(
         ["irr", str(ordinal_file), "--weights", "linear", "-o", str(target)], capsys
     )
     assert code == 2 and "nominal: linear weights need ordered categories" in err
     assert "Traceback" not in err and not target.exists()
-    code, _, err = _run(["irr", str(ordinal_file), "--weights", "cubic"], capsys)
+    code, _, err = run_cli(["irr", str(ordinal_file), "--weights", "cubic"], capsys)
     assert code == 2 and "or a CSV file" in err
     weights = tmp_path / "w.csv"
     rows = [[1 - abs(i - j) / 4 for j in range(5)] for i in range(5)]  # = linear weights
     weights.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n")
     args = ["irr", str(ordinal_file), "--level", "ordinal", "--categories", "1,2,3,4,5"]
-    code, out, err = _run(
+    code, out, err = run_cli(
         [*args, "--weights", str(weights), "--bootstrap", "0", "--format", "json"], capsys
     )
     assert code == 0, err
@@ -218,7 +208,7 @@ def test_sight_corpus_dir(
     corpus = corpora.load("sight", corpus_path(data_dir, "sight"), transcripts=False)
     saved = tmp_path / "sight.corpus"
     corpus.filter(scheme=["sight/confusion", "sight/setup"]).save(saved)
-    code, out, err = _run(
+    code, out, err = run_cli(
         [
             "irr",
             str(saved),
@@ -277,7 +267,7 @@ def test_per_scheme_categories(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ]
     path = tmp_path / "ann.csv"
     pd.DataFrame(rows, columns=["unit_id", "scheme", "label", "rater"]).to_csv(path, index=False)
-    code, out, err = _run(
+    code, out, err = run_cli(
         [
             "irr",
             str(path),
@@ -297,5 +287,7 @@ def test_per_scheme_categories(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert d["a"]["categories"] == ["x", "y", "z"] and d["b"]["categories"] == ["1", "2", "3"]
     # Brennan-Prediger uses q = 3 declared categories: (0.5 - 1/3) / (1 - 1/3)
     assert d["a"]["metrics"]["brennan_prediger"]["estimate"] == pytest.approx(0.25)
-    code, _, err = _run(["irr", str(path), "--categories", "x,y", "--categories", "b=1,2"], capsys)
+    code, _, err = run_cli(
+        ["irr", str(path), "--categories", "x,y", "--categories", "b=1,2"], capsys
+    )
     assert code == 2 and "not both" in err

@@ -9,17 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.cli import main
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli_support import run_cli
 
 
 def _rows(labels: np.ndarray, rater: str, kind: str, units: list[str]) -> list[dict[str, str]]:
@@ -54,7 +44,7 @@ def coded(tmp_path: Path) -> tuple[Path, float]:
 
 
 def test_plan_prints_the_analytic_answer_and_its_check(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         ["plan", "--expected", "0.7", "--width", "0.1", "--prevalence", "0.5", "--simulate", "40"],
         capsys,
     )
@@ -63,9 +53,9 @@ def test_plan_prints_the_analytic_answer_and_its_check(capsys: pytest.CaptureFix
 
 
 def test_plan_needs_expected_or_a_pilot(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["plan", "--width", "0.1", "--prevalence", "0.5"], capsys)
+    code, _, err = run_cli(["plan", "--width", "0.1", "--prevalence", "0.5"], capsys)
     assert code == 2 and err.startswith("error: give --expected")
-    code, _, err = _run(["plan", "--expected", "0.7", "--width", "0.1"], capsys)
+    code, _, err = run_cli(["plan", "--expected", "0.7", "--width", "0.1"], capsys)
     assert code == 2 and "--prevalence" in err
 
 
@@ -77,7 +67,7 @@ def test_plan_from_a_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     rows = _rows(a, "A", "human", units) + _rows(b, "B", "human", units)
     path = tmp_path / "pilot.jsonl"
     pd.DataFrame(rows).to_json(path, orient="records", lines=True)
-    code, out, err = _run(
+    code, out, err = run_cli(
         ["plan", str(path), "--scheme", "move", "--width", "0.1", "--simulate", "0"], capsys
     )
     assert code == 0, err
@@ -89,11 +79,11 @@ def test_estimate_text_and_json(
     coded: tuple[Path, float], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, share = coded
-    code, out, err = _run(["estimate", str(path), "--scheme", "move", "--model", "m1"], capsys)
+    code, out, err = run_cli(["estimate", str(path), "--scheme", "move", "--model", "m1"], capsys)
     assert code == 0, err
     assert "2000 units labelled by m1, 300 coded by adjudicated" in out
     assert "PPI++" in out and "simple random sample" in out
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         ["estimate", str(path), "--scheme", "move", "--model", "m1", "--format", "json"], capsys
     )
     doc = json.loads(out)
@@ -107,7 +97,7 @@ def test_estimate_names_a_missing_rater(
     coded: tuple[Path, float], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, _ = coded
-    code, _, err = _run(
+    code, _, err = run_cli(
         ["estimate", str(path), "--scheme", "move", "--model", "m1", "--gold", "ana"], capsys
     )
     assert code == 2
@@ -146,7 +136,7 @@ def test_estimate_with_a_sample_file(
     }
     sample_path = tmp_path / "sample.json"
     sample_path.write_text(json.dumps(sample), encoding="utf-8")
-    code, out, err = _run(
+    code, out, err = run_cli(
         [
             "estimate",
             str(path),

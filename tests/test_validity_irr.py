@@ -10,17 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.cli import main
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli_support import run_cli
 
 
 @pytest.fixture()
@@ -60,7 +50,7 @@ def test_gold_adds_keys_to_the_json_contract(
     coded: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["irr", str(coded), "--humans", "ana,ben,cy", "--models", "gpt", "--bootstrap", "200"]
-    code, out, err = _run([*args, "--format", "json", "--gold", "adjudicated"], capsys)
+    code, out, err = run_cli([*args, "--format", "json", "--gold", "adjudicated"], capsys)
     assert code == 0, err
     scheme = json.loads(out)["schemes"][0]
     assert scheme["gold"]["gold"] == "adjudicated"
@@ -69,7 +59,7 @@ def test_gold_adds_keys_to_the_json_contract(
     assert g["bootstrap"]["method"] == "cluster" and g["bootstrap"]["n_clusters"] == 12
     assert scheme["validity"]["alt_test"][0]["possible"] is True
     # without --gold the old keys are untouched and no gold entry appears
-    code, out, _ = _run([*args, "--format", "json"], capsys)
+    code, out, _ = run_cli([*args, "--format", "json"], capsys)
     plain = json.loads(out)["schemes"][0]
     assert "gold" not in plain
     assert plain["metrics"].keys() == scheme["metrics"].keys()
@@ -77,7 +67,7 @@ def test_gold_adds_keys_to_the_json_contract(
 
 
 def test_report_has_a_validity_section(coded: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
+    code, out, err = run_cli(
         [
             "irr",
             str(coded),
@@ -98,14 +88,14 @@ def test_report_has_a_validity_section(coded: Path, capsys: pytest.CaptureFixtur
     assert "impossible: it needs at least 3 human coders, this scheme has 2" in section
     assert "Sample size:" in section
     # rater kinds decide: ana, ben, cy are the humans (the gold rater is left out), gpt the model
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         ["irr", str(coded), "--gold", "adjudicated", "--format", "html", "--bootstrap", "50"],
         capsys,
     )
     assert "<h3>Validity</h3>" in out
     assert "counts among the humans" not in out
     # naming the gold rater among the humans is allowed, and the section says what it means
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         [
             *("irr", str(coded), "--gold", "adjudicated", "--format", "html"),
             *("--bootstrap", "50", "--humans", "ana,ben,cy,adjudicated"),
@@ -116,7 +106,7 @@ def test_report_has_a_validity_section(coded: Path, capsys: pytest.CaptureFixtur
 
 
 def test_unknown_gold_rater_is_an_error(coded: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["irr", str(coded), "--gold", "adjudicatd", "--bootstrap", "0"], capsys)
+    code, _, err = run_cli(["irr", str(coded), "--gold", "adjudicatd", "--bootstrap", "0"], capsys)
     assert code == 2
     assert err.startswith("error: gold rater 'adjudicatd' has no labels")
 
@@ -127,13 +117,13 @@ def test_gold_raters_are_left_out_of_the_humans(
     # Without --humans, the adjudicated labels must not count as a fourth coder: the agreement
     # equals the one computed with the three coders named, and differs from four "humans".
     base = ["irr", str(coded), "--models", "gpt", "--bootstrap", "0", "--format", "json"]
-    _, out, _ = _run([*base, "--gold", "adjudicated"], capsys)
+    _, out, _ = run_cli([*base, "--gold", "adjudicated"], capsys)
     defaulted = json.loads(out)["schemes"][0]
-    _, out, _ = _run([*base, "--humans", "ana,ben,cy", "--gold", "adjudicated"], capsys)
+    _, out, _ = run_cli([*base, "--humans", "ana,ben,cy", "--gold", "adjudicated"], capsys)
     named = json.loads(out)["schemes"][0]
-    _, out, _ = _run([*base, "--humans", "ana,ben,cy,adjudicated"], capsys)
+    _, out, _ = run_cli([*base, "--humans", "ana,ben,cy,adjudicated"], capsys)
     four = json.loads(out)["schemes"][0]
-    _, out, _ = _run(base, capsys)  # no --gold: 'adjudicated' is still not a coder
+    _, out, _ = run_cli(base, capsys)  # no --gold: 'adjudicated' is still not a coder
     no_gold = json.loads(out)["schemes"][0]
     fleiss = "fleiss_kappa"
     assert defaulted["metrics"][fleiss]["estimate"] == named["metrics"][fleiss]["estimate"]
