@@ -137,6 +137,27 @@ def test_order_column_sorts_and_checks(tmp_path: Path) -> None:
         import_transcripts(_write(bad, tmp_path / "bad.csv"), order="n")
 
 
+def test_errors_name_the_line_a_record_starts_on_after_multi_line_cells(tmp_path: Path) -> None:
+    text = (
+        "session,n,text\n"  # line 1
+        'a,1,"first line\nsecond line\nthird"\n'  # lines 2-4: one record
+        "\n"  # line 5: blank, skipped by the reader
+        "a,2,ok\n"  # line 6
+        "a,x,bad\n"  # line 7
+    )
+    path = tmp_path / "quoted.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"quoted.csv:7\b"):
+        import_transcripts(path, order="n")
+    tsv = tmp_path / "quoted.tsv"
+    tsv.write_text(text.replace(",", "\t"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"quoted.tsv:7\b"):
+        import_transcripts(tsv, order="n")
+    path.write_text(text.replace("a,x,bad", "a,3,fine"), encoding="utf-8")
+    turns = import_transcripts(path, order="n").corpus.turns
+    assert [m["line"] for m in turns["meta"]] == [2, 6, 7]  # where each turn's record starts
+
+
 def test_multi_label_cells_become_yes_no_schemes(tmp_path: Path) -> None:
     frame = pd.DataFrame({"text": ["a", "b", "c"], "A": ["x; y", "", "z"], "B": ["x", "y", ""]})
     path = _write(frame, tmp_path / "a.csv")

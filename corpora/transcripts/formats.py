@@ -7,6 +7,7 @@ knows where it came from (:meth:`RawTable.where`), so later errors name the line
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -63,8 +64,8 @@ class RawTable:
     frame : pandas.DataFrame
         One row per record (cue, line turn); columns as in the file.
     lines : numpy.ndarray
-        The 1-based line (CSV: record number counted from the header as line 1; XLSX: sheet row)
-        of each row.
+        The 1-based line of each row (CSV/TSV: the line its record starts on, as an editor counts
+        lines; XLSX: sheet row; Parquet: record number counted from a header as line 1).
     sheet : str, optional
         The XLSX sheet read.
     encoding : str, optional
@@ -186,7 +187,29 @@ def _read_delimited(path: Path, fmt: str, text: str, encoding: str) -> RawTable:
             line=int(match.group(1)) if match else None,
         ) from None
     _check_header(path, [str(c) for c in frame.columns])
-    return RawTable(path, fmt, frame, np.arange(2, len(frame) + 2), encoding=encoding)
+    lines = _record_lines(text, sep, len(frame))
+    return RawTable(path, fmt, frame, lines, encoding=encoding)
+
+
+def _record_lines(text: str, sep: str, n_records: int) -> np.ndarray:
+    """The line each data record starts on, as an editor numbers the file's lines.
+
+    A quoted cell holding line breaks, or a blank line (which the reader skips), moves the
+    records after it down; only then is the file walked record by record.
+    """
+    n_lines = text.count("\n") + (not text.endswith("\n"))
+    if n_lines == n_records + 1:  # one line per record: the header is line 1
+        return np.arange(2, n_records + 2)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    starts, before = [], 0
+    for record in reader:
+        if record:
+            starts.append(before + 1)
+        before = reader.line_num
+    starts = starts[1:]  # the header
+    if len(starts) != n_records:  # the two readers disagree: keep record numbers
+        return np.arange(2, n_records + 2)
+    return np.asarray(starts)
 
 
 def _check_header(path: Path, columns: list[str]) -> None:
