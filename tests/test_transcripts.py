@@ -193,6 +193,28 @@ def test_code_outside_declared_labels_names_every_cell(tmp_path: Path) -> None:
         import_transcripts(xlsx, code=["move=moves"], labels=["moves=focus,probing,telling"])
 
 
+def test_labels_inside_a_code_entry_of_a_mapping_file_are_checked(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"text": ["a", "b"], "move": ["focus", "foccus"]})
+    path = _write(frame, tmp_path / "a.csv")
+    (tmp_path / "map.yaml").write_text(
+        "codes:\n  - {column: move, scheme: moves, rater: A, labels: [focus, telling]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"outside the labels declared for 'moves' \(focus, tel"):
+        import_transcripts(path, map=tmp_path / "map.yaml")
+    (tmp_path / "typo.yaml").write_text(
+        "codes:\n  - {column: move, scheme: moves, label: [focus]}\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match=r"unknown key\(s\) label; known: column, labels"):
+        import_transcripts(path, map=tmp_path / "typo.yaml")
+    (tmp_path / "two.yaml").write_text(
+        "codes:\n  - {column: move, scheme: moves, labels: [focus]}\nlabels: {moves: [x]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"'moves' is declared with two label sets"):
+        import_transcripts(path, map=tmp_path / "two.yaml")
+
+
 def test_two_code_columns_for_one_rater_is_an_error(tmp_path: Path) -> None:
     frame = pd.DataFrame({"text": ["a"], "x": ["1"], "y": ["2"]})
     with pytest.raises(InputError, match=r"columns 'x' and 'y' are both scheme 's' by rater 'r'"):

@@ -69,8 +69,13 @@ class CodeSpec:
     rater: str
 
 
+#: The keys of a code entry in a mapping file (``labels``: the scheme's declared labels).
+_CODE_KEYS = {"column", "scheme", "rater", "labels"}
+
+
 def parse_code(spec: str | MappingABC[str, Any]) -> CodeSpec:
-    """Parse ``COL=SCHEME[@RATER]`` (or a YAML mapping with ``column``, ``scheme``, ``rater``).
+    """Parse ``COL=SCHEME[@RATER]`` (or a YAML mapping with ``column``, ``scheme``, ``rater``;
+    its ``labels`` are read by :func:`parse_options`).
 
     >>> parse_code("Teacher Tag=talkmoves/teacher@coder_a")
     CodeSpec(column='Teacher Tag', scheme='talkmoves/teacher', rater='coder_a')
@@ -78,6 +83,12 @@ def parse_code(spec: str | MappingABC[str, Any]) -> CodeSpec:
     'move'
     """
     if isinstance(spec, MappingABC):
+        unknown = sorted(set(map(str, spec)) - _CODE_KEYS)
+        if unknown:
+            raise InputError(
+                f"code entry {dict(spec)!r}: unknown key(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(_CODE_KEYS))}"
+            )
         column, scheme = spec.get("column"), spec.get("scheme")
         if not column or not scheme:
             raise InputError(f"code entry {dict(spec)!r} needs 'column' and 'scheme'")
@@ -225,11 +236,30 @@ def parse_options(options: MappingABC[str, Any]) -> Options:
         student=_names(merged.get("student")),
         role_values=_role_values(merged.get("role_values")),
         codes=tuple(parse_code(c) for c in codes),
-        labels=_labels(merged.get("labels")),
+        labels=_code_labels(codes, _labels(merged.get("labels"))),
         delimiter=str(merged.get("delimiter", ";")),
         corpus=str(merged.get("corpus", "transcripts")),
         kind=_opt_str(merged.get("kind")),
     )
+
+
+def _code_labels(
+    codes: Sequence[Any], labels: dict[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """``labels`` with those declared inside code entries (``{column, scheme, labels}``)."""
+    out = dict(labels)
+    for entry in codes:
+        if not isinstance(entry, MappingABC) or entry.get("labels") is None:
+            continue
+        scheme, declared = str(entry.get("scheme")), _names(entry["labels"])
+        if out.get(scheme, declared) != declared:
+            raise InputError(
+                f"scheme {scheme!r} is declared with two label sets: "
+                f"{', '.join(out[scheme])} and {', '.join(declared)}",
+                field="labels",
+            )
+        out[scheme] = declared
+    return out
 
 
 def _as_list(value: Any) -> Iterable[Any]:
