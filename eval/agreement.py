@@ -243,7 +243,7 @@ def _set_analytic(metric: Metric, res: Analytic, conf: float, chance: bool = Tru
         metric.test = res.zero_test()
     if not np.isfinite(res.se):
         return
-    if res.se_null is not None:
+    if res.wald:
         method, ci = WALD_METHOD, wald_interval(metric.estimate, res.se, conf)
     else:
         method, ci = GWET_METHOD, t_interval(metric.estimate, res.se, res.n, conf)

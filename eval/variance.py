@@ -8,6 +8,9 @@
   ``(1 - f) / (n (n - 1)) * sum_i (k*_i - k)^2`` from per-unit linearised pseudo-values
   (Gwet 2014; irrCAC), with a t(n - 1) interval clipped at 1 and a t(n - 1) test; the sampling
   fraction f is 0 (infinite population). ``n`` counts the units with at least one rating.
+* The test of Fleiss' kappa = 0 (unweighted, the same number of ratings on every unit) uses the
+  variance under the null of Fleiss, Nee & Landis (1979), with the normal distribution, as
+  ``irr::kappam.fleiss``; the interval stays Gwet's.
 
 Every function returns an :class:`Analytic` (estimate, SE, n, chance agreement p_e).
 """
@@ -27,6 +30,7 @@ __all__ = [
     "cohen",
     "cohen_se",
     "conger",
+    "fleiss_null_se",
     "gwet_alpha_se",
     "gwet_family",
     "gwet_family_se",
@@ -37,13 +41,21 @@ __all__ = [
 NAN = float("nan")
 
 
+#: How the null variance of Cohen's kappa is computed (the z test of kappa = 0).
+COHEN_NULL = "variance under kappa = 0 (Fleiss et al. 1969)"
+#: How the null variance of Fleiss' kappa is computed.
+FLEISS_NULL = "variance under kappa = 0 (Fleiss, Nee & Landis 1979)"
+
+
 @dataclass
 class Analytic:
     """A coefficient with its analytic standard error.
 
     ``n`` is the sample size of the variance (units with at least one rating for Gwet's
     variance, rated pairs for Cohen's kappa); ``p_e`` the chance agreement; ``se_null`` the
-    standard error under "agreement is zero" where the literature gives one (Cohen's kappa).
+    standard error under "agreement is zero" where the literature gives one (Cohen's kappa,
+    Fleiss' kappa with a constant number of ratings per unit) and ``null_method`` its source;
+    ``wald`` whether the interval is Wald's (normal) rather than Gwet's t(n - 1).
     """
 
     estimate: float
@@ -51,11 +63,13 @@ class Analytic:
     n: int
     p_e: float = NAN
     se_null: float | None = None
+    null_method: str = COHEN_NULL
+    wald: bool = False
 
     def zero_test(self) -> ZeroTest | None:
         """z (or t) statistic and p-values for "agreement is zero"; None when undefined."""
         if self.se_null is not None:
-            se, df, method = self.se_null, None, "variance under kappa = 0 (Fleiss et al. 1969)"
+            se, df, method = self.se_null, None, self.null_method
         else:
             se, df, method = self.se, self.n - 1, "Gwet design-based variance (irrCAC)"
         if not (np.isfinite(self.estimate) and np.isfinite(se) and se > 0) or (df or 2) < 1:
@@ -117,7 +131,7 @@ def cohen(table: np.ndarray, w: np.ndarray) -> Analytic:
     var0 = (np.outer(row, col) * (w - wbar) ** 2).sum() - pe**2
     var0 /= n * (1 - pe) ** 2
     se0 = float(np.sqrt(max(var0, 0.0)))
-    return Analytic(float(k), float(np.sqrt(max(var, 0.0))), round(n), pe, se0)
+    return Analytic(float(k), float(np.sqrt(max(var, 0.0))), round(n), pe, se0, wald=True)
 
 
 def cohen_se(table: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -190,7 +204,38 @@ def gwet_family(name: str, counts: np.ndarray, w: np.ndarray) -> Analytic:
         pe_i = _chance_pseudo(name, counts, pi, w)
         pseudo = pseudo - 2 * (1 - est) * (pe_i - pe) / (1 - pe)
     var = float(((pseudo - est) ** 2).sum()) / (n * (n - 1))
-    return Analytic(float(est), float(np.sqrt(var)), n, pe)
+    null = None
+    if name == "fleiss_kappa" and np.array_equal(w, np.eye(len(w))):
+        null = fleiss_null_se(counts)
+    return Analytic(float(est), float(np.sqrt(var)), n, pe, null, FLEISS_NULL)
+
+
+def fleiss_null_se(counts: np.ndarray) -> float | None:
+    """The SE of Fleiss' kappa under "no agreement beyond chance" (Fleiss, Nee & Landis 1979).
+
+    ``Var0 = 2 / (n m (m - 1) (sum_j p_j q_j)^2) * [(sum_j p_j q_j)^2 - sum_j p_j q_j (q_j -
+    p_j)]`` for n units rated m times each into categories with shares p_j (q_j = 1 - p_j).
+    ``None`` when the units do not all have the same number m >= 2 of ratings (the formula
+    assumes it) or every rating is in one category.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(fleiss_null_se(np.array([[3, 0], [0, 3], [2, 1], [1, 2]])), 4)
+    0.2887
+    """
+    counts = np.asarray(counts, dtype=float)
+    m = counts.sum(axis=1)
+    if len(counts) == 0 or not np.allclose(m, m[0]) or m[0] < 2:
+        return None
+    n, m0 = len(counts), float(m[0])
+    p = counts.sum(axis=0) / (n * m0)
+    pq = p * (1 - p)
+    total = float(pq.sum())
+    if total <= 0:
+        return None
+    var = 2 * (total**2 - float((pq * (1 - 2 * p)).sum())) / (total**2 * n * m0 * (m0 - 1))
+    return float(np.sqrt(var)) if var > 0 else None
 
 
 def gwet_family_se(name: str, counts: np.ndarray, w: np.ndarray) -> tuple[float, float, int]:

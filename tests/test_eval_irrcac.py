@@ -10,6 +10,9 @@ Expected numbers are copied from published outputs, never from edudial:
   Conger's kappa with each of Gwet's weights on ``raw_4raters``.
 * statsmodels (``cohens_kappa``, ``fleiss_kappa``) where it applies.
 
+* R irr ``kappam.fleiss(diagnoses)`` as printed (kappa 0.430, z = 17.652; category kappas
+  0.245, 0.245, 0.520, 0.471, 0.566) on Fleiss (1971), Table 1.
+
 ``cac.raw4raters`` is Gwet (2014) Handbook, 4th ed., p. 120 (4 raters x 12 units, categories
 1-5, missing ratings); ``distrib.6raters`` is the first 15 patients of Fleiss (1971).
 """
@@ -148,6 +151,45 @@ DISTRIB6 = [  # distrib.6raters: counts per patient (Depression, PD, Schizophren
     [2, 0, 4, 0, 0], [0, 0, 4, 0, 2], [2, 0, 3, 1, 0], [2, 0, 0, 4, 0], [0, 0, 0, 0, 6],
     [1, 0, 0, 5, 0], [1, 1, 0, 4, 0], [0, 3, 3, 0, 0], [1, 0, 0, 5, 0], [0, 2, 0, 3, 1],
 ]  # fmt: skip
+
+
+# Fleiss (1971), Table 1: the first 15 patients (DISTRIB6), then the other 15; 6 diagnoses each
+FLEISS1971 = [
+    *DISTRIB6,
+    [0, 0, 5, 0, 1], [3, 0, 0, 1, 2], [5, 1, 0, 0, 0], [0, 2, 0, 4, 0], [1, 0, 2, 0, 3],
+    [0, 0, 0, 0, 6], [0, 1, 0, 5, 0], [0, 2, 0, 1, 3], [2, 0, 0, 4, 0], [1, 0, 0, 4, 1],
+    [0, 5, 0, 1, 0], [4, 0, 0, 0, 2], [0, 2, 0, 4, 0], [1, 0, 5, 0, 0], [0, 0, 0, 0, 6],
+]  # fmt: skip
+
+
+def test_fleiss_kappa_zero_test_matches_irr_on_fleiss_1971() -> None:
+    res = eval.analytic("fleiss_kappa", eval.count_table(FLEISS1971))
+    assert round(res.estimate, 3) == 0.430
+    test = res.zero_test()
+    assert test is not None and test.df is None  # normal, as irr
+    assert test.statistic == pytest.approx(17.652, abs=5e-4)
+    assert test.method == "variance under kappa = 0 (Fleiss, Nee & Landis 1979)"
+    table = np.array(FLEISS1971)
+    per_category = [
+        eval.fleiss_kappa(eval.count_table(np.column_stack([table[:, j], 6 - table[:, j]])))
+        for j in range(5)
+    ]
+    assert [round(k, 3) for k in per_category] == [0.245, 0.245, 0.520, 0.471, 0.566]
+    # the same through agreement(): six rating slots per patient (Fleiss' raters differ by
+    # patient, so the slots are not raters; Fleiss' kappa only counts)
+    rows = [
+        (f"p{i}", "dx", str(k), f"slot{s}", "human")
+        for i, row in enumerate(FLEISS1971)
+        for s, k in enumerate(k for k, c in enumerate(row) for _ in range(c))
+    ]
+    long = pd.DataFrame(rows, columns=["unit_id", "scheme", "label", "rater", "rater_kind"])
+    m = eval.agreement(long, level="nominal", bootstrap=0, cluster=None)["dx"].metrics
+    assert m["fleiss_kappa"].test is not None
+    assert m["fleiss_kappa"].test.statistic == pytest.approx(17.652, abs=5e-4)
+    assert m["fleiss_kappa"].intervals["analytic"].method.startswith("Gwet")  # interval: Gwet's
+    # with a missing rating the null formula does not apply: Gwet's variance and t(n - 1)
+    partial = eval.analytic("fleiss_kappa", eval.count_table([[0, 0, 0, 5, 0], *FLEISS1971[1:]]))
+    assert partial.se_null is None and partial.zero_test().df == 29
 
 
 def test_count_table_quadratic_matches_irrcac_dist_functions() -> None:
