@@ -27,6 +27,7 @@ from annotation.requests import RequestParams
 from annotation.rubric import Rubric
 
 __all__ = [
+    "LlmSections",
     "RunIdentity",
     "RunManifest",
     "RunResult",
@@ -233,6 +234,57 @@ def llm_versions() -> dict[str, str]:
     import openai
 
     return versions(openai=openai.__version__)
+
+
+@dataclass
+class LlmSections:
+    """The manifest sections every LLM run writes: synchronous, packed, local or Batch API.
+
+    A backend adds what only it knows (pack statistics, counts, cost, rate-limit pauses, the
+    Batch API section) after these, so the shared fields are named and filled in one place.
+
+    Attributes
+    ----------
+    endpoint : str
+        The base URL without credentials or query.
+    parameters : dict
+        The run's settings (concurrency, context, samples, temperature, ...).
+    dialect : str or None
+        The output dialect used (``None`` before the first request).
+    dialect_forced : bool
+        Whether the user chose the dialect (else it was probed).
+    models_served, dialects_used : dict
+        Items per model name the endpoint reported, and per dialect.
+    dialect_probe : list of dict
+        What each dialect tried while probing answered.
+    usage, usage_cumulative : Usage
+        Tokens and requests of this invocation, and of every invocation on the directory.
+    """
+
+    endpoint: str
+    parameters: dict[str, Any]
+    dialect: str | None
+    dialect_forced: bool
+    models_served: dict[str, int] = field(default_factory=dict)
+    dialect_probe: list[dict[str, str]] = field(default_factory=list)
+    dialects_used: dict[str, int] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    usage_cumulative: Usage = field(default_factory=Usage)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The sections as written to ``manifest.json``."""
+        return {
+            "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
+            "models_served": dict(self.models_served),
+            "endpoint": self.endpoint,
+            "dialect": self.dialect,
+            "dialect_forced": self.dialect_forced,
+            "dialect_probe": list(self.dialect_probe),
+            "dialects_used": dict(self.dialects_used),
+            "parameters": self.parameters,
+            "usage": self.usage.as_dict(),
+            "usage_cumulative": self.usage_cumulative.as_dict(),
+        }
 
 
 @dataclass

@@ -19,11 +19,18 @@ from annotation import pack as packing
 from annotation.cache import ResponseCache
 from annotation.engine import Engine, EngineSettings
 from annotation.items import count_units, iter_items
-from annotation.manifest import RunIdentity, RunManifest, RunResult, llm_versions, now, rater_name
+from annotation.manifest import (
+    LlmSections,
+    RunIdentity,
+    RunManifest,
+    RunResult,
+    llm_versions,
+    now,
+    rater_name,
+)
 from annotation.options import AnnotateOptions, options_from
 from annotation.pricing import Price, Usage, load_prices, price_for
 from annotation.privacy import check_deid
-from annotation.prompt import PROMPT_TEMPLATE_SHA256
 from annotation.requests import RequestBuilder
 from annotation.rubric import Rubric, load_rubric
 from annotation.store import RunStore
@@ -156,22 +163,24 @@ class _Run:
         previous = store.previous or {}
         cumulative = Usage.from_dict(previous.get("usage_cumulative"))
         cumulative.merge(engine.usage)
+        llm = LlmSections(
+            endpoint=s.transport.endpoint,
+            parameters=_parameters(s, engine),
+            dialect=engine.dialect,
+            dialect_forced=engine.forced_dialect,
+            models_served=dict(engine.models_served),
+            dialect_probe=engine.probe_log,
+            dialects_used=dict(engine.dialect_counts),
+            usage=engine.usage,
+            usage_cumulative=cumulative,
+        )
         sections: dict[str, Any] = {
-            "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
-            "models_served": dict(engine.models_served),
-            "endpoint": s.transport.endpoint,
+            **llm.as_dict(),
             "backend": s.options.backend_info,
             "deidentified": s.deidentified,
-            "dialect": engine.dialect,
-            "dialect_forced": engine.forced_dialect,
-            "dialect_probe": engine.probe_log,
-            "dialects_used": dict(engine.dialect_counts),
-            "parameters": _parameters(s, engine),
             "pack_stats": None if self.packer is None else asdict(self.packer.stats),
             "items_total": self.items_total,
             "counts": dict(store.counts),
-            "usage": engine.usage.as_dict(),
-            "usage_cumulative": cumulative.as_dict(),
             "price_per_1m": None if s.price is None else vars(s.price),
             "cost_usd": engine.usage.cost(s.price),
             "cost_usd_cumulative": cumulative.cost(s.price),

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from annotation.batch.files import BATCH_DIR, STATE
-from annotation.manifest import RunIdentity, RunManifest, llm_versions, now, rater_name
+from annotation.manifest import (
+    LlmSections,
+    RunIdentity,
+    RunManifest,
+    llm_versions,
+    now,
+    rater_name,
+)
 from annotation.pricing import BATCH_MULTIPLIER, Price, Usage
-from annotation.prompt import PROMPT_TEMPLATE_SHA256
 from annotation.rubric import Rubric
 from annotation.store import RunStore
 
@@ -60,18 +66,12 @@ def _new_manifest(
     store: RunStore, rub: Rubric, identity: RunIdentity, state: dict[str, Any], status: str
 ) -> dict[str, Any]:
     cfg = state["config"]
-    sections = {
-        "prompt_template_sha256": PROMPT_TEMPLATE_SHA256,
-        "models_served": {},
-        "endpoint": cfg["endpoint"],
-        "dialect": cfg["dialect"],
-        "dialect_forced": True,
-        "dialect_probe": [],
-        "dialects_used": {},
-        "parameters": {k: cfg[k] for k in _PARAMETERS},
-        "usage": Usage().as_dict(),
-        "usage_cumulative": Usage().as_dict(),
-    }
+    sections = LlmSections(
+        endpoint=cfg["endpoint"],
+        parameters={k: cfg[k] for k in _PARAMETERS},
+        dialect=cfg["dialect"],
+        dialect_forced=True,
+    ).as_dict()
     return RunManifest(
         run_id=store.run_id,
         status=status,
