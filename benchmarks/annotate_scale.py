@@ -62,7 +62,7 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
             str(REPO / "tests" / "fake_openai.py"),
             "--latency",
             "0",
-            "--no-journal-bodies",
+            "--no-journal",  # a million journal entries would be the server's 1.7 GB
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -138,6 +138,7 @@ class FakeOpenAI:
         ignore_n: bool = False,
         label_logprob: float = math.log(0.8),
         journal_bodies: bool = True,
+        keep_journal: bool = True,
         served_model: str | None = None,
     ) -> None:
         self.latency = latency
@@ -147,6 +148,7 @@ class FakeOpenAI:
         self.ignore_n = ignore_n
         self.label_logprob = label_logprob
         self.journal_bodies = journal_bodies
+        self.keep_journal = keep_journal
         self.served_model = served_model
         self.rules: list[Rule] = []
         self.faults: list[Fault] = []
@@ -376,7 +378,8 @@ class FakeOpenAI:
             }
             if self.journal_bodies:
                 entry["body"] = body
-            self.journal.append(entry)
+            if self.keep_journal:
+                self.journal.append(entry)
             if self.latency:
                 await asyncio.sleep(self.latency)
             return await self._chat_response(req, body)
@@ -854,8 +857,13 @@ def main() -> None:  # pragma: no cover - used by benchmarks and subprocess test
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--no-journal-bodies", action="store_true")
+    ap.add_argument("--no-journal", action="store_true", help="keep no journal (long benchmarks)")
     args = ap.parse_args()
-    server = FakeOpenAI(latency=args.latency, journal_bodies=not args.no_journal_bodies)
+    server = FakeOpenAI(
+        latency=args.latency,
+        journal_bodies=not args.no_journal_bodies,
+        keep_journal=not args.no_journal,
+    )
 
     async def run() -> None:
         await server.serve(port=args.port)
