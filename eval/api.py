@@ -342,8 +342,8 @@ def analytic(
     Examples
     --------
     >>> res = analytic("fleiss_kappa", [[1, 1], [2, 2], [1, 2], [2, 2]])
-    >>> round(res.estimate, 4), round(res.p_e, 4), res.zero_test().df
-    (0.4667, 0.5312, 3)
+    >>> round(res.estimate, 4), round(res.p_e, 4), res.zero_test().df  # z: 2 ratings per unit
+    (0.4667, 0.5312, None)
     """
     if name not in ANALYTIC:
         raise InputError(f"unknown coefficient {name!r}; use one of {', '.join(ANALYTIC)}")
