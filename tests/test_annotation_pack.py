@@ -176,7 +176,11 @@ def test_packed_rows_have_the_per_turn_schema(server: FakeOpenAI, tmp_path: Path
     corpus = toy_corpus(3)
     run(server, tmp_path / "turn", corpus)
     run(server, tmp_path / "packed", corpus, pack="dialogue")
-    per_turn, packed = rows(tmp_path / "turn"), rows(tmp_path / "packed")
+    # rows are appended as items finish, so concurrent runs may write them in any order
+    per_turn, packed = (
+        sorted(rows(tmp_path / name), key=lambda r: (r["unit_id"], r["scheme"]))
+        for name in ("turn", "packed")
+    )
     assert [set(r) for r in packed] == [set(r) for r in per_turn]
     assert [set(r["meta"]) for r in packed] == [set(r["meta"]) for r in per_turn]
     assert [{k: v for k, v in r.items() if k not in ("meta", "run_id")} for r in packed] == [
