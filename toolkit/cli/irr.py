@@ -234,22 +234,38 @@ def _weights(opts: IrrOptions) -> Any:
     return read_weights(path, common if isinstance(common, list) else None)
 
 
+def _annotations(opts: IrrOptions, data: Any) -> Any:
+    """The annotation rows of the schemes asked for (all schemes by default)."""
+    table = getattr(data, "annotations", data)
+    if opts.schemes and "scheme" in getattr(table, "columns", ()):
+        return table[table["scheme"].isin(list(opts.schemes))]
+    return table
+
+
 def _humans(opts: IrrOptions, data: Any) -> list[str] | None:
     """The human raters: ``--humans``, else every human rater but the gold ones.
 
-    Gold labels (``adjudicated``, or the ``--gold`` rater) are derived from the coders' own
-    labels: counted as one more coder they would inflate the agreement among the humans.
+    The default is :func:`toolkit.cli.inputs.human_coders`, shared with ``edudial plan``. When
+    no gold rater was left out, ``None`` lets :func:`eval.agreement` take the humans of each
+    scheme by ``rater_kind`` (the same raters, but chosen per scheme).
     """
-    from annotation.coding import ADJUDICATED
+    from toolkit.cli.inputs import human_coders
 
     named = _split(opts.humans)
-    table = getattr(data, "annotations", data)
-    if named is not None or "rater_kind" not in getattr(table, "columns", ()):
+    coders = human_coders(_annotations(opts, data), named=named, gold=opts.gold)
+    if named is not None:
         return named
-    gold = {ADJUDICATED, opts.gold}
-    humans = table.loc[table["rater_kind"] == "human", "rater"].dropna().unique()
-    kept = sorted(str(r) for r in humans if r not in gold)
-    return kept if kept and len(kept) < len(humans) else None
+    return coders.names if coders.names and coders.left_out else None
+
+
+def _models(opts: IrrOptions, data: Any) -> list[str] | None:
+    """``--models``, each given in full or by its model name alone (``gpt-4o-mini``)."""
+    from toolkit.cli.inputs import resolve_raters
+
+    table = _annotations(opts, data)
+    present = table["rater"].dropna().astype(str)
+    where = f" in scheme(s) {', '.join(opts.schemes)}" if opts.schemes else ""
+    return resolve_raters(_split(opts.models), present, option="--models", where=where)
 
 
 def run_irr(opts: IrrOptions) -> None:
@@ -262,7 +278,7 @@ def run_irr(opts: IrrOptions) -> None:
         data,
         list(schemes) or None,
         humans=_humans(opts, data),
-        models=_split(opts.models),
+        models=_models(opts, data),
         level=opts.level,
         categories=_categories(opts.categories),
         weights=_weights(opts),

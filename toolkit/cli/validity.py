@@ -68,18 +68,26 @@ def _pilot(
 ) -> tuple[Any, list[str]]:
     import eval
     from eval.sample_size import pilot_plan
+    from toolkit.cli.inputs import human_coders
 
     annotations, clusters = _load(corpus)
-    humans = opts["humans"]
-    if humans is None and "rater_kind" in annotations.columns:
-        kinds = annotations[annotations["scheme"] == scheme]
-        humans = sorted(set(kinds.loc[kinds["rater_kind"] == "human", "rater"].astype(str)))
-    table = eval.ratings_table(annotations, scheme, raters=humans or None, clusters=clusters)
+    coders = human_coders(annotations, named=opts["humans"], schemes=[scheme])
+    if coders.names == [] and coders.left_out:
+        raise InputError(
+            f"scheme {scheme!r} has no human coders besides the gold rater(s) "
+            f"{', '.join(coders.left_out)}; name the pilot raters with --humans"
+        )
+    table = eval.ratings_table(annotations, scheme, raters=coders.names or None, clusters=clusters)
     pilot = pilot_plan(table, metric, width, confidence=opts["confidence"])
     lines = [
         f"pilot: scheme {scheme}, raters {', '.join(table.raters)}, {pilot.pilot_units} units "
         f"with two or more ratings, observed {metric} {pilot.observed:.3f}",
     ]
+    if coders.left_out:
+        lines.append(
+            f"gold rater(s) left out of the coders: {', '.join(coders.left_out)} (derived from "
+            "the coders' labels; name them with --humans to count them)"
+        )
     if pilot.dropped_categories:
         lines.append(f"unused categories left out: {', '.join(pilot.dropped_categories)}")
     more = "no more units needed" if not pilot.more_units else f"{pilot.more_units} more units"
@@ -107,7 +115,10 @@ def _pilot(
 @click.option("--prevalence", type=float, help="Prevalence of a binary code.")
 @click.option("--prevalences", help="Prevalence of each category, comma-separated.")
 @click.option("--raters", type=click.IntRange(min=2), default=2, show_default=True)
-@click.option("--humans", help="Pilot raters, comma-separated (default: rater_kind human).")
+@click.option(
+    "--humans",
+    help="Pilot raters, comma-separated (default: rater_kind == human, except 'adjudicated').",
+)
 @click.option(
     "--confidence",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
@@ -168,15 +179,33 @@ def plan_cmd(
         click.echo(line)
 
 
+def _populations(sample: Any, path: Path) -> dict[str | None, int]:
+    """``N_h`` of each stratum of a sample's design, keyed as its units name their stratum.
+
+    A simple random sample is a design with one stratum: ``edudial code sample`` writes it as
+    the stratum ``"all"`` while its units carry no stratum (``None``), so ``None`` is keyed to
+    that one stratum (or to the design's population when the file lists no stratum).
+    """
+    population: dict[str | None, int] = {s.stratum: s.population for s in sample.design.strata}
+    if any(u.stratum is None for u in sample.units):
+        if len(population) > 1:
+            raise InputError(
+                f"units without a stratum in a design with {len(population)} strata", path=path
+            )
+        population[None] = next(iter(population.values()), sample.design.population)
+    return population
+
+
 def _sample_design(
     sample_path: Path, units: list[str], gold: np.ndarray, n_model: int
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
     """Inclusion probabilities and strata of the coded units from a sample file.
 
     Coded units outside the sample are not part of the design and are dropped (gold set to -1).
     Within each stratum the coded units are treated as a simple random sample of its
     ``population`` (sampled but not yet coded units as missing at random), so the weight is
-    ``N_h / (coded units of h)``.
+    ``N_h / (coded units of h)``. A simple random sample has no strata (``None``): its one
+    stratum's variance is the unstratified one.
     """
     from annotation.coding import read_sample
 
@@ -185,9 +214,9 @@ def _sample_design(
     for u in sample.units:
         info[u.unit_id] = u
         info[f"{u.corpus}/{u.unit_id}"] = u
-    population = {s.stratum: s.population for s in sample.design.strata}
-    strata = np.array([str(info[u].stratum) if u in info else "" for u in units], dtype=object)
+    population = _populations(sample, sample_path)
     in_sample = np.array([u in info for u in units])
+    strata = np.array([info[u].stratum if u in info else "" for u in units], dtype=object)
     notes = []
     if abs(sample.design.population - n_model) > 0.01 * max(n_model, 1):
         notes.append(
@@ -197,15 +226,15 @@ def _sample_design(
     outside = int(((gold >= 0) & ~in_sample).sum())
     if outside:
         notes.append(f"{outside} coded unit(s) outside the sample file were left out.")
-    gold = np.where(in_sample, gold, -1)
+    coded = in_sample & (gold >= 0)
     inclusion = np.full(len(units), np.nan)
-    for h in set(strata[gold >= 0]):
-        m = (strata == h) & (gold >= 0)
-        size = population.get(h, sample.design.population if len(population) == 0 else None)
-        if size is None:
+    for h in set(strata[coded]):
+        if h not in population:
             raise InputError(f"stratum {h!r} is not in the design of the sample", path=sample_path)
-        inclusion[m] = m.sum() / size
-    return inclusion, strata, notes
+        m = coded & np.array([s == h for s in strata], dtype=bool)  # h may be None
+        inclusion[m] = m.sum() / population[h]
+    simple = all(h is None for h in strata[coded])
+    return inclusion, None if simple else strata, notes
 
 
 @click.command("estimate")
@@ -248,17 +277,17 @@ def estimate_cmd(
 
     import eval
     from eval.ppi import estimate_shares
+    from toolkit.cli.inputs import resolve_rater
     from toolkit.jsonvalue import plain
 
     annotations, _ = _load(corpus)
     cats = [c.strip() for c in categories.split(",")] if categories else None
     table = eval.ratings_table(annotations, scheme, categories=cats)
-    for rater, flag in ((model, "--model"), (gold, "--gold")):
-        if rater not in table.raters:
-            raise InputError(
-                f"{flag} {rater!r} has no labels in scheme {scheme!r}; raters: "
-                f"{', '.join(table.raters)}"
-            )
+    model = resolve_rater(model, table.raters, option="--model", where=f" in scheme {scheme!r}")
+    if gold not in table.raters:
+        raise InputError(
+            f"--gold {gold!r} has no labels in scheme {scheme!r}; raters: {', '.join(table.raters)}"
+        )
     m = table.codes[:, table.raters.index(model)]
     g = table.codes[:, table.raters.index(gold)]
     inclusion = strata = None
