@@ -23,6 +23,7 @@ import pandas as pd
 
 from toolkit.errors import EdudialError, InputError
 from toolkit.jsonvalue import plain
+from toolkit.meta import MetaArray, MetaDtype
 from toolkit.schema import TABLES, Corpus, meta_values, normalise_table
 
 if TYPE_CHECKING:
@@ -155,19 +156,39 @@ def _to_arrow(frame: pd.DataFrame, table: str) -> pa.Table:
         [pa.field(c, pa.int64() if c == "index" else pa.large_string()) for c in TABLES[table]]
     )
     try:
-        return pa.Table.from_pandas(frame, preserve_index=False).cast(
+        arrow = pa.Table.from_pandas(frame, preserve_index=False).cast(
             _with_extras(schema, frame, table), safe=True
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         columns = {
             c: _extra_array(frame[c], table) for c in frame.columns if c not in TABLES[table]
         }
-        base = pa.Table.from_pandas(
+        arrow = pa.Table.from_pandas(
             frame.loc[:, list(TABLES[table])], schema=schema, preserve_index=False
         )
         for name, array in columns.items():
-            base = base.append_column(name, array)
-        return base
+            arrow = arrow.append_column(name, array)
+    return _plain_pandas_metadata(arrow)
+
+
+def _plain_pandas_metadata(arrow: pa.Table) -> pa.Table:
+    """``arrow`` with its pandas metadata naming ``meta`` a plain text (object) column.
+
+    pandas records each column's dtype in the file; left as ``edudial.meta``, pandas, pyarrow's
+    ``to_pandas`` and ``datasets`` fail in any process that has not imported edudial (the dtype
+    is unknown there). The column itself is JSON text either way; :func:`_read_parquet` wraps
+    it in a :class:`~toolkit.meta.MetaArray` again.
+    """
+    metadata = dict(arrow.schema.metadata or {})
+    if b"pandas" not in metadata:
+        return arrow
+    info = json.loads(metadata[b"pandas"])
+    for column in info.get("columns", []):
+        if column.get("numpy_type") == MetaDtype.name:
+            # what pyarrow writes for an object column of str
+            column.update(pandas_type="unicode", numpy_type="object")
+    metadata[b"pandas"] = json.dumps(info).encode("utf-8")
+    return arrow.replace_schema_metadata(metadata)
 
 
 def _with_extras(schema: pa.Schema, frame: pd.DataFrame, table: str) -> pa.Schema:
@@ -326,9 +347,15 @@ def _read_parquet(
         data = pq.read_table(path, columns=chosen, filters=_expression(schema, filters))
     except Exception as exc:  # pyarrow raises several unrelated types
         raise InputError(f"cannot read Parquet ({exc})", path=path) from None
-    if "meta" in data.column_names:
-        _check_meta_text(data.column("meta"), path)
-    frame = data.to_pandas()
+    if "meta" not in data.column_names:
+        return _fill_unread(data.to_pandas(), table, path)
+    _check_meta_text(data.column("meta"), path)
+    # meta goes straight into the fast column, sharing the Arrow data: the file's pandas
+    # metadata calls it plain text (see _plain_pandas_metadata), so converting it with the rest
+    # would make a str column first, to be converted again.
+    at = data.column_names.index("meta")
+    frame = data.remove_column(at).to_pandas()
+    frame.insert(at, "meta", pd.Series(MetaArray(data.column("meta")), index=frame.index))
     return _fill_unread(frame, table, path)
 
 
