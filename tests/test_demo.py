@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from sklearn.metrics import cohen_kappa_score
 
-from toolkit import read_corpus
+from toolkit import InputError, read_corpus
 from toolkit.cli import cli
-from toolkit.demo import bundled_sample, run_demo
+from toolkit.demo import MARKER, bundled_sample, output_state, run_demo
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +153,73 @@ def test_cli_demo_prints_summary_and_report_path(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "mathdial/move" in res.output
     assert f"report: {out / 'report.html'}" in res.output
-    again = CliRunner().invoke(cli, ["demo", "--backend", "rules", "-o", str(out)])
-    assert again.exit_code != 0 and "exists" in str(again.exception)
+
+
+def test_cli_demo_twice_in_a_row_replaces_its_own_folder(tmp_path: Path, monkeypatch) -> None:
+    """The README's first command run twice: the demo owns demo-out/ and says it replaces it."""
+    monkeypatch.chdir(tmp_path)
+    args = ["demo", "--backend", "rules", "--bootstrap", "50"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    (tmp_path / "demo-out" / "stale.txt").write_text("left by the first run", encoding="utf-8")
+    second = CliRunner().invoke(cli, args)
+    assert second.exit_code == 0, second.output
+    lines = [x for x in second.output.splitlines() if "replacing" in x]
+    assert lines == ["[1] replacing demo-out (written by an earlier demo)"]
+    assert not (tmp_path / "demo-out" / "stale.txt").exists()  # replaced, not merged
+    corpus = read_corpus(tmp_path / "demo-out" / "corpus")
+    assert len(corpus.turns) == len(bundled_sample().turns)  # a whole, fresh run
+    assert (tmp_path / "demo-out" / "report.html").is_file()
+
+
+def test_cli_demo_refuses_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    out.mkdir()
+    (out / "thesis.tex").write_text("mine", encoding="utf-8")
+    args = ["demo", "--backend", "rules", "--bootstrap", "50", "-o", str(out)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code != 0
+    assert str(res.exception) == (
+        f"{out}: output folder exists and was not written by `edudial demo` "
+        "(pass --force to replace it, or -o another folder)"
+    )
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]  # untouched
+    forced = CliRunner().invoke(cli, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert not (out / "thesis.tex").exists() and (out / "report.html").is_file()
+    assert output_state(out) == "demo"  # from now on the demo's own
+
+
+def test_a_marker_someone_else_wrote_is_not_the_demos(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    out.mkdir()
+    (out / MARKER).write_text("{}", encoding="utf-8")  # not what the demo writes
+    assert output_state(out) == "foreign"
+    with pytest.raises(InputError, match="not written by the demo; pass force=True"):
+        run_demo(out, backend="rules", bootstrap=50)
+    assert [p.name for p in out.iterdir()] == [MARKER]
+    (tmp_path / "target").mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "target")
+    assert output_state(link) == "foreign"  # replacing it could delete what it points to
+
+
+def test_a_demo_that_failed_halfway_is_replaced_next_time(tmp_path: Path, monkeypatch) -> None:
+    import toolkit.demo
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the backend crashed")
+
+    out = tmp_path / "demo-out"
+    with monkeypatch.context() as patch:
+        patch.setattr(toolkit.demo, "_annotate", broken)
+        with pytest.raises(RuntimeError):
+            run_demo(out, backend="rules", bootstrap=50)
+    assert output_state(out) == "demo"  # the marker came first
+    said: list[str] = []
+    res = run_demo(out, backend="rules", bootstrap=50, say=said.append)
+    assert said[0] == f"replacing {out} (written by an earlier demo)"
+    assert res.reports["html"].is_file()
 
 
 @pytest.mark.realdata

@@ -29,10 +29,12 @@ from toolkit.schema import Corpus
 
 __all__ = [
     "DEMO_BACKENDS",
+    "MARKER",
     "DemoResult",
     "DemoStep",
     "bundled_sample",
     "choose_backend",
+    "output_state",
     "run_demo",
 ]
 
@@ -47,6 +49,67 @@ _TASKS: dict[str, tuple[str, list[str] | None]] = {
 }
 
 Step = Callable[[str], None]
+
+#: The file that marks a folder as the demo's own: a later demo replaces such a folder without
+#: ``force``; any other existing folder is the user's and needs ``force``.
+MARKER = ".edudial-demo"
+_MARK = {"written_by": "edudial demo", "note": "the next `edudial demo` replaces this folder"}
+
+
+def output_state(out: str | Path) -> str:
+    """What ``out`` is to the demo: ``"free"``, ``"demo"`` (an earlier run's) or ``"foreign"``.
+
+    ``free``: missing or an empty folder. ``demo``: a folder holding :data:`MARKER` as the demo
+    writes it; a later demo replaces it. Anything else, a symlink included (replacing it would
+    delete what it points to), is ``foreign``: the user's, replaced only with ``force``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> output_state(folder / "new"), output_state(folder)
+    ('free', 'free')
+    >>> _ = (folder / "notes.txt").write_text("mine")
+    >>> output_state(folder)
+    'foreign'
+    """
+    folder = Path(out)
+    if folder.is_symlink():
+        return "foreign"
+    if not folder.exists():
+        return "free"
+    if not folder.is_dir():
+        return "foreign"
+    marker = folder / MARKER
+    try:
+        if not marker.is_symlink() and json.loads(marker.read_text(encoding="utf-8")) == _MARK:
+            return "demo"
+    except (OSError, UnicodeDecodeError, ValueError):
+        pass  # no marker, or not ours
+    return "free" if not any(folder.iterdir()) else "foreign"
+
+
+def _claim(out: Path, force: bool, say: Step) -> None:
+    """Make ``out`` an empty folder marked as the demo's, replacing an earlier demo's output.
+
+    The marker is written first, so even a demo that failed halfway leaves a folder the next
+    run recognises and replaces.
+    """
+    state = output_state(out)
+    if state == "foreign" and not force:
+        raise InputError(
+            "output folder exists and was not written by the demo; pass force=True "
+            "(CLI: --force) to replace it, or choose another folder",
+            path=out,
+        )
+    if state == "demo":
+        say(f"replacing {out} (written by an earlier demo)")
+    if out.is_dir() and not out.is_symlink():
+        shutil.rmtree(out)
+    elif out.is_symlink() or out.exists():
+        out.unlink()
+    out.mkdir(parents=True)
+    (out / MARKER).write_text(json.dumps(_MARK) + "\n", encoding="utf-8")
 
 
 def bundled_sample() -> Corpus:
@@ -213,7 +276,8 @@ def run_demo(
     bootstrap, seed : int
         Bootstrap replicates and seed of the intervals.
     force : bool
-        Replace ``out`` if it exists.
+        Replace ``out`` even if an earlier demo did not write it. A folder the demo wrote (it
+        holds :data:`MARKER`) is always replaced, an empty folder is used as it is.
     say : callable, optional
         Receives one line per step (progress).
 
@@ -229,11 +293,8 @@ def run_demo(
     started = time.perf_counter()
     say = say or (lambda _msg: None)
     out = Path(out)
-    if out.exists():
-        if not force:
-            raise InputError("output folder exists; pass force=True (CLI: --force)", path=out)
-        shutil.rmtree(out)
     chosen = choose_backend(backend)
+    _claim(out, force, say)
     corpora_ = _load(Path(data) if data is not None else None, limit, say)
     result = DemoResult(out=out, backend=chosen)
     labelled: list[Corpus] = []

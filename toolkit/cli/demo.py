@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.demo import DEMO_BACKENDS
+from toolkit.demo import DEMO_BACKENDS, output_state
 
 __all__ = ["demo_cmd"]
 
@@ -30,7 +30,7 @@ def _num(value: object) -> str:
     type=click.Path(path_type=Path),
     default=Path("demo-out"),
     show_default=True,
-    help="Output folder (replaced with --force).",
+    help="Output folder. One an earlier demo wrote is replaced; any other needs --force.",
 )
 @click.option(
     "--data",
@@ -60,7 +60,9 @@ def _num(value: object) -> str:
     help="Bootstrap replicates for the intervals.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
-@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.option(
+    "--force", is_flag=True, help="Replace the output folder even if the demo did not write it."
+)
 def demo_cmd(
     *,
     out: Path,
@@ -95,10 +97,14 @@ def demo_cmd(
         from annotation.local_server import LOCAL_QUALITY_WARNING
 
         console.print(f"[yellow]{LOCAL_QUALITY_WARNING}[/yellow]")
-    if out.exists() and not force:
+    if output_state(out) == "foreign" and not force:  # before any work (or the model's start-up)
         from toolkit.errors import InputError
 
-        raise InputError("output folder exists (pass --force to replace it)", path=out)
+        raise InputError(
+            "output folder exists and was not written by `edudial demo` "
+            "(pass --force to replace it, or -o another folder)",
+            path=out,
+        )
     step = [0]
 
     def say(message: str) -> None:
