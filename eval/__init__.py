@@ -38,6 +38,7 @@ from eval.api import (
 from eval.bootstrap import BootstrapResult, percentile_ci, replicate
 from eval.coefficients import WEIGHTS, read_weights, weight_matrix
 from eval.data import LEVELS, RatingTable, ratings_table, wide_to_long
+from eval.headline import Headline, recommend
 from eval.icc import ICC_FORMS, IccResult, icc
 from eval.reporting import FORMATS, landis_koch, report
 from eval.result import AgreementResult, Metric, SchemeResult
@@ -52,6 +53,7 @@ __all__ = [
     "AgreementResult",
     "BootstrapResult",
     "CountTable",
+    "Headline",
     "IccResult",
     "Metric",
     "RatingTable",
@@ -77,6 +79,7 @@ __all__ = [
     "percentile_ci",
     "ratings_table",
     "read_weights",
+    "recommend",
     "replicate",
     "report",
     "scheme_agreement",

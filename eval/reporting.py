@@ -280,9 +280,30 @@ def _model_sentences(hm: HumanModel | None) -> list[str]:
     return out
 
 
+def _headline(s: SchemeResult) -> tuple[str, str] | None:
+    """The headline's figures (the coefficient to quote, those to report beside it) and reason.
+
+    ``None`` when the scheme has no such coefficient (nothing could be computed).
+    """
+    h = s.headline
+    chosen = s.metrics.get(h.metric)
+    if chosen is None:
+        return None
+    level = f"{s.conventions.confidence:.0%}"
+    figures = f"{h.label} = {_f(chosen.estimate)}, {level} CI {_ci(chosen.ci)}, n = {chosen.n}"
+    beside = [
+        f"{LABELS.get(k, k)} = {_f(s.metrics[k].estimate)} {_ci(s.metrics[k].ci)}"
+        for k in h.also
+        if k in s.metrics
+    ]
+    if beside:
+        figures += "; beside it " + ", ".join(beside)
+    return figures, h.reason
+
+
 def _reading(s: SchemeResult) -> list[str]:
-    """Plain-language sentences about one scheme."""
-    main = main_metric(s)
+    """Plain-language sentences about one scheme (first: the headline coefficient)."""
+    main = s.metrics.get(s.headline.metric) or main_metric(s)
     if main is None:
         return ["No agreement coefficient could be computed: " + "; ".join(s.notes)]
     est = main.estimate
@@ -369,6 +390,9 @@ def _scheme_line(s: SchemeResult) -> str:
 
 def _scheme_md(s: SchemeResult) -> list[str]:
     out = [f"## Scheme `{s.scheme}`", "", _scheme_line(s), ""]
+    headline = _headline(s)
+    if headline is not None:  # the one number to quote, above the table of all of them
+        out += [f"**Headline: {headline[0]}.** {headline[1]}", ""]
     if s.metrics:
         out += [_md_table(_metric_table(s)), ""]
     if s.pairwise:
@@ -399,7 +423,8 @@ def _markdown(result: AgreementResult, provenance: Provenance) -> str:
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#222}table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid
 #ccc;padding:.25em .5em;text-align:left}th{background:#f2f2f2}h2{border-bottom:2px solid #ddd;
-padding-top:.6em}.fig{margin:.5em 0}.note{color:#555;font-size:.9em}img{max-width:100%}"""
+padding-top:.6em}.headline{background:#f4f8ff;border-left:4px solid #3465a4;padding:.4em
+.7em}.fig{margin:.5em 0}.note{color:#555;font-size:.9em}img{max-width:100%}"""
 
 
 def _html_table(t: Table) -> str:
@@ -504,13 +529,21 @@ def _scheme_html(s: SchemeResult, budget: int) -> tuple[list[str], int]:
         f"{s.n_units} units; raters {', '.join(s.raters)}; categories "
         f"({s.conventions.categories_source}) {', '.join(s.categories)}; level {s.level}."
     )
+    headline = _headline(s)
     parts = [
         f"<h2>Scheme {html.escape(s.scheme)}</h2>",
         "<p>" + html.escape(facts) + "</p>",
+    ]
+    if headline is not None:  # the one number to quote, above the table of all of them
+        parts.append(
+            f"<p class='headline'><b>Headline: {html.escape(headline[0])}.</b> "
+            f"{html.escape(headline[1])}</p>"
+        )
+    parts.append(
         "<h3>What this means</h3><ul>"
         + "".join(f"<li>{html.escape(x)}</li>" for x in _reading(s))
-        + "</ul>",
-    ]
+        + "</ul>"
+    )
     if s.metrics:
         parts.append(_html_table(_metric_table(s)))
     if s.per_category:

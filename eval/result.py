@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.jsonvalue import plain
 
 if TYPE_CHECKING:  # eval.validity imports the coefficient modules, which import this one
+    from eval.headline import Headline
     from eval.validity import ValidityResult
 
 __all__ = [
@@ -641,6 +642,13 @@ class SchemeResult:
     #: gold metrics, alternative annotator test, prevalence warning, plan (eval.validity)
     validity: ValidityResult | None = None
 
+    @property
+    def headline(self) -> Headline:
+        """The coefficient to quote and why (:func:`eval.headline.recommend`, on demand)."""
+        from eval.headline import recommend  # it reads SchemeResult: imported when used
+
+        return recommend(self)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = plain(
             {
@@ -659,6 +667,7 @@ class SchemeResult:
                 "notes": self.notes,
             }
         )
+        out["headline"] = self.headline.to_dict()  # additive key: the coefficient to quote
         if self.validity is not None:  # additive keys (issue 15): the contract's old keys stay
             gold = self.validity.gold_dict()
             if gold is not None:
