@@ -4,8 +4,13 @@ Every answer is committed (``synchronous=FULL``) before the browser is sent to t
 closed tab, a crashed server or ``kill -9`` loses nothing; reopening continues where each coder
 stopped. The store also freezes the session: corpus, rubric hash, coding round, each coder's units
 in their shuffled order, the coders' URL tokens and the CSRF secret, so a restart shows the same
-units in the same order under the same URLs. Labels leave the store only as ordinary annotation
-rows (:mod:`toolkit.app.export`).
+units in the same order under the same URLs. Because of the tokens, the secret and the labels the
+file (and SQLite's ``-wal`` and ``-shm`` files, which take its mode) is readable by its owner only
+(0600). Labels leave the store only as ordinary annotation rows (:mod:`toolkit.app.export`).
+
+An adjudication records the coders' labels it decided between: when a coder changes a label
+afterwards, the decision no longer holds (:meth:`Store.decisions` keeps both, the app shows the
+unit as waiting again and the export writes no gold row for it until the lead decides again).
 """
 
 from __future__ import annotations
@@ -25,9 +30,13 @@ from typing import Any
 
 from toolkit.errors import InputError
 
-__all__ = ["Answer", "Store", "StoreInfo", "UnitState"]
+__all__ = ["Answer", "Decision", "Store", "StoreInfo", "UnitState"]
 
 UnitKey = tuple[str, str]
+#: question -> coder -> label: the finished coders' labels of one unit
+UnitLabels = Mapping[str, Mapping[str, str]]
+#: owner read/write only: the store holds the URL tokens, the CSRF secret and every label
+_PRIVATE = 0o600
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,7 +57,7 @@ CREATE TABLE IF NOT EXISTS answers (
 CREATE INDEX IF NOT EXISTS unit_state_status ON unit_state (coder, status);
 CREATE TABLE IF NOT EXISTS adjudications (
     corpus TEXT NOT NULL, unit_id TEXT NOT NULL, question TEXT NOT NULL, label TEXT NOT NULL,
-    adjudicator TEXT NOT NULL, updated TEXT NOT NULL,
+    adjudicator TEXT NOT NULL, updated TEXT NOT NULL, coders TEXT,
     PRIMARY KEY (corpus, unit_id, question));
 """
 
@@ -81,6 +90,21 @@ class UnitState:
     flag: bool = False
     notes: str = ""
     answers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The lead's final label of one question of a unit, and the coders' labels it decided
+    between (``None`` in stores written before these were recorded)."""
+
+    label: str
+    adjudicator: str
+    coders: Mapping[str, str] | None = None
+
+    def holds(self, labels: Mapping[str, str]) -> bool:
+        """Whether the decision still decides between the coders' labels ``labels`` (no coder
+        changed, added or withdrew a label since)."""
+        return self.coders is None or dict(self.coders) == dict(labels)
 
 
 @dataclass(frozen=True)
@@ -122,10 +146,12 @@ class Store:
         if not self.path.is_file():
             raise InputError("coding store not found", path=self.path)
         self._lock = threading.RLock()
+        _make_private(self.path)
         self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        self._migrate()
         self._writer_fd: int | None = None
         self._totals: dict[str, int] = {}  # the assignment never changes: count it once
         #: bumped on every write; lets readers cache derived views (the live panel)
@@ -146,6 +172,8 @@ class Store:
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(f".{p.name}.creating")
         tmp.unlink(missing_ok=True)
+        # created private (an empty file is an empty database): the secrets are never readable
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE))
         db = sqlite3.connect(str(tmp))
         try:
             db.executescript(_SCHEMA)
@@ -185,13 +213,20 @@ class Store:
             self._db.execute("COMMIT")
             self.version += 1
 
+    def _migrate(self) -> None:
+        """Add what stores written by earlier versions lack (the decisions' coder labels)."""
+        with self._lock:
+            cols = {row[1] for row in self._db.execute("PRAGMA table_info(adjudications)")}
+            if "coders" not in cols:
+                self._db.execute("ALTER TABLE adjudications ADD COLUMN coders TEXT")
+
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
     def acquire_writer(self) -> None:
         """Take the store's writer lock (one server per store); refuse when another holds it."""
-        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, _PRIVATE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -300,9 +335,37 @@ class Store:
         return [(c, (k, u), n) for c, k, u, n in rows]
 
     def adjudications(self) -> dict[tuple[UnitKey, str], tuple[str, str]]:
-        """((corpus, unit_id), question) -> (label, adjudicator)."""
-        rows = self._rows("SELECT corpus, unit_id, question, label, adjudicator FROM adjudications")
-        return {((c, u), q): (lab, who) for c, u, q, lab, who in rows}
+        """((corpus, unit_id), question) -> (label, adjudicator), whether or not the decision
+        still holds (see :meth:`decisions`)."""
+        return {k: (d.label, d.adjudicator) for k, d in self.decisions().items()}
+
+    def decisions(self) -> dict[tuple[UnitKey, str], Decision]:
+        """((corpus, unit_id), question) -> the decision with the coders' labels it decided."""
+        rows = self._rows(
+            "SELECT corpus, unit_id, question, label, adjudicator, coders FROM adjudications"
+        )
+        return {
+            ((c, u), q): Decision(lab, who, None if seen is None else json.loads(seen))
+            for c, u, q, lab, who, seen in rows
+        }
+
+    def unit_labels(self, key: UnitKey) -> dict[str, dict[str, str]]:
+        """Question -> coder -> label of the coders who finished the unit."""
+        with self._lock:
+            return self._unit_labels(self._db, key)
+
+    @staticmethod
+    def _unit_labels(db: sqlite3.Connection, key: UnitKey) -> dict[str, dict[str, str]]:
+        rows = db.execute(
+            "SELECT a.question, a.coder, a.label FROM answers a JOIN unit_state s "
+            "ON s.coder = a.coder AND s.corpus = a.corpus AND s.unit_id = a.unit_id "
+            "WHERE s.status = 'done' AND a.corpus = ? AND a.unit_id = ? ORDER BY a.coder",
+            key,
+        ).fetchall()
+        out: dict[str, dict[str, str]] = {}
+        for question, coder, label in rows:
+            out.setdefault(question, {})[coder] = label
+        return out
 
     # ------------------------------------------------------------------ writing
     def _touch(self, db: sqlite3.Connection, coder: str, key: UnitKey, notes: str | None) -> None:
@@ -389,15 +452,34 @@ class Store:
         with self._write() as db:
             self._touch(db, coder, key, notes)
 
-    def adjudicate(self, key: UnitKey, question: str, label: str, adjudicator: str) -> None:
-        """Record the final label of one question of a disputed unit."""
+    def adjudicate(
+        self,
+        key: UnitKey,
+        question: str,
+        label: str,
+        adjudicator: str,
+        *,
+        seen: UnitLabels | None = None,
+    ) -> bool:
+        """Record the final label of one question of a disputed unit, tied to the coders' labels.
+
+        ``seen`` is what the adjudicator was shown (question -> coder -> label): when the coders'
+        labels of the unit are no longer exactly these, nothing is written and ``False`` is
+        returned, in the same transaction as the check, so a decision never covers a label its
+        adjudicator did not see. Returns ``True`` when the decision was recorded.
+        """
         with self._write() as db:
+            now = self._unit_labels(db, key)
+            if seen is not None and now != {q: dict(per) for q, per in seen.items()}:
+                return False
             db.execute(
-                "INSERT INTO adjudications VALUES (?, ?, ?, ?, ?, ?) "
+                "INSERT INTO adjudications VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (corpus, unit_id, question) DO UPDATE SET label = excluded.label, "
-                "adjudicator = excluded.adjudicator, updated = excluded.updated",
-                (*key, question, label, adjudicator, _now()),
+                "adjudicator = excluded.adjudicator, updated = excluded.updated, "
+                "coders = excluded.coders",
+                (*key, question, label, adjudicator, _now(), json.dumps(now.get(question, {}))),
             )
+            return True
 
     @staticmethod
     def _status(db: sqlite3.Connection, coder: str, key: UnitKey) -> str:
@@ -414,3 +496,14 @@ class Store:
             "WHERE coder = ? AND corpus = ? AND unit_id = ?",
             (status, _now(), coder, *key),
         )
+
+
+def _make_private(path: Path) -> None:
+    """Owner-only permissions on a store and its ``-wal``/``-shm`` files (also for stores made
+    before the store was created private); a file owned by someone else is left as it is."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if p.exists() and p.stat().st_mode & 0o077:
+                os.chmod(p, _PRIVATE)
+        except OSError:
+            pass
