@@ -182,9 +182,13 @@ def icc(x: np.ndarray, level: float = 0.95) -> dict[str, IccResult]:
             (c * msc + d * mse) ** 2,
             (c * msc) ** 2 / (k - 1) + (d * mse) ** 2 / ((n - 1) * (k - 1)),
         )
+        fs = fs2 = nan
         if np.isfinite(v) and v > 0:
             fs = stats.f.ppf(1 - a / 2, n - 1, v)
             fs2 = stats.f.ppf(1 - a / 2, v, n - 1)
+        # a Satterthwaite df that vanishes (v ~ 1e-31 when c msc + d mse cancels) has an
+        # infinite F quantile: the interval is undefined, not inf / inf
+        if 0 < fs < np.inf and 0 < fs2 < np.inf:
             if single:
                 lo = _div(n * (msr - fs * mse), fs * (k * msc + (k * n - k - n) * mse) + n * msr)
                 hi = _div(n * (fs2 * msr - mse), k * msc + (k * n - k - n) * mse + n * fs2 * msr)
