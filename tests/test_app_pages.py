@@ -297,7 +297,7 @@ def test_adjudication_and_the_live_panel(tmp_path: Path) -> None:
     _code_all(client, s, "ana", lambda k: units.index(k) % 4)
     _code_all(client, s, "ben", lambda k: (units.index(k) + (k in disagree)) % 4)
     overview = _page(client, "/")
-    assert "5 unit(s) where coders differ" in overview
+    assert "5 unit(s) waiting for a decision" in overview
     # Cohen's kappa by hand: 24 units, 19 agree; both coders' marginals are 6 per label
     po, pe = 19 / 24, 4 * (6 / 24) ** 2
     assert f"{(po - pe) / (1 - pe):.3f}" in overview and "cohen_kappa" in overview
@@ -314,3 +314,161 @@ def test_adjudication_and_the_live_panel(tmp_path: Path) -> None:
         n_done += 1
     assert n_done == 5
     assert s.store.adjudications() == {(k, ""): (labels[3], "lead") for k in disagree}
+
+
+def _waiting(overview: str) -> int:
+    """The number of units the overview says are waiting for adjudication."""
+    m = re.search(r"(\d+) unit\(s\)", overview)
+    assert m, overview
+    return int(m.group(1))
+
+
+def _pos(s, coder: str, key) -> int:
+    return s.order[coder].index(key) + 1
+
+
+def test_a_decision_reopens_when_a_coder_changes_a_label_it_decided_between(
+    tmp_path: Path,
+) -> None:
+    from toolkit.app.export import export_labels
+
+    s = _session(tmp_path)
+    client = create_app(s).test_client()
+    pick = {lab: f"0:{i}" for i, lab in enumerate(s.rubric.label_names)}
+    x = s.order["ana"][0]
+    _answer(client, "ana", _pos(s, "ana", x), pick["focus"])
+    _answer(client, "ben", _pos(s, "ben", x), pick["probing"])
+    assert _waiting(_page(client, "/")) == 1
+    loc = client.get("/adjudicate").location
+    client.post(loc, data={**form_fields(_page(client, loc)), "answer": pick["telling"]})
+    assert _waiting(_page(client, "/")) == 0
+    _answer(client, "ana", _pos(s, "ana", x), pick["probing"])  # ana changes her mind
+    assert _waiting(_page(client, "/")) == 1  # the decision no longer decides anything
+    res = export_labels(small_corpus(), s.store, s.rubric)
+    gold = res.corpus.annotations
+    gold = gold[(gold["rater"] == "adjudicated") & (gold["unit_id"] == x[1])]
+    assert [m["basis"] for m in gold["meta"]] == []  # not gold until the lead decides again
+    assert [d.unit_id for d in res.undecided] == [x[1]]
+    # the lead sees the coders' labels now and the earlier decision; deciding again closes it
+    loc = client.get("/adjudicate").location
+    page = _page(client, loc)
+    assert "ana</span>: <b>probing" in page and "ben</span>: <b>probing" in page
+    assert "telling" in page and "changed" in page
+    client.post(loc, data={**form_fields(page), "answer": pick["probing"]})
+    assert _waiting(_page(client, "/")) == 0
+    gold = export_labels(small_corpus(), s.store, s.rubric).corpus.annotations
+    (meta,) = gold[(gold["rater"] == "adjudicated") & (gold["unit_id"] == x[1])]["meta"]
+    assert meta["basis"] == "decided" and meta["coders"] == {"ana": "probing", "ben": "probing"}
+
+
+def test_a_decision_is_not_saved_when_the_labels_changed_while_the_page_was_open(
+    tmp_path: Path,
+) -> None:
+    s = _session(tmp_path)
+    client = create_app(s).test_client()
+    x = s.order["ana"][0]
+    _answer(client, "ana", _pos(s, "ana", x), "0:0")
+    _answer(client, "ben", _pos(s, "ben", x), "0:1")
+    loc = client.get("/adjudicate").location
+    fields = form_fields(_page(client, loc))  # the lead reads ana: focus, ben: probing ...
+    _answer(client, "ben", _pos(s, "ben", x), "0:2")  # ... while ben changes to telling
+    resp = client.post(loc, data={**fields, "answer": "0:3"})
+    assert resp.status_code == 303 and s.store.adjudications() == {}
+    page = _page(client, resp.location)  # the fresh page, with a one-line notice
+    assert 'class="notice"' in page and "ben</span>: <b>telling" in page
+
+
+def test_the_leads_next_key_while_coders_work_shows_the_fresh_page(tmp_path: Path) -> None:
+    s = _session(tmp_path)
+    client = create_app(s).test_client()
+    units = s.index.keys
+    late, early = units[-1], units[0]  # disputes are listed in corpus order
+    for key, (a, b) in ((late, ("0:0", "0:1")),):
+        _answer(client, "ana", _pos(s, "ana", key), a)
+        _answer(client, "ben", _pos(s, "ben", key), b)
+    loc = client.get("/adjudicate").location
+    fields = form_fields(_page(client, loc))
+    assert fields["unit"] == late[1]
+    # meanwhile the coders finish a unit listed before it: disagreement 1 is another unit now
+    _answer(client, "ana", _pos(s, "ana", early), "0:0")
+    _answer(client, "ben", _pos(s, "ben", early), "0:2")
+    resp = client.post(loc, data={**fields, "action": "next"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    assert _page(client, resp.location)
+    resp = client.post(loc, data={**fields, "answer": "0:3"})  # the lead's key on the old page
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    assert s.store.adjudications() == {(late, ""): ("generic", "lead")}  # what the lead saw
+    page = _page(client, resp.location)
+    assert form_fields(page)["unit"] == early[1]  # the one still waiting
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["0:²", "²:0", "0:" + "9" * 5000, "0:-1", "0:1:2", " 0:1"],
+    ids=["superscript", "superscript-question", "5000-digits", "negative", "three", "space"],
+)
+def test_a_malformed_answer_is_a_400_with_a_message(tmp_path: Path, answer: str) -> None:
+    s = _session(tmp_path)
+    client = create_app(s).test_client()
+    resp = _answer(client, "ana", 1, answer)
+    assert resp.status_code == 400
+    assert "not an answer of this page" in resp.get_data(as_text=True)
+    _answer(client, "ana", 1, "0:0")
+    _answer(client, "ben", _pos(s, "ben", s.order["ana"][0]), "0:1")
+    loc = client.get("/adjudicate").location
+    resp = client.post(loc, data={**form_fields(_page(client, loc)), "answer": answer})
+    assert resp.status_code == 400 and s.store.adjudications() == {}
+
+
+def test_the_finished_page_counts_from_the_store(tmp_path: Path) -> None:
+    s = _session(tmp_path)
+    client = create_app(s).test_client()
+    _answer(client, "ana", 1, "0:0")
+    page = _page(client, "/code/ana/finished")
+    assert "All 24 units are coded" not in page
+    assert "1 of 24 units" in page and "/code/ana/2" in page  # where to continue
+
+
+def test_the_store_is_private_to_its_owner(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)  # the usual umask, under which files are created world-readable
+    try:
+        s = _session(tmp_path)
+        s.store.acquire_writer()
+        _answer(create_app(s).test_client(), "ana", 1, "0:0")
+    finally:
+        os.umask(old)
+    path = s.store.path
+    files = [path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.lock")]
+    modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
+    assert modes == {f.name: 0o600 for f in files}
+    s.store.close()
+
+
+def test_a_store_from_before_decisions_recorded_the_coders_labels_still_opens(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    s = _session(tmp_path)
+    x = s.order["ana"][0]
+    s.store.answer("ana", x, "", "focus", questions=[""])
+    s.store.answer("ben", x, "", "probing", questions=[""])
+    s.store.close()
+    with sqlite3.connect(s.store.path) as db:  # the adjudications table as it used to be
+        db.execute("DROP TABLE adjudications")
+        db.execute(
+            "CREATE TABLE adjudications (corpus TEXT NOT NULL, unit_id TEXT NOT NULL, "
+            "question TEXT NOT NULL, label TEXT NOT NULL, adjudicator TEXT NOT NULL, "
+            "updated TEXT NOT NULL, PRIMARY KEY (corpus, unit_id, question))"
+        )
+        db.execute("INSERT INTO adjudications VALUES (?, ?, '', 'telling', 'lead', 'then')", x)
+    again = _session(tmp_path)
+    (decision,) = again.store.decisions().values()
+    assert decision.coders is None and decision.holds({"ana": "focus", "ben": "probing"})
+    assert _waiting(_page(create_app(again).test_client(), "/")) == 0
+    assert again.store.adjudicate(x, "", "probing", "lead", seen={"": {"ana": "focus"}}) is False
+    assert again.store.adjudicate(x, "", "probing", "lead")
+    assert again.store.decisions()[(x, "")].coders == {"ana": "focus", "ben": "probing"}

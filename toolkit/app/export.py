@@ -5,6 +5,10 @@ The rows are built by :mod:`annotation.coding` (:func:`~annotation.coding.coder_
 builders ``edudial code import`` uses, with ``meta.source`` = ``"app"``: one row per coder,
 finished unit and scheme, and rater ``adjudicated`` rows once the lead has decided at least one
 disagreement (the decision where the coders differed, the agreed label elsewhere).
+
+A decision counts only while the coders' labels are the ones it decided between: when a coder
+changed a label afterwards, the unit gets no ``adjudicated`` row (not even an agreed one) and is
+listed as undecided and reopened until the lead decides it again, as the app shows it.
 """
 
 from __future__ import annotations
@@ -40,12 +44,17 @@ class ExportResult:
     rows : dict
         Rater -> number of rows written.
     undecided : list of Disagreement
-        Disagreements the lead has not decided yet (no ``adjudicated`` row).
+        Disagreements the lead has not decided yet (no ``adjudicated`` row), the reopened ones
+        included.
+    reopened : list of Disagreement
+        Units whose decision no longer holds: a coder changed a label after it (no
+        ``adjudicated`` row until the lead decides again).
     """
 
     corpus: Corpus
     rows: dict[str, int]
     undecided: list[Disagreement] = field(default_factory=list)
+    reopened: list[Disagreement] = field(default_factory=list)
 
 
 def _coded(store: Store, rubric: Rubric) -> dict[str, list[CodedLabel]]:
@@ -101,13 +110,22 @@ def export_labels(corpus: Corpus, store: Store, rubric: Rubric) -> ExportResult:
         )
         corpus = replace_round(corpus, rows, rater=coder, round=info.round, schemes=rubric.schemes)
         counts[coder] = len(rows)
-    decided = store.adjudications()
+    decided = store.decisions()
     if not decided:
         return ExportResult(corpus, counts)
     scheme = {q.name: q.scheme for q in questions(rubric)}
+    now: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
+    for a in store.done_answers():
+        now[(a.corpus, a.unit_id, scheme[a.question])][a.coder] = a.label
+
+    def unit_scheme(k: tuple[tuple[str, str], str]) -> tuple[str, str, str]:
+        return (k[0][0], k[0][1], scheme[k[1]])
+
+    holding = {k: d for k, d in decided.items() if d.holds(now[unit_scheme(k)])}
+    stale = sorted(unit_scheme(k) for k in decided if k not in holding)
     decisions = [
-        CodedLabel(key[0], key[1], scheme[q], label, where=f"{store.path.name}:/adjudicate")
-        for (key, q), (label, _who) in sorted(decided.items())
+        CodedLabel(key[0], key[1], scheme[q], d.label, where=f"{store.path.name}:/adjudicate")
+        for (key, q), d in sorted(holding.items())
     ]
     res = adjudicated_rows(
         corpus.annotations,
@@ -118,8 +136,19 @@ def export_labels(corpus: Corpus, store: Store, rubric: Rubric) -> ExportResult:
         rubric=rubric,
         source=source,
     )
+    coders = store.coders()
+    reopened = [
+        Disagreement(*k, tuple((c, now[k][c]) for c in coders if c in now[k])) for k in stale
+    ]
+    gold = res.rows
+    if stale:  # an agreed row would stand in for the lead's decision: none until decided again
+        drop = set(stale)
+        keys = zip(gold["corpus"], gold["unit_id"], gold["scheme"], strict=True)
+        gold = gold.loc[[k not in drop for k in keys]].reset_index(drop=True)
+    undecided = list(res.undecided)
+    undecided += [d for d in reopened if d not in undecided]
     corpus = replace_round(
-        corpus, res.rows, rater=ADJUDICATED, round=info.round, schemes=rubric.schemes
+        corpus, gold, rater=ADJUDICATED, round=info.round, schemes=rubric.schemes
     )
-    counts[ADJUDICATED] = len(res.rows)
-    return ExportResult(corpus, counts, list(res.undecided))
+    counts[ADJUDICATED] = len(gold)
+    return ExportResult(corpus, counts, undecided, reopened)

@@ -1,6 +1,8 @@
 """Double-coded units: where the coders differ, and the live agreement panel.
 
-Both read only finished units (:meth:`toolkit.app.store.Store.done_answers`). The panel's
+Both read only finished units (:meth:`toolkit.app.store.Store.done_answers`). A unit waits for the
+lead while a question the coders differ on has no decision, or while a decision no longer holds
+because a coder changed a label it decided between (it is *reopened*). The panel's
 coefficients come from :func:`eval.agreement` on the overlap coded so far (analytic intervals, so
 it stays instant), with the rubric's declared categories and, for an ordered rubric, the ordinal
 level.
@@ -8,27 +10,65 @@ level.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from annotation.rubric import Rubric
-from toolkit.app.store import Answer
+from toolkit.app.store import Answer, Decision
 from toolkit.app.units import UnitKey
 
-__all__ = ["Coefficient", "Dispute", "PanelRow", "disputes", "panel"]
+__all__ = ["Coefficient", "Dispute", "PanelRow", "disputes", "labels_digest", "panel"]
+
+Decisions = Mapping[tuple[UnitKey, str], Decision]
 
 
 @dataclass(frozen=True)
 class Dispute:
-    """A unit finished by two or more coders: each coder's label per question."""
+    """A unit finished by two or more coders: each coder's label per question.
+
+    ``disputed``: the questions the coders differ on; ``reopened``: the questions whose decision
+    no longer holds (a coder changed a label since), whether or not the coders differ now.
+    """
 
     key: UnitKey
     labels: dict[str, dict[str, str]]
     disputed: tuple[str, ...]
+    reopened: tuple[str, ...] = ()
+
+    @property
+    def to_decide(self) -> tuple[str, ...]:
+        """The questions the lead decides: disputed or reopened."""
+        return tuple(q for q in self.labels if q in self.disputed or q in self.reopened)
+
+    def final(self, decisions: Decisions) -> dict[str, str]:
+        """Question -> the decided label, for the decisions that still hold."""
+        return {
+            q: decisions[(self.key, q)].label
+            for q in self.to_decide
+            if (self.key, q) in decisions and q not in self.reopened
+        }
+
+    def waiting(self, decisions: Decisions) -> bool:
+        """Whether a question still needs the lead's decision."""
+        return len(self.final(decisions)) < len(self.to_decide)
+
+
+def labels_digest(labels: Mapping[str, Mapping[str, str]]) -> str:
+    """A short fingerprint of a unit's coder labels (question -> coder -> label): the page sends
+    it back, so a decision is only recorded for the labels the lead was shown.
+
+    >>> labels_digest({"": {"ana": "focus", "ben": "probing"}}) == labels_digest(
+    ...     {"": {"ben": "probing", "ana": "focus"}})
+    True
+    """
+    text = json.dumps({q: dict(per) for q, per in labels.items()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _by_unit(answers: Sequence[Answer]) -> dict[UnitKey, dict[str, dict[str, str]]]:
@@ -39,9 +79,14 @@ def _by_unit(answers: Sequence[Answer]) -> dict[UnitKey, dict[str, dict[str, str
 
 
 def disputes(
-    answers: Sequence[Answer], order: Sequence[UnitKey], *, include_agreed: bool = False
+    answers: Sequence[Answer],
+    order: Sequence[UnitKey],
+    *,
+    include_agreed: bool = False,
+    decisions: Decisions | None = None,
 ) -> list[Dispute]:
-    """Units finished by at least two coders whose labels differ on some question, in ``order``.
+    """Units finished by at least two coders whose labels differ on some question, in ``order``,
+    and the units with a decision that no longer holds (given ``decisions``).
 
     With ``include_agreed`` every double-coded unit is returned (``disputed`` may be empty).
 
@@ -55,6 +100,7 @@ def disputes(
     [(('c', 'u1'), ('',))]
     """
     units = _by_unit(answers)
+    decided = decisions or {}
     out = []
     for key in order:
         labels = units.get(key)
@@ -64,8 +110,14 @@ def disputes(
         if len(coders) < 2:
             continue
         disputed = tuple(q for q, per in labels.items() if len(set(per.values())) > 1)
-        if disputed or include_agreed:
-            out.append(Dispute(key, {q: dict(per) for q, per in labels.items()}, disputed))
+        reopened = tuple(
+            q
+            for q, per in labels.items()
+            if (key, q) in decided and not decided[(key, q)].holds(per)
+        )
+        if disputed or reopened or include_agreed:
+            labels_now = {q: dict(per) for q, per in labels.items()}
+            out.append(Dispute(key, labels_now, disputed, reopened))
     return out
 
 

@@ -8,6 +8,7 @@ JavaScript (``static/app.js``) map keys to the page's buttons; the pages work wi
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from flask import Flask, Response, abort, redirect, render_template, request, ur
 from werkzeug.wrappers import Response as BaseResponse
 
 from toolkit.app.questions import Question
-from toolkit.app.review import Dispute, PanelRow, disputes, panel
+from toolkit.app.review import Dispute, PanelRow, disputes, labels_digest, panel
 from toolkit.app.security import Guard
 from toolkit.app.session import CodingSession
 from toolkit.app.units import UnitKey
@@ -39,17 +40,33 @@ class _Choice:
     option: int
 
 
-def _parse_choice(value: str | None, qs: list[Question]) -> _Choice | None:
-    """``"q:o"`` (indices into the rubric's questions and options) or ``None`` when invalid."""
-    if not value or value.count(":") != 1:
-        return None
-    q, o = value.split(":")
-    if not (q.isdigit() and o.isdigit()):
-        return None
-    qi, oi = int(q), int(o)
-    if qi >= len(qs) or oi >= len(qs[qi].options):
-        return None
-    return _Choice(qi, oi)
+#: an answer as the pages send it: question and option numbers, ASCII digits only
+_CHOICE = re.compile(r"([0-9]{1,4}):([0-9]{1,4})", re.ASCII)
+
+#: one-line notices shown above a fresh page (``?notice=...``)
+NOTICES = {
+    "changed": "Not saved: a coder changed a label on this unit while the page was open. "
+    "This is the unit as it is now; decide again.",
+    "gone": "Not saved: the coders now agree on that unit, so it needs no decision. "
+    "This is the next one waiting.",
+    "moved": "The list of disagreements changed while the page was open (coders are still "
+    "working), so the numbers moved; this page is up to date.",
+}
+
+
+def _parse_choice(value: str | None, qs: list[Question]) -> _Choice:
+    """``"q:o"`` (indices into the rubric's questions and options); a 400 when it is not one."""
+    m = _CHOICE.fullmatch(value or "")
+    if m is not None:
+        qi, oi = int(m.group(1)), int(m.group(2))
+        if qi < len(qs) and oi < len(qs[qi].options):
+            return _Choice(qi, oi)
+    shown = (value or "")[:20] + ("..." if len(value or "") > 20 else "")
+    abort(
+        400,
+        f"{shown!r} is not an answer of this page: expected the numbers of a question and "
+        "one of its options, as in 0:2 (reload the page)",
+    )
 
 
 class _PanelCache:
@@ -198,14 +215,14 @@ class _Views:
             return self.finish(coder, n, key, notes)
         if action == "notes":
             store.save_notes(coder, key, notes or "")
+            if request.headers.get("X-Requested-With") == "edudial":  # saved as typed: no page
+                return Response(status=204)
             return self.goto(coder, n)
         abort(400, "unknown action")
 
     def save_answer(self, coder: str, n: int, key: UnitKey, notes: str | None) -> BaseResponse:
         qs = self.s.questions
         choice = _parse_choice(request.form.get("answer"), qs)
-        if choice is None:
-            abort(400, "not an option of this rubric")
         q = qs[choice.question]
         multi = self.s.rubric.mode == "multi"
         was_done = self.s.store.state(coder, key).status == "done"
@@ -230,9 +247,16 @@ class _Views:
         return self.next_after(coder, n)
 
     def finished(self, coder: str) -> str:
-        done, total = self.s.store.progress(coder)
+        done, total = self.s.store.progress(coder)  # counted in the store, never assumed
+        pos = self.s.store.next_open(coder) if done < total else None
         return render_template(
-            "finished.html", v=self, who=coder, coder=coder, done=done, total=total
+            "finished.html",
+            v=self,
+            who=coder,
+            coder=coder,
+            done=done,
+            total=total,
+            next_open=None if pos is None else pos + 1,
         )
 
     # ------------------------------------------------------------------ lead
@@ -249,40 +273,47 @@ class _Views:
             panel=self.panel.rows(),
             n_open=len(open_disputes),
             flagged=self.s.store.flagged(),
+            notice=NOTICES.get(request.args.get("notice", "")),
             info=self.s.info,
             rubric=self.s.rubric,
         )
 
     def all_disputes(self) -> list[Dispute]:
-        return disputes(self.s.store.done_answers(), self.s.index.keys)
+        """Double-coded units the coders differ on, and units whose decision was reopened."""
+        return disputes(
+            self.s.store.done_answers(), self.s.index.keys, decisions=self.s.store.decisions()
+        )
 
     def open_disputes(self) -> list[Dispute]:
-        decided = self.s.store.adjudications()
-        return [
-            d for d in self.all_disputes() if any((d.key, q) not in decided for q in d.disputed)
-        ]
+        decided = self.s.store.decisions()
+        return [d for d in self.all_disputes() if d.waiting(decided)]
 
-    def adjudicate_start(self) -> BaseResponse:
-        pending = self.open_disputes()
+    def dispute_at(self, i: int, notice: str | None = None) -> BaseResponse:
+        values = {"notice": notice} if notice else {}
+        return redirect(self.link("dispute", self.s.adjudicator, i=i, **values), 303)
+
+    def adjudicate_start(self, notice: str | None = None) -> BaseResponse:
+        items = self.all_disputes()
+        decided = self.s.store.decisions()
+        pending = [i for i, d in enumerate(items, start=1) if d.waiting(decided)]
         if pending:
-            keys = [d.key for d in self.all_disputes()]
-            return redirect(
-                self.link("dispute", self.s.adjudicator, i=keys.index(pending[0].key) + 1), 303
-            )
-        return redirect(self.link("overview", self.s.adjudicator), 303)
+            return self.dispute_at(pending[0], notice)
+        values = {"notice": notice} if notice else {}
+        return redirect(self.link("overview", self.s.adjudicator, **values), 303)
 
     def dispute(self, i: int) -> str:
         items = self.all_disputes()
         if not 1 <= i <= len(items):
             abort(404, "no such disagreement")
         d = items[i - 1]
-        decided = self.s.store.adjudications()
-        final = {q: decided[(d.key, q)][0] for q in d.labels if (d.key, q) in decided}
+        decided = self.s.store.decisions()
+        final = d.final(decided)
+        earlier = {q: decided[(d.key, q)] for q in d.reopened}
         active = next(
             (
                 j
                 for j, q in enumerate(self.s.questions)
-                if q.name in d.disputed and q.name not in final
+                if q.name in d.to_decide and q.name not in final
             ),
             None,
         )
@@ -294,6 +325,9 @@ class _Views:
             total=len(items),
             dispute=d,
             final=final,
+            earlier=earlier,
+            seen=labels_digest(d.labels),
+            notice=NOTICES.get(request.args.get("notice", "")),
             active=active,
             unit=self.s.index.view(d.key),
             questions=self.s.questions,
@@ -305,26 +339,38 @@ class _Views:
         )
 
     def post_dispute(self, i: int) -> BaseResponse:
+        """A key on an adjudication page. Coders keep working meanwhile, so the list may have
+        changed since the page was sent: the unit is found by the key the page names, and a
+        decision is recorded only for the coder labels the page showed."""
+        key = (request.form.get("corpus", ""), request.form.get("unit", ""))
         items = self.all_disputes()
-        if not 1 <= i <= len(items):
-            abort(404, "no such disagreement")
-        d = items[i - 1]
-        if request.form.get("unit") != d.key[1] or request.form.get("corpus") != d.key[0]:
-            abort(409, "this page is out of date: reload it")
-        lead = self.s.adjudicator
-        if request.form.get("action") == "back":
-            return redirect(self.link("dispute", lead, i=max(1, i - 1)), 303)
-        if request.form.get("action") == "next":
-            return redirect(self.link("dispute", lead, i=min(len(items), i + 1)), 303)
+        where = next((j for j, d in enumerate(items, start=1) if d.key == key), None)
+        action = request.form.get("action")
+        if action in ("back", "next"):
+            if not items:
+                return self.adjudicate_start()
+            here = where if where is not None else min(i, len(items))
+            step = -1 if action == "back" else 1
+            moved = "moved" if where != i else None
+            return self.dispute_at(min(max(1, here + step), len(items)), moved)
         choice = _parse_choice(request.form.get("answer"), self.s.questions)
-        if choice is None:
-            abort(400, "not an option of this rubric")
+        if where is None:
+            return self.adjudicate_start("gone")
+        d = items[where - 1]
         q = self.s.questions[choice.question]
-        self.s.store.adjudicate(d.key, q.name, q.options[choice.option].label, lead)
-        decided = self.s.store.adjudications()
-        if all((d.key, name) in decided for name in d.disputed):
-            return self.adjudicate_start()
-        return redirect(self.link("dispute", lead, i=i), 303)
+        if q.name not in d.to_decide:
+            abort(400, f"question {q.name or 'label'!r} of this unit needs no decision")
+        seen = d.labels
+        if request.form.get("seen") != labels_digest(seen) or not self.s.store.adjudicate(
+            d.key, q.name, q.options[choice.option].label, self.s.adjudicator, seen=seen
+        ):
+            return self.dispute_at(where, "changed")
+        decided = self.s.store.decisions()
+        items = self.all_disputes()
+        now_at = next((j for j, d in enumerate(items, start=1) if d.key == key), None)
+        if now_at is not None and items[now_at - 1].waiting(decided):  # another question of it
+            return self.dispute_at(now_at)
+        return self.adjudicate_start()
 
 
 def create_app(session: CodingSession, *, token_required: bool = False) -> Flask:
