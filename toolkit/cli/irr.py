@@ -63,7 +63,11 @@ def _write_atomic(path: Path, text: str) -> None:
     help="Comma-separated human raters (default: rater_kind == human, except the gold rater and "
     "'adjudicated').",
 )
-@click.option("--models", help="Comma-separated model raters compared with the humans.")
+@click.option(
+    "--models",
+    help="Comma-separated model raters compared with the humans (a model's name alone, e.g. "
+    "gpt-4o-mini, when it names one rater).",
+)
 @click.option(
     "--level",
     type=click.Choice(["nominal", "ordinal", "interval", "ratio"]),

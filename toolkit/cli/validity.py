@@ -240,7 +240,13 @@ def _sample_design(
 @click.command("estimate")
 @click.argument("corpus", type=click.Path(path_type=Path))
 @click.option("--scheme", required=True, help="Scheme whose codes are counted.")
-@click.option("--model", "model", required=True, help="Model rater labelling every unit.")
+@click.option(
+    "--model",
+    "model",
+    required=True,
+    help="Model rater labelling every unit (gpt-4o-mini for gpt-4o-mini@rubric@version when it "
+    "names one rater).",
+)
 @click.option("--gold", default="adjudicated", show_default=True, help="Gold rater.")
 @click.option("--sample", "sample", type=click.Path(path_type=Path), help="Sample file.")
 @click.option("--categories", help="Declared categories in codebook order, comma-separated.")
