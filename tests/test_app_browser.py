@@ -84,6 +84,10 @@ def _press(driver: Any, keys: str, *, leaves: bool = True) -> None:
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # the page takes keys once it has been shown (app.js marks the body data-ready)
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.body.dataset.ready === '1'")
+    )
     old = driver.find_element("tag name", "html")
     ActionChains(driver).send_keys(keys).perform()
     if leaves:
@@ -201,7 +205,7 @@ def test_two_coders_at_once_then_adjudicate_by_keyboard(
     browser.close()
     browser.switch_to.window(ana_tab)
     browser.get(addresses["lead"])
-    assert "3 unit(s) where coders differ" in browser.page_source
+    assert "3 unit(s) waiting for a decision" in browser.page_source
     assert "cohen_kappa" in browser.find_element("id", "panel").text
     browser.find_element("id", "adjudicate-link").click()
     seen = set()
@@ -227,3 +231,75 @@ def test_a_script_turn_is_shown_as_text(browser: Any, live: tuple[Any, dict[str,
     assert browser.title.startswith("ana ·")  # ...and never ran
     assert browser.find_elements("css selector", ".turns script, .turns img") == []
     assert _target(browser).startswith("teacher turn 2")
+
+
+def _eventually(check: Any, timeout: float = 5.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return bool(check())
+
+
+def _hold(driver: Any, key: str, seconds: float) -> None:
+    """Hold ``key`` down: one keydown, then the auto-repeat keydowns an OS sends (10 a second)."""
+    import time
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.body.dataset.ready === '1'")
+    )
+    down = {
+        "type": "keyDown",
+        "key": key,
+        "code": f"Digit{key}",
+        "text": key,
+        "windowsVirtualKeyCode": ord(key),
+        "nativeVirtualKeyCode": ord(key),
+    }
+    driver.execute_cdp_cmd("Input.dispatchKeyEvent", down)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        driver.execute_cdp_cmd("Input.dispatchKeyEvent", {**down, "autoRepeat": True})
+    up = {k: v for k, v in down.items() if k != "text"}
+    driver.execute_cdp_cmd("Input.dispatchKeyEvent", {**up, "type": "keyUp"})
+
+
+def test_holding_a_key_codes_one_unit(browser: Any, live: tuple[Any, dict[str, str]]) -> None:
+    session, addresses = live
+    browser.get(addresses["ana"])
+    first = browser.find_element("name", "unit").get_attribute("value")
+    _hold(browser, "2", 1.5)
+    assert _eventually(lambda: session.store.progress("ana")[0] > 0)
+    answers = {a.unit_id: a.label for a in session.store.done_answers() if a.coder == "ana"}
+    assert answers == {first: LABELS[1]}  # the units shown after the first one stay uncoded
+    assert browser.current_url.endswith("/code/ana/2")
+
+
+def test_a_typed_note_survives_a_reload(browser: Any, live: tuple[Any, dict[str, str]]) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    session, addresses = live
+    notes = {n: session.store.state("ana", session.order["ana"][n - 1]).notes for n in (1, 2)}
+    assert notes == {1: "", 2: ""}
+    browser.get(addresses["ana"])
+    _press(browser, "n", leaves=False)
+    _press(browser, "typed, then a pause", leaves=False)  # saved as typed (debounced)
+    key = session.order["ana"][0]
+    assert _eventually(lambda: session.store.state("ana", key).notes == "typed, then a pause")
+    browser.refresh()
+    assert browser.find_element("id", "notes").get_attribute("value") == "typed, then a pause"
+    browser.get(addresses["ana"].rsplit("/", 1)[0] + "/ana/2")
+    _press(browser, "n", leaves=False)
+    _press(browser, "typed, then Esc", leaves=False)
+    _press(browser, Keys.ESCAPE, leaves=False)  # leaving the field saves it
+    key = session.order["ana"][1]
+    assert _eventually(lambda: session.store.state("ana", key).notes == "typed, then Esc")
+    browser.refresh()
+    assert browser.find_element("id", "notes").get_attribute("value") == "typed, then Esc"
+    assert session.store.progress("ana") == (0, 6)  # a note is not a label
