@@ -108,6 +108,7 @@ class Server:
     proc: subprocess.Popen[str] | None = None
     urls: dict[str, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    _queue: queue.Queue[str] = field(default_factory=queue.Queue)
 
     def start(self, timeout: float = 120.0) -> Server:
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
@@ -119,7 +120,7 @@ class Server:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        lines: queue.Queue[str] = queue.Queue()
+        lines = self._queue
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -137,6 +138,15 @@ class Server:
                 return self
         self.stop()
         raise RuntimeError("server did not start:\n" + "".join(self.lines))
+
+    def output(self, wait: float = 1.0) -> list[str]:
+        """Every line printed so far (after ``wait`` seconds for the last ones to arrive)."""
+        time.sleep(wait)
+        while True:
+            try:
+                self.lines.append(self._queue.get_nowait())
+            except queue.Empty:
+                return self.lines
 
     def _pump(self, lines: queue.Queue[str]) -> None:
         assert self.proc is not None and self.proc.stdout is not None

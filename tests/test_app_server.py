@@ -132,3 +132,37 @@ def test_kill_9_then_restart_loses_nothing_and_continues(tmp_path: Path) -> None
         got = dict(db.execute("SELECT unit_id, label FROM answers WHERE coder = 'ana'").fetchall())
     want = {u: LABELS[_choice("ana", p)] for p, u in enumerate(_order(store, "ana")[:15])}
     assert got == want
+
+
+def test_verbose_request_logs_never_show_a_token(tmp_path: Path) -> None:
+    corpus_dir = small_corpus().save(tmp_path / "toy.corpus")
+    store = tmp_path / "lab.sqlite"
+    args = [str(corpus_dir), "--rubric", str(write_rubric(tmp_path)), "--coders", "ana,ben"]
+    args += ["--store", str(store), "--host", "0.0.0.0", "--port", "0", "--verbose"]
+    server = Server(args, tmp_path).start()
+    try:
+        printed = len(server.lines)  # the URLs printed at start carry the tokens, on purpose
+        ana = server.urls["ana"]
+        assert requests.get(ana, timeout=30).status_code == 200
+        assert requests.get(f"{server.base}/code/ana/1?t=wrong-token", timeout=30).status_code
+        assert requests.get(server.urls["lead"], timeout=30).status_code == 200
+        logged = server.output()[printed:]
+    finally:
+        server.stop()
+    requests_logged = [line for line in logged if '"GET ' in line]
+    assert len(requests_logged) >= 4, logged  # --verbose logs every request line ...
+    tokens = [url.partition("?t=")[2] for url in server.urls.values()] + ["wrong-token"]
+    assert all(tok not in line for tok in tokens for line in logged)  # ... without the tokens
+    assert any("t=<redacted>" in line for line in requests_logged)
+
+
+def test_the_store_is_beside_the_corpus_by_default(tmp_path: Path) -> None:
+    data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    corpus_dir = small_corpus().save(data / "toy.corpus")
+    args = [str(corpus_dir), "--rubric", str(write_rubric(tmp_path)), "--coders", "ana,ben"]
+    server = Server([*args, "--port", "0"], elsewhere).start()
+    server.stop()
+    want = data / "toy-moves-r1.coding.sqlite"
+    assert want.is_file() and list(elsewhere.iterdir()) == []
+    assert any(str(want) in line for line in server.lines), server.lines  # printed at start

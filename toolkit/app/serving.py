@@ -1,9 +1,16 @@
-"""Run the app: bind, print one URL per coder, serve until stopped. Opens no browser."""
+"""Run the app: bind, print one URL per coder, serve until stopped. Opens no browser.
+
+The URL tokens are printed once, at start, for the lead to send to each coder; they never appear
+in a log line: request lines (``--verbose``) and error reports show ``t=<redacted>``.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +20,55 @@ from toolkit.app.security import is_loopback
 from toolkit.app.server import create_app
 from toolkit.app.session import CodingSession
 
-__all__ = ["ServeOptions", "bind", "serve", "urls"]
+__all__ = ["RedactTokens", "ServeOptions", "bind", "redact", "serve", "urls"]
+
+#: a token in a query string (``?t=...`` or ``&t=...``), up to the next separator
+_TOKEN_IN_URL = re.compile(r"([?&;]t=)[^&;\s\"']*")
+REDACTED = "<redacted>"
+
+
+def redact(text: str, tokens: Iterable[str] = ()) -> str:
+    """``text`` with every ``t=`` query value and every one of ``tokens`` replaced.
+
+    >>> redact('"GET /code/ana/3?t=Qm9xYz&x=1 HTTP/1.1" 200 -')
+    '"GET /code/ana/3?t=<redacted>&x=1 HTTP/1.1" 200 -'
+    >>> redact("token Qm9xYz refused", ["Qm9xYz"])
+    'token <redacted> refused'
+    """
+    out = _TOKEN_IN_URL.sub(lambda m: m.group(1) + REDACTED, text)
+    for token in tokens:
+        out = out.replace(token, REDACTED)
+    return out
+
+
+class RedactTokens(logging.Filter):
+    """A logging filter that takes URL tokens out of every record (message and traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._tokens: frozenset[str] = frozenset()
+
+    def add(self, tokens: Iterable[str]) -> None:
+        """Also redact these literal tokens (wherever they appear, not only after ``t=``)."""
+        with self._lock:
+            self._tokens = self._tokens | {t for t in tokens if t}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        tokens = self._tokens
+        message = record.getMessage()
+        clean = redact(message, tokens)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, tokens)
+        return True
+
+
+#: one filter for the process (servers started in one process add their tokens to it)
+_REDACT = RedactTokens()
 
 
 @dataclass(frozen=True)
@@ -37,6 +92,9 @@ def bind(session: CodingSession, options: ServeOptions) -> BaseWSGIServer:
     """
     session.store.acquire_writer()
     app = create_app(session, token_required=not is_loopback(options.host))
+    _REDACT.add(session.tokens.values())
+    for logger in (logging.getLogger("werkzeug"), app.logger):
+        logger.addFilter(_REDACT)
     return make_server(
         options.host, options.port, app, threaded=True, request_handler=_KeepAliveHandler
     )
@@ -76,10 +134,8 @@ def serve(
     """Bind, print the URLs, and serve until Ctrl-C or SIGTERM; then close the store."""
     server = bind(session, options)
     info = session.info
-    echo(
-        f"edudial coding app: rubric {info.rubric_id} {info.rubric_version}, round "
-        f"{info.round}, store {session.store.path}"
-    )
+    echo(f"edudial coding app: rubric {info.rubric_id} {info.rubric_version}, round {info.round}")
+    echo(f"  labels are stored in {session.store.path.resolve()}")
     addresses = urls(session, server, options.host)
     width = max(len(n) for n in addresses)
     for name in session.coders:

@@ -7,6 +7,7 @@ Registered under the ``edudial code`` group (``toolkit/cli/code.py``); a thin la
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -14,11 +15,27 @@ import click
 from toolkit.cli.inputs import assignment_options, load_corpus_spec
 from toolkit.errors import InputError
 
-__all__ = ["export_labels_cmd", "serve_cmd"]
+__all__ = ["default_store", "export_labels_cmd", "serve_cmd"]
 
 
 def _coders(value: str | None) -> list[str]:
     return [c.strip() for c in (value or "").split(",") if c.strip()]
+
+
+def default_store(corpus_spec: str, rubric_id: str, round_: str) -> Path:
+    """``<rubric id>-<round>.coding.sqlite`` beside the corpus (a saved corpus directory, or
+    the PATH of ``NAME:PATH``), never in the current directory.
+
+    >>> default_store("/data/md.corpus", "mathdial-moves", "r1").as_posix()
+    '/data/mathdial-moves-r1.coding.sqlite'
+    >>> default_store("mathdial:/data/mathdial", "mathdial-moves", "r2").as_posix()
+    '/data/mathdial-moves-r2.coding.sqlite'
+    """
+    where = Path(corpus_spec)
+    name, sep, rest = corpus_spec.partition(":")
+    if not where.exists() and sep and len(name) > 1 and rest:
+        where = Path(rest)
+    return where.resolve().parent / f"{rubric_id}-{round_}.coding.sqlite"
 
 
 @click.command("serve")
@@ -32,7 +49,7 @@ def _coders(value: str | None) -> list[str]:
 @click.option(
     "--store",
     type=click.Path(path_type=Path),
-    help="The label store (SQLite). Default: <rubric id>-<round>.coding.sqlite here.",
+    help="The label store (SQLite). Default: <rubric id>-<round>.coding.sqlite beside CORPUS.",
 )
 @click.option(
     "--adjudicator", default="lead", show_default=True, help="Name of the person adjudicating."
@@ -64,7 +81,8 @@ def serve_cmd(
 
     CORPUS is a saved corpus directory or NAME:PATH. The same --sample, --overlap and --seed as
     `edudial code export` give each coder the same units in the same order. Every label is saved
-    in the store the moment it is given; stop with Ctrl-C, run the same command to continue.
+    in the store the moment it is given (beside CORPUS unless --store; its path is printed at
+    start); stop with Ctrl-C, run the same command to continue.
 
     \b
     Examples:
@@ -72,6 +90,7 @@ def serve_cmd(
           --sample sample.json --overlap 0.2
       edudial code serve mathdial.corpus --rubric mathdial-moves --host 0.0.0.0 --port 8750
       edudial code export-labels mathdial-moves-r1.coding.sqlite -o coded.corpus
+      (the store is beside mathdial.corpus: run export-labels from that folder)
     """
     from annotation.coding import read_sample
     from annotation.rubric import load_rubric
@@ -79,7 +98,13 @@ def serve_cmd(
     from toolkit.app.session import SessionOptions, open_session
 
     rubric = load_rubric(rubric_name)
-    path = store or Path(f"{rubric.id}-{round_}.coding.sqlite")
+    path = store or default_store(corpus_spec, rubric.id, round_)
+    if not path.exists() and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+        raise InputError(
+            "cannot create the coding store here (the folder is not writable); "
+            "choose where with --store",
+            path=path,
+        )
     corpus = load_corpus_spec(corpus_spec)
     where = Path(corpus_spec)
     session = open_session(
@@ -153,3 +178,8 @@ def export_labels_cmd(
     click.echo(f"{sum(res.rows.values())} label rows ({per}) -> {out}")
     if res.undecided:
         click.echo(f"{len(res.undecided)} disagreement(s) not adjudicated yet (no gold row)")
+    if res.reopened:
+        click.echo(
+            f"{len(res.reopened)} of them reopened: a coder changed a label after the decision; "
+            "decide them again in the app"
+        )
