@@ -196,7 +196,7 @@ def _family(name: str, ratings: Any, categories: Any, weights: Any) -> float:
 
 
 def percent_agreement(
-    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+    ratings: Any, categories: Sequence[Any] | None = None, weights: Any = "identity"
 ) -> float:
     """Multi-rater (pairwise) percent agreement over units with >= 2 ratings.
 
@@ -207,7 +207,7 @@ def percent_agreement(
 
 
 def fleiss_kappa(
-    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+    ratings: Any, categories: Sequence[Any] | None = None, weights: Any = "identity"
 ) -> float:
     """Fleiss' kappa, generalised to unequal numbers of raters per unit (Gwet)."""
     return _family("fleiss_kappa", ratings, categories, weights)
@@ -219,14 +219,14 @@ def gwet_ac1(ratings: Any, categories: Sequence[Any] | None = None) -> float:
 
 
 def gwet_ac2(
-    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "quadratic"
+    ratings: Any, categories: Sequence[Any] | None = None, weights: Any = "quadratic"
 ) -> float:
     """Gwet's AC2 (weighted AC1) on the declared category order."""
     return _family("gwet_ac", ratings, categories, weights)
 
 
 def brennan_prediger(
-    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+    ratings: Any, categories: Sequence[Any] | None = None, weights: Any = "identity"
 ) -> float:
     """Brennan-Prediger coefficient (chance agreement 1/q for q declared categories)."""
     return _family("brennan_prediger", ratings, categories, weights)
@@ -241,7 +241,7 @@ def pabak(ratings: Any, categories: Sequence[Any] | None = None) -> float:
 
 
 def conger_kappa(
-    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+    ratings: Any, categories: Sequence[Any] | None = None, weights: Any = "identity"
 ) -> float:
     """Conger's kappa (multi-rater Cohen's kappa with per-rater marginals)."""
     t = matrix_table(ratings, categories)
@@ -256,7 +256,7 @@ def _two(ratings: Any, categories: Any) -> RatingTable:
 
 
 def cohen_kappa(
-    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+    ratings: Any, categories: Sequence[Any] | None = None, weights: Any = "identity"
 ) -> float:
     """Cohen's kappa of two raters (pairwise deletion), weights on the declared order.
 
@@ -272,7 +272,7 @@ def cohen_kappa(
 
 
 def scott_pi(
-    ratings: Any, categories: Sequence[Any] | None = None, weights: str = "identity"
+    ratings: Any, categories: Sequence[Any] | None = None, weights: Any = "identity"
 ) -> float:
     """Scott's pi of two raters (pooled marginals, pairwise deletion)."""
     t = _two(ratings, categories)
@@ -329,15 +329,16 @@ def analytic(
     name: str,
     ratings: Any,
     categories: Sequence[Any] | None = None,
-    weights: Any = "identity",
+    weights: Any = None,
 ) -> Analytic:
     """One coefficient with its analytic SE, sample size, chance agreement p_e and z test.
 
     ``name`` is one of :data:`ANALYTIC`; ``ratings`` a units x raters matrix, a
     :class:`RatingTable` or (multi-rater family only) a :class:`CountTable`; ``weights`` a name
-    of :data:`eval.coefficients.WEIGHTS` or a q x q matrix (``gwet_ac2`` defaults to
-    quadratic). Variances: see :mod:`eval.variance` (Gwet's design-based variance with
-    n(n - 1) and t(n - 1); Cohen's kappa: Fleiss, Cohen & Everitt with z).
+    of :data:`eval.coefficients.WEIGHTS` or a q x q matrix (default: quadratic for
+    ``gwet_ac2``, identity for the others). Variances: see :mod:`eval.variance` (Gwet's
+    design-based variance with n(n - 1) and t(n - 1); Cohen's kappa: Fleiss, Cohen & Everitt
+    with z).
 
     Examples
     --------
@@ -347,8 +348,8 @@ def analytic(
     """
     if name not in ANALYTIC:
         raise InputError(f"unknown coefficient {name!r}; use one of {', '.join(ANALYTIC)}")
-    if name == "gwet_ac2" and weights == "identity":
-        weights = "quadratic"
+    if weights is None:
+        weights = "quadratic" if name == "gwet_ac2" else "identity"
     if name in _FAMILY:
         counts, q = _counts(ratings, categories)
         return gwet_family(_FAMILY[name], counts, weight_matrix(q, weights))

@@ -78,10 +78,11 @@ def weight_matrix(q: int, kind: str | np.ndarray = "identity") -> np.ndarray:
     """Agreement weights ``w_kl`` on category positions 1..q (codebook order).
 
     ``kind`` is one of :data:`WEIGHTS` or a q x q matrix (custom weights, e.g. from
-    :func:`read_weights`). Linear ``1 - |k-l|/(q-1)`` and quadratic ``1 - (k-l)^2/(q-1)^2`` as
-    usual; ordinal, radical, ratio, circular and bipolar are Gwet's (Handbook of Inter-Rater
-    Reliability, 4th ed., ch. 3; R ``irrCAC``), computed on the positions 1..q: irrCAC uses
-    the numeric category labels instead, which is the same when the labels are 1..q.
+    :func:`read_weights`: symmetric, between 0 and 1, ones on the diagonal). Linear
+    ``1 - |k-l|/(q-1)`` and quadratic ``1 - (k-l)^2/(q-1)^2`` as usual; ordinal, radical,
+    ratio, circular and bipolar are Gwet's (Handbook of Inter-Rater Reliability, 4th ed., ch. 3;
+    R ``irrCAC``), computed on the positions 1..q: irrCAC uses the numeric category labels
+    instead, which is the same when the labels are 1..q.
 
     Examples
     --------
@@ -89,6 +90,9 @@ def weight_matrix(q: int, kind: str | np.ndarray = "identity") -> np.ndarray:
     [[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]
     >>> weight_matrix(3, "ordinal").round(4).tolist()
     [[1.0, 0.6667, 0.0], [0.6667, 1.0, 0.6667], [0.0, 0.6667, 1.0]]
+    >>> weight_matrix(2, [[1, 0.5], [0, 1]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    toolkit.errors.InputError: custom weights: the matrix must be symmetric, but w[1,2] = 0.5 ...
     """
     if not isinstance(kind, str):
         return _check_custom(np.asarray(kind, dtype=float), q)
@@ -114,6 +118,15 @@ def _check_custom(w: np.ndarray, q: int) -> np.ndarray:
             problems.append("weights must lie between 0 and 1")
         if not np.allclose(np.diag(w), 1.0):
             problems.append("the diagonal (agreement on the same category) must be 1")
+        if not np.allclose(w, w.T):
+            # The multi-rater formulas count each pair of raters both ways (w_kl + w_lk) while
+            # the two-rater ones use w_kl: a non-symmetric matrix makes them disagree, and
+            # every weight family of Gwet's handbook is symmetric.
+            a, b = np.argwhere(~np.isclose(w, w.T))[0]
+            problems.append(
+                f"the matrix must be symmetric, but w[{a + 1},{b + 1}] = {w[a, b]:g} and "
+                f"w[{b + 1},{a + 1}] = {w[b, a]:g}"
+            )
     if problems:
         raise InputError("custom weights: " + "; ".join(problems))
     return w

@@ -267,7 +267,8 @@ def test_agreement_reports_weighted_coefficients_p_e_and_tests() -> None:
 
 
 def test_custom_weights_from_file(tmp_path: Path) -> None:
-    # irrCAC's custom-weights example (asymmetric); Conger's kappa as its test suite prints
+    # irrCAC's custom-weights example is not symmetric: refused (the multi-rater formulas
+    # would use w_kl + w_lk, the two-rater ones w_kl; see test_eval_reference_defects.py)
     w = [
         [1.00, 0.75, 0.50, 0.25, 0.00],
         [0.00, 1.00, 0.75, 0.50, 0.25],
@@ -277,9 +278,15 @@ def test_custom_weights_from_file(tmp_path: Path) -> None:
     ]
     path = tmp_path / "w.csv"
     path.write_text("1,2,3,4,5\n" + "\n".join(",".join(map(str, r)) for r in w) + "\n")
+    with pytest.raises(InputError, match="must be symmetric") as asym:
+        eval.read_weights(path, ["1", "2", "3", "4", "5"])
+    assert "w.csv" in str(asym.value)
+    # the same file with irrCAC's quadratic weights reproduces the vignette's AC2
+    quad = [[1 - (i - j) ** 2 / 16 for j in range(5)] for i in range(5)]
+    path.write_text("1,2,3,4,5\n" + "\n".join(",".join(map(str, r)) for r in quad) + "\n")
     matrix = eval.read_weights(path, ["1", "2", "3", "4", "5"])
-    res = eval.analytic("conger_kappa", MATRIX, categories=CATS, weights=matrix)
-    assert (round(res.estimate, 3), round(res.se, 3), round(res.p_e, 3)) == (0.763, 0.149, 0.521)
+    res = eval.analytic("gwet_ac2", MATRIX, categories=CATS, weights=matrix)
+    assert _close(res.estimate, QUADRATIC["gwet_ac2"][0]) and _close(res.se, 0.10396)
     named = tmp_path / "named.csv"
     named.write_text("a,b,c,d,e\n" + "\n".join(",".join(map(str, r)) for r in w) + "\n")
     with pytest.raises(InputError, match="header"):

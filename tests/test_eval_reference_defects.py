@@ -1,17 +1,143 @@
 """Defects found by running other libraries' own test cases, and the numbers that pin the fixes.
 
-Expected numbers come from the named sources, never from edudial (or, where no library
-prints the case, from a hand computation shown in the test).
+Expected numbers come from the named sources, never from edudial:
+
+* irrCAC (Python, github.com/afergadis/irrCAC) test suite: ``table_cont4x4diagnosis`` (223
+  psychiatric patients, clinical vs research diagnosis) with linear weights (Gwet's AC2 0.377,
+  SE 0.056; Brennan-Prediger 0.347, SE 0.060; Scott's pi 0.406, SE 0.054), its non-symmetric
+  custom weights (test_bp.py), ``table_cont3x3abstractors`` (AC1 0.849, AC2 quadratic 0.940),
+  and Krippendorff's alpha on ``raw_4raters`` (pe, coefficient and SE per weighting).
+* R irrCAC ``krippen.alpha.raw`` (github.com/kgwet/irrCAC, R/agree.coeff3.raw.r): the
+  p-value and interval use ``t(n0 - 1)`` with n0 the rated units.
+* The ``krippendorff`` package (installed), with ``value_domain`` the declared values.
 """
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import eval
+from toolkit.errors import InputError
+
+# irrCAC table_cont4x4diagnosis (rows: clinical diagnosis; columns: research diagnosis)
+DIAGNOSIS = [[40, 4, 4, 17], [6, 25, 2, 13], [4, 1, 21, 12], [15, 5, 9, 45]]
+# irrCAC test_bp.py test_bp_cont4x4diagnosis_custom_weights: not symmetric
+ASYMMETRIC = [
+    [1.00, 0.67, 0.33, 0.00],
+    [0.00, 1.00, 0.67, 0.33],
+    [0.00, 0.00, 1.00, 0.67],
+    [0.33, 0.00, 0.00, 1.00],
+]
+CONT3X3 = [[13, 0, 0], [0, 20, 7], [0, 4, 56]]  # irrCAC table_cont3x3abstractors
+
+N = None
+RAW4 = [  # irrCAC raw_4raters = R cac.raw4raters (Gwet 2014, p. 120): units x raters
+    [1, 1, N, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
+    [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [N, 5, 5, 5], [N, N, 1, 1], [N, N, 3, N],
+]  # fmt: skip
+
+
+def _raw(table: list[list[int]]) -> list[list[int]]:
+    """The two raters' ratings (1..q) behind a contingency table (rows = rater 1)."""
+    return [
+        [i + 1, j + 1] for i, row in enumerate(table) for j, c in enumerate(row) for _ in range(c)
+    ]
+
+
+def _long(matrix: list[list[int | None]]) -> pd.DataFrame:
+    rows = [
+        (f"u{i}", "s", str(v), f"R{j}", "human")
+        for i, row in enumerate(matrix)
+        for j, v in enumerate(row)
+        if v is not None
+    ]
+    return pd.DataFrame(rows, columns=["unit_id", "scheme", "label", "rater", "rater_kind"])
+
+
+# ------------------------------------------------------------------ 1. non-symmetric weights
+RATINGS_4X4 = _raw(DIAGNOSIS)
+CATS4 = [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda w: eval.gwet_ac2(RATINGS_4X4, CATS4, weights=w),
+        lambda w: eval.fleiss_kappa(RATINGS_4X4, CATS4, weights=w),
+        lambda w: eval.brennan_prediger(RATINGS_4X4, CATS4, weights=w),
+        lambda w: eval.percent_agreement(RATINGS_4X4, CATS4, weights=w),
+        lambda w: eval.conger_kappa(RATINGS_4X4, CATS4, weights=w),
+        lambda w: eval.cohen_kappa(RATINGS_4X4, CATS4, weights=w),
+        lambda w: eval.scott_pi(RATINGS_4X4, CATS4, weights=w),
+        lambda w: eval.kappa_table(DIAGNOSIS, weights=w),
+        lambda w: eval.weight_matrix(4, w),
+    ],
+    ids=["gwet_ac2", "fleiss", "bp", "pa", "conger", "cohen", "scott", "kappa_table", "matrix"],
+)
+def test_non_symmetric_weights_are_refused(call: object) -> None:
+    # irrCAC's table functions use pa = sum w_kl p_kl (0.461 for AC2 here); the multi-rater
+    # formulas count each pair both ways, i.e. use (w + w') / 2: the same weights would give
+    # two answers, so a non-symmetric matrix is an error everywhere a matrix is accepted
+    with pytest.raises(
+        InputError, match=r"must be symmetric, but w\[1,2\] = 0.67 and w\[2,1\] = 0"
+    ):
+        call(np.array(ASYMMETRIC))  # type: ignore[operator]
+    with pytest.raises(InputError, match="must be symmetric"):
+        call(ASYMMETRIC)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("name", eval.api.ANALYTIC)
+def test_analytic_refuses_non_symmetric_weights(name: str) -> None:
+    with pytest.raises(InputError, match="must be symmetric"):
+        eval.analytic(name, RATINGS_4X4, categories=CATS4, weights=np.array(ASYMMETRIC))
+
+
+def test_agreement_and_weights_files_refuse_non_symmetric_weights(tmp_path: Path) -> None:
+    long = _long(RATINGS_4X4)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="must be symmetric"):
+        eval.agreement(long, level="ordinal", categories=list("1234"), weights=np.array(ASYMMETRIC))
+    path = tmp_path / "asym.csv"
+    path.write_text("\n".join(",".join(map(str, row)) for row in ASYMMETRIC) + "\n")
+    with pytest.raises(InputError, match="must be symmetric") as err:
+        eval.read_weights(path, ["1", "2", "3", "4"])
+    assert "asym.csv" in str(err.value)
+
+
+def test_symmetric_custom_matrix_reproduces_irrcac_on_the_diagnosis_table() -> None:
+    # linear weights passed as a matrix: irrCAC's table test suite, 3 digits
+    linear = [[1 - abs(i - j) / 3 for j in range(4)] for i in range(4)]
+    published = {
+        "gwet_ac2": (0.377, 0.056),
+        "brennan_prediger": (0.347, 0.060),
+        "scott_pi": (0.406, 0.054),
+    }
+    for name, (coeff, se) in published.items():
+        res = eval.analytic(name, RATINGS_4X4, categories=CATS4, weights=np.array(linear))
+        assert (round(res.estimate, 3), round(res.se, 3)) == (coeff, se), name
+        # the point estimate of the wrapper and of analytic() are one number
+    assert eval.scott_pi(RATINGS_4X4, CATS4, weights=linear) == pytest.approx(0.406, abs=5e-4)
+    assert eval.gwet_ac2(RATINGS_4X4, CATS4, weights=linear) == pytest.approx(0.377, abs=5e-4)
+
+
+# ------------------------------------------------------------------ 2. an array as weights
+def test_analytic_accepts_weight_arrays() -> None:
+    rows = _raw(CONT3X3)
+    ac1 = eval.analytic("gwet_ac2", rows, categories=[1, 2, 3], weights=np.eye(3))
+    listed = eval.analytic("gwet_ac2", rows, categories=[1, 2, 3], weights=np.eye(3).tolist())
+    assert round(ac1.estimate, 3) == round(listed.estimate, 3) == 0.849  # irrCAC AC1
+    assert ac1.se == listed.se
+    default = eval.analytic("gwet_ac2", rows, categories=[1, 2, 3])
+    assert round(default.estimate, 3) == 0.940  # irrCAC AC2, quadratic weights
+    quadratic = eval.weight_matrix(3, "quadratic")
+    as_array = eval.analytic("gwet_ac2", rows, categories=[1, 2, 3], weights=quadratic)
+    assert as_array.estimate == default.estimate
+    named = eval.analytic("gwet_ac2", rows, categories=[1, 2, 3], weights="identity")
+    assert named.estimate == ac1.estimate  # an explicit name is used as given
 
 
 def test_icc_interval_with_a_vanishing_satterthwaite_df() -> None:
