@@ -284,18 +284,22 @@ def krippendorff_alpha(
 ) -> float:
     """Krippendorff's alpha at an explicit level, computed by the ``krippendorff`` package.
 
-    ``ratings`` is a units x raters matrix or a :class:`RatingTable` (then ``level`` defaults to
-    the table's). The package gets the unit x value counts, the declared value domain and the
-    level; undefined alpha (one category, no pairable unit) is NaN.
+    ``ratings`` is a units x raters matrix, a :class:`RatingTable` (then ``level`` defaults to
+    the table's) or a :class:`CountTable`, whose categories are the values at the interval and
+    ratio levels (``count_table(counts, categories=[1, 2, 4])``; without categories 1..q). The
+    package gets the unit x value counts, the declared value domain and the level; undefined
+    alpha (one category, no pairable unit) is NaN.
 
     >>> round(krippendorff_alpha([[1, 1], [2, 2], [1, 2]], level="nominal"), 4)
     0.4444
+    >>> t = count_table([[2, 0, 0], [0, 1, 1], [1, 0, 1], [0, 0, 2]], categories=[1, 2, 4])
+    >>> round(krippendorff_alpha(t, level="interval"), 4)  # = [[1, 1], [2, 4], [1, 4], [4, 4]]
+    0.2835
     """
     if isinstance(ratings, CountTable):
         if level is None:
             raise InputError("pass the level of measurement (nominal, ordinal, interval, ratio)")
-        scores = np.arange(1, ratings.q + 1, dtype=float)
-        return alpha_value(ratings.counts, level, scores)[0]
+        return alpha_value(ratings.counts, level, _count_scores(ratings, level))[0]
     if isinstance(ratings, RatingTable):
         t = ratings
         level = level or t.level
@@ -304,6 +308,18 @@ def krippendorff_alpha(
             raise InputError("pass the level of measurement (nominal, ordinal, interval, ratio)")
         t = matrix_table(ratings, categories, level)
     return alpha_value(t.counts(), level, t.scores)[0]
+
+
+def _count_scores(table: CountTable, level: str) -> np.ndarray | None:
+    """The numeric values of a count table's categories (as a ratings matrix has them)."""
+    try:
+        return np.array([float(c) for c in table.categories])
+    except ValueError:
+        if level in ("interval", "ratio"):
+            raise InputError(
+                f"level {level!r} needs numeric categories, got {table.categories[:5]}"
+            ) from None
+        return None
 
 
 ANALYTIC: tuple[str, ...] = (
@@ -336,9 +352,10 @@ def analytic(
     ``name`` is one of :data:`ANALYTIC`; ``ratings`` a units x raters matrix, a
     :class:`RatingTable` or (multi-rater family only) a :class:`CountTable`; ``weights`` a name
     of :data:`eval.coefficients.WEIGHTS` or a q x q matrix (default: quadratic for
-    ``gwet_ac2``, identity for the others). Variances: see :mod:`eval.variance` (Gwet's
-    design-based variance with n(n - 1) and t(n - 1); Cohen's kappa: Fleiss, Cohen & Everitt
-    with z).
+    ``gwet_ac2``, identity for the others). Percent agreement has no chance agreement and no
+    test of "agreement is zero" (``p_e`` is NaN, ``zero_test()`` None). Variances: see
+    :mod:`eval.variance` (Gwet's design-based variance with n(n - 1) and t(n - 1), NaN for a
+    single unit; Cohen's kappa: Fleiss, Cohen & Everitt with z).
 
     Examples
     --------

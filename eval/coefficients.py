@@ -284,8 +284,11 @@ def family_stat(name: str, counts: np.ndarray, w: np.ndarray) -> Stat:
 
 
 def conger_stat(table: RatingTable, w: np.ndarray) -> Stat:
-    """Conger's kappa (multi-rater Cohen): chance agreement from per-rater marginals."""
-    codes = table.codes
+    """Conger's kappa (multi-rater Cohen): chance agreement from per-rater marginals.
+
+    A rater who rated no unit has no marginals: left out rather than making kappa NaN.
+    """
+    codes = table.codes[:, (table.codes >= 0).any(axis=0)]
     n, R = codes.shape
     q = table.q
     counts = table.counts()

@@ -31,6 +31,7 @@ __all__ = [
     "cohen_se",
     "conger",
     "fleiss_null_se",
+    "gwet_alpha",
     "gwet_alpha_se",
     "gwet_family",
     "gwet_family_se",
@@ -55,7 +56,8 @@ class Analytic:
     variance, rated pairs for Cohen's kappa); ``p_e`` the chance agreement; ``se_null`` the
     standard error under "agreement is zero" where the literature gives one (Cohen's kappa,
     Fleiss' kappa with a constant number of ratings per unit) and ``null_method`` its source;
-    ``wald`` whether the interval is Wald's (normal) rather than Gwet's t(n - 1).
+    ``wald`` whether the interval is Wald's (normal) rather than Gwet's t(n - 1); ``chance``
+    whether the coefficient is chance-corrected (percent agreement is not: no p_e, no test).
     """
 
     estimate: float
@@ -65,9 +67,16 @@ class Analytic:
     se_null: float | None = None
     null_method: str = COHEN_NULL
     wald: bool = False
+    chance: bool = True
 
     def zero_test(self) -> ZeroTest | None:
-        """z (or t) statistic and p-values for "agreement is zero"; None when undefined."""
+        """z (or t) statistic and p-values for "agreement is zero"; None when undefined.
+
+        None for percent agreement too: "no agreement at all" is not a hypothesis of interest
+        (chance alone agrees), and the chance-corrected coefficients carry the test.
+        """
+        if not self.chance:
+            return None
         if self.se_null is not None:
             se, df, method = self.se_null, None, self.null_method
         else:
@@ -147,7 +156,10 @@ def cohen_se(table: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 
 
 def _family_chance(name: str, pi: np.ndarray, w: np.ndarray) -> float:
-    """Chance agreement p_e of a multi-rater coefficient from the prevalences ``pi``."""
+    """Chance agreement p_e of a multi-rater coefficient from the prevalences ``pi``.
+
+    Percent agreement gets 0, so that the common formula ``(pa - p_e) / (1 - p_e)`` is pa.
+    """
     q = len(pi)
     if name == "percent_agreement":
         return 0.0
@@ -179,6 +191,8 @@ def gwet_family(name: str, counts: np.ndarray, w: np.ndarray) -> Analytic:
     ``name``: ``percent_agreement``, ``fleiss_kappa``, ``gwet_ac`` or ``brennan_prediger``;
     ``counts`` is the units x categories table (fractional counts allowed), ``w`` the weights.
     ``n`` counts the units with at least one rating (irrCAC), and the t interval uses n - 1 df.
+    One rated unit gives the estimate with a NaN SE (the variance divides by n - 1); percent
+    agreement reports no p_e (NaN) and no zero test.
 
     Examples
     --------
@@ -191,23 +205,33 @@ def gwet_family(name: str, counts: np.ndarray, w: np.ndarray) -> Analytic:
     p = family_parts(counts, w)
     n = len(counts)
     n2 = p["ind2"].sum()
-    if n < 2 or n2 == 0:
-        return Analytic(NAN, NAN, n)
+    chance = name != "percent_agreement"
+    if n2 == 0:
+        return Analytic(NAN, NAN, n, chance=chance)
     pa = p["pa_i"].sum() / n2
     pi = p["pik"].mean(axis=0)
     pe = _family_chance(name, pi, w)
+    shown_pe = pe if chance else NAN
     if not np.isfinite(pe) or abs(1 - pe) < 1e-12:
-        return Analytic(NAN, NAN, n, pe)
+        return Analytic(NAN, NAN, n, shown_pe, chance=chance)
     est = (pa - pe) / (1 - pe)
     pseudo = n / n2 * (p["pa_i"] - pe * p["ind2"]) / (1 - pe)
     if name in ("fleiss_kappa", "gwet_ac"):
         pe_i = _chance_pseudo(name, counts, pi, w)
         pseudo = pseudo - 2 * (1 - est) * (pe_i - pe) / (1 - pe)
-    var = float(((pseudo - est) ** 2).sum()) / (n * (n - 1))
+    se = _design_se(pseudo, est)
     null = None
-    if name == "fleiss_kappa" and np.array_equal(w, np.eye(len(w))):
+    if name == "fleiss_kappa" and n >= 2 and np.array_equal(w, np.eye(len(w))):
         null = fleiss_null_se(counts)
-    return Analytic(float(est), float(np.sqrt(var)), n, pe, null, FLEISS_NULL)
+    return Analytic(float(est), se, n, shown_pe, null, FLEISS_NULL, chance=chance)
+
+
+def _design_se(pseudo: np.ndarray, est: float) -> float:
+    """Gwet's ``sqrt(sum_i (k*_i - k)^2 / (n (n - 1)))``; NaN for one unit (no spread)."""
+    n = len(pseudo)
+    if n < 2:
+        return NAN
+    return float(np.sqrt(float(((pseudo - est) ** 2).sum()) / (n * (n - 1))))
 
 
 def fleiss_null_se(counts: np.ndarray) -> float | None:
@@ -272,6 +296,8 @@ def conger(codes: np.ndarray, q: int, w: np.ndarray) -> Analytic:
 
     Observed agreement as Fleiss' (units with >= 2 ratings); chance agreement from the
     per-rater marginals; variance by linearisation (Gwet 2014; irrCAC ``conger.kappa.raw``).
+    A rater who rated no unit has no marginals and is left out (as
+    :func:`eval.coefficients.conger_stat`); one rated unit gives a NaN SE.
 
     Examples
     --------
@@ -280,14 +306,14 @@ def conger(codes: np.ndarray, q: int, w: np.ndarray) -> Analytic:
     >>> round(conger(codes, 2, np.eye(2)).estimate, 4)
     0.4737
     """
-    codes = codes[(codes >= 0).any(axis=1)]
+    codes = codes[(codes >= 0).any(axis=1)][:, (codes >= 0).any(axis=0)]
     n, raters = codes.shape
     counts = np.zeros((n, q))
     i, g = np.nonzero(codes >= 0)
     np.add.at(counts, (i, codes[i, g]), 1.0)
     p = family_parts(counts, w)
     n2 = p["ind2"].sum()
-    if n < 2 or n2 == 0 or raters < 2 or q < 2:
+    if n2 == 0 or raters < 2 or q < 2:
         return Analytic(NAN, NAN, n)
     pa = p["pa_i"].sum() / n2
     pe, pe_i = _conger_chance(codes, q, w)
@@ -296,29 +322,38 @@ def conger(codes: np.ndarray, q: int, w: np.ndarray) -> Analytic:
     est = (pa - pe) / (1 - pe)
     pseudo = n / n2 * (p["pa_i"] - pe * p["ind2"]) / (1 - pe)
     pseudo = pseudo - 2 * (1 - est) * (pe_i - pe) / (1 - pe)
-    var = float(((pseudo - est) ** 2).sum()) / (n * (n - 1))
-    return Analytic(float(est), float(np.sqrt(var)), n, pe)
+    return Analytic(float(est), _design_se(pseudo, est), n, pe)
 
 
-def gwet_alpha_se(
-    counts: np.ndarray, level: str, scores: np.ndarray | None = None
-) -> tuple[float, float, int]:
-    """Krippendorff's alpha with Gwet's design-based SE (irrCAC ``krippen.alpha.raw``).
+def gwet_alpha(counts: np.ndarray, level: str, scores: np.ndarray | None = None) -> Analytic:
+    """Krippendorff's alpha with Gwet's design-based SE, n and p_e (irrCAC ``krippen.alpha.raw``).
 
-    The weights are ``1 - delta^2 / max delta^2`` of the level's metric (ordinal: computed from
-    the pooled frequencies of the whole sample, then held fixed). Returns (alpha, se, n) with n
-    the number of rated units (the t interval's df is n - 1, as in irrCAC).
+    Gwet writes alpha as ``(pa - p_e) / (1 - p_e)`` with the weights ``w = 1 - delta^2 / max
+    delta^2`` of the level's metric (ordinal: computed from the pooled frequencies of the whole
+    sample, then held fixed), ``pa = (1 - eps) pa' + eps`` (eps = 1 / number of pairable
+    values) and ``p_e = sum_kl w_kl pi_k pi_l`` over the pooled value shares ``pi``; so ``1 -
+    p_e = D_e / max delta^2`` with the expected disagreement ``D_e`` taken over N^2 value
+    pairs. ``n`` is the number of rated units (the t interval's and test's df is n - 1, as in
+    irrCAC); one pairable unit gives the estimate with a NaN SE.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = gwet_alpha(np.array([[2, 0], [0, 2], [1, 1], [2, 0]]), "nominal")
+    >>> round(res.estimate, 4), round(res.p_e, 4), res.n
+    (0.5333, 0.5312, 4)
     """
     r_all = counts.sum(axis=1)
     c = counts[r_all >= 2].astype(float)
     n = len(c)
-    if n < 2:
-        return (float("nan"), float("nan"), n)
+    n0 = int((r_all >= 1).sum())  # irrCAC's t interval uses all rated units for its df
     q = c.shape[1]
+    if n == 0 or q < 2:
+        return Analytic(NAN, NAN, n0)
     d2 = alpha_delta2(level, c.sum(axis=0)[None, :], scores)[0]
     mx = d2.max()
     if mx <= 0:
-        return (float("nan"), float("nan"), n)
+        return Analytic(NAN, NAN, n0)
     w = 1.0 - d2 / mx
     r = c.sum(axis=1)
     rbar = r.mean()
@@ -328,8 +363,8 @@ def gwet_alpha_se(
     pa = (1 - eps) * paprime + eps
     pi = (c / rbar).mean(axis=0)
     pe = float(pi @ w @ pi)
-    if abs(1 - pe) < 1e-12 or q < 2:
-        return (float("nan"), float("nan"), n)
+    if abs(1 - pe) < 1e-12:
+        return Analytic(NAN, NAN, n0, pe)
     est = (pa - pe) / (1 - pe)
     # linearisation around alpha' = (pa' - pe)/(1 - pe), as irrCAC's krippen.alpha.raw
     est_prime = (paprime - pe) / (1 - pe)
@@ -338,6 +373,18 @@ def gwet_alpha_se(
     piw = (w @ pi + w.T @ pi) / 2
     pe_i = (c @ piw) / rbar - pe * (r - rbar) / rbar
     ivec = k_i - 2 * (1 - est_prime) * (pe_i - pe) / (1 - pe)
-    var = float(((ivec - est_prime) ** 2).sum()) / (n * (n - 1))
-    n0 = int((r_all >= 1).sum())  # irrCAC's t interval uses all rated units for its df
-    return (float(est), float(np.sqrt(var)), n0)
+    return Analytic(float(est), _design_se(ivec, est_prime), n0, pe)
+
+
+def gwet_alpha_se(
+    counts: np.ndarray, level: str, scores: np.ndarray | None = None
+) -> tuple[float, float, int]:
+    """Alpha, Gwet's design-based SE and n (see :func:`gwet_alpha`).
+
+    >>> import numpy as np
+    >>> alpha, se, n = gwet_alpha_se(np.array([[2, 0], [0, 2], [1, 1], [2, 0]]), "nominal")
+    >>> round(alpha, 4), n
+    (0.5333, 4)
+    """
+    res = gwet_alpha(counts, level, scores)
+    return (res.estimate, res.se, res.n)

@@ -17,11 +17,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import krippendorff
 import numpy as np
 import pandas as pd
 import pytest
 
 import eval
+from eval.variance import gwet_alpha
 from toolkit.errors import InputError
 
 # irrCAC table_cont4x4diagnosis (rows: clinical diagnosis; columns: research diagnosis)
@@ -138,6 +140,108 @@ def test_analytic_accepts_weight_arrays() -> None:
     assert as_array.estimate == default.estimate
     named = eval.analytic("gwet_ac2", rows, categories=[1, 2, 3], weights="identity")
     assert named.estimate == ac1.estimate  # an explicit name is used as given
+
+
+# ------------------------------------------------------------------ 3. count-table values
+VALUES = [1, 2, 4]
+RELIABILITY = np.array(  # 3 raters x 10 units, values 1, 2, 4 (NaN = not rated)
+    [
+        [1, 2, 4, 4, 1, 2, np.nan, 4, 1, 2],
+        [1, 4, 4, 2, 1, 2, 2, 4, np.nan, 1],
+        [2, 4, 4, 4, np.nan, 1, 2, 4, 1, 4],
+    ]
+)
+
+
+def _value_counts(data: np.ndarray) -> np.ndarray:
+    return np.array([[np.sum(col == v) for v in VALUES] for col in data.T], dtype=float)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_count_table_categories_are_the_values(level: str) -> None:
+    expected = krippendorff.alpha(
+        reliability_data=RELIABILITY, value_domain=VALUES, level_of_measurement=level
+    )
+    table = eval.count_table(_value_counts(RELIABILITY), categories=VALUES)
+    assert eval.krippendorff_alpha(table, level=level) == pytest.approx(expected, abs=1e-12)
+    ratings = eval.krippendorff_alpha(RELIABILITY.T, level=level, categories=VALUES)
+    assert ratings == pytest.approx(expected, abs=1e-12)
+
+
+def test_count_table_without_numeric_values() -> None:
+    counts = _value_counts(RELIABILITY)
+    # no categories: the values are 1..q, as the package's default domain for counts
+    expected = krippendorff.alpha(value_counts=counts, level_of_measurement="interval")
+    assert eval.krippendorff_alpha(eval.count_table(counts), level="interval") == pytest.approx(
+        expected, abs=1e-12
+    )
+    labels = eval.count_table(counts, categories=["low", "mid", "high"])
+    with pytest.raises(InputError, match="level 'interval' needs numeric categories"):
+        eval.krippendorff_alpha(labels, level="interval")
+    nominal = krippendorff.alpha(value_counts=counts, level_of_measurement="nominal")
+    assert eval.krippendorff_alpha(labels, level="nominal") == pytest.approx(nominal, abs=1e-12)
+
+
+# ------------------------------------------------------------------ 4. p_e, zero tests, n = 1
+# irrCAC (Python) test_krippendorff.py, raw_4raters: level -> (pe, alpha, se); Gwet's
+# quadratic and ratio weights are Krippendorff's interval and ratio metrics on 1..5
+ALPHA_IRRCAC = {
+    "nominal": (0.240, 0.743, 0.146),
+    "interval": (0.825, 0.849, 0.129),
+    "ratio": (0.757, 0.797, 0.140),
+}
+
+
+@pytest.mark.parametrize("level", sorted(ALPHA_IRRCAC))
+def test_alpha_chance_agreement_matches_irrcac(level: str) -> None:
+    pe, coeff, se = ALPHA_IRRCAC[level]
+    table = eval.api.matrix_table(RAW4, categories=[1, 2, 3, 4, 5], level=level)
+    res = gwet_alpha(table.counts(), level, table.scores)
+    assert (round(res.p_e, 3), round(res.estimate, 3)) == (pe, coeff)
+    # irrCAC (Python) centres the unit terms on pa, R's krippen.alpha.raw (and edudial) on
+    # pa': nominal SE 0.14557 (printed 0.146) vs 0.14548, so allow one unit of the last digit
+    assert res.se == pytest.approx(se, abs=6e-4)
+    assert res.estimate == pytest.approx(eval.krippendorff_alpha(table), abs=1e-12)
+    # p_e is 1 - D_e / max delta^2, D_e Krippendorff's expected disagreement over N^2 pairs
+    n_c = table.counts()[table.counts().sum(axis=1) >= 2].sum(axis=0)
+    d2 = eval.coefficients.alpha_delta2(level, n_c[None, :], table.scores)[0]
+    d_e = float(np.einsum("c,k,ck->", n_c, n_c, d2)) / n_c.sum() ** 2
+    assert res.p_e == pytest.approx(1 - d_e / d2.max(), abs=1e-12)
+    test = res.zero_test()
+    assert test is not None and test.df == 11  # R irrCAC: t(n0 - 1), 12 rated units
+
+
+def test_percent_agreement_has_no_chance_agreement_or_zero_test() -> None:
+    res = eval.analytic("percent_agreement", RAW4, categories=[1, 2, 3, 4, 5])
+    assert np.isnan(res.p_e) and res.zero_test() is None
+    assert round(res.estimate, 5) == 0.81818  # irrCAC (Python) raw.py docstring: pa
+    # the irrCAC vignette's quadratic SE stays (the interval is kept; only the test goes)
+    quadratic = eval.analytic("percent_agreement", RAW4, [1, 2, 3, 4, 5], weights="quadratic")
+    assert round(quadratic.se, 5) == 0.09062 and quadratic.zero_test() is None
+    metric = eval.agreement(_long(RAW4), bootstrap=0, cluster=None)["s"].metrics
+    assert metric["percent_agreement"].p_e is None and metric["percent_agreement"].test is None
+
+
+def test_one_unit_has_an_estimate_and_no_standard_error() -> None:
+    assert eval.percent_agreement([[1, 1]]) == 1.0
+    res = eval.analytic("percent_agreement", [[1, 1]])
+    assert res.estimate == 1.0 and np.isnan(res.se) and res.n == 1
+    bp = eval.analytic("brennan_prediger", [[1, 1, 2]], categories=[1, 2])
+    # 3 raters, 1 pair of 3 agrees: pa = 1/3, p_e = 1/2
+    assert bp.estimate == pytest.approx(eval.brennan_prediger([[1, 1, 2]], [1, 2])) == -1 / 3
+    assert np.isnan(bp.se) and bp.zero_test() is None
+
+
+def test_a_rater_without_ratings_leaves_conger_unchanged() -> None:
+    # irrCAC (Python) docstring: Conger's kappa of raw_4raters 0.763, p_e 0.233; an added
+    # rater who rated nothing has no marginals and used to make it NaN (and divide by zero)
+    with_empty = [[*row, None] for row in RAW4]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = eval.analytic("conger_kappa", with_empty, categories=[1, 2, 3, 4, 5])
+        value = eval.conger_kappa(with_empty, categories=[1, 2, 3, 4, 5])
+    assert (round(res.estimate, 3), round(res.p_e, 3)) == (0.763, 0.233)
+    assert value == pytest.approx(res.estimate, abs=1e-12)
 
 
 def test_icc_interval_with_a_vanishing_satterthwaite_df() -> None:
