@@ -33,6 +33,7 @@ from eval.coefficients import (
 )
 from eval.data import LEVELS, RatingTable, ratings_table
 from eval.icc import icc
+from eval.jackknife import JackknifeResult, jackknife_ci, leave_one_out
 from eval.result import (
     MISSING_POLICY,
     TIE_RULE,
@@ -59,6 +60,7 @@ from eval.result import (
     SchemeConventions,
     SchemeResult,
     WeightedMeanKappa,
+    with_default,
 )
 from eval.variance import (
     Analytic,
@@ -83,9 +85,26 @@ __all__ = [
 
 MAX_BOOT_CELLS = 60_000_000  # units x statistic columns kept in the bootstrap
 GWET_METHOD = "Gwet design-based variance, t interval"
+JACKKNIFE_METHODS = {
+    "cluster": "delete-one-dialogue jackknife, t(G - 1)",
+    "unit": "delete-one-unit jackknife, t(n - 1)",
+}
+GROUPED_METHODS = {
+    "cluster": "delete-a-group jackknife ({k} groups of dialogues), t({df})",
+    "unit": "delete-a-group jackknife ({k} groups of units), t({df})",
+}
 WeightSpec = str | np.ndarray  # a name of eval.coefficients.WEIGHTS or a q x q matrix
-# replicate values of a derived statistic (None when the bootstrap lacks a statistic it needs)
-Replicates = Callable[[BootstrapResult], "np.ndarray | None"]
+# bootstrap replicates, or the leave-one-dialogue-out values of the jackknife
+Resamples = BootstrapResult | JackknifeResult
+# values of a derived statistic on every resample (None when one lacks a statistic it needs)
+Replicates = Callable[[Resamples], "np.ndarray | None"]
+JACKKNIFE_KEY = "cluster_jackknife"
+KAPPA_RANGE = (-1.0, 1.0)  # kappa, pi, AC1, Brennan-Prediger and their means
+DIFFERENCE_RANGE = (-2.0, 2.0)  # a difference of two kappas
+# the coefficients bounded below (alpha and ICC are not bounded by -1); every one is <= 1
+BOUNDS: dict[str, tuple[float, float]] = {"percent_agreement": (0.0, 1.0)}
+UNBOUNDED_BELOW = ("krippendorff_alpha", "icc")
+UNIT_JACKKNIFE_KEY = "jackknife"
 
 
 # ------------------------------------------------------------------ raters
@@ -485,32 +504,43 @@ def _alpha_stats(work: _Scheme) -> list[Stat]:
     return stats
 
 
-def _bootstrap(
-    work: _Scheme, stats: list[Stat], B: int, seed: int, use_clusters: bool
-) -> dict[str, BootstrapResult]:
-    """Unit and (when dialogues are known) cluster bootstrap of every statistic, shared."""
+def _cluster_count(work: _Scheme, use_clusters: bool) -> int | None:
+    """Number of dialogues to resample, or None when units are resampled one by one."""
     t = work.table
-    if not (B and stats and t.n_units >= 2):
-        return {}
-    if sum(s.S.shape[1] for s in stats) * t.n_units > 4 * MAX_BOOT_CELLS:
-        work.notes.append("too many statistics for the bootstrap: analytic intervals only")
-        return {}
-    boot = {"bootstrap": replicate(stats, B=B, seed=seed)}
     if not (use_clusters and t.clusters is not None):
-        return boot
+        return None
     n_clusters = len(set(t.clusters.tolist()))
     if n_clusters >= t.n_units:
         work.notes.append(
             "every unit is its own cluster: the cluster bootstrap equals "
             "the unit bootstrap and is not repeated"
         )
-        return boot
-    boot["cluster_bootstrap"] = replicate(stats, B=B, seed=seed, clusters=t.clusters)
-    if n_clusters < 30:
-        work.notes.append(
-            f"only {n_clusters} clusters: cluster-bootstrap intervals are "
-            "unreliable with fewer than about 20-30 clusters"
-        )
+        return None
+    return n_clusters
+
+
+def _bootstrap(
+    work: _Scheme, stats: list[Stat], B: int, seed: int, use_clusters: bool
+) -> dict[str, Resamples]:
+    """The resamples every statistic shares: the jackknife (over dialogues when they are known,
+    else over units; it gives the default interval), the bootstrap over units and, when
+    dialogues are known, the bootstrap over dialogues."""
+    t = work.table
+    if not (stats and t.n_units >= 2):
+        return {}
+    if sum(s.S.shape[1] for s in stats) * t.n_units > 4 * MAX_BOOT_CELLS:
+        work.notes.append("too many statistics for the bootstrap: analytic intervals only")
+        return {}
+    n_clusters = _cluster_count(work, use_clusters)
+    boot: dict[str, Resamples] = {}
+    if n_clusters is None:
+        boot[UNIT_JACKKNIFE_KEY] = leave_one_out(stats, seed=seed)
+    elif n_clusters >= 2:
+        boot[JACKKNIFE_KEY] = leave_one_out(stats, clusters=t.clusters, seed=seed)
+    if B:
+        boot["bootstrap"] = replicate(stats, B=B, seed=seed)
+        if n_clusters is not None:
+            boot["cluster_bootstrap"] = replicate(stats, B=B, seed=seed, clusters=t.clusters)
     return boot
 
 
@@ -527,34 +557,72 @@ def _boot_interval(values: np.ndarray, res: BootstrapResult, conf: float) -> Int
     )
 
 
-def _boot_intervals(
-    replicates: Replicates, boot: Mapping[str, BootstrapResult], conf: float
-) -> Intervals:
-    """Percentile intervals of a function of the replicates, for each bootstrap kind.
+def _jackknife_interval(
+    replicates: Replicates, res: JackknifeResult, conf: float
+) -> Interval | None:
+    values, full = replicates(res), replicates(res.at_full())
+    if values is None or full is None:
+        return None
+    lo, hi, se, df, bad = jackknife_ci(values, float(full[0]), conf)
+    method = JACKKNIFE_METHODS[res.method]
+    if res.n_groups < res.n_clusters:
+        method = GROUPED_METHODS[res.method].format(k=res.n_groups, df=df)
+    return Interval(
+        method,
+        (lo, hi),
+        se=se if np.isfinite(se) else None,
+        degenerate=bad,
+        n_clusters=res.n_clusters if res.method == "cluster" else None,
+        df=df,
+    )
 
-    ``replicates(res)`` returns the replicate values, or ``None`` when ``res`` lacks a needed
-    statistic.
+
+def _boot_intervals(
+    replicates: Replicates,
+    boot: Mapping[str, Resamples],
+    conf: float,
+    bounds: tuple[float, float] = KAPPA_RANGE,
+) -> Intervals:
+    """Intervals of a function of the resamples: each bootstrap kind, the jackknife, and the
+    default (:func:`eval.result.with_default`, clipped to ``bounds``).
+
+    ``replicates(res)`` returns the statistic's value on every resample, or ``None`` when
+    ``res`` lacks a needed statistic.
     """
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of all-NaN replicates
         for label, res in boot.items():
+            if isinstance(res, JackknifeResult):
+                interval = _jackknife_interval(replicates, res, conf)
+                if interval is not None:
+                    out[label] = interval
+                continue
             values = replicates(res)
             if values is not None:
                 out[label] = _boot_interval(values, res, conf)
-    return out
+    return with_default(out, bounds)
 
 
-def _attach_boot(
-    metric: Metric, key: str, boot: Mapping[str, BootstrapResult], conf: float
-) -> None:
+def _bounds(name: str) -> tuple[float, float]:
+    """The range of a coefficient (its default interval is clipped to it)."""
+    base = name.removesuffix("_weighted")
+    if base in BOUNDS:
+        return BOUNDS[base]
+    if any(base.startswith(u) for u in UNBOUNDED_BELOW):
+        return (-np.inf, 1.0)
+    return KAPPA_RANGE
+
+
+def _attach_boot(metric: Metric, key: str, boot: Mapping[str, Resamples], conf: float) -> None:
     metric.intervals.update(_boot_intervals(lambda res: res.values.get(key), boot, conf))
+    with_default(metric.intervals, _bounds(metric.name))
 
 
 def _mean_of(keys: Sequence[str]) -> Replicates:
     """Replicates of the mean of several statistics (``None`` when one is missing)."""
 
-    def replicates(res: BootstrapResult) -> np.ndarray | None:
+    def replicates(res: Resamples) -> np.ndarray | None:
         if not keys or not all(k in res.values for k in keys):
             return None
         return np.nanmean(np.column_stack([res.values[k] for k in keys]), axis=1)
@@ -569,7 +637,7 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def _human_human(
-    work: _Scheme, kappas: Mapping[tuple[str, str], Metric], boot: Mapping[str, BootstrapResult]
+    work: _Scheme, kappas: Mapping[tuple[str, str], Metric], boot: Mapping[str, Resamples]
 ) -> HumanHuman:
     pairs = list(itertools.combinations(work.raters.humans, 2))
     values = [kappas[p].estimate for p in pairs]
@@ -595,18 +663,19 @@ def _verdict(ci: tuple[float, float] | None) -> str | None:
 
 
 def _difference(
-    work: _Scheme, model: str, baseline: HumanHuman, boot: Mapping[str, BootstrapResult]
+    work: _Scheme, model: str, baseline: HumanHuman, boot: Mapping[str, Resamples]
 ) -> tuple[Difference, MeanKappa]:
     """Paired difference human-model minus human-human kappa (same replicates)."""
     model_keys = [_pair_key((h, model)) for h in work.raters.humans]
     human_keys = [_pair_key(p.raters) for p in baseline.pairs]
     model_mean, human_mean = _mean_of(model_keys), _mean_of(human_keys)
 
-    def replicates(res: BootstrapResult) -> np.ndarray | None:
+    def replicates(res: Resamples) -> np.ndarray | None:
         hm, hh = model_mean(res), human_mean(res)
         return None if hm is None or hh is None else hm - hh
 
-    diff = Difference(float("nan"), _boot_intervals(replicates, boot, work.confidence))
+    diff_intervals = _boot_intervals(replicates, boot, work.confidence, DIFFERENCE_RANGE)
+    diff = Difference(float("nan"), diff_intervals)
     return diff, MeanKappa(float("nan"), _boot_intervals(model_mean, boot, work.confidence))
 
 
@@ -644,18 +713,19 @@ def _majority_kappa(work: _Scheme, model: str) -> MajorityKappa:
     return MajorityKappa(kappa, int(joint.sum()), n_ties, se, ci)
 
 
-def _alpha_change(work: _Scheme, model: str, boot: Mapping[str, BootstrapResult]) -> AlphaChange:
+def _alpha_change(work: _Scheme, model: str, boot: Mapping[str, Resamples]) -> AlphaChange:
     t, humans = work.table, work.raters.humans
     alpha_humans = alpha_value(t.select(humans).counts(), t.level, t.scores)[0]
     with_model = t.select([*humans, model]).counts()
     alpha_with = alpha_value(with_model, t.level, t.scores)[0]
 
-    def replicates(res: BootstrapResult) -> np.ndarray | None:
+    def replicates(res: Resamples) -> np.ndarray | None:
         if "alpha:humans" not in res.values or _pair_key((humans[0], model)) not in res.values:
             return None
         return res.values[f"alpha:+{model}"] - res.values["alpha:humans"]
 
-    return AlphaChange(alpha_humans, alpha_with, _boot_intervals(replicates, boot, work.confidence))
+    intervals = _boot_intervals(replicates, boot, work.confidence, DIFFERENCE_RANGE)
+    return AlphaChange(alpha_humans, alpha_with, intervals)
 
 
 def _spearman(work: _Scheme, model: str) -> RankCorrelation:
@@ -681,7 +751,7 @@ def _model_comparison(
     model: str,
     pairs: Mapping[tuple[str, str], PairResult],
     baseline: HumanHuman,
-    boot: Mapping[str, BootstrapResult],
+    boot: Mapping[str, Resamples],
 ) -> ModelComparison:
     humans = work.raters.humans
     by_human = {h: pairs[(h, model)].kappa for h in humans}
@@ -709,7 +779,7 @@ def _model_comparison(
 
 
 def _human_model(
-    work: _Scheme, pairs: list[PairResult], boot: Mapping[str, BootstrapResult]
+    work: _Scheme, pairs: list[PairResult], boot: Mapping[str, Resamples]
 ) -> HumanModel | None:
     raters = work.raters
     if not (raters.humans and raters.models):
@@ -839,8 +909,11 @@ def scheme_agreement(
     for name, coefficient in coefficients.items():
         if coefficient.stat is not None:
             _attach_boot(coefficient.metric, name, boot, confidence)
+        with_default(coefficient.metric.intervals, _bounds(name))
     for pair in pairs:
         _attach_boot(pair.kappa, _pair_key(pair.raters), boot, confidence)
+        for metric in pair.metrics.values():
+            with_default(metric.intervals, _bounds(metric.name))
     return SchemeResult(
         scheme=work.table.scheme,
         n_units=work.table.n_units,

@@ -35,6 +35,7 @@ import numpy as np
 from eval.bootstrap import percentile_ci, replicate
 from eval.coefficients import Stat, family_stat, pair_joint
 from eval.data import RatingTable
+from eval.jackknife import MAX_GROUPS, group_sums, jackknife_ci
 from toolkit.errors import InputError
 from toolkit.jsonvalue import plain
 
@@ -61,10 +62,16 @@ PREVALENCE_GAP = 0.2
 
 @dataclass(frozen=True)
 class Estimate:
-    """A number with its bootstrap interval (NaN when undefined)."""
+    """A number with its interval (NaN when undefined).
+
+    ``ci`` is the default interval: the delete-one-dialogue jackknife-t when dialogues are
+    known (the percentile bootstrap over two dialogues covered 48% in benchmarks/coverage.py),
+    else the percentile bootstrap over units; ``bootstrap_ci`` is the percentile bootstrap.
+    """
 
     estimate: float
     ci: tuple[float, float]
+    bootstrap_ci: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -236,32 +243,60 @@ def _scores(T: np.ndarray, q: int) -> dict[str, np.ndarray]:
     }
 
 
-def _estimate(point: float, reps: np.ndarray, level: float) -> Estimate:
+#: the clusters evaluated at once by the jackknife (each row holds q^2 confusion sums)
+_JACKKNIFE_CHUNK = 20_000
+JACKKNIFE_METHOD = "delete-one-dialogue jackknife, t(G - 1), clipped to [0, 1]"
+
+
+def _leave_one_out(S: np.ndarray, clusters: np.ndarray, q: int) -> dict[str, np.ndarray]:
+    """Every metric with one dialogue (or group of dialogues) left out, in chunks."""
+    per_cluster, _ = group_sums(S, clusters, MAX_GROUPS, 0)
+    total = per_cluster.sum(axis=0, keepdims=True)
+    parts = [
+        _scores(total - per_cluster[i : i + _JACKKNIFE_CHUNK], q)
+        for i in range(0, len(per_cluster), _JACKKNIFE_CHUNK)
+    ]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _estimate(
+    point: float, reps: np.ndarray, level: float, loo: np.ndarray | None = None
+) -> Estimate:
     lo, hi, _ = percentile_ci(reps, level)
-    return Estimate(float(point), (lo, hi))
+    if loo is None:
+        return Estimate(float(point), (lo, hi), (lo, hi))
+    j_lo, j_hi, _, _, _ = jackknife_ci(loo, float(point), level)
+    return Estimate(float(point), (max(j_lo, 0.0), min(j_hi, 1.0)), (lo, hi))
 
 
 def _assemble(
-    point: dict[str, np.ndarray], reps: dict[str, np.ndarray], categories: list[str], level: float
+    point: dict[str, np.ndarray],
+    reps: dict[str, np.ndarray],
+    categories: list[str],
+    level: float,
+    loo: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[CodeScores], dict[str, Estimate], dict[str, Estimate]]:
     q = len(categories)
     C = point["confusion"]
+
+    def est(name: str, k: int | None = None) -> Estimate:
+        pick = (lambda a: a[:, k]) if k is not None else (lambda a: a)
+        value = point[name][0, k] if k is not None else point[name][0]
+        return _estimate(value, pick(reps[name]), level, None if loo is None else pick(loo[name]))
+
     per_code = [
         CodeScores(
             categories[k],
-            _estimate(point["precision"][0, k], reps["precision"][:, k], level),
-            _estimate(point["recall"][0, k], reps["recall"][:, k], level),
-            _estimate(point["f1"][0, k], reps["f1"][:, k], level),
+            est("precision", k),
+            est("recall", k),
+            est("f1", k),
             int(C[k].sum()),
             int(C[:, k].sum()),
         )
         for k in range(q)
     ]
-    macro = {
-        m: _estimate(point[f"macro_{m}"][0], reps[f"macro_{m}"], level)
-        for m in ("precision", "recall", "f1")
-    }
-    acc = _estimate(point["accuracy"][0], reps["accuracy"], level)
+    macro = {m: est(f"macro_{m}") for m in ("precision", "recall", "f1")}
+    acc = est("accuracy")
     return per_code, macro, {"precision": acc, "recall": acc, "f1": acc}
 
 
@@ -319,13 +354,19 @@ def gold_metrics(
     point = _scores(S.sum(axis=0, keepdims=True), q)
     point["confusion"] = S.sum(axis=0).reshape(q, q)
     reps = _scores(sums, q)
-    per_code, macro, micro = _assemble(point, reps, table.categories, confidence)
+    loo = None
+    if clusters is not None and n_clusters >= 2:
+        loo = _leave_one_out(S, clusters, q)
+    per_code, macro, micro = _assemble(point, reps, table.categories, confidence, loo)
     cell_ci = [percentile_ci(reps["share"][:, i], confidence)[:2] for i in range(q * q)]
     notes = []
     if gold == MAJORITY and n_ties:
         notes.append(f"{n_ties} unit(s) with a tied human majority were dropped.")
-    if method == "cluster" and n_clusters < 30:
-        notes.append(f"Only {n_clusters} dialogues: cluster bootstrap intervals are rough.")
+    if loo is not None and n_clusters < 5:
+        notes.append(
+            f"Only {n_clusters} dialogues: intervals that allow for dependence within "
+            "dialogues are wide, and no narrower one is reliable (docs/eval.md, coverage)."
+        )
     if B == 0:
         notes.append("No bootstrap (B = 0): intervals are not computed.")
     return GoldResult(
@@ -341,6 +382,7 @@ def gold_metrics(
         [cell_ci[r * q : (r + 1) * q] for r in range(q)],
         {
             "method": method,
+            "ci_method": JACKKNIFE_METHOD if loo is not None else "percentile bootstrap",
             "B": B,
             "seed": seed,
             "n_clusters": n_clusters,

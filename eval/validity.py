@@ -314,11 +314,14 @@ def _alt_table(a: AltTestResult) -> Table:
 
 def _gold_intro(res: ValidityResult) -> str:
     boot = next(iter(res.gold_results.values())).bootstrap
-    how = "dialogues" if boot["method"] == "cluster" else "units"
     gold = "the human majority" if res.gold == "majority" else f"'{res.gold}'"
+    if boot["method"] == "cluster":
+        how = f"{boot['ci_method']} over {boot['n_clusters']} dialogues"
+    else:
+        how = f"percentile bootstrap intervals (B = {boot['B']}, resampling units)"
     return (
         f"Against {gold}: per-code precision, recall and F1 with {boot['confidence']:.0%} "
-        f"percentile bootstrap intervals (B = {boot['B']}, resampling {how}); micro F1 = accuracy."
+        f"{how}; micro F1 = accuracy."
     )
 
 

@@ -96,11 +96,17 @@ def test_same_seed_same_interval_and_recorded() -> None:
     r2 = eval.agreement(a, categories=["0", "1", "2", "3"], bootstrap=200, seed=11)
     r3 = eval.agreement(a, categories=["0", "1", "2", "3"], bootstrap=200, seed=12)
     m1 = r1["s"].metrics["krippendorff_alpha"]
-    assert m1.ci == r2["s"].metrics["krippendorff_alpha"].ci
-    assert m1.ci != r3["s"].metrics["krippendorff_alpha"].ci
+    boot = [r["s"].metrics["krippendorff_alpha"].intervals["bootstrap"].ci for r in (r1, r2, r3)]
+    assert boot[0] == boot[1] and boot[0] != boot[2]
     iv = m1.intervals["bootstrap"]
     assert iv.B == 200 and iv.seed == 11 and iv.degenerate == 0
-    assert m1.ci_method == "percentile bootstrap over units"
+    # the headline interval does not depend on the seed: analytic and jackknife over units
+    assert m1.ci == r3["s"].metrics["krippendorff_alpha"].ci
+    assert m1.ci_method == (
+        "wider of Gwet design-based variance, t interval and delete-one-unit jackknife, t(n - 1)"
+    )
+    analytic, jack = m1.intervals["analytic"].ci, m1.intervals["jackknife"].ci
+    assert m1.ci == (min(analytic[0], jack[0]), max(analytic[1], jack[1]))
     assert m1.ci[0] < m1.estimate < m1.ci[1]
     d = r1.to_dict()
     assert d["conventions"]["ci"]["B"] == 200 and d["conventions"]["ci"]["seed"] == 11
@@ -145,8 +151,13 @@ def test_cluster_bootstrap_from_mapping_and_paired_difference() -> None:
     res = eval.agreement(a, cluster=clusters, bootstrap=300, seed=1)["s"]
     assert res.humans == ["H1", "H2"] and res.models == ["M"]
     k = res.metrics["cohen_kappa"]
-    assert k.ci_method == "percentile bootstrap over clusters (dialogues)"
+    assert k.ci_method == (
+        "wider of Fleiss-Cohen-Everitt 1969 asymptotic SE, Wald and "
+        "delete-one-dialogue jackknife, t(G - 1)"
+    )
     assert k.intervals["cluster_bootstrap"].n_clusters == 20
+    jack = k.intervals["cluster_jackknife"]
+    assert jack.n_clusters == 20 and jack.df == 19
     assert res.human_model is not None
     hm = res.human_model.by_model["M"]
     diff = hm.difference
@@ -157,8 +168,8 @@ def test_cluster_bootstrap_from_mapping_and_paired_difference() -> None:
     assert diff.ci is not None
     lo, hi = diff.ci
     assert lo <= diff.estimate <= hi
+    assert diff.ci_method == "delete-one-dialogue jackknife, t(G - 1)"
     assert diff.verdict == "below the human-human level"  # 0.75 vs 0.9 accuracy, n = 120
-    assert any("clusters" in note for note in res.notes)
 
 
 def test_percentile_ci_all_nan() -> None:

@@ -81,7 +81,11 @@ def test_json_contract(ordinal_file: Path, capsys: pytest.CaptureFixture[str]) -
     conv = d["conventions"]
     assert conv["ci"]["B"] == 200 and conv["ci"]["seed"] == 3 and conv["ci"]["cluster"]
     assert "missing" in conv["missing_policy"]
-    assert s["metrics"]["cohen_kappa"]["ci_method"].startswith("percentile bootstrap over clus")
+    kappa = s["metrics"]["cohen_kappa"]
+    assert kappa["ci_method"].endswith("delete-one-dialogue jackknife, t(G - 1)")
+    assert kappa["intervals"]["cluster_bootstrap"]["n_clusters"] == kappa["intervals"][
+        "cluster_jackknife"
+    ]["n_clusters"]
     assert s["human_model"]["by_model"]["LLM"]["spearman_rho"]["estimate"] is not None
     # the library gives the same numbers
     a = pd.read_json(ordinal_file, lines=True, dtype=False).astype({"label": str})

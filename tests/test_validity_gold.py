@@ -67,7 +67,8 @@ def test_cluster_bootstrap_when_dialogues_are_known() -> None:
         B=200,
     )
     assert res.bootstrap["method"] == "cluster" and res.bootstrap["n_clusters"] == 20
-    assert any("20 dialogues" in n for n in res.notes)
+    assert res.bootstrap["ci_method"].startswith("delete-one-dialogue jackknife")
+    assert not res.notes  # 20 dialogues: no few-cluster note (that starts below 5)
 
 
 def test_majority_gold_drops_and_counts_ties() -> None:

@@ -31,7 +31,7 @@ def test_three_humans_give_every_part() -> None:
     text = "\n".join(validity_markdown(v))
     assert text.startswith("### Validity")
     assert "Against the human majority" in text and "| M | (macro) |" in text
-    assert "Only 12 dialogues" in text
+    assert "delete-one-dialogue jackknife, t(G - 1), clipped to [0, 1] over 12 dialogues" in text
     assert "Alternative annotator test" in text and "| H2 | 120 |" in text
     assert "Prevalence" in text and "Sample size" in text
     gold = v.gold_dict()
