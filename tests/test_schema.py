@@ -285,3 +285,31 @@ def test_meta_equality_is_by_value_and_missing_becomes_empty() -> None:
     assert Corpus(d).dialogues["meta"].tolist() == [{}, {}]
     with_missing = toy().dialogues.assign(meta=MetaArray._from_sequence([None, {"q": 1}]))
     assert Corpus(with_missing).dialogues["meta"].tolist() == [{}, {"q": 1}]
+
+
+def test_problems_name_the_table_each_is_in() -> None:
+    c = toy(
+        extra_annotation={
+            "corpus": "toy",
+            "unit_id": "d9:0",
+            "scheme": "s",
+            "label": "x",
+            "rater": "r",
+            "rater_kind": "robot",
+            "run_id": None,
+        }
+    )
+    turns = pd.concat([c.turns, c.turns.iloc[[0]]], ignore_index=True)
+    broken = Corpus(c.dialogues, turns, c.annotations)
+    assert broken.problems() == [
+        ("turns", "duplicate turn_id toy / d1:0"),
+        (
+            "annotations",
+            "annotation of toy/d9:0 has rater_kind 'robot', expected one of human, model, rule",
+        ),
+        ("annotations", "annotation (s) refers to unknown unit toy/d9:0"),
+    ]
+    with pytest.raises(SchemaError) as caught:
+        broken.validate()
+    assert caught.value.problems == [message for _, message in broken.problems()]
+    assert toy().problems() == []

@@ -5,7 +5,8 @@ or ``.jsonl``) and a ``corpus.json`` manifest (format version, counts). In Parqu
 plain column (``meta`` is JSON object text, as in memory), so DuckDB, Polars, Spark or
 ``pyarrow.dataset`` read the files directly; in JSONL ``meta`` is a nested object. Writing goes to a
 temporary directory that is renamed into place at the end, so a failed write leaves no partial
-output.
+output. Reading checks what it read (column types, the counts ``corpus.json`` records, the
+schema's rules) and refuses a damaged corpus, naming each file and its problems.
 """
 
 from __future__ import annotations
@@ -227,17 +228,63 @@ def _write_jsonl(frame: pd.DataFrame, table: str, path: Path) -> None:
             fh.write(line + "\n")
 
 
-def _detect_format(directory: Path) -> str:
+def _read_manifest(directory: Path) -> dict[str, Any] | None:
+    """``corpus.json`` as a dict (``None`` if there is none), its ``format`` and ``counts`` checked.
+
+    Raises :class:`InputError` naming the file for anything but a JSON object of the shape
+    :func:`save_corpus` writes: text that is not UTF-8 or not JSON, JSON nested too deeply to
+    parse, a list, an unknown ``format``, ``counts`` that are not row counts.
+    """
     manifest = directory / MANIFEST
-    if manifest.is_file():
-        try:
-            fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format")
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON ({exc.msg})", path=manifest, line=exc.lineno
-            ) from None
-        if fmt in FORMATS:
-            return str(fmt)
+    if not manifest.is_file():
+        return None
+    try:
+        text = manifest.read_bytes().decode("utf-8")
+        value = json.loads(text)
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path=manifest) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=manifest) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg})", path=manifest, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to read", path=manifest) from None
+    if not isinstance(value, dict):
+        raise InputError(
+            f"expected a JSON object (as save_corpus writes), found {_json_kind(value)}",
+            path=manifest,
+        )
+    if "format" in value and value["format"] not in FORMATS:
+        raise InputError(
+            f"unknown format {value['format']!r}; expected one of {', '.join(FORMATS)}",
+            path=manifest,
+            field="format",
+        )
+    counts = value.get("counts")
+    if counts is not None and not (
+        isinstance(counts, dict) and all(_is_count(counts.get(t)) for t in TABLES)
+    ):
+        raise InputError(
+            f"expected a row count per table ({', '.join(TABLES)}), found {counts!r:.80}",
+            path=manifest,
+            field="counts",
+        )
+    return value
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _json_kind(value: Any) -> str:
+    """A JSON value's kind in words, for messages (``a list``, ``text`` ...)."""
+    kinds = {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def _detect_format(directory: Path, manifest: Mapping[str, Any] | None) -> str:
+    if manifest is not None and manifest.get("format") in FORMATS:
+        return str(manifest["format"])
     for fmt in FORMATS:
         if (directory / f"turns.{fmt}").is_file():
             return fmt
@@ -253,8 +300,9 @@ def read_corpus(
     *,
     columns: Mapping[str, Sequence[str]] | None = None,
     filters: Mapping[str, str | Sequence[str]] | None = None,
+    validate: bool = True,
 ) -> Corpus:
-    """Read a corpus written by :func:`save_corpus`, or only the part asked for.
+    """Read a corpus written by :func:`save_corpus`, or only the part asked for, and check it.
 
     Parameters
     ----------
@@ -268,12 +316,18 @@ def read_corpus(
         list, meaning what they mean in :meth:`Corpus.filter`; the result equals
         ``read_corpus(directory).filter(**filters)``. In Parquet they are pushed down to the
         reader, so only matching row groups and rows are decoded.
+    validate : bool
+        Check what was read (the default): the schema's rules (:meth:`Corpus.validate`: unique
+        ids, annotations of existing units, known roles and rater kinds), and for a whole read
+        the row counts ``corpus.json`` records. ``False`` skips the checks (the column types are
+        always checked), for a corpus known to be sound.
 
     Raises
     ------
     InputError
-        If the directory is missing, is not a saved corpus, a file is malformed, or a filter or
-        column is unknown (the message names the file, line and field).
+        If the directory is missing, is not a saved corpus, a file is malformed, a column has
+        the wrong type, the corpus fails the checks (naming each file and its problems), or a
+        filter or column is unknown (the message names the file, line and field).
 
     Examples
     --------
@@ -288,14 +342,61 @@ def read_corpus(
     if not path.is_dir():
         raise InputError("no such corpus directory", path=path)
     wanted = _check_filters(filters or {})
-    fmt = _detect_format(path)
+    manifest = _read_manifest(path)
+    fmt = _detect_format(path, manifest)
     if fmt == "parquet":
         corpus = _read_parquet_corpus(path, wanted, columns or {})
     else:
         tables = {t: _read_table(path / f"{t}.jsonl", t, fmt) for t in TABLES}
-        corpus = Corpus(tables["dialogues"], tables["turns"], tables["annotations"])
+        corpus = _corpus_of(tables, path, fmt)
         corpus = _select_columns(corpus, columns or {}, path)
-    return corpus.filter(**wanted) if wanted else corpus
+    corpus = corpus.filter(**wanted) if wanted else corpus
+    if validate:
+        # counts hold for a whole read only (filters keep fewer rows; columns keep them all)
+        counts = {} if wanted or manifest is None else manifest.get("counts") or {}
+        _check_read(corpus, path, fmt, counts)
+    return corpus
+
+
+def _corpus_of(tables: Mapping[str, pd.DataFrame], path: Path, fmt: str) -> Corpus:
+    """The tables as a Corpus; a table that cannot be typed is an error naming its file."""
+    typed = {}
+    for table in TABLES:
+        try:
+            typed[table] = normalise_table(tables[table], table)
+        except EdudialError as exc:
+            raise InputError(str(exc), path=path / f"{table}.{fmt}") from None
+    return Corpus(typed["dialogues"], typed["turns"], typed["annotations"])  # typed: no copies
+
+
+#: Problems shown per file in the error of a corpus that fails the checks on read.
+SHOWN_PROBLEMS = 3
+
+
+def _check_read(corpus: Corpus, path: Path, fmt: str, counts: Mapping[str, int]) -> None:
+    """Refuse a corpus whose files break the schema or disagree with ``corpus.json``'s counts.
+
+    One :class:`InputError`, on one line, naming each offending file with its first problems
+    (miscounted files first: a cut or emptied file explains the rest) and how many more there
+    are. ``counts``: the rows per table ``corpus.json`` records (empty: not checked).
+    """
+    found: dict[str, list[str]] = {t: [] for t in TABLES}
+    miscounted = [t for t in TABLES if t in counts and len(getattr(corpus, t)) != counts[t]]
+    for table in miscounted:
+        n = len(getattr(corpus, table))
+        found[table].append(f"{n} rows, but {MANIFEST} records {counts[table]}")
+    for table, message in corpus.problems():
+        found[table].append(message)
+    parts = []
+    for table in [*miscounted, *(t for t in TABLES if t not in miscounted)]:
+        problems = found[table]
+        more = len(problems) - SHOWN_PROBLEMS
+        shown = "; ".join(problems[:SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+        if problems:
+            parts.append((path / f"{table}.{fmt}", shown))
+    if parts:  # the error's path is the first file; the others are named in the message
+        rest = "".join(f"; {file}: {shown}" for file, shown in parts[1:])
+        raise InputError(parts[0][1] + rest, path=parts[0][0])
 
 
 def _check_filters(filters: Mapping[str, str | Sequence[str]]) -> dict[str, list[str]]:
@@ -325,7 +426,8 @@ def _read_parquet_corpus(
     annotations = _read_parquet(
         path / "annotations.parquet", "annotations", columns, on["annotations"]
     )
-    return Corpus(dialogues, turns, annotations)
+    tables = {"dialogues": dialogues, "turns": turns, "annotations": annotations}
+    return _corpus_of(tables, path, "parquet")
 
 
 def _read_parquet(
@@ -333,7 +435,10 @@ def _read_parquet(
     table: str,
     columns: Mapping[str, Sequence[str]],
     filters: list[tuple[str, str, list[str]]],
+    *,
+    complete: bool = True,
 ) -> pd.DataFrame:
+    """One table of a saved corpus (``complete``: every schema column must be in the file)."""
     import pyarrow.parquet as pq
 
     if not path.is_file():
@@ -342,6 +447,7 @@ def _read_parquet(
         schema = pq.read_schema(path)
     except Exception as exc:  # pyarrow raises several unrelated types
         raise InputError(f"cannot read Parquet ({exc})", path=path) from None
+    _check_parquet_columns(schema, table, path, complete=complete)
     chosen = _chosen_columns(schema.names, table, columns.get(table), path)
     try:
         data = pq.read_table(path, columns=chosen, filters=_expression(schema, filters))
@@ -357,6 +463,36 @@ def _read_parquet(
     frame = data.remove_column(at).to_pandas()
     frame.insert(at, "meta", pd.Series(MetaArray(data.column("meta")), index=frame.index))
     return _fill_unread(frame, table, path)
+
+
+def _check_parquet_columns(schema: pa.Schema, table: str, path: Path, *, complete: bool) -> None:
+    """The schema columns are all there (if ``complete``) and typed: text, ``index`` integers.
+
+    Checked on the file's schema, before reading: free at any size. Without it a column of lists
+    or numbers would be turned into text by the typing of the table and pass unnoticed.
+    """
+    import pyarrow as pa
+
+    missing = [c for c in TABLES[table] if c not in schema.names]
+    if missing and complete:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; not a {table} table "
+            f"(its columns: {', '.join(schema.names)})",
+            path=path,
+        )
+    for name in TABLES[table]:
+        if name not in schema.names:
+            continue
+        typ = schema.field(name).type
+        if name == "index":
+            ok = pa.types.is_integer(typ)
+        else:
+            ok = pa.types.is_null(typ) or pa.types.is_string(typ) or pa.types.is_large_string(typ)
+            # string_view (what some engines write) is known to pyarrow >= 16 only
+            ok = ok or getattr(pa.types, "is_string_view", lambda _: False)(typ)
+        if not ok:
+            want = "integers" if name == "index" else "text"
+            raise InputError(f"expected {want}, found {typ}", path=path, field=name)
 
 
 def _expression(schema: pa.Schema, filters: list[tuple[str, str, list[str]]]) -> Any:
@@ -434,12 +570,41 @@ def _read_table(path: Path, table: str, fmt: str) -> pd.DataFrame:
         return _read_parquet(path, table, {}, [])
     if not path.is_file():
         raise InputError("file missing from saved corpus", path=path)
-    records = list(iter_jsonl(path))
-    frame = pd.DataFrame.from_records(records, columns=_columns_of(records, table))
-    missing = [c for c in TABLES[table] if c not in frame.columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", path=path)
-    return frame
+    numbered = list(iter_jsonl_numbered(path))  # malformed JSON anywhere is named first
+    for line, record in numbered:
+        problem = _record_problem(record, table)
+        if problem is not None:
+            raise InputError(problem[1], path=path, line=line, field=problem[0])
+    records = [record for _, record in numbered]
+    return pd.DataFrame.from_records(records, columns=_columns_of(records, table))
+
+
+def _record_problem(record: Mapping[str, Any], table: str) -> tuple[str, str] | None:
+    """The first schema field of a JSONL record that is absent or mistyped, and what is wrong.
+
+    Text fields hold text or null, ``index`` an integer, ``meta`` an object or null, as
+    :func:`save_corpus` writes them; anything else would be turned into text (a list as
+    ``turn_id`` becomes ``"['a']"``) by the typing of the table and pass unnoticed.
+
+    Examples
+    --------
+    >>> _record_problem({"corpus": "c", "dialogue_id": ["d1"], "split": None, "kind": None,
+    ...                  "meta": {}}, "dialogues")
+    ('dialogue_id', 'expected text or null, found a list')
+    """
+    for name in TABLES[table]:
+        if name not in record:
+            return name, f"missing; a {table} line has {', '.join(TABLES[table])}"
+        value = record[name]
+        if name == "index":
+            ok, want = isinstance(value, int) and not isinstance(value, bool), "an integer"
+        elif name == "meta":
+            ok, want = value is None or isinstance(value, dict), "an object or null"
+        else:
+            ok, want = value is None or isinstance(value, str), "text or null"
+        if not ok:
+            return name, f"expected {want}, found {_json_kind(value)}"
+    return None
 
 
 def _columns_of(records: list[dict[str, Any]], table: str) -> list[str]:
@@ -512,7 +677,7 @@ def read_annotations(path: str | os.PathLike[str]) -> pd.DataFrame:
     if suffix == ".jsonl":
         frame = pd.DataFrame.from_records(list(iter_jsonl(p)))
     elif suffix == ".parquet":
-        frame = _read_table(p, "annotations", "parquet")
+        frame = _read_parquet(p, "annotations", {}, [], complete=False)
     elif suffix == ".csv":
         frame = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     else:

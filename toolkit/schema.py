@@ -389,12 +389,38 @@ class Corpus:
         SchemaError
             Listing every problem, each naming the offending id.
         """
-        problems: list[str] = []
+        problems = self.problems()
+        if problems:
+            raise SchemaError([message for _, message in problems])
+        return self
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every problem :meth:`validate` finds, each with the table it is in.
+
+        Returns
+        -------
+        list of (table, message)
+            ``table`` is ``"dialogues"``, ``"turns"`` or ``"annotations"``; empty if valid.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from toolkit import Corpus
+        >>> Corpus(dialogues=pd.DataFrame({"corpus": ["c"], "dialogue_id": ["d1"],
+        ...                                "split": [None], "kind": [None], "meta": [{}]})
+        ...        ).problems()
+        [('dialogues', 'dialogue c/d1 has no turns')]
+        """
+        problems: list[tuple[str, str]] = []
         d, t, a = self.dialogues, self.turns, self.annotations
-        for col, frame in (("dialogue_id", d), ("turn_id", t), ("unit_id", a)):
-            n_missing = int(frame[col].isna().sum())
+        for col, table in (
+            ("dialogue_id", "dialogues"),
+            ("turn_id", "turns"),
+            ("unit_id", "annotations"),
+        ):
+            n_missing = int(getattr(self, table)[col].isna().sum())
             if n_missing:
-                problems.append(f"{col} is missing in {n_missing} row(s)")
+                problems.append((table, f"{col} is missing in {n_missing} row(s)"))
 
         # Keys are (corpus, id) pairs, encoded as dense integer codes by factorising all the id
         # columns together (vectorised; equality is the same as for the Python values). Messages
@@ -417,42 +443,48 @@ class Corpus:
             return list(zip(sub["corpus"].tolist(), sub[col].tolist(), strict=True))
 
         problems.extend(
-            f"duplicate dialogue_id {c} / {i}"
+            ("dialogues", f"duplicate dialogue_id {c} / {i}")
             for c, i in pairs(d, "dialogue_id", _repeat_rows(d_key))
         )
         problems.extend(
-            f"duplicate turn_id {c} / {i}" for c, i in pairs(t, "turn_id", _repeat_rows(t_key))
+            ("turns", f"duplicate turn_id {c} / {i}")
+            for c, i in pairs(t, "turn_id", _repeat_rows(t_key))
         )
         both = np.flatnonzero(in_t[d_key])
         problems.extend(
-            f"id {c}/{i} is both a dialogue_id and a turn_id"
+            ("turns", f"id {c}/{i} is both a dialogue_id and a turn_id")
             for c, i in sorted(dict.fromkeys(pairs(d, "dialogue_id", both)), key=str)
         )
         problems.extend(
-            f"turn {c}/{i} belongs to an unknown dialogue"
+            ("turns", f"turn {c}/{i} belongs to an unknown dialogue")
             for c, i in pairs(t, "turn_id", np.flatnonzero(~in_d[t_dlg]))
         )
         problems.extend(
-            f"dialogue {c}/{i} has no turns"
+            ("dialogues", f"dialogue {c}/{i} has no turns")
             for c, i in pairs(d, "dialogue_id", np.flatnonzero(~has_turn[d_key]))
         )
 
         bad_role = ~t["role"].isin(ROLES)
         if bad_role.any():
             for c, i, r in t.loc[bad_role, ["corpus", "turn_id", "role"]].itertuples(False):
-                problems.append(f"turn {c}/{i} has role {r!r}, expected one of {', '.join(ROLES)}")
+                problems.append(
+                    ("turns", f"turn {c}/{i} has role {r!r}, expected one of {', '.join(ROLES)}")
+                )
         bad_kind = ~a["rater_kind"].isin(RATER_KINDS)
         if bad_kind.any():
             for c, u, k in a.loc[bad_kind, ["corpus", "unit_id", "rater_kind"]].itertuples(False):
                 problems.append(
-                    f"annotation of {c}/{u} has rater_kind {k!r}, expected one of "
-                    f"{', '.join(RATER_KINDS)}"
+                    (
+                        "annotations",
+                        f"annotation of {c}/{u} has rater_kind {k!r}, expected one of "
+                        f"{', '.join(RATER_KINDS)}",
+                    )
                 )
         unknown = np.flatnonzero(~(in_t[a_key] | in_d[a_key]))
         if len(unknown):
             sub = a.iloc[unknown]
             problems.extend(
-                f"annotation ({s}) refers to unknown unit {c}/{u}"
+                ("annotations", f"annotation ({s}) refers to unknown unit {c}/{u}")
                 for c, u, s in zip(
                     sub["corpus"].tolist(),
                     sub["unit_id"].tolist(),
@@ -471,7 +503,7 @@ class Corpus:
         if len(repeats):
             sub = a.iloc[repeats]
             problems.extend(
-                f"duplicate annotation {c} / {u} / {s} / {r} / {x}"
+                ("annotations", f"duplicate annotation {c} / {u} / {s} / {r} / {x}")
                 for c, u, s, r, x in zip(
                     sub["corpus"].tolist(),
                     sub["unit_id"].tolist(),
@@ -482,10 +514,8 @@ class Corpus:
                 )
             )
         for table in TABLES:
-            problems.extend(_meta_problems(getattr(self, table), table))
-        if problems:
-            raise SchemaError(problems)
-        return self
+            problems.extend((table, m) for m in _meta_problems(getattr(self, table), table))
+        return problems
 
     # --------------------------------------------------------------- selection
     def filter(
@@ -610,11 +640,12 @@ class Corpus:
         *,
         columns: Mapping[str, Any] | None = None,
         filters: Mapping[str, Any] | None = None,
+        validate: bool = True,
     ) -> Corpus:
-        """Read a corpus written by :meth:`save`; see :func:`toolkit.io.read_corpus`."""
+        """Read (and check) a corpus written by :meth:`save`; see :func:`toolkit.io.read_corpus`."""
         from toolkit.io import read_corpus
 
-        return read_corpus(directory, columns=columns, filters=filters)
+        return read_corpus(directory, columns=columns, filters=filters, validate=validate)
 
     def to_hf(self) -> datasets.DatasetDict:
         """Return a ``datasets.DatasetDict`` with one split per table; see :func:`toolkit.io.to_hf`.
