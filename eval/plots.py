@@ -1,25 +1,66 @@
-"""Matplotlib figures for the HTML report (Agg backend, returned as base64 PNG strings)."""
+"""Matplotlib figures of the report (Agg backend).
+
+``*_figure`` build a :class:`matplotlib.figure.Figure` (the charts with constrained layout, so
+titles, legends and rotated tick labels stay inside it); ``*_png`` return it as a base64 PNG
+for the HTML report; :func:`save_figure` writes it as PNG and SVG files (``edudial irr --plots``).
+"""
 
 from __future__ import annotations
 
 import base64
 import io
 import math
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-__all__ = ["confusion_png", "forest_png", "human_model_png"]
+__all__ = [
+    "FILE_FORMATS",
+    "confusion_figure",
+    "confusion_png",
+    "forest_figure",
+    "forest_png",
+    "human_model_figure",
+    "human_model_png",
+    "save_figure",
+]
+
+#: The file formats :func:`save_figure` writes.
+FILE_FORMATS: tuple[str, ...] = ("png", "svg")
+_DPI = 110
+_WRAP = 22  # characters per line of a bar chart's tick label
 
 
-def _png(fig: Any) -> str:
+def _png(fig: Figure) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def save_figure(fig: Figure, stem: Path) -> list[Path]:
+    """Write ``fig`` as ``stem.png`` and ``stem.svg`` (:data:`FILE_FORMATS`) and close it.
+
+    Returns the paths written. The SVG keeps its text as text (``svg.fonttype = none``), so a
+    journal's editor can restyle the labels.
+    """
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    try:
+        for fmt in FILE_FORMATS:
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            with plt.rc_context({"svg.fonttype": "none"}):
+                fig.savefig(path, format=fmt, dpi=_DPI, bbox_inches="tight")
+            paths.append(path)
+    finally:
+        plt.close(fig)
+    return paths
 
 
 def _ok(v: Any) -> bool:
@@ -27,8 +68,13 @@ def _ok(v: Any) -> bool:
 
 
 def forest_png(rows: list[dict[str, Any]], title: str) -> str:
+    """:func:`forest_figure` as a base64 PNG."""
+    return _png(forest_figure(rows, title))
+
+
+def forest_figure(rows: list[dict[str, Any]], title: str) -> Figure:
     """Dot-and-whisker plot: ``rows`` of ``{"label", "estimate", "ci"}`` (CI may be None)."""
-    fig, ax = plt.subplots(figsize=(7, 0.38 * len(rows) + 1.2))
+    fig, ax = plt.subplots(figsize=(7, 0.38 * len(rows) + 1.2), layout="constrained")
     for i, r in enumerate(rows):
         y = len(rows) - 1 - i
         if _ok(r.get("estimate")):
@@ -64,12 +110,21 @@ def forest_png(rows: list[dict[str, Any]], title: str) -> str:
     )
     ax.set_xlabel("coefficient (dot) with 95% interval (line)")
     ax.set_title(title, fontsize=10, pad=26)
-    return _png(fig)
+    return fig
 
 
 def human_model_png(rows: list[dict[str, Any]]) -> str:
-    """Side-by-side bars: human-human vs human-model kappa per scheme/model with CI whiskers."""
-    fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(rows) + 2), 3.6))
+    """:func:`human_model_figure` as a base64 PNG."""
+    return _png(human_model_figure(rows))
+
+
+def human_model_figure(rows: list[dict[str, Any]]) -> Figure:
+    """Side-by-side bars: human-human vs human-model kappa per scheme/model with CI whiskers.
+
+    The legend sits outside the axes, right of the data area (inside it, it covered the bars
+    near 1); tick labels are wrapped and rotated, and constrained layout keeps them inside.
+    """
+    fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(rows) + 3), 4.0), layout="constrained")
     width = 0.38
     for i, r in enumerate(rows):
         for off, key, color, lab in (
@@ -86,18 +141,27 @@ def human_model_png(rows: list[dict[str, Any]]) -> str:
                 i + off, est, width, color=color, yerr=err, capsize=3, label=lab if i == 0 else None
             )
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([r["label"] for r in rows], rotation=40, ha="right", fontsize=8)
+    labels = [textwrap.fill(str(r["label"]), _WRAP) for r in rows]
+    ax.set_xticklabels(labels, rotation=40, ha="right", rotation_mode="anchor", fontsize=8)
     ax.set_ylabel("Cohen's kappa")
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_ylim(min(0, *[r["hm"] for r in rows if _ok(r.get("hm"))] or [0]) - 0.05, 1.05)
-    ax.legend(fontsize=8, loc="lower right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     ax.set_title("Human-human vs human-model agreement (95% intervals)", fontsize=10)
-    return _png(fig)
+    return fig
 
 
 def confusion_png(
     counts: list[list[int]], categories: list[str], rows: str, cols: str, title: str
 ) -> str:
+    """:func:`confusion_figure` as a base64 PNG."""
+    return _png(confusion_figure(counts, categories, rows, cols, title))
+
+
+def confusion_figure(
+    counts: list[list[int]], categories: list[str], rows: str, cols: str, title: str
+) -> Figure:
     """Heatmap of a confusion matrix with counts in the cells."""
     q = len(categories)
     fig, ax = plt.subplots(figsize=(1.0 + 0.55 * q, 0.8 + 0.55 * q))
@@ -122,4 +186,4 @@ def confusion_png(
     ax.set_xlabel(cols, fontsize=8)
     ax.set_ylabel(rows, fontsize=8)
     ax.set_title(title, fontsize=9)
-    return _png(fig)
+    return fig
