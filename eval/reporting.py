@@ -1,7 +1,10 @@
 """Render an :class:`~eval.result.AgreementResult` as Markdown, self-contained HTML or JSON.
 
 The JSON layout is a stable contract (see ``docs/eval.md``). Markdown is meant for a terminal or
-a README; the HTML file embeds its figures (base64 PNG) and a plain-language reading.
+a README; the HTML file embeds its figures (base64 PNG), a plain-language reading and a methods
+paragraph to copy. For the paper: ``latex`` and ``csv`` give the agreement table
+(:mod:`eval.paper`), ``methods`` the methods text (:mod:`eval.methods`); :func:`write_plots`
+writes the report's figures as PNG and SVG files.
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from eval.result import (
     ANALYTIC_TEXT,
@@ -32,9 +38,14 @@ from eval.validity import validity_html, validity_markdown
 from toolkit.errors import InputError
 from toolkit.jsonvalue import plain
 
-__all__ = ["FORMATS", "landis_koch", "report"]
+if TYPE_CHECKING:  # eval.paper and eval.methods import this module (its LABELS)
+    from matplotlib.figure import Figure
 
-FORMATS: tuple[str, ...] = ("md", "html", "json")
+    from eval.methods import Study
+
+__all__ = ["FORMATS", "figures", "landis_koch", "report", "write_plots"]
+
+FORMATS: tuple[str, ...] = ("md", "html", "json", "latex", "csv", "methods")
 LABELS = {
     "percent_agreement": "Percent agreement",
     "cohen_kappa": "Cohen's kappa",
@@ -458,10 +469,8 @@ averaged (as in SIGHT). The model reaches "human level" when the difference to t
 kappa is compatible with zero.</li></ul>"""
 
 
-def _overview(result: AgreementResult) -> list[str]:
-    """The forest plot of each scheme's main coefficient and the human-model plot."""
-    from eval import plots
-
+def _overview_rows(result: AgreementResult) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of the overview's forest plot and of the human-model bar chart."""
     forest, hm_rows = [], []
     for s in result.schemes:
         main = main_metric(s)
@@ -479,23 +488,36 @@ def _overview(result: AgreementResult) -> list[str]:
                     "hm_ci": c.human_model_kappa.ci,
                 }
             )
+    return forest, hm_rows
+
+
+_FOREST_TITLE = "Human inter-rater agreement per scheme (Cohen's kappa for two raters, else alpha)"
+
+
+def _overview(result: AgreementResult) -> list[str]:
+    """The forest plot of each scheme's main coefficient and the human-model plot."""
+    from eval import plots
+
+    forest, hm_rows = _overview_rows(result)
     parts = ["<h2>Overview</h2>"]
     if forest:
-        title = "Human inter-rater agreement per scheme (Cohen's kappa for two raters, else alpha)"
-        parts.append(_img(plots.forest_png(forest, title), "agreement per scheme"))
+        parts.append(_img(plots.forest_png(forest, _FOREST_TITLE), "agreement per scheme"))
     if hm_rows:
         parts.append(_img(plots.human_model_png(hm_rows), "human-human vs human-model"))
     return parts
 
 
-def _per_category_html(s: SchemeResult) -> list[str]:
-    from eval import plots
-
-    rows = [
+def _percat_rows(s: SchemeResult) -> list[dict[str, Any]]:
+    return [
         {"label": r.category, "estimate": r.kappa.estimate, "ci": r.kappa.ci}
         for r in s.per_category
     ]
-    figure = plots.forest_png(rows, f"{s.scheme}: kappa per category")
+
+
+def _per_category_html(s: SchemeResult) -> list[str]:
+    from eval import plots
+
+    figure = plots.forest_png(_percat_rows(s), f"{s.scheme}: kappa per category")
     return [
         "<h3>Per category (one vs rest)</h3>",
         _img(figure, "per category"),
@@ -506,16 +528,22 @@ def _per_category_html(s: SchemeResult) -> list[str]:
 _MAX_HEATMAPS = 40  # confusion-matrix figures per report (they dominate its size)
 
 
-def _heatmaps(s: SchemeResult, budget: int) -> list[str]:
-    """Confusion matrices of the first human pairs and of the first human with each model."""
-    from eval import plots
-
+def _heatmap_pairs(s: SchemeResult, budget: int) -> list[PairResult]:
+    """The pairs whose confusion matrix the report draws: the first human pairs and the first
+    human with each model (at most ``budget``)."""
     models = set(s.models)
     first_human = s.humans[0] if s.humans else None
     human_pairs = [p for p in s.pairwise if not set(p.raters) & models][:2]
     with_model = [p for p in s.pairwise if p.raters[0] == first_human and p.raters[1] in models]
+    return (human_pairs + with_model[:4])[: max(budget, 0)]
+
+
+def _heatmaps(s: SchemeResult, budget: int) -> list[str]:
+    """Confusion matrices of the first human pairs and of the first human with each model."""
+    from eval import plots
+
     out = []
-    for p in (human_pairs + with_model[:4])[: max(budget, 0)]:
+    for p in _heatmap_pairs(s, budget):
         c = p.confusion
         title = f"{p.raters[0]} vs {p.raters[1]}"
         png = plots.confusion_png(c.counts, c.categories, c.rows, c.columns, title)
@@ -561,7 +589,28 @@ def _scheme_html(s: SchemeResult, budget: int) -> tuple[list[str], int]:
     return parts, used
 
 
-def _html(result: AgreementResult, provenance: Provenance) -> str:
+_COPY_JS = (
+    "navigator.clipboard.writeText(document.getElementById('methods-text').value)"
+    ".then(()=>{this.textContent='Copied'})"
+)
+
+
+def _methods_html(result: AgreementResult, study: Study | None) -> list[str]:
+    """The methods paragraph (:mod:`eval.methods`) in a text box with a copy button."""
+    from eval.methods import methods_text
+
+    text = methods_text(result, study).strip()
+    rows = min(40, 4 + len(text) // 90)
+    return [
+        "<h2 id='methods'>Methods paragraph</h2>",
+        "<p class='note'>Text for the paper's methods section: copy it and edit it.</p>",
+        f"<textarea id='methods-text' readonly rows='{rows}' style='width:100%;font:inherit'>"
+        f"{html.escape(text)}</textarea>",
+        f'<p><button type="button" onclick="{_COPY_JS}">Copy</button></p>',
+    ]
+
+
+def _html(result: AgreementResult, provenance: Provenance, study: Study | None = None) -> str:
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         "<title>Inter-rater reliability report</title>",
@@ -582,6 +631,7 @@ def _html(result: AgreementResult, provenance: Provenance) -> str:
         section, used = _scheme_html(s, budget)
         parts += section
         budget -= used
+    parts += _methods_html(result, study)
     parts.append(
         "<p class='note'>Generated by edudial (eval). Numbers in the JSON output carry "
         "full precision and every interval method.</p></body></html>"
@@ -594,12 +644,17 @@ def report(
     format: str = "md",
     *,
     provenance: Provenance | None = None,
+    study: Study | None = None,
 ) -> str:
-    """Render results as ``md`` (Markdown), ``html`` (self-contained) or ``json``.
+    """Render results as ``md`` (Markdown), ``html`` (self-contained) or ``json``, or for the
+    paper as ``latex`` / ``csv`` (the agreement table, :mod:`eval.paper`) or ``methods`` (the
+    methods text, :mod:`eval.methods`).
 
     ``provenance`` (optional) describes where each rater's labels come from, one dict per source
     with any of the keys ``source, rater, backend, model, rubric, run_id, date, items, tokens,
     cost_usd``; it is shown first in Markdown/HTML and stored as ``"provenance"`` in JSON.
+    ``study`` (:func:`eval.methods.study`: dialogues, codebooks, models read from the
+    annotations) completes the methods text of ``methods`` and of the HTML report.
 
     Examples
     --------
@@ -620,6 +675,8 @@ def report(
             f"report() renders an AgreementResult or SchemeResult, got {type(result).__name__}"
         )
     runs = list(provenance or [])
+    if format in ("latex", "csv", "methods"):
+        return _paper(result, format, study)
     if format == "json":
         d = result.to_dict()
         if provenance is not None:
@@ -627,4 +684,87 @@ def report(
         return json.dumps(d, indent=2, allow_nan=False)
     if format == "md":
         return _markdown(result, runs)
-    return _html(result, runs)
+    return _html(result, runs, study)
+
+
+def _paper(result: AgreementResult, format: str, study: Study | None) -> str:
+    from eval import methods, paper
+
+    if format == "latex":
+        return paper.latex_table(result)
+    if format == "csv":
+        return paper.csv_table(result)
+    return methods.methods_text(result, study)
+
+
+# ------------------------------------------------------------------------ figures as files
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "plot"
+
+
+def figures(result: AgreementResult | SchemeResult) -> list[tuple[str, Callable[[], Figure]]]:
+    """The report's figures, each as (file name without suffix, a function drawing it).
+
+    The same figures as the HTML report, in its order: the overview (agreement per scheme,
+    human-human vs human-model), then per scheme the per-category plot and the confusion
+    matrices. Names are unique and safe as file names (``overview-agreement``,
+    ``sight_confusion-confusion-H1-vs-H2``).
+    """
+    from eval import plots
+
+    if isinstance(result, SchemeResult):
+        result = AgreementResult([result])
+    out: list[tuple[str, Callable[[], Figure]]] = []
+    forest, hm_rows = _overview_rows(result)
+    if forest:
+        out.append(("overview-agreement", partial(plots.forest_figure, forest, _FOREST_TITLE)))
+    if hm_rows:
+        out.append(("overview-human-model", partial(plots.human_model_figure, hm_rows)))
+    budget = _MAX_HEATMAPS
+    for s in result.schemes:
+        if s.per_category:
+            title = f"{s.scheme}: kappa per category"
+            draw = partial(plots.forest_figure, _percat_rows(s), title)
+            out.append((f"{_slug(s.scheme)}-per-category", draw))
+        pairs = _heatmap_pairs(s, budget) if s.pairwise else []
+        budget -= len(pairs)
+        for p in pairs:
+            c, title = p.confusion, f"{p.raters[0]} vs {p.raters[1]}"
+            name = f"{_slug(s.scheme)}-confusion-{_slug(p.raters[0])}-vs-{_slug(p.raters[1])}"
+            draw = partial(plots.confusion_figure, c.counts, c.categories, c.rows, c.columns, title)
+            out.append((name, draw))
+    return _unique(out)
+
+
+def _unique(
+    named: list[tuple[str, Callable[[], Figure]]],
+) -> list[tuple[str, Callable[[], Figure]]]:
+    seen: dict[str, int] = {}
+    out = []
+    for name, draw in named:
+        seen[name] = seen.get(name, 0) + 1
+        out.append((name if seen[name] == 1 else f"{name}-{seen[name]}", draw))
+    return out
+
+
+def write_plots(result: AgreementResult | SchemeResult, directory: str | Path) -> list[Path]:
+    """Write every figure of the report (:func:`figures`) to ``directory`` as PNG and SVG.
+
+    Returns the files written, two per figure (``overview-agreement.png``, ``.svg``, ...).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, eval
+    >>> a = pd.DataFrame({"unit_id": list("aabbcc"), "scheme": "s", "rater": list("XYXYXY"),
+    ...                   "label": list("110010")})
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [p.name for p in write_plots(eval.agreement(a, bootstrap=0), d)][:2]
+    ['overview-agreement.png', 'overview-agreement.svg']
+    """
+    from eval import plots
+
+    folder = Path(directory)
+    written: list[Path] = []
+    for name, draw in figures(result):
+        written += plots.save_figure(draw(), folder / name)
+    return written
