@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from toolkit.errors import InputError
+
+if TYPE_CHECKING:
+    from annotation.rubric import Rubric
+    from eval.methods import Codebook
 
 __all__ = ["IrrOptions", "irr_cmd", "run_irr"]
 
@@ -74,6 +79,13 @@ def _write_atomic(path: Path, text: str) -> None:
     help="Level of measurement (default: the scheme's, else nominal).",
 )
 @click.option(
+    "--rubric",
+    metavar="NAME|FILE",
+    help="Codebook (built-in rubric name or YAML file) giving each scheme's categories, their "
+    "order and the level (ordered rubrics: ordinal); without --scheme, the rubric's schemes. "
+    "--categories/--level may still be given but must agree with it.",
+)
+@click.option(
     "--categories",
     multiple=True,
     help="Declared categories in codebook order, e.g. 1,2,3,4,5; per scheme with "
@@ -112,10 +124,16 @@ def _write_atomic(path: Path, text: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "json"]),
-    help="Output format (default: from -o's suffix, else md).",
+    type=click.Choice(["md", "html", "json", "latex", "csv", "methods"]),
+    help="Output format (default: from -o's suffix, else md): the report (md, html, json), the "
+    "paper's agreement table (latex: booktabs, csv) or the methods paragraph (methods).",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file.")
+@click.option(
+    "--plots",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write each figure of the report to this folder (PNG and SVG).",
+)
 @click.option("--wide", is_flag=True, help="ANNOTATIONS is a wide CSV: one column per rater.")
 @click.option("--unit-col", help="Unit id column of a --wide CSV.")
 @click.option(
@@ -150,6 +168,7 @@ def irr_cmd(**options: Any) -> None:
       edudial irr ratings.jsonl --level ordinal --categories 1,2,3,4,5 --format html -o irr.html
       edudial irr scores.csv --wide --unit-col item --level interval --bootstrap 2000 --seed 7
       edudial irr coded.corpus --scheme mathdial/move --models gpt-4o-mini --gold adjudicated
+      edudial irr coded.corpus --rubric mathdial-moves --format latex -o irr.tex --plots figs
     """
     run_irr(IrrOptions(**options))
 
@@ -176,6 +195,8 @@ class IrrOptions:
     gold: str | None = None
     epsilon: float = 0.15
     plan_width: float = 0.1
+    rubric: str | None = None
+    plots: Path | None = None
 
     @property
     def format(self) -> str:
@@ -183,7 +204,8 @@ class IrrOptions:
         if self.fmt is not None:
             return self.fmt
         suffix = self.output.suffix.lower().lstrip(".") if self.output else ""
-        return {"html": "html", "htm": "html", "json": "json"}.get(suffix, "md")
+        known = {"html": "html", "htm": "html", "json": "json", "tex": "latex", "csv": "csv"}
+        return known.get(suffix, "md")
 
 
 def _read_wide(opts: IrrOptions) -> tuple[Any, tuple[str, ...]]:
@@ -222,8 +244,8 @@ def _read_input(opts: IrrOptions) -> tuple[Any, tuple[str, ...]]:
     return read_annotations(opts.annotations), opts.schemes
 
 
-def _weights(opts: IrrOptions) -> Any:
-    """A weight name, or the matrix of a weights file (checked against --categories)."""
+def _weights(opts: IrrOptions, categories: Any = None) -> Any:
+    """A weight name, or the matrix of a weights file (checked against the categories)."""
     from eval.coefficients import WEIGHTS, read_weights
 
     if opts.weights is None or opts.weights in WEIGHTS:
@@ -234,7 +256,9 @@ def _weights(opts: IrrOptions) -> Any:
             f"--weights must be one of {', '.join(WEIGHTS[1:])} or a CSV file; "
             f"{opts.weights!r} is neither"
         )
-    common = _categories(opts.categories)
+    common = _categories(opts.categories) if categories is None else categories
+    if isinstance(common, Mapping) and len({tuple(v) for v in common.values()}) == 1:
+        common = list(next(iter(common.values())))
     return read_weights(path, common if isinstance(common, list) else None)
 
 
@@ -272,20 +296,143 @@ def _models(opts: IrrOptions, data: Any) -> list[str] | None:
     return resolve_raters(_split(opts.models), present, option="--models", where=where)
 
 
+# ------------------------------------------------------------------ --rubric
+@dataclass
+class Declared:
+    """What the analysis declares per scheme: from the flags, or the codebook (``--rubric``)."""
+
+    schemes: tuple[str, ...]
+    categories: list[str] | dict[str, list[str]] | None
+    level: str | dict[str, str] | None
+    codebook: Codebook | None = None
+
+
+def _load_rubric(opts: IrrOptions) -> Rubric | None:
+    from annotation.rubric import load_rubric
+
+    return None if opts.rubric is None else load_rubric(opts.rubric)
+
+
+def _flag_categories(flags: Any, scheme: str) -> list[str] | None:
+    if isinstance(flags, Mapping):
+        return flags.get(scheme)
+    return flags
+
+
+def _check_categories(flag: Sequence[str], rubric: Rubric, scheme: str, ordered: bool) -> None:
+    """``--categories`` must be the codebook's categories (in its order for ordered levels)."""
+    declared = rubric.category_orders[scheme]
+    same = list(flag) == declared if ordered else sorted(flag) == sorted(declared)
+    if not same:
+        raise InputError(
+            f"--categories {','.join(flag)} conflicts with --rubric {rubric.rater}: scheme "
+            f"{scheme!r} has the categories {','.join(declared)}"
+            + (" in this order" if ordered else "")
+            + " (drop --categories, or change the rubric)"
+        )
+
+
+def _level(opts: IrrOptions, rubric: Rubric) -> str:
+    """``--level`` checked against the codebook, else the codebook's level."""
+    if opts.level is None:
+        return "ordinal" if rubric.ordered else "nominal"
+    if opts.level != "nominal" and not rubric.ordered:
+        raise InputError(
+            f"--level {opts.level} conflicts with --rubric {rubric.rater}: its labels are not "
+            "ordered (the rubric declares neither 'ordered: true' nor a 'scale'); drop --level "
+            "or declare the order in the rubric"
+        )
+    return opts.level
+
+
+def _rubric_schemes(opts: IrrOptions, rubric: Rubric, present: Sequence[str]) -> tuple[str, ...]:
+    """``--scheme`` (each one of the rubric's), else the rubric's schemes in the annotations."""
+    if opts.schemes:
+        unknown = [s for s in opts.schemes if s not in rubric.category_orders]
+        if unknown:
+            raise InputError(
+                f"--scheme {', '.join(unknown)} is not a scheme of --rubric {rubric.rater} "
+                f"(its schemes: {', '.join(rubric.schemes)})"
+            )
+        return tuple(opts.schemes)
+    chosen = tuple(s for s in rubric.schemes if s in set(present))
+    if not chosen:
+        raise InputError(
+            f"none of the schemes of --rubric {rubric.rater} ({', '.join(rubric.schemes[:10])}) "
+            f"is in {opts.annotations}; its schemes: {', '.join(list(present)[:10])}"
+        )
+    return chosen
+
+
+def declared(opts: IrrOptions, rubric: Rubric | None, present: Sequence[str]) -> Declared:
+    """Schemes, categories and level to analyse: the flags, completed by the codebook.
+
+    With ``--rubric`` each scheme's categories (in codebook order) and level come from the
+    rubric; ``--categories`` and ``--level`` may be given as well but must agree with it (same
+    categories, in the same order for ordered levels; an ordered level only for an ordered
+    rubric), else the error names both.
+    """
+    from eval.methods import Codebook
+
+    flags = _categories(opts.categories)
+    if rubric is None:
+        return Declared(opts.schemes, flags, opts.level)
+    schemes = _rubric_schemes(opts, rubric, present)
+    level = _level(opts, rubric)
+    categories: dict[str, list[str]] = {}
+    for scheme in schemes:
+        flag = _flag_categories(flags, scheme)
+        if flag is not None:
+            _check_categories(flag, rubric, scheme, ordered=level != "nominal")
+        categories[scheme] = list(flag) if flag is not None else rubric.category_orders[scheme]
+    codebook = Codebook(rubric.id, rubric.version, rubric.sha256)
+    return Declared(schemes, categories, dict.fromkeys(schemes, level), codebook)
+
+
+def _present_schemes(data: Any) -> list[str]:
+    table = getattr(data, "annotations", data)
+    if "scheme" not in getattr(table, "columns", ()):
+        return []
+    return [str(s) for s in table["scheme"].dropna().unique()]
+
+
+def _check_plots_dir(opts: IrrOptions) -> None:
+    if opts.plots is not None and opts.plots.exists() and not opts.plots.is_dir():
+        raise InputError("--plots needs a folder; this is a file", path=opts.plots)
+
+
+def _render(opts: IrrOptions, result: Any, data: Any, decl: Declared) -> str:
+    """The output text; the methods text and the HTML report get the annotations' facts."""
+    import eval
+    from eval.methods import study
+
+    fmt = opts.format
+    facts = None
+    if fmt in ("methods", "html"):
+        facts = study(result, data, codebook=decl.codebook)
+    return eval.report(result, format=fmt, study=facts)
+
+
 def run_irr(opts: IrrOptions) -> None:
     """Compute the agreement of ``opts`` and print or write the report."""
     import eval
     from eval.validity import add_validity
 
+    _check_plots_dir(opts)
+    rubric = _load_rubric(opts)
+    if rubric is not None and opts.wide and not opts.schemes and len(rubric.schemes) == 1:
+        opts = replace(opts, schemes=tuple(rubric.schemes))  # the wide CSV's one scheme
     data, schemes = _read_input(opts)
+    decl = declared(replace(opts, schemes=schemes), rubric, _present_schemes(data))
+    opts = replace(opts, schemes=decl.schemes)
     result = eval.agreement(
         data,
-        list(schemes) or None,
+        list(decl.schemes) or None,
         humans=_humans(opts, data),
         models=_models(opts, data),
-        level=opts.level,
-        categories=_categories(opts.categories),
-        weights=_weights(opts),
+        level=decl.level,
+        categories=decl.categories,
+        weights=_weights(opts, decl.categories),
         bootstrap=opts.B,
         cluster=None if opts.cluster == "none" else "dialogue",
         seed=opts.seed,
@@ -303,9 +450,14 @@ def run_irr(opts: IrrOptions) -> None:
         cluster=None if opts.cluster == "none" else "dialogue",
     )
     fmt = opts.format
-    text = eval.report(result, format=fmt)
+    text = _render(opts, result, data, decl)
+    if opts.plots is not None:
+        from eval.reporting import write_plots
+
+        paths = write_plots(result, opts.plots)
+        click.echo(f"wrote {len(paths)} plot file(s) to {opts.plots}", err=True)
     if opts.output is None:
-        click.echo(text)
+        click.echo(text.rstrip("\n") if fmt in ("latex", "csv", "methods") else text)
     else:
         _write_atomic(opts.output, text + ("" if text.endswith("\n") else "\n"))
         click.echo(f"wrote {opts.output} ({fmt}, {len(result.schemes)} scheme(s))", err=True)
