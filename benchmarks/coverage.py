@@ -148,7 +148,9 @@ SCHEME_METRICS = (
 
 
 def _keyed_default(intervals: dict[str, Interval], ci: tuple[float, float] | None) -> str | None:
-    for key, interval in intervals.items():
+    """The key of the interval shown as ``ci`` (``default`` first: it may equal a part)."""
+    for key in sorted(intervals, key=lambda k: k != "default"):
+        interval = intervals[key]
         if ci is not None and interval.finite() and tuple(interval.ci) == tuple(ci):
             return key
     return None

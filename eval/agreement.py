@@ -67,7 +67,7 @@ from eval.variance import (
     cohen,
     cohen_se,
     conger,
-    gwet_alpha_se,
+    gwet_alpha,
     gwet_family,
     gwet_family_se,
     t_interval,
@@ -80,6 +80,7 @@ __all__ = [
     "TIE_RULE",
     "agreement",
     "choose_raters",
+    "coverage_note",
     "scheme_agreement",
 ]
 
@@ -104,6 +105,9 @@ DIFFERENCE_RANGE = (-2.0, 2.0)  # a difference of two kappas
 # the coefficients bounded below (alpha and ICC are not bounded by -1); every one is <= 1
 BOUNDS: dict[str, tuple[float, float]] = {"percent_agreement": (0.0, 1.0)}
 UNBOUNDED_BELOW = ("krippendorff_alpha", "icc")
+# where benchmarks/coverage.py found no interval covering 93% (docs/eval.md)
+FEW_DIALOGUES = 5
+RARE_RATINGS = 20
 UNIT_JACKKNIFE_KEY = "jackknife"
 
 
@@ -338,8 +342,9 @@ def _alpha_coefficient(work: _Scheme) -> _Coefficient:
     if why:
         metric.note = why
     else:
-        _, se, n_se = gwet_alpha_se(counts, t.level, t.scores)
-        _set_analytic(metric, Analytic(value, se, n_se), work.confidence, chance=False)
+        res = gwet_alpha(counts, t.level, t.scores)
+        # Gwet's p_e (1 - D_e / max delta^2) and the zero test, as R irrCAC prints them
+        _set_analytic(metric, Analytic(value, res.se, res.n, res.p_e), work.confidence)
     return _Coefficient(metric, stat)
 
 
@@ -834,6 +839,68 @@ def _one_vs_rest(work: _Scheme) -> list[CategoryResult]:
     return [_one_category(work, k) for k in range(work.q)]
 
 
+# ------------------------------------------------------------------ coverage notes
+def coverage_note(n_dialogues: int | None, rarest: int | None) -> str | None:
+    """The sentence beside an interval where ``benchmarks/coverage.py`` found no reliable one.
+
+    ``n_dialogues`` is the number of dialogues (None when unknown); ``rarest`` the number of
+    ratings of the least used category that was used. The thresholds are the study's: with
+    fewer than :data:`FEW_DIALOGUES` dialogues only an interval about as wide as the
+    coefficient's range covers 95%, and with fewer than :data:`RARE_RATINGS` ratings of a
+    category no interval covered 93% (docs/eval.md, "Which interval is the default").
+
+    Examples
+    --------
+    >>> coverage_note(2, 40)[:40]
+    'only 2 dialogues: the interval allows fo'
+    >>> coverage_note(20, 40) is None
+    True
+    """
+    notes = []
+    if n_dialogues is not None and n_dialogues < FEW_DIALOGUES:
+        notes.append(
+            f"only {n_dialogues} dialogue{'s' if n_dialogues != 1 else ''}: the interval allows "
+            "for dependence within dialogues and is wide; with fewer than "
+            f"{FEW_DIALOGUES} no narrower interval covered 93% in edudial's coverage study"
+        )
+    if rarest is not None and 0 < rarest < RARE_RATINGS:
+        notes.append(
+            f"the rarest category has only {rarest} rating{'s' if rarest != 1 else ''}: with "
+            f"fewer than {RARE_RATINGS} no interval covered 93% in edudial's coverage study; "
+            "read the interval as approximate"
+        )
+    return "; ".join(notes) + " (docs/eval.md)" if notes else None
+
+
+def _scheme_coverage_note(work: _Scheme, use_clusters: bool) -> str | None:
+    t = work.table
+    dialogues = None
+    if use_clusters and t.clusters is not None:
+        dialogues = len(set(t.clusters.tolist()))
+    used = work.counts().sum(axis=0)
+    used = used[used > 0]
+    rarest = int(used.min()) if len(used) >= 2 else None
+    return coverage_note(dialogues, rarest)
+
+
+def _flag(result: SchemeResult, note: str | None) -> None:
+    """Put the coverage note beside every interval of the scheme's results."""
+    if note is None:
+        return
+    flagged: list[Any] = list(result.metrics.values())
+    flagged += [m for pair in result.pairwise for m in pair.metrics.values()]
+    hm = result.human_model
+    if hm is not None:
+        flagged.append(hm.human_human)
+        for comparison in hm.by_model.values():
+            flagged += [comparison.human_model_kappa, comparison.alpha]
+            if comparison.difference is not None:
+                flagged.append(comparison.difference)
+    for item in flagged:
+        if item.intervals:
+            item.coverage_note = note
+
+
 # ------------------------------------------------------------------ the chain
 def check_weights(weights: WeightSpec | None, table: RatingTable) -> WeightSpec:
     """The weights of a table's weighted coefficients (default quadratic), checked.
@@ -914,7 +981,7 @@ def scheme_agreement(
         _attach_boot(pair.kappa, _pair_key(pair.raters), boot, confidence)
         for metric in pair.metrics.values():
             with_default(metric.intervals, _bounds(metric.name))
-    return SchemeResult(
+    result = SchemeResult(
         scheme=work.table.scheme,
         n_units=work.table.n_units,
         raters=list(work.table.raters),
@@ -929,6 +996,8 @@ def scheme_agreement(
         conventions=_scheme_conventions(work, bootstrap, seed, sorted(boot)),
         notes=work.notes + _category_notes(work.table),
     )
+    _flag(result, _scheme_coverage_note(work, use_clusters))
+    return result
 
 
 def _category_notes(table: RatingTable) -> list[str]:

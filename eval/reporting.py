@@ -309,6 +309,8 @@ def _headline(s: SchemeResult) -> tuple[str, str] | None:
     ]
     if beside:
         figures += "; beside it " + ", ".join(beside)
+    if chosen.coverage_note:  # beside the number, where a reader copies it from
+        return figures, f"{h.reason} Interval: {chosen.coverage_note}."
     return figures, h.reason
 
 

@@ -216,9 +216,11 @@ def primary(intervals: Mapping[str, Interval]) -> Interval | None:
 
 
 class _PrimaryMixin:
-    """``ci`` and ``ci_method`` of the primary interval of ``self.intervals``."""
+    """``ci`` and ``ci_method`` of the primary interval of ``self.intervals``, and the
+    ``coverage_note`` that says when the coverage study found no reliable interval."""
 
     intervals: Intervals
+    coverage_note: str | None
 
     @property
     def ci(self) -> CI | None:
@@ -233,6 +235,9 @@ class _PrimaryMixin:
     def _intervals_dict(self) -> dict[str, Any]:
         return {k: v.to_dict() for k, v in self.intervals.items()}
 
+    def _note_dict(self) -> dict[str, Any]:
+        return {"coverage_note": self.coverage_note} if self.coverage_note else {}
+
 
 @dataclass
 class Estimate(_PrimaryMixin):
@@ -240,6 +245,7 @@ class Estimate(_PrimaryMixin):
 
     estimate: float
     intervals: Intervals = field(default_factory=dict)
+    coverage_note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return plain(
@@ -248,6 +254,7 @@ class Estimate(_PrimaryMixin):
                 "intervals": self._intervals_dict(),
                 "ci": self.ci,
                 "ci_method": self.ci_method,
+                **self._note_dict(),
             }
         )
 
@@ -302,12 +309,14 @@ class Metric(_PrimaryMixin):
     note: str | None = None
     p_e: float | None = None
     test: ZeroTest | None = None
+    coverage_note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "estimate": self.estimate,
             "ci": self.ci,
             "ci_method": self.ci_method,
+            **self._note_dict(),
             "se": self.se,
             "n": self.n,
         }
@@ -465,6 +474,7 @@ class HumanHuman(_PrimaryMixin):
     kappa_min: float | None
     kappa_max: float | None
     intervals: Intervals = field(default_factory=dict)
+    coverage_note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return plain(
@@ -476,6 +486,7 @@ class HumanHuman(_PrimaryMixin):
                 "intervals": self._intervals_dict(),
                 "ci": self.ci,
                 "ci_method": self.ci_method,
+                **self._note_dict(),
             }
         )
 
@@ -534,6 +545,7 @@ class AlphaChange(_PrimaryMixin):
     humans: float
     humans_plus_model: float
     intervals: Intervals = field(default_factory=dict)
+    coverage_note: str | None = None
 
     @property
     def delta(self) -> float:
@@ -548,6 +560,7 @@ class AlphaChange(_PrimaryMixin):
                 "intervals": self._intervals_dict(),
                 "ci": self.ci,
                 "ci_method": self.ci_method,
+                **self._note_dict(),
             }
         )
 
@@ -595,7 +608,13 @@ class ModelComparison:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kappa_by_human": {
-                h: {"estimate": m.estimate, "n": m.n, "ci": m.ci, "ci_method": m.ci_method}
+                h: {
+                    "estimate": m.estimate,
+                    "n": m.n,
+                    "ci": m.ci,
+                    "ci_method": m.ci_method,
+                    **m._note_dict(),
+                }
                 for h, m in self.kappa_by_human.items()
             },
             "human_model_kappa": self.human_model_kappa.to_dict(),
