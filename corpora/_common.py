@@ -8,31 +8,34 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
+import io
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from toolkit.errors import InputError
+from toolkit.errors import InputError, csv_records, decode_utf8, loads_json
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
 __all__ = [
     "DELIMITER_NAMES",
+    "CsvTable",
     "Rows",
     "as_int",
     "as_str",
     "build_corpus",
     "dialogue_row",
     "header_key",
+    "iter_jsonl",
     "read_csv_frame",
     "read_header_line",
     "read_json",
+    "read_utf8",
     "records",
     "require_file",
     "short_hash",
@@ -56,6 +59,16 @@ def require_file(path: Path) -> Path:
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
     return path
+
+
+def read_utf8(path: Path) -> str:
+    """The text of a UTF-8 file (a BOM dropped); errors name the line of the first bad byte."""
+    require_file(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
+    return decode_utf8(data, path=path)
 
 
 def read_header_line(path: Path) -> str:
@@ -97,26 +110,68 @@ def header_key(name: object) -> str:
     return re.sub(r"[\s._\-]+", "", str(name)).lower()
 
 
-def read_csv_frame(path: Path, *, sep: str, **kwargs: Any) -> pd.DataFrame:
-    """``pandas.read_csv`` whose parse errors become :class:`InputError` with the line number."""
-    require_file(path)
+@dataclass(frozen=True)
+class CsvTable:
+    """A checked delimited file: pandas' typed frame and the line each of its rows starts on."""
+
+    frame: pd.DataFrame
+    lines: list[int]
+
+
+def read_csv_frame(
+    path: Path, *, sep: str, quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL, **kwargs: Any
+) -> CsvTable:
+    """``pandas.read_csv`` of a file first checked record by record (:func:`csv_records`).
+
+    pandas fills a short row with missing values and so shifts nothing visibly: a deleted cell
+    would move every later cell of its row one column left. The check refuses any record whose
+    field count differs from the header's, and a file cut inside a quoted field, naming the
+    line; pandas then types the values. ``lines`` are the 1-based lines the rows start on.
+    """
+    text = read_utf8(path)
+    _, records = csv_records(text, path=path, delimiter=sep, quoting=quoting)
+    name = DELIMITER_NAMES.get(sep, repr(sep))
     try:
-        return pd.read_csv(path, sep=sep, encoding="utf-8", **kwargs)
-    except pd.errors.ParserError as exc:
-        text = str(exc)
-        match = re.search(r"line (\d+)", text)
-        detail = text.split("C error:", 1)[-1] if "C error:" in text else text
-        raise InputError(
-            f"malformed {DELIMITER_NAMES.get(sep, repr(sep))}-separated row ({detail.strip()})",
-            path=path,
-            line=int(match.group(1)) if match else None,
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=path) from None
+        frame = pd.read_csv(io.StringIO(text), sep=sep, quoting=quoting, **kwargs)
     except pd.errors.EmptyDataError:
         raise InputError("file is empty", path=path) from None
-    except csv.Error as exc:
-        raise InputError(f"malformed CSV ({exc})", path=path) from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        detail = str(exc).split("C error:", 1)[-1].strip()
+        raise InputError(f"malformed {name}-separated row ({detail})", path=path) from None
+    if len(frame) != len(records):  # (both readers saw the same records above; a safeguard)
+        raise InputError(
+            f"read {len(frame)} rows but the file has {len(records)} {name}-separated records",
+            path=path,
+        )
+    return CsvTable(frame, [line for line, _ in records])
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, record)`` of every non-empty line of a JSON Lines file (UTF-8), each checked.
+
+    Errors (:func:`toolkit.errors.loads_json`) name the line: malformed JSON, nesting too deep,
+    a lone surrogate escape, a line that is not a JSON object.
+    """
+    text = read_utf8(path)
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        record = loads_json(line, path=path, line=number)
+        if not isinstance(record, dict):
+            raise InputError(
+                f"expected a JSON object on each line, got {_json_kind(record)}",
+                path=path,
+                line=number,
+            )
+        yield number, record
+
+
+def _json_kind(value: Any) -> str:
+    """``a list``, ``a string``, ... for messages about a JSON value of the wrong type."""
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
+    if value is None:
+        return "null"
+    return kinds.get(type(value), "a number")
 
 
 _INT_TEXT = re.compile(r"^\s*[+-]?\d+(?:\.0*)?\s*$")
@@ -326,19 +381,12 @@ def turn_row(
 
 
 def read_json(path: Path) -> Any:
-    """Parse a JSON file, raising one :class:`InputError` naming the file (and line) on failure."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON ({exc.msg} at column {exc.colno})", path=path, line=exc.lineno
-        ) from None
+    """Parse a JSON file (UTF-8), raising one :class:`InputError` naming the file (and line).
+
+    Refused: text that is not UTF-8, malformed JSON, nesting too deep for Python, and a lone
+    surrogate escape such as ``"\\ud800"`` (:func:`toolkit.errors.loads_json`).
+    """
+    return loads_json(read_utf8(path), path=path)
 
 
 def source_label(

@@ -124,7 +124,10 @@ def _files(path: Path, splits: Iterable[str]) -> list[tuple[str, Path]]:
 
 def _turn_list(value: Any, *, file: Path, item: int, field: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("text"), str) and t.get("user") in _ROLES
+        isinstance(t, dict)
+        and isinstance(t.get("text"), str)
+        and isinstance(t.get("user"), str)
+        and t["user"] in _ROLES
         for t in value
     ):
         raise InputError(
@@ -183,6 +186,8 @@ def _contexts(files: list[tuple[str, Path]]) -> dict[str, list[_Annotation]]:
         data = read_json(file)
         if not isinstance(data, list):
             raise InputError("expected a JSON list of items", path=file)
+        if not data:
+            raise InputError("no items: the file holds an empty list", path=file)
         for i, item in enumerate(data):
             _check_item(item, file=file, i=i)
             entry = _Annotation(split, file.name, i, item)

@@ -139,6 +139,8 @@ def load(path: Path) -> Corpus:
         turns, labels = _candidates(item)
         rows.turns += turns
         rows.annotations += labels
+    if not items:
+        raise InputError("no items: the dataset's sections are empty", path=file)
     parents = _parents(items)
     for row in rows.dialogues:
         row["meta"]["parent"] = parents[row["dialogue_id"]]

@@ -36,7 +36,6 @@ Corpus(mathdial: 418 dialogues, 4883 turns, 2570 annotations)
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -48,14 +47,14 @@ from corpora._common import (
     as_int,
     as_str,
     dialogue_row,
-    read_header_line,
+    iter_jsonl,
+    read_utf8,
     require_file,
     short_hash,
     source_label,
     turn_row,
 )
-from toolkit.errors import InputError
-from toolkit.io import iter_jsonl_numbered
+from toolkit.errors import InputError, csv_records
 from toolkit.schema import Corpus
 
 __all__ = ["MOVES", "ParsedTurn", "load", "parse_conversation"]
@@ -147,49 +146,25 @@ def parse_conversation(conversation: str) -> list[ParsedTurn]:
 
 
 def _records_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    require_file(path)
-    return iter_jsonl_numbered(path)
+    return iter_jsonl(path)
 
 
 def _records_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    header = read_header_line(path)
-    try:
-        fh = path.open("r", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
-    with fh:
-        reader = csv.reader(fh)
-        try:
-            columns = next(reader)
-        except csv.Error as exc:
-            raise InputError(f"malformed CSV header ({exc})", path=path, line=1) from None
-        missing = [c for c in _REQUIRED if c not in columns]
-        if missing:
-            hint = ""
-            if len(columns) == 1 and any(d in header for d in ("\t", ";")):
-                hint = "; the file does not look comma-separated (wrong delimiter?)"
-            raise InputError(
-                f"missing column(s) {', '.join(missing)}{hint}", path=path, line=1, field=missing[0]
-            )
-        start = reader.line_num + 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise InputError(f"malformed CSV row ({exc})", path=path, line=start) from None
-            if not row or row == [""]:
-                start = reader.line_num + 1
-                continue
-            if len(row) != len(columns):
-                raise InputError(
-                    f"malformed CSV row: {len(row)} fields, header has {len(columns)}",
-                    path=path,
-                    line=start,
-                )
-            yield start, dict(zip(columns, row, strict=True))
-            start = reader.line_num + 1
+    text = read_utf8(path)
+    if not text.strip():
+        raise InputError("file is empty", path=path)
+    columns, records = csv_records(text, path=path)
+    missing = [c for c in _REQUIRED if c not in columns]
+    if missing:
+        hint = ""
+        header = text.split("\n", 1)[0]
+        if len(columns) == 1 and any(d in header for d in ("\t", ";")):
+            hint = "; the file does not look comma-separated (wrong delimiter?)"
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}{hint}", path=path, line=1, field=missing[0]
+        )
+    for line, row in records:
+        yield line, dict(zip(columns, row, strict=True))
 
 
 def _normalise_record(record: dict[str, Any], *, path: Path, line: int) -> dict[str, Any]:
@@ -241,8 +216,12 @@ def _read_file(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         records = _records_csv(path)
     else:
         raise InputError("unsupported MathDial file type; expected .jsonl or .csv", path=path)
+    n = 0
     for line, record in records:
+        n += 1
         yield line, _normalise_record(record, path=path, line=line)
+    if n == 0:
+        raise InputError("no dialogues: the file holds no records", path=path)
 
 
 def _resolve_files(path: Path, files: str | Sequence[str] | None, split: str | None) -> list[Path]:

@@ -186,6 +186,8 @@ def load(path: Path, *, releases: Iterable[str] | None = None) -> Corpus:
         data = read_json(file)
         if not isinstance(data, list):
             raise InputError("expected a JSON list of entries", path=file)
+        if not data:
+            raise InputError("no entries: the file holds an empty list", path=file)
         for pos, entry in enumerate(data):
             _add_entry(rows, _Entry(release, file, pos, entry))
     return rows.corpus()

@@ -40,9 +40,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from corpora._common import Rows, dialogue_row, source_label, turn_row
+from corpora._common import Rows, dialogue_row, read_csv_frame, source_label, turn_row
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -85,10 +83,18 @@ def _find(path: Path) -> Path:
     raise InputError("no uptake_data.csv in this folder (expected data/uptake_data.csv)", path=path)
 
 
-def _num(value: Any) -> float | int | None:
+def _num(value: Any, *, path: Path, line: int, field: str) -> float | int | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    f = float(value)
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"expected a number (or an empty cell), got {value!r}",
+            path=path,
+            line=line,
+            field=field,
+        ) from None
     return int(f) if f.is_integer() and not isinstance(value, float) else f
 
 
@@ -125,18 +131,17 @@ def load(path: Path) -> Corpus:
         ``(obs_id, exchange_idx)``.
     """
     file = _find(Path(path))
-    try:
-        df = pd.read_csv(file, dtype={"student_text": object, "teacher_text": object})
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"not a readable CSV ({exc})", path=file) from None
+    table = read_csv_frame(file, sep=",", dtype={"student_text": object, "teacher_text": object})
+    df = table.frame
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", path=file)
+        raise InputError(f"missing column(s) {', '.join(missing)}", path=file, line=1)
+    if df.empty:
+        raise InputError("no exchanges: the file has a header but no rows", path=file)
 
     rows = Rows()
     seen: dict[str, int] = {}
-    for n, rec in enumerate(df.to_dict("records")):
-        line = n + 2  # header is line 1 (no multi-line fields in this file)
+    for line, rec in zip(table.lines, df.to_dict("records"), strict=True):
         obs, idx = (_id(rec[field], file=file, line=line, field=field) for field in _ID_FIELDS)
         did = f"{obs}_{idx}"
         if did in seen:
@@ -189,17 +194,20 @@ def _majority_labels(
     for item in ITEMS:
         scheme = f"ncte/{item}"
         raw = rec[f"{item}_majority"]
+        meta = {  # every aggregate cell is checked, also where the majority is empty
+            key: _num(rec[col], path=file, line=line, field=col)
+            for key, col in (
+                ("mean", item),
+                ("num_agree", f"{item}_num_agree"),
+                ("zscore", f"{item}_zscore"),
+                ("majority_raw", f"{item}_majority"),
+            )
+        }
         if raw is None or (isinstance(raw, float) and math.isnan(raw)):
             continue
         label = _int_label(
             raw, path=file, line=line, field=f"{item}_majority", allowed=SCHEMES[scheme]
         )
-        meta = {
-            "mean": _num(rec[item]),
-            "num_agree": _num(rec[f"{item}_num_agree"]),
-            "zscore": _num(rec[f"{item}_zscore"]),
-            "majority_raw": _num(raw),
-        }
         unit = f"{did}:0" if item == "student_on_task" else f"{did}:1"
         out.append(source_label(CORPUS, unit, scheme, label, rater=RATER, meta=meta))
     return out

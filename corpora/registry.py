@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from corpora.anonymised import mark_published
-from toolkit.errors import InputError
+from toolkit.errors import InputError, SchemaError
 from toolkit.schema import Corpus
 
 __all__ = ["available", "check_options", "describe", "load", "loader_module", "options"]
@@ -78,8 +78,12 @@ def load(name: str, path: str | os.PathLike[str], **options: Any) -> Corpus:
     if not p.exists():
         raise InputError("no such file or directory", path=p)
     corpus: Corpus = module.load(p, **options)
+    try:
+        corpus = corpus.validate()
+    except SchemaError as exc:  # e.g. two records that give the same id
+        raise InputError(f"the input gives an invalid corpus: {exc.problems[0]}", path=p) from None
     # Marked here, not in each loader: one table says which releases are already anonymised.
-    return mark_published(corpus.validate(), module.__name__.rsplit(".", 1)[-1])
+    return mark_published(corpus, module.__name__.rsplit(".", 1)[-1])
 
 
 def options(name: str) -> list[str]:

@@ -64,6 +64,7 @@ from corpora._common import (
     read_csv_frame,
     read_header_line,
     read_json,
+    read_utf8,
     require_file,
     sniff_delimiter,
     turn_row,
@@ -133,6 +134,7 @@ class _File:
     meta: dict[str, list[Any]]  # the other non-label columns (None for missing)
     pairs: list[tuple[str, str]]  # (scheme, rater) of each label column
     labels: np.ndarray  # one row per label column, one column per row: 0, 1 or NaN (none)
+    rows: int  # data rows in the file, kept or not
 
     @property
     def id_prefix(self) -> str:
@@ -140,7 +142,7 @@ class _File:
 
 
 def _read_file(path: Path, sep: str | None, videos: set[str] | None) -> _File:
-    frame, ids = _read_annotation_file(path, sep)
+    frame, ids, lines = _read_annotation_file(path, sep)
     label_cols: list[str] = []
     pairs: list[tuple[str, str]] = []
     meta_cols: list[str] = []
@@ -151,7 +153,7 @@ def _read_file(path: Path, sep: str | None, videos: set[str] | None) -> _File:
             pairs.append((f"sight/{rc[1]}", rc[0]))
         elif not _IGNORED_COL.match(c) and c not in _REQUIRED:
             meta_cols.append(c)
-    labels = _label_matrix(frame, label_cols, path)  # every row is checked, kept or not
+    labels = _label_matrix(frame, label_cols, path, lines)  # every row is checked, kept or not
     comment_id = ids.tolist()
     key = _unit_keys(comment_id)  # from the whole file, so ids do not depend on `videos`
     video = frame["video_id"].tolist()
@@ -169,11 +171,14 @@ def _read_file(path: Path, sep: str | None, videos: set[str] | None) -> _File:
         meta={c: kept(_as_objects(frame[c])) for c in meta_cols},
         pairs=pairs,
         labels=labels if videos is None else labels[:, list(rows)],
+        rows=len(video),
     )
 
 
-def _read_annotation_file(path: Path, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:
-    """The checked file and its comment ids (int64)."""
+def _read_annotation_file(
+    path: Path, sep: str | None
+) -> tuple[pd.DataFrame, np.ndarray, list[int]]:
+    """The checked file, its comment ids (int64) and the line each row starts on."""
     header = read_header_line(path)
     found = sniff_delimiter(header)
     if sep is None:
@@ -186,7 +191,8 @@ def _read_annotation_file(path: Path, sep: str | None) -> tuple[pd.DataFrame, np
             path=path,
             line=1,
         )
-    frame = read_csv_frame(path, sep=sep)
+    table = read_csv_frame(path, sep=sep)
+    frame, lines = table.frame, table.lines
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(
@@ -200,13 +206,36 @@ def _read_annotation_file(path: Path, sep: str | None) -> tuple[pd.DataFrame, np
         values = frame[col]
         if values.isna().any():
             row = int(np.flatnonzero(values.isna().to_numpy())[0])
-            raise InputError("value is missing", path=path, line=row + 2, field=col)
+            raise InputError("value is missing", path=path, line=lines[row], field=col)
         if not pd.api.types.is_string_dtype(values):  # e.g. all-digit ids parsed as numbers
             frame[col] = values.astype("str")
-    return frame, _comment_ids(frame, path)
+    _check_video_ids(frame["video_id"].tolist(), path, lines)
+    return frame, _comment_ids(frame, path, lines), lines
 
 
-def _comment_ids(frame: pd.DataFrame, path: Path) -> np.ndarray:
+#: A YouTube video id is 11 characters; allow any one-line name that can be a file name.
+_VIDEO_ID = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
+
+
+def _check_video_ids(videos: list[str], path: Path, lines: list[int]) -> None:
+    """Each ``video_id`` names the transcript and metadata files: one line, no ``/``, short.
+
+    A quote left open in the row before can make a whole stretch of the file one "video id".
+    """
+    for vid in dict.fromkeys(videos):
+        if not _VIDEO_ID.match(vid) or vid in (".", ".."):
+            row = videos.index(vid)
+            shown = vid if len(vid) <= 40 else f"{vid[:40]}... ({len(vid):,} characters)"
+            raise InputError(
+                f"not a video id: {shown!r} (a video id is one short line without '/'; "
+                "a quote not closed earlier in the file?)",
+                path=path,
+                line=lines[row],
+                field="video_id",
+            )
+
+
+def _comment_ids(frame: pd.DataFrame, path: Path, lines: list[int]) -> np.ndarray:
     """The ``comment_id`` column as int64; a value that is not an integer is an error."""
     ids = pd.to_numeric(frame["comment_id"], errors="coerce")
     if isinstance(ids.dtype, np.dtype) and ids.dtype.kind in "iu":  # exact, however large
@@ -218,7 +247,7 @@ def _comment_ids(frame: pd.DataFrame, path: Path) -> np.ndarray:
         raise InputError(
             f"expected an integer comment id, got {_cell(frame, 'comment_id', row)!r}",
             path=path,
-            line=row + 2,
+            line=lines[row],
             field="comment_id",
         )
     return numbers.astype(np.int64)
@@ -230,7 +259,7 @@ def _cell(frame: pd.DataFrame, column: str, row: int) -> object:
     return value
 
 
-def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarray:
+def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path, lines: list[int]) -> np.ndarray:
     """The label columns as a float matrix, one row per column (NaN = no label).
 
     Any value but 0/1 is an InputError (the first in file order).
@@ -253,7 +282,7 @@ def _label_matrix(frame: pd.DataFrame, cols: list[str], path: Path) -> np.ndarra
         raise InputError(
             f"expected a label 0 or 1 (or empty), got {_cell(frame, cols[j], row)!r}",
             path=path,
-            line=row + 2,
+            line=lines[row],
             field=cols[j],
         )
     return matrix
@@ -446,7 +475,15 @@ def _comments(
 ) -> tuple[dict[str, list[Any]], Any]:
     """The comment turns and their labels (as columns) from the annotation CSVs."""
     comments = _Comments()
-    positions = [comments.add(_read_file(path, sep, videos)) for path in paths]
+    files = [_read_file(path, sep, videos) for path in paths]
+    if all(f.rows == 0 for f in files):
+        raise InputError(
+            "no comments: the annotation CSV has a header but no rows"
+            if len(paths) == 1
+            else f"no comments: none of the {len(paths)} annotation CSVs has a row",
+            path=paths[0],
+        )
+    positions = [comments.add(file) for file in files]
     return _comment_turns(comments), _label_columns(comments, comments.files, positions)
 
 
@@ -509,12 +546,7 @@ def _lecture_turns(folder: Path, videos: set[str] | None) -> tuple[list[str], li
     files = sorted(folder.glob("*.txt"))
     if videos is not None:
         files = [f for f in files if f.stem in videos]
-    texts = []
-    for f in files:
-        try:
-            texts.append(f.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read transcript ({exc})", path=f) from None
+    texts = [read_utf8(f) for f in files]
     vids: list[str] = []
     turns: list[dict[str, Any]] = []
     for f, text, spans in zip(files, texts, split_sentences(texts), strict=True):

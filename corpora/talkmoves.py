@@ -66,7 +66,7 @@ from typing import Any
 import pandas as pd
 
 from corpora._common import Rows, dialogue_row, source_label, turn_row
-from toolkit.errors import InputError
+from toolkit.errors import InputError, reading_workbook
 from toolkit.schema import Corpus
 
 __all__ = [
@@ -258,10 +258,13 @@ def _columns(columns: list[Any], file: Path) -> dict[str, Any]:
 
 
 def _read_sheet(file: Path, engine: str) -> pd.DataFrame:
-    try:
-        return pd.read_excel(file, sheet_name=0, engine=engine)  # type: ignore[call-overload]
-    except Exception as exc:  # calamine/openpyxl raise assorted errors on a broken file
-        raise InputError(f"cannot read as xlsx ({type(exc).__name__}: {exc})", path=file) from None
+    with reading_workbook(file):
+        frame: pd.DataFrame = pd.read_excel(
+            file,
+            sheet_name=0,
+            engine=engine,  # type: ignore[call-overload]
+        )
+    return frame
 
 
 def _cell_value(v: Any) -> Any:

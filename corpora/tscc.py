@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ def _typed(value: Any) -> Any:
     return int(float(text)) if _INT_LIKE.match(text.strip()) else text
 
 
-def _read_lesson(path: Path) -> pd.DataFrame:
+def _read_lesson(path: Path) -> tuple[pd.DataFrame, list[int]]:
     header = read_header_line(path)
     found = sniff_delimiter(header, ("\t", ",", ";"))
     if found is not None and found != "\t":
@@ -117,9 +118,15 @@ def _read_lesson(path: Path) -> pd.DataFrame:
             path=path,
             line=1,
         )
-    frame = read_csv_frame(
-        path, sep="\t", dtype=str, keep_default_na=False, na_values=["NA", ""], quoting=3
+    table = read_csv_frame(
+        path,
+        sep="\t",
+        quoting=csv.QUOTE_NONE,
+        dtype=str,
+        keep_default_na=False,
+        na_values=["NA", ""],
     )
+    frame, lines = table.frame, table.lines
     frame = frame.rename(columns=_column_map([str(c) for c in frame.columns], path))
     for col in REQUIRED:
         if col not in frame.columns:
@@ -133,7 +140,7 @@ def _read_lesson(path: Path) -> pd.DataFrame:
     roles = frame["role"]
     if roles.isna().any():
         row = int(roles.isna().to_numpy().nonzero()[0][0])
-        raise InputError("turn without a role (speaker)", path=path, line=row + 2, field="role")
+        raise InputError("turn without a role (speaker)", path=path, line=lines[row], field="role")
     if "turn_number" in frame.columns:
         numbers = frame["turn_number"]
         bad = numbers.notna() & ~numbers.astype(str).str.strip().str.match(_INT_LIKE.pattern)
@@ -142,10 +149,10 @@ def _read_lesson(path: Path) -> pd.DataFrame:
             raise InputError(
                 f"expected an integer turn number, got {frame['turn_number'].iloc[row]!r}",
                 path=path,
-                line=row + 2,
+                line=lines[row],
                 field="turn_number",
             )
-    return frame
+    return frame, lines
 
 
 def _lesson_files(path: Path) -> list[Path]:
@@ -197,7 +204,7 @@ def load(path: Path) -> Corpus:
     }
     seen: dict[str, Path] = {}
     for file in files:
-        frame = _read_lesson(file)
+        frame, _ = _read_lesson(file)
         if frame.empty:
             continue
         did = file.stem
@@ -241,4 +248,11 @@ def load(path: Path) -> Corpus:
                 ann["rater_kind"].append("human")
                 ann["run_id"].append(None)
                 ann["meta"].append({})
+    if not seen:
+        raise InputError(
+            "no messages: the lesson file has a header but no rows"
+            if len(files) == 1
+            else f"no messages: none of the {len(files)} lesson files has a row",
+            path=files[0] if len(files) == 1 else Path(path),
+        )
     return build_corpus(dialogues, turns, ann)

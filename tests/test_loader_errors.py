@@ -164,18 +164,18 @@ def test_malformed_mathdial_csv_row(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     lines[2] += ",extra"
     path.write_text("\n".join(lines) + "\n")
-    err = _raises("malformed CSV row: 12 fields, header has 11", "mathdial", path)
+    err = _raises("this record has 12 fields, the header has 11", "mathdial", path)
     assert err.line == 3
 
 
 def test_malformed_sight_and_tscc_rows(tmp_path: Path) -> None:
     sight = tmp_path / "sample_dataset.csv"
     sight.write_text("comment,video_id,comment_id,annotator_H1_na\na,v,1,0\nb,v,2,1,9\n")
-    err = _raises("malformed comma-separated row", "sight", sight)
+    err = _raises("this record has 5 fields, the header has 4", "sight", sight)
     assert err.line == 3
     tscc = tmp_path / "lesson.tsv"
     tscc.write_text("role\tanonymised\nteacher\thi\nstudent\thello\textra\n")
-    err = _raises("malformed tab-separated row", "tscc", tscc)
+    err = _raises("this record has 3 fields, the header has 2", "tscc", tscc)
     assert err.line == 3
 
 
@@ -295,3 +295,148 @@ def test_one_bad_lesson_fails_the_whole_load(tmp_path: Path) -> None:
     (tmp_path / "b.tsv").write_text("role\tanonymised\nNA\thi\n")
     with pytest.raises(InputError, match=r"b\.tsv:2"):
         corpora.load("tscc", tmp_path)
+
+
+# --------------------------------------------------- the fuzzing run's cases (issue: no surprises)
+def _sight_csv(path: Path, rows: list[str]) -> Path:
+    header = "comment,video_id,video_name,comment_id,annotator_H1_confusion,annotator_H1_general"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_sight_row_with_a_deleted_cell_is_refused_not_shifted(tmp_path: Path) -> None:
+    # One deleted cell used to move the later cells left: the labels changed, exit 0.
+    path = _sight_csv(tmp_path / "sample_dataset.csv", ["a,v1,L1,1,1.0,0.0", "b,v1,2,1.0,0.0"])
+    err = _raises("this record has 5 fields, the header has 6", "sight", path)
+    assert (err.path, err.line) == (path, 3)
+
+
+def test_sight_record_cut_inside_a_quoted_comment(tmp_path: Path) -> None:
+    path = tmp_path / "sample_dataset.csv"
+    header = "comment,video_id,comment_id,annotator_H1_na"
+    path.write_text(f'{header}\na,v,1,1\n"cut here\nand the rest,v,2,1\n', encoding="utf-8")
+    err = _raises("ends inside a quoted field that starts on this line", "sight", path)
+    assert err.line == 3
+
+
+def test_sight_quote_imbalance_giving_a_huge_video_id(tmp_path: Path) -> None:
+    # A stray quote swallowed kilobytes into one "video id": it used to reach the file system
+    # as a metadata file name (OSError: File name too long).
+    root = tmp_path / "sight"
+    (root / "data" / "metadata").mkdir(parents=True)
+    (root / "data" / "annotations").mkdir(parents=True)
+    junk = "x" * 5000
+    _sight_csv(root / "data" / "annotations" / "sample_dataset.csv", [f"a,{junk},L,1,1.0,0.0"])
+    err = _raises("not a video id", "sight", root, transcripts=False)
+    assert (err.line, err.field) == (2, "video_id")
+
+
+def test_mathdial_csv_latin1_byte_after_the_first_5kb(tmp_path: Path) -> None:
+    path = tmp_path / "test.csv"
+    rows = [_mathdial_record(qid=i, conversation=GOOD_CONV + f" {i}") for i in range(100)]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    data = path.read_bytes()
+    assert len(data) > 6000
+    at = data.index(b"\n", 5500) + 1
+    path.write_bytes(data[:at] + b"caf\xe9" + data[at:])
+    err = _raises(r"not UTF-8 text: byte 0xe9 at column 4", "mathdial", path)
+    assert err.line == data[:at].count(b"\n") + 1
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_mathdial_empty_input_is_an_error(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"test{suffix}"
+    path.write_text("" if suffix == ".jsonl" else "qid,scenario,conversation\n")
+    _raises("no dialogues|file is empty", "mathdial", path)
+
+
+@pytest.mark.parametrize("name", ["mathdial", "transcripts"])
+def test_deep_json_lines(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "test.jsonl"
+    deep = "[" * 100_000 + "]" * 100_000
+    path.write_text(json.dumps(_mathdial_record()) + "\n" + '{"text": ' + deep + "}\n")
+    err = _raises("JSON nested too deeply", name, path)
+    assert (err.path, err.line) == (path, 2)
+
+
+@pytest.mark.parametrize("name", ["mathdial", "transcripts"])
+def test_lone_surrogate_in_json_lines(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "test.jsonl"
+    bad = json.dumps(_mathdial_record(question="x\ud800", text="y"))
+    assert "\\ud800" in bad
+    path.write_text(json.dumps({**_mathdial_record(), "text": "a"}) + "\n" + bad + "\n")
+    err = _raises("half of a surrogate pair", name, path)
+    assert (err.line, err.field) == (2, "question")
+
+
+def test_ncte_non_numeric_aggregate(tmp_path: Path) -> None:
+    src = Path(__file__).parent / "fixtures" / "ncte_uptake" / "uptake_data.csv"
+    frame = pd.read_csv(src)
+    frame["uptake_num_agree"] = frame["uptake_num_agree"].astype(object)
+    frame.loc[1, "uptake_num_agree"] = "two"
+    frame.to_csv(tmp_path / "uptake_data.csv", index=False)
+    err = _raises("expected a number", "ncte_uptake", tmp_path / "uptake_data.csv")
+    assert (err.line, err.field) == (3, "uptake_num_agree")
+
+
+def test_ncte_short_row(tmp_path: Path) -> None:
+    src = Path(__file__).parent / "fixtures" / "ncte_uptake" / "uptake_data.csv"
+    lines = src.read_text().splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0]
+    (tmp_path / "uptake_data.csv").write_text("\n".join(lines) + "\n")
+    err = _raises("this record has 15 fields, the header has 16", "ncte_uptake", tmp_path)
+    assert err.line == 3
+
+
+def test_bridge_object_where_a_string_belongs(tmp_path: Path) -> None:
+    src = Path(__file__).parent / "fixtures" / "bridge" / "dataset" / "train.json"
+    data = json.loads(src.read_text())
+    data[0]["c_h"][0]["user"] = {"name": "tutor"}  # was: TypeError unhashable type: 'dict'
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps(data))
+    err = _raises("item 0: expected a list of", "bridge", path)
+    assert err.field == "c_h"
+
+
+@pytest.mark.parametrize(
+    ("name", "file", "text", "message"),
+    [
+        ("bridge", "train.json", "[]", "no items"),
+        ("mrbench", "MRBench_V1.json", "[]", "no entries"),
+        ("cima", "dataset.json", '{"prepDataset": {}}', "no items"),
+        ("tscc", "lesson.tsv", "role\tanonymised\n", "no messages"),
+        ("ncte_uptake", "uptake_data.csv", "obs_id\n", "missing column"),
+    ],
+)
+def test_empty_inputs(tmp_path: Path, name: str, file: str, text: str, message: str) -> None:
+    path = tmp_path / file
+    path.write_text(text)
+    _raises(message, name, path)
+
+
+def test_sight_header_only_is_an_error(tmp_path: Path) -> None:
+    _raises("no comments", "sight", _sight_csv(tmp_path / "sample_dataset.csv", []))
+
+
+_JSON_FIXTURES = {
+    "cima": "cima/dataset.json",
+    "bridge": "bridge/dataset/train.json",
+    "mrbench": "mrbench/MRBench/MRBench_V1.json",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_JSON_FIXTURES))
+def test_deep_json_and_lone_surrogates_in_json_files(tmp_path: Path, name: str) -> None:
+    src = Path(__file__).parent / "fixtures" / _JSON_FIXTURES[name]
+    text = json.dumps(json.loads(src.read_text()), indent=1)
+    path = tmp_path / src.name
+    deep = "[" * 100_000 + "]" * 100_000
+    at = text.index('": "') + 3  # the first string value becomes 100,000-deep nesting
+    end = text.index('"', at + 1) + 1
+    path.write_text(text[:at] + deep + text[end:])
+    err = _raises("JSON nested too deeply", name, path)
+    assert err.path == path
+    path.write_text(text[:at] + '"x\\ud800' + text[at + 1 :])
+    err = _raises("half of a surrogate pair", name, path)
+    assert err.line == text[:at].count("\n") + 1
+    assert err.field  # the key path of the damaged string

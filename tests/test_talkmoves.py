@@ -146,7 +146,7 @@ def test_malformed(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"bad.xlsx: field 'student': no Student Tag column"):
         corpora.load("talkmoves", sub)
     (sub / "bad.xlsx").write_text("not a zip")
-    with pytest.raises(InputError, match="cannot read as xlsx"):
+    with pytest.raises(InputError, match="cannot read the workbook: the file is damaged"):
         corpora.load("talkmoves", sub / "bad.xlsx")
     with pytest.raises(InputError, match="unknown subset"):
         corpora.load("talkmoves", FIX, subsets=["subset3"])

@@ -232,7 +232,7 @@ def test_encodings(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         import_transcripts(bad)
     assert str(info.value) == (
-        f"{bad}: cannot decode the file as utf-8-sig or cp1252; pass its encoding with "
+        f"{bad}:1: cannot decode the file as utf-8-sig or cp1252; pass its encoding with "
         "--encoding (e.g. --encoding latin-1)"
     )
     assert import_transcripts(bad, encoding="latin-1").corpus.turns["text"].tolist() == ["caf\x81"]
@@ -372,3 +372,20 @@ def test_cli_load_inspect_and_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     bad_labels = ["--code", "c1=moves", "--labels", "moves=focus"]
     err = _cli_error(["load", "transcripts", str(path), "-o", str(bad_out), *bad_labels], capsys)
     assert "outside the labels declared for 'moves' (focus)" in err and not bad_out.exists()
+
+
+def test_a_stray_byte_forcing_cp1252_is_reported(tmp_path: Path) -> None:
+    # One Latin-1 byte on line 3 of an otherwise UTF-8 file: the whole file is read as cp1252
+    # (so "Zoë" becomes mojibake), and the import says so, naming the line of the byte.
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("text,speaker\nhi,Zoë\nCaf\xe9,T\n".encode().replace(b"\xc3\xa9", b"\xe9"))
+    result = import_transcripts(path)
+    assert result.files[0].encoding == "cp1252"
+    (warning,) = [line for line in result.describe() if line.startswith("warning:")]
+    assert f"{path}:3: byte 0xe9 is not UTF-8, so the whole file was read as cp1252" in warning
+    assert "UTF-8 letters elsewhere" in warning
+    with pytest.warns(UserWarning, match=r"mixed\.csv:3: byte 0xe9 is not UTF-8"):
+        corpora.load("transcripts", path)
+    clean = tmp_path / "clean.csv"
+    clean.write_text("text,speaker\nCafé,Zoë\n", encoding="utf-8")
+    assert not [x for x in import_transcripts(clean).describe() if x.startswith("warning:")]

@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,7 @@ class FileReport:
     sheet: str | None
     mapping: Mapping
     head: pd.DataFrame
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class ImportResult:
             )
             lines.append(f"mapping for {first.path}{more} ({how}):")
             lines.extend(mapping_lines)
+        lines.extend(f"warning: {w}" for f in self.files for w in f.warnings)
         lines.append("roles:")
         lines.extend(self.roles.describe())
         if self.empty_rows:
@@ -200,7 +203,7 @@ def import_transcripts(path: str | Path, **options: Any) -> ImportResult:
         )
     ]
     reports = [
-        FileReport(t.path, t.format, t.encoding, t.sheet, m, t.frame.head(5))
+        FileReport(t.path, t.format, t.encoding, t.sheet, m, t.frame.head(5), t.warnings)
         for t, m in zip(tables, mappings, strict=True)
     ]
     corpus = _assemble(parts, files)
@@ -244,5 +247,13 @@ def _assemble(parts: list[FilePart], files: list[Path]) -> Corpus:
 
 
 def load(path: Path, **options: Any) -> Corpus:
-    """Load transcripts into a validated :class:`~toolkit.Corpus` (see the module docstring)."""
-    return import_transcripts(path, **options).corpus
+    """Load transcripts into a validated :class:`~toolkit.Corpus` (see the module docstring).
+
+    What :meth:`ImportResult.describe` would print as a warning (a file read as cp1252 because
+    one byte was not UTF-8) is issued as a :class:`UserWarning`.
+    """
+    result = import_transcripts(path, **options)
+    for report in result.files:
+        for note in report.warnings:
+            warnings.warn(note, UserWarning, stacklevel=2)
+    return result.corpus

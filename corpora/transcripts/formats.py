@@ -7,9 +7,7 @@ knows where it came from (:meth:`RawTable.where`), so later errors name the line
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit.errors import InputError
+from toolkit.errors import InputError, csv_records, loads_json, reading_workbook
 
 __all__ = [
     "CAPTION_FORMATS",
@@ -78,6 +76,8 @@ class RawTable:
     lines: np.ndarray
     sheet: str | None = None
     encoding: str | None = None
+    #: what the reader had to guess and the user should know (e.g. a cp1252 fallback)
+    warnings: tuple[str, ...] = ()
 
     def where(self, row: int, column: str | None = None) -> str:
         """``file:line`` or ``file: sheet 'S', cell C5`` for row position ``row``."""
@@ -133,20 +133,32 @@ def read_file(
         return _read_xlsx(path, sheet)
     if fmt == "parquet":
         return _read_parquet(path)
-    text, used = decode(path, encoding)
+    text, used, note = decode_noting(path, encoding)
     if fmt in ("csv", "tsv"):
-        return _read_delimited(path, fmt, text, used)
-    if fmt == "jsonl":
-        return _read_jsonl(path, text, used)
-    if fmt == "vtt":
-        return _read_vtt(path, text, used)
-    if fmt == "srt":
-        return _read_srt(path, text, used)
-    return _read_text(path, text, used)
+        table = _read_delimited(path, fmt, text, used)
+    elif fmt == "jsonl":
+        table = _read_jsonl(path, text, used)
+    elif fmt == "vtt":
+        table = _read_vtt(path, text, used)
+    elif fmt == "srt":
+        table = _read_srt(path, text, used)
+    else:
+        table = _read_text(path, text, used)
+    return table if note is None else dataclasses.replace(table, warnings=(note,))
 
 
 def decode(path: Path, encoding: str | None) -> tuple[str, str]:
     """The text of ``path`` and the encoding used (``encoding``, else :data:`ENCODINGS`)."""
+    text, used, _ = decode_noting(path, encoding)
+    return text, used
+
+
+def decode_noting(path: Path, encoding: str | None) -> tuple[str, str, str | None]:
+    """:func:`decode`, plus a warning when UTF-8 failed and cp1252 was used for the whole file.
+
+    One stray byte in an otherwise UTF-8 file makes every accented letter mojibake under
+    cp1252, so the warning names the line of the first byte that is not UTF-8.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -157,84 +169,75 @@ def decode(path: Path, encoding: str | None) -> tuple[str, str]:
         tried = ("utf-16",)
     else:
         tried = ENCODINGS
+    first_bad: int | None = None
     for enc in tried:
         try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
+            text = data.decode(enc)
+        except UnicodeDecodeError as exc:
+            first_bad = exc.start if first_bad is None else first_bad
             continue
         except LookupError:
             raise InputError(f"unknown encoding {enc!r}", path=path) from None
+        note = None
+        if first_bad is not None:
+            line = data.count(b"\n", 0, first_bad) + 1
+            note = (
+                f"{path}:{line}: byte 0x{data[first_bad]:02x} is not UTF-8, so the whole file "
+                f"was read as {enc}; if the file is UTF-8 apart from that byte, its accented "
+                f"letters are now wrong: fix the byte, or pass --encoding"
+            )
+            if _UTF8_MULTIBYTE.search(data):
+                note += " (the file has UTF-8 letters elsewhere)"
+        return text, enc, note
     raise InputError(
         f"cannot decode the file as {' or '.join(tried)}; pass its encoding with --encoding "
         "(e.g. --encoding latin-1)",
         path=path,
+        line=None if first_bad is None else data.count(b"\n", 0, first_bad) + 1,
     )
+
+
+#: A well-formed 2-4 byte UTF-8 sequence (a letter beyond ASCII written as UTF-8).
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 
 
 def _read_delimited(path: Path, fmt: str, text: str, encoding: str) -> RawTable:
     sep = "\t" if fmt == "tsv" else ","
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError("file is empty", path=path) from None
-    except pd.errors.ParserError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise InputError(
-            f"malformed {fmt.upper()} row ({str(exc).split('C error:', 1)[-1].strip()})",
-            path=path,
-            line=int(match.group(1)) if match else None,
-        ) from None
-    _check_header(path, [str(c) for c in frame.columns])
-    lines = _record_lines(text, sep, len(frame))
+    if not text.strip():
+        raise InputError("file is empty", path=path)
+    header, records = csv_records(text, path=path, delimiter=sep)
+    columns = [h if h != "" else f"Unnamed: {i}" for i, h in enumerate(header)]
+    _check_header(path, columns)
+    body = [row for _, row in records]
+    frame = pd.DataFrame(body, columns=columns, dtype=object) if body else None
+    if frame is None:
+        frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    lines = np.asarray([line for line, _ in records], dtype=int)
     return RawTable(path, fmt, frame, lines, encoding=encoding)
-
-
-def _record_lines(text: str, sep: str, n_records: int) -> np.ndarray:
-    """The line each data record starts on, as an editor numbers the file's lines.
-
-    A quoted cell holding line breaks, or a blank line (which the reader skips), moves the
-    records after it down; only then is the file walked record by record.
-    """
-    n_lines = text.count("\n") + (not text.endswith("\n"))
-    if n_lines == n_records + 1:  # one line per record: the header is line 1
-        return np.arange(2, n_records + 2)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    starts, before = [], 0
-    for record in reader:
-        if record:
-            starts.append(before + 1)
-        before = reader.line_num
-    starts = starts[1:]  # the header
-    if len(starts) != n_records:  # the two readers disagree: keep record numbers
-        return np.arange(2, n_records + 2)
-    return np.asarray(starts)
 
 
 def _check_header(path: Path, columns: list[str]) -> None:
     seen: set[str] = set()
     for col in columns:
-        base = re.sub(r"\.\d+$", "", col)  # pandas renames a repeated header "x" to "x.1"
-        if base != col and base in seen:
-            raise InputError(f"the header names column {base!r} twice", path=path, line=1)
+        if col in seen:
+            raise InputError(f"the header names column {col!r} twice", path=path, line=1)
         seen.add(col)
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
     from python_calamine import CalamineWorkbook
 
-    try:
+    with reading_workbook(path):
         book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises assorted errors on a broken file
-        raise InputError(f"cannot read the workbook ({exc})", path=path) from None
-    name = sheet if sheet is not None else book.sheet_names[0]
-    if name not in book.sheet_names:
-        raise InputError(
-            f"no sheet {name!r}; the sheets are {', '.join(map(repr, book.sheet_names))}",
-            path=path,
-        )
-    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        names = list(book.sheet_names)
+        if not names:
+            raise InputError("the workbook has no sheets", path=path)
+        name = sheet if sheet is not None else names[0]
+        if name not in names:
+            raise InputError(
+                f"no sheet {name!r}; the sheets are {', '.join(map(repr, names))}", path=path
+            )
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     if not rows:
         raise InputError(f"sheet {name!r} is empty", path=path)
     header = [
@@ -257,9 +260,11 @@ def _cell_text(value: Any) -> str:
 
 
 def _read_parquet(path: Path) -> RawTable:
+    import pyarrow as pa
+
     try:
         frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises assorted errors on a broken file
+    except (pa.ArrowException, OSError, ValueError) as exc:  # (ArrowInvalid, a cut file ...)
         raise InputError(f"cannot read the Parquet file ({exc})", path=path) from None
     frame = frame.reset_index(drop=True)
     # Row numbers of a Parquet file: 1-based record numbers, counted as if the header were line 1.
@@ -269,15 +274,11 @@ def _read_parquet(path: Path) -> RawTable:
 def _read_jsonl(path: Path, text: str, encoding: str) -> RawTable:
     records: list[dict[str, Any]] = []
     lines: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # (split on "\n" only: JSON strings may hold U+2028 and other line breaks of splitlines)
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON ({exc.msg} at column {exc.colno})", path=path, line=number
-            ) from None
+        record = loads_json(line, path=path, line=number)
         if not isinstance(record, dict):
             raise InputError("expected a JSON object on each line", path=path, line=number)
         records.append(record)
