@@ -29,6 +29,7 @@ from annotation.guide import render_guide
 from annotation.rubric import load_rubric, parse_rubric
 from toolkit.cli import cli, main
 from toolkit.demo import bundled_sample
+from toolkit.errors import InputError
 from toolkit.schema import meta_values
 
 MOVES = load_rubric("mathdial-moves")
@@ -398,3 +399,88 @@ def test_cli_refuses_another_rubric_and_another_corpus_writing_nothing(tmp_path:
         res = CliRunner().invoke(cli, args)
         assert res.exit_code != 0 and message in str(res.exception)
         assert _digest(saved) == before
+
+
+# ------------------------------------------------------------- damaged files (no surprises)
+def _rezip(path: Path, edit: Callable[[str, bytes], bytes | None]) -> None:
+    """Rewrite the xlsx zip, each part through ``edit`` (None drops the part)."""
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            content = edit(name, src.read(name))
+            if content is not None:
+                dst.writestr(name, content)
+    path.write_bytes(out.getvalue())
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda name, data: None if name == "xl/worksheets/sheet1.xml" else data,  # part missing
+        lambda name, data: data[: len(data) // 2] if name == "xl/worksheets/sheet1.xml" else data,
+        lambda name, data: data[:40] if name == "xl/worksheets/sheet4.xml" else data,  # manifest
+    ],
+    ids=["code-sheet-missing", "code-sheet-cut", "manifest-sheet-cut"],
+)
+def test_damaged_xlsx_is_one_clean_error(tmp_path: Path, capsys, edit) -> None:
+    # openpyxl reads a read-only workbook's sheets lazily: the damage surfaced as BadZipFile,
+    # KeyError or ParseError while the rows were read, outside the try around the opening.
+    corpus, books = _export(tmp_path)
+    saved = corpus.save(tmp_path / "demo.corpus")
+    _rezip(books[0].path, edit)
+    with pytest.raises(SystemExit) as info:
+        main(["code", "import", str(books[0].path), "--into", str(saved)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "ana.xlsx" in err
+
+
+def _csv_book(tmp_path: Path) -> tuple[object, Path]:
+    corpus, books = _export(tmp_path, fmt="csv", coders=("ana",))
+    return corpus, books[0].path
+
+
+def test_csv_workbook_short_row_and_cut_record(tmp_path: Path) -> None:
+    corpus, path = _csv_book(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.reader(text.splitlines(keepends=True)))
+    rows[2] = rows[2][:-1]  # a deleted cell: the old import padded the row and read on
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(InputError, match=r"this record has 6 fields, the header has 7") as info:
+        import_workbooks(corpus, [path])
+    assert str(info.value).startswith(f"{path}:")  # file and line
+    cut = text.index('"', text.index("\n") + 1) + 5  # inside the first quoted cell of a row
+    path.write_text(text[:cut], encoding="utf-8")
+    with pytest.raises(InputError, match="ends inside a quoted field"):
+        import_workbooks(corpus, [path])
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda t: t.encode("utf-8").replace(b'"ana"', b'"an\xe9"'), "not UTF-8 text"),
+        (lambda t: t.replace('"rows":[[', '"rows":[["x"],[', 1), r"field 'rows\[0\]'"),
+        (lambda t: t.replace('"corpus":{', '"korpus":{', 1), "field 'corpus'"),
+        (lambda t: t.replace('"seed":', '"seed":"seven","x":', 1), "field 'seed'"),
+        (lambda t: t[: len(t) // 2], "the edudial manifest is damaged"),
+        (lambda t: t.replace('"person":"ana"', '"person":"an\\ud800"', 1), "surrogate"),
+    ],
+    ids=["latin1", "row-too-short", "missing-corpus", "seed-text", "cut", "surrogate"],
+)
+def test_csv_workbook_bad_manifest(tmp_path: Path, damage, message: str) -> None:
+    # Was: UnicodeDecodeError, ValueError (not enough values to unpack), KeyError.
+    corpus, path = _csv_book(tmp_path)
+    manifest = path.with_name("ana.manifest.json")
+    out = damage(manifest.read_text(encoding="utf-8"))
+    if isinstance(out, str):
+        manifest.write_text(out, encoding="utf-8")
+    else:
+        manifest.write_bytes(out)
+    with pytest.raises(InputError, match=message) as info:
+        import_workbooks(corpus, [path])
+    assert "ana.manifest.json" in str(info.value) and "\n" not in str(info.value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from annotation.coding.workbook import (
     sheet_columns,
 )
 from annotation.rubric import Rubric
-from toolkit.errors import InputError
+from toolkit.errors import InputError, csv_records, decode_utf8, reading_workbook
 from toolkit.schema import Corpus
 
 __all__ = ["ReadWorkbook", "WorkbookError", "check_against_corpus", "match_label", "read_workbook"]
@@ -151,27 +152,34 @@ class _Sheet:
 
 def _read_xlsx(path: Path) -> tuple[_Sheet, WorkbookManifest]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
+    # openpyxl reads a read-only workbook's parts lazily: a damaged file fails while the rows
+    # are read, not only when it is opened, so every step is inside reading_workbook.
+    with reading_workbook(path):
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise InputError(f"not a readable XLSX workbook ({exc})", path=path) from None
-    try:
-        if MANIFEST_SHEET not in wb.sheetnames:
-            raise InputError("not an edudial workbook (no edudial manifest sheet)", path=path)
-        for ws in wb.worksheets:  # apps that store no (or a wrong) sheet size: read all rows
-            ws.reset_dimensions()
-        text = "".join(
-            str(r[0]) for r in wb[MANIFEST_SHEET].iter_rows(values_only=True) if r and r[0]
-        )
-        manifest = WorkbookManifest.from_json(text, path=path)
-        if CODE_SHEET not in wb.sheetnames:
-            raise InputError(f"the sheet {CODE_SHEET!r} is missing", path=path)
-        rows = [list(r) for r in wb[CODE_SHEET].iter_rows(values_only=True)]
-    finally:
-        wb.close()
+        try:
+            if MANIFEST_SHEET not in wb.sheetnames:
+                raise InputError("not an edudial workbook (no edudial manifest sheet)", path=path)
+            for ws in wb.worksheets:  # apps that store no (or a wrong) sheet size: read all rows
+                ws.reset_dimensions()
+            text = "".join(
+                str(r[0]) for r in wb[MANIFEST_SHEET].iter_rows(values_only=True) if r and r[0]
+            )
+            manifest = WorkbookManifest.from_json(text, path=path)
+            if CODE_SHEET not in wb.sheetnames:
+                raise InputError(f"the sheet {CODE_SHEET!r} is missing", path=path)
+            rows = [list(r) for r in wb[CODE_SHEET].iter_rows(values_only=True)]
+        finally:
+            wb.close()
     return _Sheet(f"{path.name}!{CODE_SHEET}", rows), manifest
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path=path) from None
+    return decode_utf8(data, path=path)
 
 
 def _read_csv(path: Path, manifest_path: Path | None) -> tuple[_Sheet, WorkbookManifest]:
@@ -180,12 +188,13 @@ def _read_csv(path: Path, manifest_path: Path | None) -> tuple[_Sheet, WorkbookM
         raise InputError(
             f"no manifest {mp.name} next to the CSV (pass the one written at export)", path=path
         )
-    manifest = WorkbookManifest.from_json(mp.read_text(encoding="utf-8"), path=mp)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = [list(r) for r in csv.reader(fh)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"not a readable UTF-8 CSV file ({exc})", path=path) from None
+    manifest = WorkbookManifest.from_json(_read_text(mp), path=mp)
+    text = _read_text(path)
+    # Every record must have the header's number of fields and the file must not end inside a
+    # quoted cell (a cut download): errors name the line. Rows are then numbered as a
+    # spreadsheet numbers them (blank lines included), which the cell names use.
+    csv_records(text, path=path)
+    rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
     return _Sheet(path.name, rows), manifest
 
 

@@ -43,7 +43,7 @@ from annotation.coding.sampling import CorpusIdentity, Sample
 from annotation.coding.units import CodingUnit, coding_units
 from annotation.guide import render_guide
 from annotation.rubric import Rubric, parse_rubric
-from toolkit.errors import InputError
+from toolkit.errors import InputError, loads_json
 from toolkit.schema import Corpus
 
 __all__ = [
@@ -157,39 +157,116 @@ class WorkbookManifest:
 
     @classmethod
     def from_json(cls, text: str, *, path: str | os.PathLike[str]) -> WorkbookManifest:
-        """Parse :meth:`to_json`'s output; errors name ``path``."""
+        """Parse :meth:`to_json`'s output; errors name ``path`` and the damaged field."""
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise InputError("the edudial manifest is damaged (not JSON)", path=path) from None
+            data = loads_json(text, path=path)
+        except InputError as exc:
+            raise InputError(
+                f"the edudial manifest is damaged ({exc.message})", path=path
+            ) from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise InputError("not an edudial workbook (no edudial manifest)", path=path)
         if data.get("version") != _VERSION:
             raise InputError(
                 f"workbook format version {data.get('version')} is not supported", path=path
             )
-        rubric = parse_rubric(data["rubric"], path=path)
-        if rubric.sha256 != data["rubric_sha256"]:
+        rubric = parse_rubric(data.get("rubric"), path=path)
+        if rubric.sha256 != data.get("rubric_sha256"):
             raise InputError("the rubric stored in the workbook does not match its hash", path=path)
-        c = data["corpus"]
+        get = _ManifestReader(data, path)
+        c = get.mapping("corpus")
+        names = _Field(c, path, "corpus")
         return cls(
-            kind=data["kind"],
-            person=str(data["person"]),
-            round=str(data["round"]),
+            kind=get.choice("kind", ("coding", "adjudication")),  # type: ignore[arg-type]
+            person=get.text("person"),
+            round=get.text("round"),
             rubric=rubric,
             corpus=CorpusIdentity(
-                tuple(c["names"]), int(c["dialogues"]), int(c["turns"]), str(c["sha256"])
+                tuple(names.texts("names")),
+                names.integer("dialogues"),
+                names.integer("turns"),
+                names.text("sha256"),
             ),
-            rows=tuple(
-                SheetRow(co, u, d, h, s, tuple((str(a), str(b)) for a, b in shown))
-                for co, u, d, h, s, shown in data["rows"]
-            ),
-            seed=int(data["seed"]),
-            coders=tuple(data["coders"]),
-            model=data.get("model"),
-            sample_sha256=data.get("sample_sha256"),
+            rows=tuple(get.row(i, r, rubric) for i, r in enumerate(get.array("rows"))),
+            seed=get.integer("seed"),
+            coders=tuple(get.texts("coders")),
+            model=get.text("model", optional=True),
+            sample_sha256=get.text("sample_sha256", optional=True),
             following=bool(data.get("following")),
         )
+
+
+@dataclass(frozen=True)
+class _Field:
+    """Typed access to the keys of one manifest object; a wrong value names its field."""
+
+    data: dict[str, Any]
+    path: str | os.PathLike[str]
+    prefix: str = ""
+
+    def damaged(self, key: str, expected: str) -> InputError:
+        return InputError(
+            f"the edudial manifest is damaged: expected {expected}",
+            path=self.path,
+            field=f"{self.prefix}.{key}".lstrip("."),
+        )
+
+    def array(self, key: str) -> list[Any]:
+        value = self.data.get(key)
+        if not isinstance(value, list):
+            raise self.damaged(key, "a list")
+        return value
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        value = self.data.get(key)
+        if not isinstance(value, dict):
+            raise self.damaged(key, "an object")
+        return value
+
+    def text(self, key: str, *, optional: bool = False) -> Any:
+        value = self.data.get(key)
+        if not (isinstance(value, str) or (optional and value is None)):
+            raise self.damaged(key, "text")
+        return value
+
+    def texts(self, key: str) -> list[str]:
+        values = self.array(key)
+        if not all(isinstance(v, str) for v in values):
+            raise self.damaged(key, "a list of texts")
+        return values
+
+    def integer(self, key: str) -> int:
+        value = self.data.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.damaged(key, "an integer")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.data.get(key)
+        if value not in allowed:
+            raise self.damaged(key, " or ".join(map(repr, allowed)))
+        return str(value)
+
+
+class _ManifestReader(_Field):
+    """The top-level manifest object, which also reads its ``rows``."""
+
+    def row(self, i: int, row: Any, rubric: Rubric) -> SheetRow:
+        """``rows[i]``: ``[corpus, unit_id, dialogue_id, checksum, scheme, shown]``."""
+        expected = "[corpus, unit id, dialogue id, checksum, scheme, shown labels]"
+        if not (
+            isinstance(row, list) and len(row) == 6 and all(isinstance(v, str) for v in row[:4])
+        ):
+            raise self.damaged(f"rows[{i}]", expected)
+        co, u, d, h, scheme, shown = row
+        if scheme is not None and scheme not in rubric.schemes:
+            raise self.damaged(f"rows[{i}]", f"a scheme of rubric {rubric.id}, not {scheme!r}")
+        if not isinstance(shown, list) or not all(
+            isinstance(x, list) and len(x) == 2 and all(isinstance(v, str) for v in x)
+            for x in shown
+        ):
+            raise self.damaged(f"rows[{i}]", "shown labels as [rater, label] pairs")
+        return SheetRow(co, u, d, h, scheme, tuple((a, b) for a, b in shown))
 
 
 @dataclass(frozen=True)
