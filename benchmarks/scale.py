@@ -13,7 +13,10 @@ interleaved, and reported as medians with the ratio (targets: at most 2x):
 
 - ``save``: ``Corpus.save`` vs ``pyarrow.parquet.write_table`` of the same three tables (``meta``
   already encoded as edudial stores it);
-- ``read``: ``read_corpus`` vs ``pyarrow.parquet.read_table(...).to_pandas()`` of the same files;
+- ``read``: ``read_corpus(validate=False)`` vs ``pyarrow.parquet.read_table(...).to_pandas()`` of
+  the same files;
+- ``read_checked``: ``read_corpus`` (the default: every check of a saved corpus) vs the same
+  ``read_table`` calls followed by the schema's checks in pandas (``pandas_validate``);
 - ``read_pushdown``: ``read_corpus(columns=..., filters=...)`` (teacher turns of one split) vs the
   same ``read_table`` call;
 - ``filter_role``, ``filter_split``: ``Corpus.filter`` vs boolean masks and ``isin`` in pandas;
@@ -305,10 +308,23 @@ def io_steps(
     def base_read() -> dict[str, pd.DataFrame]:
         return {n: pq.read_table(ours_dir / f"{n}.parquet").to_pandas() for n in TABLES}
 
-    row_read, back, _ = compare(n_turns, "read", lambda: read_corpus(ours_dir), base_read, repeat)
+    def ours_read() -> Corpus:
+        return read_corpus(ours_dir, validate=False)
+
+    row_read, back, _ = compare(n_turns, "read", ours_read, base_read, repeat)
     if back != corpus:
         raise AssertionError("read_corpus(save(corpus)) != corpus")
-    rows = [row_save, row_read]
+
+    def base_checked() -> dict[str, pd.DataFrame]:
+        tables = base_read()
+        if not pandas_validate(tables["dialogues"], tables["turns"], tables["annotations"]):
+            raise AssertionError("the saved corpus fails the pandas checks")
+        return tables
+
+    row_checked, _, _ = compare(
+        n_turns, "read_checked", lambda: read_corpus(ours_dir), base_checked, repeat
+    )
+    rows = [row_save, row_read, row_checked]
     rows.extend(pushdown_step(n_turns, ours_dir, repeat))
     return rows
 

@@ -28,6 +28,7 @@ def test_scale_benchmark_runs_every_step_at_10k(scale, capsys: pytest.CaptureFix
     assert steps == [
         "save",
         "read",
+        "read_checked",
         "read_pushdown",
         "filter_role",
         "filter_split",
