@@ -23,6 +23,13 @@ from annotation.coding.importer import (
     read_workbook,
 )
 from annotation.coding.merge import ImportOutcome, import_workbooks, read_workbooks
+from annotation.coding.rounds import (
+    ROUND_TIME,
+    RoundChoice,
+    RoundSelection,
+    order_rounds,
+    select_round,
+)
 from annotation.coding.rows import (
     ADJUDICATED,
     AdjudicationResult,
@@ -74,6 +81,7 @@ from annotation.coding.workbook import (
 __all__ = [
     "ADJUDICATED",
     "NO_LABEL",
+    "ROUND_TIME",
     "AdjudicationResult",
     "CodedLabel",
     "CodingUnit",
@@ -84,6 +92,8 @@ __all__ = [
     "ImportOutcome",
     "LabelSource",
     "ReadWorkbook",
+    "RoundChoice",
+    "RoundSelection",
     "RubricRef",
     "Sample",
     "SampleDesign",
@@ -111,11 +121,13 @@ __all__ = [
     "import_workbooks",
     "match_label",
     "meta_dicts",
+    "order_rounds",
     "read_sample",
     "read_workbook",
     "read_workbooks",
     "replace_round",
     "round_labels",
+    "select_round",
     "sheet_columns",
     "unit_checksum",
     "write_csv",
