@@ -16,7 +16,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from toolkit.cli.inputs import assignment_options, load_corpus_spec
+from toolkit.cli.inputs import assignment_options, coding_round, load_corpus_spec, round_option
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
@@ -385,29 +385,39 @@ def disagreements_cmd(
 
 
 # ---------------------------------------------------------------------------------- status
-def _overlap_frame(books: Sequence[Any]) -> pd.DataFrame:
-    """The coding workbooks' labels on units coded by at least two coders."""
+def _label_frame(books: Sequence[Any]) -> pd.DataFrame:
+    """The coding workbooks' labels as human annotation rows (``run_id`` = the round)."""
     rows = [
         (lab.unit_id, lab.scheme, b.manifest.person, lab.label, b.manifest.round)
         for b in books
         if b.manifest.kind == "coding"
         for lab in b.labels
     ]
-    frame = pd.DataFrame(rows, columns=["unit_id", "scheme", "rater", "label", "round"])
-    n = frame.groupby(["round", "scheme", "unit_id"])["rater"].transform("nunique")
-    return frame[n >= 2]
+    frame = pd.DataFrame(rows, columns=["unit_id", "scheme", "rater", "label", "run_id"])
+    return frame.assign(rater_kind="human")
 
 
-def _agreement_lines(books: Sequence[Any], bootstrap: int) -> list[str]:
+def _rounds_named(sub: pd.DataFrame) -> str:
+    """``round r1``, or ``rounds ana r2, ben r1`` when the coders' rounds differ."""
+    rounds = sorted(set(sub["run_id"]))
+    if len(rounds) == 1:
+        return f"round {rounds[0]}"
+    pairs = sorted(set(zip(sub["rater"], sub["run_id"], strict=True)))
+    return "rounds " + ", ".join(f"{r} {n}" for r, n in pairs)
+
+
+def _agreement_lines(books: Sequence[Any], frame: pd.DataFrame, bootstrap: int) -> list[str]:
+    """Per scheme, the kappa on the units coded by at least two coders (one round each)."""
     import eval
 
-    frame = _overlap_frame(books)
+    n = frame.groupby(["scheme", "unit_id"])["rater"].transform("nunique")
+    frame = frame[n >= 2]
     orders = {s: o for b in books for s, o in b.manifest.rubric.category_orders.items()}
     clusters = {r.unit_id: r.dialogue_id for b in books for r in b.manifest.rows}
     out = []
-    for (rnd, scheme), sub in frame.groupby(["round", "scheme"], sort=True):
+    for scheme, sub in frame.groupby("scheme", sort=True):
         res = eval.agreement(
-            sub.drop(columns="round"),
+            sub[["unit_id", "scheme", "rater", "label"]],
             bootstrap=bootstrap,
             cluster=clusters,
             categories=orders.get(str(scheme)),
@@ -418,10 +428,29 @@ def _agreement_lines(books: Sequence[Any], bootstrap: int) -> list[str]:
         ci = "" if k.ci is None else f" [{k.ci[0]:.3f}, {k.ci[1]:.3f}] ({k.ci_method})"
         label = "Cohen's kappa" if name == "cohen_kappa" else "Fleiss' kappa"
         out.append(
-            f"round {rnd}, {scheme}: {label} {k.estimate:.3f}{ci} on {res.n_units} units coded "
-            f"by {', '.join(res.raters)}"
+            f"{_rounds_named(sub)}, {scheme}: {label} {k.estimate:.3f}{ci} on {res.n_units} "
+            f"units coded by {', '.join(res.raters)}"
         )
     return out
+
+
+def _status_labels(books: Sequence[Any], round_: str | None) -> tuple[list[Any], pd.DataFrame]:
+    """The workbooks to list and the labels to compare: ``round_``'s, else each coder's latest."""
+    from annotation.coding import order_rounds
+
+    frame = _label_frame(books)
+    if round_ is None:
+        return list(books), coding_round(frame)[0]
+    rounds = {b.manifest.round for b in books}
+    if round_ not in rounds:
+        listed = order_rounds(rounds) or sorted(rounds)
+        raise InputError(
+            f"--round {round_!r}: no workbook of that round; rounds: {', '.join(listed)}"
+        )
+    shown = [b for b in books if b.manifest.round == round_]
+    if not (frame["run_id"] == round_).any():  # nothing coded in that round yet
+        return shown, frame.iloc[:0]
+    return shown, coding_round(frame, round_)[0]
 
 
 @code_cmd.command("status")
@@ -434,12 +463,14 @@ def _agreement_lines(books: Sequence[Any], bootstrap: int) -> list[str]:
     show_default=True,
     help="Bootstrap replicates of the kappa interval (0: analytic).",
 )
-def status_cmd(folder: Path, *, bootstrap: int) -> None:
+@round_option
+def status_cmd(folder: Path, *, bootstrap: int, round_: str | None) -> None:
     """Per coder coded/total, and agreement on the overlap so far (kappa with its interval).
 
     \b
-    Example:
+    Examples:
       edudial code status coding/
+      edudial code status coding/ --round r2
     """
     from annotation.coding import read_workbooks
 
@@ -451,10 +482,11 @@ def status_cmd(folder: Path, *, bootstrap: int) -> None:
     if not paths:
         raise InputError("no .xlsx or .csv workbooks here", path=folder)
     books, problems = read_workbooks(paths)
-    for b in books:
+    shown, labels = _status_labels(books, round_)
+    for b in shown:
         click.echo(f"{b.progress()} ({b.path.name}, round {b.manifest.round})")
     for p in problems:
         click.echo(f"problem: {p}")
-    lines = _agreement_lines(books, bootstrap)
+    lines = _agreement_lines(books, labels, bootstrap)
     for line in lines or ["no unit coded by two coders yet: no agreement to report"]:
         click.echo(line)

@@ -6,20 +6,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from toolkit.errors import InputError
 from toolkit.schema import Corpus
 
+if TYPE_CHECKING:
+    from annotation.coding import RoundSelection
+
 __all__ = [
     "Coders",
     "assignment_options",
+    "coding_round",
     "human_coders",
     "load_corpus_spec",
     "resolve_rater",
     "resolve_raters",
+    "round_note",
+    "round_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -76,6 +82,58 @@ def assignment_options(command: F) -> F:
     for option in reversed(options):  # as if stacked as decorators, top first
         command = option(command)
     return command
+
+
+def round_option(command: F) -> F:
+    """``--round ROUND``: only that coding round's human labels (default: each coder's latest).
+
+    ``edudial irr``, ``edudial code status``, ``edudial plan`` and ``edudial estimate`` share it;
+    the choice itself is :func:`annotation.coding.select_round` (see :func:`coding_round`).
+    """
+    return click.option(
+        "--round",
+        "round_",
+        metavar="ROUND",
+        help="Only this coding round's human labels (their run_id, e.g. r1). Default: each "
+        "coder's latest round (r1 < r2 < r10, else by recorded time), said on stderr.",
+    )(command)
+
+
+def coding_round(data: Any, round: str | None = None) -> tuple[Any, RoundSelection]:
+    """``data`` with one coding round per human coder and scheme, and the selection made.
+
+    ``data`` is a :class:`~toolkit.schema.Corpus` or an annotations frame; the rows are chosen by
+    :func:`annotation.coding.select_round` (``round``, else each coder's latest round; model rows
+    and human rows without a round are kept). When a round was left out, the selection's note
+    goes to stderr in one line.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"unit_id": ["u1", "u1"], "scheme": "s", "label": ["x", "y"],
+    ...                   "rater": "ana", "rater_kind": "human", "run_id": ["r1", "r2"]})
+    >>> rows, sel = coding_round(a, "r1")
+    >>> rows["label"].tolist(), sel.choices[0].left_out
+    (['x'], ('r2',))
+    """
+    from annotation.coding import select_round
+
+    table = getattr(data, "annotations", data)
+    selection = select_round(table, round)
+    note = selection.note()
+    if note is not None:
+        click.echo(note, err=True)
+    if len(selection.annotations) == len(table):
+        return data, selection
+    if isinstance(data, Corpus):
+        return data.with_annotations(selection.annotations, replace=True), selection
+    return selection.annotations, selection
+
+
+def round_note(selection: RoundSelection, schemes: Sequence[str]) -> str | None:
+    """The selection's note for ``schemes`` as a sentence of a report's notes (or ``None``)."""
+    note = selection.note(schemes)
+    return None if note is None else note[0].upper() + note[1:] + "."
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from toolkit.cli.inputs import round_option
 from toolkit.errors import InputError
+from toolkit.files import open_temp
 
 if TYPE_CHECKING:
+    from annotation.coding import RoundSelection
     from annotation.rubric import Rubric
     from eval.methods import Codebook
 
@@ -48,7 +50,7 @@ def _categories(values: tuple[str, ...]) -> list[str] | dict[str, list[str]] | N
 
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = open_temp(path.parent, f".{path.name}.")  # the umask's mode, unlike mkstemp
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -68,6 +70,7 @@ def _write_atomic(path: Path, text: str) -> None:
     help="Comma-separated human raters (default: rater_kind == human, except the gold rater and "
     "'adjudicated').",
 )
+@round_option
 @click.option(
     "--models",
     help="Comma-separated model raters compared with the humans (a model's name alone, e.g. "
@@ -169,6 +172,7 @@ def irr_cmd(**options: Any) -> None:
       edudial irr scores.csv --wide --unit-col item --level interval --bootstrap 2000 --seed 7
       edudial irr coded.corpus --scheme mathdial/move --models gpt-4o-mini --gold adjudicated
       edudial irr coded.corpus --rubric mathdial-moves --format latex -o irr.tex --plots figs
+      edudial irr coded.corpus --scheme mathdial/move --humans ana,ben --round r1
     """
     run_irr(IrrOptions(**options))
 
@@ -197,6 +201,7 @@ class IrrOptions:
     plan_width: float = 0.1
     rubric: str | None = None
     plots: Path | None = None
+    round_: str | None = None
 
     @property
     def format(self) -> str:
@@ -401,8 +406,25 @@ def _check_plots_dir(opts: IrrOptions) -> None:
         raise InputError("--plots needs a folder; this is a file", path=opts.plots)
 
 
-def _render(opts: IrrOptions, result: Any, data: Any, decl: Declared) -> str:
-    """The output text; the methods text and the HTML report get the annotations' facts."""
+def _note_rounds(result: Any, rounds: RoundSelection) -> None:
+    """Each scheme's notes name the coding rounds used and left out (when one was left out)."""
+    from toolkit.cli.inputs import round_note
+
+    for s in result.schemes:
+        note = round_note(rounds, [s.scheme])
+        if note is not None:
+            s.notes.append(note)
+
+
+def _render(
+    opts: IrrOptions, result: Any, data: Any, decl: Declared, rounds: RoundSelection
+) -> str:
+    """The output text; the methods text and the HTML report get the annotations' facts.
+
+    The JSON's ``conventions.rounds`` records the coding rounds chosen (when rows carry rounds).
+    """
+    import json
+
     import eval
     from eval.methods import study
 
@@ -410,19 +432,26 @@ def _render(opts: IrrOptions, result: Any, data: Any, decl: Declared) -> str:
     facts = None
     if fmt in ("methods", "html"):
         facts = study(result, data, codebook=decl.codebook)
-    return eval.report(result, format=fmt, study=facts)
+    text = eval.report(result, format=fmt, study=facts)
+    if fmt != "json" or not rounds.choices:
+        return text
+    doc = json.loads(text)
+    doc["conventions"]["rounds"] = rounds.to_dict()
+    return json.dumps(doc, indent=2, allow_nan=False)
 
 
 def run_irr(opts: IrrOptions) -> None:
     """Compute the agreement of ``opts`` and print or write the report."""
     import eval
     from eval.validity import add_validity
+    from toolkit.cli.inputs import coding_round
 
     _check_plots_dir(opts)
     rubric = _load_rubric(opts)
     if rubric is not None and opts.wide and not opts.schemes and len(rubric.schemes) == 1:
         opts = replace(opts, schemes=tuple(rubric.schemes))  # the wide CSV's one scheme
     data, schemes = _read_input(opts)
+    data, rounds = coding_round(data, opts.round_)
     decl = declared(replace(opts, schemes=schemes), rubric, _present_schemes(data))
     opts = replace(opts, schemes=decl.schemes)
     result = eval.agreement(
@@ -449,8 +478,9 @@ def run_irr(opts: IrrOptions) -> None:
         confidence=opts.confidence,
         cluster=None if opts.cluster == "none" else "dialogue",
     )
+    _note_rounds(result, rounds)
     fmt = opts.format
-    text = _render(opts, result, data, decl)
+    text = _render(opts, result, data, decl, rounds)
     if opts.plots is not None:
         from eval.reporting import write_plots
 

@@ -7,15 +7,17 @@ Thin click layers over :mod:`eval.sample_size` and :mod:`eval.ppi`; the sample f
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
+from toolkit.cli.inputs import coding_round, round_note, round_option
 from toolkit.errors import InputError
 
-__all__ = ["estimate_cmd", "plan_cmd"]
+__all__ = ["PlanOptions", "estimate_cmd", "plan_cmd", "run_plan"]
 
 
 def _floats(value: str, name: str) -> list[float]:
@@ -63,22 +65,42 @@ def _plan_lines(res: Any, check: Any) -> list[str]:
     return lines
 
 
-def _pilot(
-    corpus: Path, scheme: str, metric: str, width: float, opts: dict[str, Any]
-) -> tuple[Any, list[str]]:
+@dataclass(frozen=True)
+class PlanOptions:
+    """The options of ``edudial plan`` (one field per command-line option)."""
+
+    corpus: Path | None
+    scheme: str | None
+    metric: str
+    expected: float | None
+    width: float
+    prevalence: float | None
+    prevalences: str | None
+    raters: int
+    humans: str | None
+    confidence: float
+    studies: int
+    seed: int
+    round_: str | None = None
+
+
+def _pilot(corpus: Path, scheme: str, opts: PlanOptions) -> tuple[Any, list[str]]:
     import eval
     from eval.sample_size import pilot_plan
     from toolkit.cli.inputs import human_coders
 
     annotations, clusters = _load(corpus)
-    coders = human_coders(annotations, named=opts["humans"], schemes=[scheme])
+    annotations, _ = coding_round(annotations, opts.round_)
+    named = [h.strip() for h in opts.humans.split(",")] if opts.humans else None
+    coders = human_coders(annotations, named=named, schemes=[scheme])
     if coders.names == [] and coders.left_out:
         raise InputError(
             f"scheme {scheme!r} has no human coders besides the gold rater(s) "
             f"{', '.join(coders.left_out)}; name the pilot raters with --humans"
         )
     table = eval.ratings_table(annotations, scheme, raters=coders.names or None, clusters=clusters)
-    pilot = pilot_plan(table, metric, width, confidence=opts["confidence"])
+    metric, width = opts.metric, opts.width
+    pilot = pilot_plan(table, metric, width, confidence=opts.confidence)
     lines = [
         f"pilot: scheme {scheme}, raters {', '.join(table.raters)}, {pilot.pilot_units} units "
         f"with two or more ratings, observed {metric} {pilot.observed:.3f}",
@@ -119,6 +141,7 @@ def _pilot(
     "--humans",
     help="Pilot raters, comma-separated (default: rater_kind == human, except 'adjudicated').",
 )
+@round_option
 @click.option(
     "--confidence",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
@@ -134,21 +157,7 @@ def _pilot(
     help="Simulated studies for the check (0 = skip).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-def plan_cmd(
-    *,
-    corpus: Path | None,
-    scheme: str | None,
-    metric: str,
-    expected: float | None,
-    width: float,
-    prevalence: float | None,
-    prevalences: str | None,
-    raters: int,
-    humans: str | None,
-    confidence: float,
-    studies: int,
-    seed: int,
-) -> None:
+def plan_cmd(**options: Any) -> None:
     """How many units must people code for an agreement interval of a given half-width.
 
     Without CORPUS the planned values are given; with CORPUS a pilot's observed prevalences and
@@ -158,23 +167,35 @@ def plan_cmd(
     Examples:
       edudial plan --metric kappa --expected 0.7 --width 0.1 --prevalence 0.2
       edudial plan --metric ac1 --expected 0.8 --width 0.05 --prevalences 0.6,0.3,0.1 --raters 3
-      edudial plan pilot.corpus --scheme mathdial/move --width 0.1
+      edudial plan pilot.corpus --scheme mathdial/move --width 0.1 --round r1
     """
+    run_plan(PlanOptions(**options))
+
+
+def run_plan(opts: PlanOptions) -> None:
+    """Plan the number of units of ``opts`` and print it."""
     from eval.sample_size import plan, simulate_plan
 
-    if corpus is not None:
-        if scheme is None:
+    if opts.corpus is not None:
+        if opts.scheme is None:
             raise InputError("edudial plan CORPUS needs --scheme")
-        human_list = [h.strip() for h in humans.split(",")] if humans else None
-        opts = {"humans": human_list, "confidence": confidence}
-        res, lines = _pilot(corpus, scheme, metric, width, opts)
+        res, lines = _pilot(opts.corpus, opts.scheme, opts)
     else:
-        if expected is None:
+        if opts.round_ is not None:
+            raise InputError("--round chooses the coding round of a pilot CORPUS: give CORPUS")
+        if opts.expected is None:
             raise InputError("give --expected (or a pilot CORPUS with --scheme)")
-        prev = _prevalences(prevalence, prevalences)
-        res = plan(metric, expected, width, prev, raters=raters, confidence=confidence)
+        prev = _prevalences(opts.prevalence, opts.prevalences)
+        res = plan(
+            opts.metric,
+            opts.expected,
+            opts.width,
+            prev,
+            raters=opts.raters,
+            confidence=opts.confidence,
+        )
         lines = []
-    check = simulate_plan(res, studies=studies, seed=seed) if studies else None
+    check = simulate_plan(res, studies=opts.studies, seed=opts.seed) if opts.studies else None
     for line in _plan_lines(res, check) + lines:
         click.echo(line)
 
@@ -248,6 +269,7 @@ def _sample_design(
     "names one rater).",
 )
 @click.option("--gold", default="adjudicated", show_default=True, help="Gold rater.")
+@round_option
 @click.option("--sample", "sample", type=click.Path(path_type=Path), help="Sample file.")
 @click.option("--categories", help="Declared categories in codebook order, comma-separated.")
 @click.option(
@@ -263,6 +285,7 @@ def estimate_cmd(
     scheme: str,
     model: str,
     gold: str,
+    round_: str | None,
     sample: Path | None,
     categories: str | None,
     confidence: float,
@@ -278,6 +301,7 @@ def estimate_cmd(
     Examples:
       edudial estimate md.corpus --scheme mathdial/move --model gpt-4o-mini --gold adjudicated
       edudial estimate md.corpus --scheme mathdial/move --model m1 --sample sample.json
+      edudial estimate md.corpus --scheme mathdial/move --model m1 --round r2
     """
     import json
 
@@ -287,6 +311,7 @@ def estimate_cmd(
     from toolkit.jsonvalue import plain
 
     annotations, _ = _load(corpus)
+    annotations, rounds = coding_round(annotations, round_)
     cats = [c.strip() for c in categories.split(",")] if categories else None
     table = eval.ratings_table(annotations, scheme, categories=cats)
     model = resolve_rater(model, table.raters, option="--model", where=f" in scheme {scheme!r}")
@@ -306,7 +331,8 @@ def estimate_cmd(
     res = estimate_shares(
         m, g, table.categories, inclusion=inclusion, strata=strata, confidence=confidence
     )
-    res.notes[:0] = notes
+    chosen = round_note(rounds, [scheme])
+    res.notes[:0] = notes + ([] if chosen is None else [chosen])
     if fmt == "json":
         doc = {"scheme": scheme, "model": model, "gold": gold, **res.to_dict()}
         click.echo(json.dumps(plain(doc), indent=2))
