@@ -45,6 +45,7 @@ from annotation.pricing import Usage
 from annotation.rubric import Label, Rubric, RulePattern, load_rubric
 from annotation.store import RunStore
 from toolkit.errors import InputError
+from toolkit.files import open_temp
 from toolkit.schema import Corpus
 
 __all__ = ["RuleLabeler", "annotate_rules", "rules_rater"]
@@ -405,7 +406,7 @@ def annotate_rules(
     label_counts: dict[str, Counter[str]] = {s: Counter() for s in labeler.schemes}
     pattern_hits: Counter[str] = Counter()
     deciding: Counter[str] = Counter()
-    fd, tmp = tempfile.mkstemp(prefix=".annotations.", dir=out_dir)
+    fd, tmp = open_temp(out_dir, ".annotations.")  # shareable: the umask's mode
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             for (cname, uid, _text), decs in zip(units, decisions, strict=True):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, BinaryIO
 
 from annotation.done import DoneKeys, chosen_blocks
 from toolkit.errors import InputError
+from toolkit.files import open_temp
 
 __all__ = ["RunStore", "finished_keys"]
 
@@ -132,7 +132,7 @@ class RunStore:
         p = self.annotations_path
         keep = chosen_blocks((key, status in DONE_STATUSES) for key, status, _ in _blocks(p))
         self.counts = {"ok": 0, "invalid": 0, "error": 0}
-        fd, tmp = tempfile.mkstemp(prefix=".annotations.", dir=self.dir)
+        fd, tmp = open_temp(self.dir, ".annotations.")  # shareable: the umask's mode
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             wanted = next(keep, None)
             for pos, (_, status, lines) in enumerate(_blocks(p)):
@@ -147,7 +147,7 @@ class RunStore:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Write ``manifest.json`` atomically."""
-        fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=self.dir)
+        fd, tmp = open_temp(self.dir, ".manifest.")  # shareable: the umask's mode
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(manifest, out, indent=2, ensure_ascii=False, sort_keys=False)
             out.write("\n")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
@@ -25,6 +24,7 @@ from annotation.items import Item
 from annotation.pricing import Usage
 from annotation.rubric import Rubric, parse_rubric
 from toolkit.errors import InputError
+from toolkit.files import open_temp
 from toolkit.io import iter_jsonl
 
 __all__ = [
@@ -90,7 +90,7 @@ def custom_id(item: Item, sample_idx: int = 0) -> str:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file (never half-written)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = open_temp(path.parent, f".{path.name}.")  # shareable: the umask's mode
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
     os.replace(tmp, path)
