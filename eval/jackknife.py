@@ -150,18 +150,22 @@ def jackknife_ci(
     """Jackknife-t interval: ``estimate +- t(G' - 1) * SE`` over the G' finite leave-outs.
 
     Returns ``(lo, hi, se, df, degenerate)``; NaN bounds when fewer than two leave-outs are
-    defined or the estimate is undefined.
+    defined, when more are undefined than defined, or when the estimate is undefined.
 
     Examples
     --------
     >>> lo, hi, se, df, bad = jackknife_ci(np.array([0.5, 0.6, 0.7, np.nan]), 0.6)
     >>> round(se, 4), df, bad, round(hi - 0.6, 4)
     (0.1155, 2, 1, 0.4968)
+    >>> jackknife_ci(np.array([0.5, 0.6, np.nan, np.nan, np.nan]), 0.6)[:2]
+    (nan, nan)
     """
     ok = np.isfinite(values)
     bad = int((~ok).sum())
     g = int(ok.sum())
-    if g < 2 or not np.isfinite(estimate):
+    # most leave-outs undefined (e.g. a category used in one dialogue only): the spread of the
+    # few left says nothing of the sampling variance, so the interval is undefined
+    if g < 2 or bad > g or not np.isfinite(estimate):
         return (float("nan"), float("nan"), float("nan"), max(g - 1, 0), bad)
     v = values[ok]
     se = float(np.sqrt((g - 1) / g * np.sum((v - v.mean()) ** 2)))
