@@ -298,7 +298,8 @@ def reading_workbook(path: _Where) -> Iterator[None]:
     An ``.xlsx`` file is a zip of XML parts, and both readers parse parts lazily, so wrap every
     step that touches the file (opening, listing sheets, reading rows), not just the opening:
     a missing or cut part surfaces as ``BadZipFile``, ``KeyError``, ``IndexError``, an XML
-    ``ParseError``, calamine's ``XmlError`` or ``ZipError``, ``zlib.error`` or ``EOFError``.
+    ``ParseError``, calamine's ``XmlError`` or ``ZipError``, ``zlib.error``, ``EOFError`` or
+    ``NotImplementedError`` (an unknown compression method).
     """
     import xml.etree.ElementTree as ElementTree
     import zipfile
@@ -310,6 +311,7 @@ def reading_workbook(path: _Where) -> Iterator[None]:
         ElementTree.ParseError,
         zlib.error,
         EOFError,
+        NotImplementedError,  # (zipfile: a compression method it does not know)
         KeyError,
         IndexError,
         ValueError,
