@@ -81,7 +81,6 @@ def _screenshot(driver: Any, path: Path) -> None:
 def _press(driver: Any, keys: str, *, leaves: bool = True) -> None:
     """Type ``keys`` on the page; wait for the next page when the key submits."""
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     # the page takes keys once it has been shown (app.js marks the body data-ready)
@@ -91,7 +90,26 @@ def _press(driver: Any, keys: str, *, leaves: bool = True) -> None:
     old = driver.find_element("tag name", "html")
     ActionChains(driver).send_keys(keys).perform()
     if leaves:
-        WebDriverWait(driver, 20).until(ec.staleness_of(old))
+        WebDriverWait(driver, 20).until(lambda d: _gone(old))
+
+
+def _gone(element: Any) -> bool:
+    """Whether ``element``'s document has been replaced by the next page.
+
+    While a navigation is under way, Chromium's driver may answer "Node with given id does not
+    belong to the document" instead of a stale-element error: the old document is gone too.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 def _target(driver: Any) -> str:
