@@ -12,13 +12,16 @@ coding guide (:mod:`annotation.guide`). Optional spaCy ``Matcher`` token ``patte
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -30,6 +33,7 @@ __all__ = [
     "Label",
     "Level",
     "Rubric",
+    "RubricError",
     "RulePattern",
     "Rules",
     "builtin_rubrics",
@@ -421,31 +425,202 @@ def rubric_sha256(rubric: Rubric) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
+class RubricError(InputError):
+    """Every problem found in one rubric, one :class:`~toolkit.errors.InputError` each.
+
+    ``problems`` lists them in file order; ``str()`` is one line per problem (file, line, field
+    and what is wrong); ``path``, ``line``, ``field`` and ``message`` are those of the first.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_rubric({"id": "x", "version": 1, "description": "d", "scheme": "x/y",
+    ...                   "labels": [{"name": "a", "defintion": "A"}, {"name": "b"}]})
+    ... except RubricError as exc:
+    ...     print(exc)
+    field 'labels.0.defintion': unknown key (did you mean 'definition'?)
+    field 'labels.1.definition': Field required
+    """
+
+    def __init__(self, problems: Sequence[InputError]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.message, path=first.path, line=first.line, field=first.field)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
-def parse_rubric(data: Any, *, path: str | os.PathLike[str] | None = None) -> Rubric:
-    """Validate a rubric mapping (parsed YAML); errors name the field (``labels.2.definition``)."""
+#: Where each key and item of a rubric file starts: path (keys and indexes as text) -> 1-based line.
+_Lines = dict[tuple[str, ...], int]
+
+
+def _node_lines(node: yaml.Node | None) -> _Lines:
+    """The 1-based line of every mapping key and sequence item below ``node`` (``()``: the top)."""
+    lines: _Lines = {}
+    if node is None:
+        return lines
+    lines[()] = node.start_mark.line + 1
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(node, ())]
+    while stack:
+        current, where = stack.pop()
+        if len(where) > 40:  # a recursive alias: nothing a rubric needs
+            continue
+        if isinstance(current, yaml.MappingNode):
+            children = [((str(k.value),), k, v) for k, v in current.value]
+        elif isinstance(current, yaml.SequenceNode):
+            children = [((str(i),), v, v) for i, v in enumerate(current.value)]
+        else:
+            continue
+        for part, mark_node, value in children:
+            key = where + part
+            lines.setdefault(key, mark_node.start_mark.line + 1)
+            stack.append((value, key))
+    return lines
+
+
+def _line_of(lines: _Lines, where: tuple[str, ...]) -> int | None:
+    """The line of ``where``, else of its nearest parent that has one."""
+    for end in range(len(where), -1, -1):
+        if where[:end] in lines:
+            return lines[where[:end]]
+    return None
+
+
+def _child(value: Any, part: Any) -> tuple[bool, Any]:
+    """(found, value[part]) for a mapping key or a list index."""
+    if isinstance(value, dict):
+        for key in (part, str(part)):
+            if key in value:
+                return True, value[key]
+        return False, None
+    if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+        return True, value[part]
+    return False, None
+
+
+def _data_path(loc: tuple[Any, ...], data: Any, missing: bool) -> tuple[str, ...]:
+    """The part of pydantic's ``loc`` that exists in ``data`` (type tags of unions dropped)."""
+    out: list[str] = []
+    value = data
+    for part in loc:
+        found, value = _child(value, part)
+        if not found:
+            if missing:
+                out.append(str(part))
+            break
+        out.append(str(part))
+    return tuple(out)
+
+
+def _model_at(where: tuple[str, ...]) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``where`` (None when it is no model)."""
+    tp: Any = Rubric
+    for part in where:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            info = tp.model_fields.get(part)
+            if info is None:
+                return None
+            tp = _container_or_model(info.annotation)
+        elif get_origin(tp) in (list, dict):
+            tp = _container_or_model(get_args(tp)[-1])
+        else:
+            return None
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _container_or_model(tp: Any) -> Any:
+    """The member of a union that holds nested keys: a model, else a list or dict type."""
+    if get_origin(tp) in (Union, UnionType):
+        members = [a for a in get_args(tp) if a is not type(None)]
+        nested = [
+            a
+            for a in members
+            if (isinstance(a, type) and issubclass(a, BaseModel)) or get_origin(a) in (list, dict)
+        ]
+        return nested[0] if nested else members[0]
+    return tp
+
+
+def _merge(messages: list[str]) -> str:
+    """One message for one value (a union gives one error per member type)."""
+    unique = list(dict.fromkeys(messages))
+    head = "Input should be "
+    if len(unique) > 1 and all(m.startswith(head) for m in unique):
+        return head + " or ".join(m[len(head) :] for m in unique)
+    return "; ".join(unique)
+
+
+def _unknown_key(where: tuple[str, ...], data: Any) -> tuple[str, str | None]:
+    """The message for an unknown key at ``where`` and the field it was probably meant as."""
+    model = _model_at(where[:-1])
+    if model is None:
+        return "unknown key (check the spelling; see docs/annotation.md)", None
+    value = data
+    for part in where[:-1]:
+        value = _child(value, int(part) if isinstance(value, list) else part)[1]
+    present = set(value) if isinstance(value, dict) else set()
+    absent = [f for f in model.model_fields if f not in present]
+    close = difflib.get_close_matches(where[-1], absent, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key (did you mean {close[0]!r}?)", close[0]
+    return f"unknown key (allowed here: {', '.join(model.model_fields)})", None
+
+
+def _split_value_error(loc: tuple[Any, ...], msg: str) -> tuple[tuple[Any, ...], str]:
+    """``Value error, labels.2.levels: ...`` from a model check: the field joins the location."""
+    if not msg.startswith("Value error, "):
+        return loc, msg
+    msg = msg[len("Value error, ") :]
+    field, _, rest = msg.partition(": ")
+    if rest and " " not in field:
+        parts = tuple(int(p) if p.isdigit() else p for p in field.split("."))
+        return (*loc, *parts), rest
+    return loc, msg
+
+
+def _problems(exc: ValidationError, data: Any, lines: _Lines, path: Any) -> list[InputError]:
+    """Every problem of ``exc``, one per value, in file order, each with its line and field."""
+    found: dict[tuple[str, ...], list[str]] = {}
+    meant: set[tuple[str, ...]] = set()
+    for err in exc.errors():
+        loc, msg = _split_value_error(tuple(err.get("loc", ())), str(err.get("msg", "invalid")))
+        where = _data_path(loc, data, missing=err.get("type") == "missing")
+        if err.get("type") == "extra_forbidden":
+            msg, field = _unknown_key(where, data)
+            if field is not None:
+                meant.add((*where[:-1], field))
+        found.setdefault(where, []).append(msg)
+    problems = [
+        (where, _merge(msgs)) for where, msgs in found.items() if where not in meant
+    ]  # a missing field that an unknown key near it was meant as is said once, at that key
+    problems.sort(key=lambda p: _line_of(lines, p[0]) or 0)
+    return [
+        InputError(msg, path=path, line=_line_of(lines, where), field=".".join(where) or None)
+        for where, msg in problems
+    ]
+
+
+def parse_rubric(
+    data: Any,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    lines: Mapping[tuple[str, ...], int] | None = None,
+) -> Rubric:
+    """Validate a rubric mapping (parsed YAML).
+
+    Raises
+    ------
+    RubricError
+        Listing every problem, each naming its field (``labels.2.definition``) and, given
+        ``lines`` (as :func:`load_rubric` passes them), its line in the file.
+    """
     if not isinstance(data, dict):
         raise InputError("a rubric must be a YAML mapping (key: value)", path=path)
     try:
         return Rubric.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err.get("loc", ()))
-        msg = str(err.get("msg", "invalid value"))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-            field, _, rest = msg.partition(": ")
-            if rest and " " not in field:
-                loc, msg = (*loc, field), rest
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown field (check the spelling; see docs/annotation.md)"
-        more = len(exc.errors()) - 1
-        if more:
-            msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise InputError(msg, path=path, field=_loc(loc)) from None
+        raise RubricError(_problems(exc, data, dict(lines or {}), path)) from None
 
 
 def builtin_rubrics() -> list[str]:
@@ -493,10 +668,20 @@ def load_rubric(name_or_path: str | os.PathLike[str] | Rubric) -> Rubric:
         return name_or_path
     src = _read_source(name_or_path)
     try:
-        data = yaml.safe_load(src.text)
+        node, data = _compose(src.text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"not valid YAML ({problem})", path=src.path, line=line) from None
-    return parse_rubric(data, path=src.path)
+    return parse_rubric(data, path=src.path, lines=_node_lines(node))
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML node tree of ``text`` (for line numbers) and the data built from it."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()

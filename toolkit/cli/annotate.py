@@ -602,15 +602,25 @@ def rubric_show(name: str, guide: bool, dialect: str) -> None:
 @rubric_cmd.command("check")
 @click.argument("path", type=click.Path(path_type=Path))
 def rubric_check(path: Path) -> None:
-    """Validate a rubric YAML file; errors name the file, line or field.
+    """Validate a rubric YAML file; lists every problem with its line and field.
 
     \b
     Example:
       edudial rubric check my-rubric.yaml
     """
     import annotation
+    from annotation.rubric import RubricError
 
-    r = annotation.load_rubric(path if str(path).endswith((".yaml", ".yml")) else str(path))
+    try:
+        r = annotation.load_rubric(path if str(path).endswith((".yaml", ".yml")) else str(path))
+    except RubricError as exc:
+        if (click.get_current_context().find_root().obj or {}).get("debug"):
+            raise
+        for problem in exc.problems:  # one line each, as every other error
+            click.echo(f"error: {problem}", err=True)
+        n = len(exc.problems)
+        click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
+        sys.exit(2)
     click.echo(
         f"ok: {r.id} version {r.version}, {r.mode}, {len(r.labels)} labels, "
         f"writes {', '.join(r.schemes[:3])}{' ...' if len(r.schemes) > 3 else ''}; "
