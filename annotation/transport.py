@@ -3,10 +3,11 @@
 :class:`OpenAITransport` wraps ``openai.AsyncOpenAI`` with the SDK's own retries switched off and
 replaced by a loop that shares one :class:`Gate` between all workers: when any request gets a 429,
 every worker pauses for the server's Retry-After. 5xx answers, timeouts and dropped connections are
-retried with capped exponential backoff. Authentication, permission, unknown-model and quota errors
-(``insufficient_quota``, Retry-After > 120 s) raise :class:`FatalError`, which stops a run. A
-server that rejects the ``response_format`` (HTTP 400/422, or 500 like llama-cpp-python) raises
-:class:`DialectRejected` so the engine can fall back to the next dialect.
+retried with capped exponential backoff; a refused connection before the endpoint ever answered (a
+wrong port, a server not started) stops at once. Authentication, permission, unknown-model and
+quota errors (``insufficient_quota``, Retry-After > 120 s) raise :class:`FatalError`, which stops a
+run. A server that rejects the ``response_format`` (HTTP 400/422, or 500 like llama-cpp-python)
+raises :class:`DialectRejected` so the engine can fall back to the next dialect.
 
 Another backend (a local model, the Batch API) only has to provide ``endpoint`` and
 ``async complete(body) -> Reply``.
@@ -34,6 +35,7 @@ __all__ = [
     "OpenAITransport",
     "Reply",
     "Transport",
+    "connection_refused",
     "endpoint_id",
     "retry_after_seconds",
 ]
@@ -177,6 +179,35 @@ class Gate:
             await asyncio.sleep(delay)
 
 
+def connection_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused by a refused TCP connection (nothing listens at the address).
+
+    Follows the chain the HTTP client builds (``APIConnectionError`` <- ``ConnectError`` <-
+    ``OSError("All connection attempts failed")`` <- ``ConnectionRefusedError``), exception
+    groups included.
+
+    >>> try:
+    ...     raise OSError("All connection attempts failed") from ConnectionRefusedError(111, "no")
+    ... except OSError as exc:
+    ...     connection_refused(exc)
+    True
+    >>> connection_refused(TimeoutError("slow"))
+    False
+    """
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        todo.extend(getattr(current, "exceptions", ()))  # ExceptionGroup
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
+
+
 def _error_info(exc: Any) -> tuple[str | None, str]:
     body = getattr(exc, "body", None)
     code = getattr(exc, "code", None)
@@ -251,6 +282,7 @@ class OpenAITransport:
         self.backoff_cap = backoff_cap
         self.gate = gate or Gate()
         self.requests_sent = 0
+        self._answered = False  # whether the endpoint has sent any HTTP response yet
 
     def _new_client(self) -> Any:
         return self._openai.AsyncOpenAI(
@@ -289,6 +321,7 @@ class OpenAITransport:
                 "/chat/completions", body=body, cast_to=self._response_cls
             )
         except oa.RateLimitError as exc:
+            self._answered = True
             return self._rate_limited(exc, retries)
         except (oa.AuthenticationError, oa.PermissionDeniedError) as exc:
             _, message = _error_info(exc)
@@ -302,12 +335,22 @@ class OpenAITransport:
                 f"HTTP 404 from {self.endpoint} ({message}): check --model and --base-url"
             ) from None
         except oa.APIStatusError as exc:
+            self._answered = True
             return self._status_error(exc, body, retries)
         except oa.APITimeoutError:
             return self._retry_or(ItemFailure("timeout", "the request timed out", retries), retries)
         except oa.APIConnectionError as exc:
+            if not self._answered and connection_refused(exc):
+                # Nothing listens there (a wrong port, a server not started): retrying cannot
+                # help, so say so at once. Once the endpoint has answered, a refusal is a
+                # restarting server and is retried like any dropped connection.
+                raise FatalError(
+                    f"cannot reach {self.endpoint}: connection refused (nothing is listening "
+                    "there); check --base-url / OPENAI_BASE_URL and that the server is running"
+                ) from None
             down = FatalError(f"cannot reach {self.endpoint} ({exc}); is the server running?")
             return self._retry_or(down, retries)
+        self._answered = True
         return self._reply(raw, time.monotonic() - start, retries)
 
     def _retry_or(self, error: Exception, retries: int) -> float:
