@@ -230,13 +230,19 @@ def info_cmd(*, path: Path, plot_dir: Path | None, max_rows: int) -> None:
 
     corpus = read_corpus(path)
     console = Console()
+    piped = not console.is_terminal
+    if piped:  # piped or redirected: lines are never wrapped and tables never cut
+        console = Console(soft_wrap=True)
     console.print(f"[bold]{corpus!r}[/bold]  ({path})")
     for status in deid_status(corpus):
         console.print(status.describe(), markup=False, highlight=False)
     with _status("computing statistics"):
         stats = dict(corpus.stats())
-    for name, frame in stats.items():
-        console.print(_rich_table(name, frame, max_rows))
+    tables = [_rich_table(name, frame, max_rows) for name, frame in stats.items()]
+    if piped:  # as wide as the widest table
+        console.width = max([console.width, *(_natural_width(console, t) for t in tables)])
+    for table in tables:
+        console.print(table)
     if plot_dir is not None:
         from toolkit.stats import plot_stats
 
@@ -257,6 +263,13 @@ def _rich_table(title: str, frame: pd.DataFrame, max_rows: int) -> object:
     if len(shown) > max_rows:
         table.caption = f"... {len(shown) - max_rows} more rows"
     return table
+
+
+def _natural_width(console: Any, table: Any) -> int:
+    """Columns ``table`` takes when nothing has to be cut."""
+    from rich.measure import Measurement
+
+    return int(Measurement.get(console, console.options.update_width(1_000_000), table).maximum)
 
 
 def _fmt(value: object) -> str:
