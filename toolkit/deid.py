@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.errors import InputError
+from toolkit.files import write_text_atomic
 from toolkit.schema import Corpus, meta_values
 from toolkit.scrub import KINDS, Person, Scrubber, name_variants, speaker_names
 
@@ -590,15 +591,16 @@ def _scrub_ids(
 
 
 def write_map(path: str | os.PathLike[str], mapping: Mapping[str, str]) -> None:
-    """Write the name -> pseudonym map as JSON, atomically (the only place it is ever written)."""
+    """Write the name -> pseudonym map as JSON, atomically (the only place it is ever written).
+
+    The map undoes the de-identification, so the file is created 0600 (owner only) whatever the
+    umask; the de-identified corpus itself follows the umask like any shareable output.
+    """
     target = Path(path)
     if target.is_dir():
         raise InputError("--keep-map must name a file, not a folder", path=target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
     text = json.dumps(dict(sorted(mapping.items())), ensure_ascii=False, indent=2) + "\n"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    write_text_atomic(target, text, private=True)  # the key to the pseudonyms: owner-only
 
 
 @dataclass(frozen=True)
