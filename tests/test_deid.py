@@ -10,7 +10,13 @@ import pytest
 
 from toolkit import Corpus, deidentify, is_deidentified, read_corpus
 from toolkit.cli import main
-from toolkit.deid import DEID_KEY, check, deid_status, deidentify_corpus, read_roster
+from toolkit.deid import (
+    DEID_KEY,
+    check,
+    deid_status,
+    deidentify_corpus,
+    read_roster,
+)
 from toolkit.errors import InputError
 
 #: (speaker, role, text) of one lesson with planted names, contacts and look-alike words.
@@ -294,3 +300,26 @@ def test_stray_words_in_the_speaker_column_are_not_names() -> None:
         "[STUDENT_2] says well done.",
         "Well done, [STUDENT_2]. Tell [STUDENT_1] the answer.",  # mid-sentence: a name
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("My mom's number is 555-0142.", "My mom's number is [PHONE]."),
+        ("Call me at 555 0142 tonight", "Call me at [PHONE] tonight"),
+        ("text my cell, 555.0142", "text my cell, [PHONE]"),
+        # arithmetic stays, also with a phone word nearby
+        ("What is 555 - 142?", "What is 555 - 142?"),
+        ("So 555-142 = 413.", "So 555-142 = 413."),
+        ("What number is 555-1000 minus 3?", "What number is 555-1000 minus 3?"),
+        ("Let's call it x = 200-1000.", "Let's call it x = 200-1000."),
+        ("the number 555-1000 is big", "the number 555-1000 is big"),
+        ("From 2019-2020 we called it", "From 2019-2020 we called it"),
+    ],
+)
+def test_local_phone_numbers_only_in_a_phone_context(text: str, expected: str) -> None:
+    c = _lesson()
+    c = Corpus(c.dialogues, c.turns.assign(text=[text] * len(c.turns)), c.annotations)
+    out = deidentify_corpus(c, speakers=False)
+    assert out.corpus.turns["text"].tolist()[0] == expected
+    assert out.counts["phone"] == (len(c.turns) if expected != text else 0)

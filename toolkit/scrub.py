@@ -25,6 +25,7 @@ __all__ = [
     "ROLE_WORD",
     "Person",
     "Scrubber",
+    "local_phone_context",
     "name_variants",
     "speaker_names",
     "trie_pattern",
@@ -333,6 +334,21 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w)"
     r"|(?<![\w+])\+\d{1,3}(?:[\s.-]\d{2,4}){2,4}(?!\w)"
 )
+#: A local seven-digit number (555-0142, 555 0142, 555.0142): a phone only in a phone context.
+_LOCAL_PHONE = re.compile(r"(?<![\w+.,-])\d{3}[ .-]\d{4}(?![\w-]|[.,]\d)")
+#: Words that make a nearby local number a phone number ("number" only as someone's number).
+_PHONE_WORDS = re.compile(
+    r"\b(?:(?:tele|cell|smart)?phon(?:e|es|ed|ing)|tel|cell|cellphone|mobile|call(?:s|ed|ing)?|"
+    r"text(?:s|ed|ing)?|dial(?:s|ed|ing)?|fax|whatsapp|contact|reach|ring|"
+    r"(?:my|your|his|her|their|our|\w+['’]s|home|work|house|office)\s+(?:phone\s+)?numbers?)\b",
+    re.IGNORECASE,
+)
+#: Arithmetic beside a number: "555 - 142", "x = 200-1000", "minus", "times" stay numbers.
+_ARITHMETIC = re.compile(
+    r"[=+*/×÷^<>]|\b(?:plus|minus|times|equals?|subtract\w*|add\w*|divided|multipl\w*|"
+    r"sum|difference|product|quotient|solve|calculate|compute)\b",
+    re.IGNORECASE,
+)
 _DIGITS = re.compile(r"\d{3}")
 _HANDLE = re.compile(r"(?<![\w.@])@\w{2,}")
 _SENTENCE_END = ".!?\n\x00"
@@ -501,7 +517,14 @@ class Scrubber:
             text = _HANDLE.sub(lambda m: self._other("handle"), text)
         if _DIGITS.search(text) is not None:
             text = _PHONE.sub(lambda m: self._other("phone"), text)
+            text = _LOCAL_PHONE.sub(self._local_phone, text)
         return text
+
+    def _local_phone(self, match: re.Match[str]) -> str:
+        """A seven-digit number near a phone word and away from arithmetic becomes [PHONE]."""
+        if not local_phone_context(match.string, match.start(), match.end()):
+            return match.group()
+        return self._other("phone")
 
     def scrub(self, text: str) -> str:
         """``text`` with names and contact details replaced (counted in :attr:`counts`)."""
@@ -564,6 +587,27 @@ class Scrubber:
             if key not in self.common or _used_as_name(m, key in self.words):
                 found.append(m.group())
         return found
+
+
+def local_phone_context(text: str, start: int, end: int) -> bool:
+    """Whether the seven-digit number at ``text[start:end]`` reads as a phone number.
+
+    A phone word (phone, call, text, cell, someone's number: "my number", "mom's number", ...)
+    within 40 characters before it or 20 after, and no arithmetic (a sign, or a word such as
+    minus or solve) within 15. "The number 555-1000" alone is arithmetic, not a phone.
+
+    >>> text = "My mom's number is 555-0142."
+    >>> local_phone_context(text, text.index("555"), text.index("2.") + 1)
+    True
+    >>> text = "What number is 555-1000 minus 3?"
+    >>> local_phone_context(text, text.index("555"), text.index("0 m") + 1)
+    False
+    """
+    before, after = text[max(0, start - 40) : start], text[end : end + 20]
+    if not (_PHONE_WORDS.search(before) or _PHONE_WORDS.search(after)):
+        return False
+    near = text[max(0, start - 15) : start] + " " + text[end : end + 15]
+    return _ARITHMETIC.search(near) is None
 
 
 def _norm(name: str) -> str:
