@@ -15,6 +15,7 @@ from toolkit.deid import (
     check,
     deid_status,
     deidentify_corpus,
+    possible_names,
     read_roster,
 )
 from toolkit.errors import InputError
@@ -323,3 +324,28 @@ def test_local_phone_numbers_only_in_a_phone_context(text: str, expected: str) -
     out = deidentify_corpus(c, speakers=False)
     assert out.corpus.turns["text"].tolist()[0] == expected
     assert out.counts["phone"] == (len(c.turns) if expected != text else 0)
+
+
+def test_check_lists_possible_names_off_the_roster(
+    tmp_path: Path, roster: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lesson = _lesson()
+    extra = ["Ask Priya and Tomás to help.", "Priya's answer is 12, on Monday, says Mr. Okoye."]
+    texts = lesson.turns["text"].tolist()
+    texts[2], texts[3] = extra
+    raw = Corpus(lesson.dialogues, lesson.turns.assign(text=texts), lesson.annotations)
+    clean = deidentify(raw, roster=roster)
+    found = possible_names(clean, roster=roster)
+    assert [(p.name, p.count, p.turn_id) for p in found] == [
+        ("Priya", 2, "[STUDENT_1]-lesson1:2"),
+        ("Okoye", 1, "[STUDENT_1]-lesson1:3"),
+        ("Tomás", 1, "[STUDENT_1]-lesson1:2"),
+    ]  # not: sentence starts (Ask, Yes), May (written "may"), Monday, pseudonyms, roster names
+    clean.save(tmp_path / "clean")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["deid", "--check", str(tmp_path / "clean"), "--roster", str(roster)])
+    assert exit_info.value.code == 0  # for review: they do not fail the check
+    out = capsys.readouterr().out
+    assert "possible names to review" in out
+    assert "  Priya\t2\tlab/[STUDENT_1]-lesson1:2" in out
+    assert out.splitlines()[-1] == "no roster or speaker names left; 3 possible name(s) to review"

@@ -38,7 +38,15 @@ import pandas as pd
 from toolkit.errors import InputError
 from toolkit.files import write_text_atomic
 from toolkit.schema import Corpus, meta_values
-from toolkit.scrub import KINDS, Person, Scrubber, name_variants, speaker_names
+from toolkit.scrub import (
+    CAPITALISED_WORDS,
+    KINDS,
+    NOT_NAMES,
+    Person,
+    Scrubber,
+    name_variants,
+    speaker_names,
+)
 
 __all__ = [
     "DEID_KEY",
@@ -46,6 +54,7 @@ __all__ = [
     "DeidResult",
     "DeidStatus",
     "Finding",
+    "PossibleName",
     "check",
     "deid_status",
     "deidentify",
@@ -53,6 +62,7 @@ __all__ = [
     "is_deidentified",
     "mark",
     "ner_names",
+    "possible_names",
     "read_roster",
     "write_map",
 ]
@@ -777,6 +787,15 @@ def deidentify(
     return result.corpus
 
 
+def _check_scrubber(
+    corpus: Corpus, roster: str | os.PathLike[str] | Sequence[str] | None, speakers: bool
+) -> Scrubber:
+    """The scrubber :func:`check` looks with: the roster's and the speakers' names."""
+    entries, _ = _entries(corpus, roster, None, speakers)
+    people, _ = _assign(entries, corpus)
+    return Scrubber(people, words=_wordlike(corpus, _speaker_people(corpus), entries))
+
+
 def check(
     corpus: Corpus,
     *,
@@ -785,15 +804,16 @@ def check(
 ) -> list[Finding]:
     """Roster and speaker names still present in texts or speakers, with their turn ids.
 
+    Names the roster does not list are not found here: :func:`possible_names` lists the words
+    that look like them, for a person to review.
+
     Examples
     --------
     >>> from toolkit import Corpus
     >>> check(Corpus(), roster=["Maya"])
     []
     """
-    entries, _ = _entries(corpus, roster, None, speakers)
-    people, _ = _assign(entries, corpus)
-    scrubber = Scrubber(people, words=_wordlike(corpus, _speaker_people(corpus), entries))
+    scrubber = _check_scrubber(corpus, roster, speakers)
     t = corpus.turns
     found = []
     columns = zip(t["corpus"], t["turn_id"], t["speaker"], t["text"], strict=True)
@@ -803,3 +823,103 @@ def check(
         if isinstance(text, str):
             found.extend(Finding(str(c), str(turn_id), "text", n) for n in scrubber.find(text))
     return found
+
+
+@dataclass(frozen=True)
+class PossibleName:
+    """A capitalised word that may be a name no roster lists (see :func:`possible_names`).
+
+    Attributes
+    ----------
+    name : str
+        The word as written (possessive ``'s`` dropped).
+    count : int
+        How often it is written capitalised in the texts.
+    corpus, turn_id : str
+        Where it first occurs.
+    """
+
+    name: str
+    count: int
+    corpus: str
+    turn_id: str
+
+
+#: A word: letters, with inner apostrophes (O'Brien, don't).
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_CONTRACTION = re.compile(r"['’](?:s|m|d|ll|ve|re|t)$", re.IGNORECASE)
+_OPENERS = " \t\"'“‘(«*-–—"
+_TITLE_BEFORE = re.compile(r"\b(?:mr|mrs|ms|mx|dr|prof|st)\.$", re.IGNORECASE)
+
+
+def _name_position(text: str, start: int, end: int) -> bool:
+    """Whether a capitalised word at ``start`` stands where only a name would be capitalised:
+    mid-sentence (or after a title: "Ms. Lee"), or at a sentence start followed by a comma or a
+    possessive ("Priya, sit down", "Priya's turn")."""
+    before = text[max(0, start - 12) : start].rstrip(_OPENERS)
+    if before and before[-1] not in ".!?:;\n":
+        return True
+    if before and _TITLE_BEFORE.search(before):
+        return True
+    after = text[end : end + 2]
+    return after[:1] == "," or after in ("'s", "’s")
+
+
+def possible_names(
+    corpus: Corpus,
+    *,
+    roster: str | os.PathLike[str] | Sequence[str] | None = None,
+    speakers: bool = True,
+) -> list[PossibleName]:
+    """Capitalised words that may be people's names no roster lists, most frequent first.
+
+    A word is listed when the texts write it capitalised where only a name would be (mid-sentence,
+    or at a sentence start before a comma or a possessive), and it is not a dictionary word: the
+    corpus never writes it in lower case (the corpus is its own dictionary, so "Well" and "Math"
+    are not listed when "well" and "math" occur), and it is not one of
+    :data:`toolkit.scrub.CAPITALISED_WORDS` (days, months, languages, ...) or
+    :data:`toolkit.scrub.NOT_NAMES`. Roster and speaker names (found by :func:`check`), all-caps
+    words and pseudonyms are left out. For a person to review: some are places or products, and
+    a name that is also a word ("Will") is not listed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from toolkit import Corpus
+    >>> c = Corpus(
+    ...     dialogues=pd.DataFrame({"corpus": ["toy"], "dialogue_id": ["d1"], "split": [None],
+    ...                             "kind": [None], "meta": [{}]}),
+    ...     turns=pd.DataFrame({"corpus": ["toy"], "dialogue_id": ["d1"], "turn_id": ["d1:0"],
+    ...                         "index": [0], "role": ["teacher"], "speaker": ["T"],
+    ...                         "text": ["Well, ask Priya. Priya's idea is well made on Monday."],
+    ...                         "meta": [{}]}))
+    >>> [(p.name, p.count) for p in possible_names(c)]
+    [('Priya', 2)]
+    """
+    known = set(_check_scrubber(corpus, roster, speakers).table)
+    lower: set[str] = set()
+    capitalised: Counter[str] = Counter()
+    as_name: set[str] = set()
+    first: dict[str, tuple[str, str]] = {}
+    t = corpus.turns
+    for c, turn_id, text in zip(t["corpus"], t["turn_id"], t["text"], strict=True):
+        if not isinstance(text, str):
+            continue
+        for m in _TOKEN.finditer(text):
+            word = _CONTRACTION.sub("", m.group())
+            if word.islower():
+                lower.add(word)
+                continue
+            if len(word) < 2 or not word[0].isupper() or word.isupper():
+                continue
+            capitalised[word] += 1
+            first.setdefault(word, (str(c), str(turn_id)))
+            if word not in as_name and _name_position(text, m.start(), m.start() + len(word)):
+                as_name.add(word)
+    out = []
+    for word in as_name:
+        key = word.lower()
+        if key in lower or key in known or key in CAPITALISED_WORDS or key in NOT_NAMES:
+            continue
+        out.append(PossibleName(word, capitalised[word], *first[word]))
+    return sorted(out, key=lambda p: (-p.count, p.name))

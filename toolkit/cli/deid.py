@@ -9,6 +9,7 @@ import click
 
 from toolkit.errors import InputError
 from toolkit.io import FORMATS, read_corpus, save_corpus
+from toolkit.schema import Corpus
 
 __all__ = ["deid_cmd"]
 
@@ -40,7 +41,11 @@ _SHOWN = 50
     help="Comma-separated common-word names (Will, May, ...) to replace in any position.",
 )
 @click.option("--no-speakers", is_flag=True, help="Do not take names from the speaker column.")
-@click.option("--check", is_flag=True, help="List roster/speaker names left; exit 1 if any.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="List roster/speaker names left (exit 1 if any) and other possible names to review.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def deid_cmd(
@@ -63,27 +68,20 @@ def deid_cmd(
     common words (Will, May, Mark, Grace) are replaced only where capitalised mid-sentence,
     unless listed with --always. The map is written only to --keep-map. The corpus records what
     was done (see `edudial info`). Running it again changes nothing. --check lists the roster and
-    speaker names still present, with their turn ids, and exits 1 if any remain.
+    speaker names still present, with their turn ids, and exits 1 if any remain; it also lists
+    capitalised words that are neither dictionary words nor on the roster as possible names to
+    review, with counts (these do not fail the check).
 
     \b
     Examples:
       edudial deid lessons.corpus -o lessons.deid --roster names.csv --keep-map private/map.json
       edudial deid --check lessons.deid --roster names.csv
     """
-    from toolkit.deid import check as check_names
     from toolkit.deid import deidentify_corpus, write_map
 
     corpus = read_corpus(corpus_path)
     if check:
-        findings = check_names(corpus, roster=roster, speakers=not no_speakers)
-        for f in findings[:_SHOWN]:
-            click.echo(f"{f.corpus}/{f.turn_id}\t{f.field}\t{f.name}")
-        if len(findings) > _SHOWN:
-            click.echo(f"... and {len(findings) - _SHOWN} more")
-        click.echo(
-            f"{len(findings)} name(s) left" if findings else "no roster or speaker names left"
-        )
-        sys.exit(1 if findings else 0)
+        sys.exit(_check(corpus, roster, speakers=not no_speakers))
     if out is None:
         raise InputError("missing -o/--out (the directory to write), or pass --check")
     if out.exists() and not force and not (out.is_dir() and not any(out.iterdir())):
@@ -101,3 +99,28 @@ def deid_cmd(
     click.echo(f"{result.corpus!r} -> {out}; replaced: {done}")
     if keep_map is not None:
         click.echo(f"name map -> {keep_map} (keep it private)")
+
+
+def _check(corpus: Corpus, roster: Path | None, *, speakers: bool) -> int:
+    """Print what ``--check`` finds; the exit status (1 when roster or speaker names are left)."""
+    from toolkit.deid import check, possible_names
+
+    findings = check(corpus, roster=roster, speakers=speakers)
+    for f in findings[:_SHOWN]:
+        click.echo(f"{f.corpus}/{f.turn_id}\t{f.field}\t{f.name}")
+    if len(findings) > _SHOWN:
+        click.echo(f"... and {len(findings) - _SHOWN} more")
+    review = possible_names(corpus, roster=roster, speakers=speakers)
+    if review:
+        click.echo(
+            "possible names to review (capitalised, not in the roster, never written in lower "
+            "case; they do not fail the check): word, times written, first turn"
+        )
+        for p in review[:_SHOWN]:
+            click.echo(f"  {p.name}\t{p.count}\t{p.corpus}/{p.turn_id}")
+        if len(review) > _SHOWN:
+            click.echo(f"  ... and {len(review) - _SHOWN} more")
+    left = f"{len(findings)} name(s) left" if findings else "no roster or speaker names left"
+    extra = f"; {len(review)} possible name(s) to review" if review else ""
+    click.echo(left + extra)
+    return 1 if findings else 0
