@@ -376,6 +376,12 @@ def test_a_decision_is_not_saved_when_the_labels_changed_while_the_page_was_open
     assert resp.status_code == 303 and s.store.adjudications() == {}
     page = _page(client, resp.location)  # the fresh page, with a one-line notice
     assert 'class="notice"' in page and "ben</span>: <b>telling" in page
+    _answer(client, "ben", _pos(s, "ben", x), "0:0")  # now ben agrees with ana
+    resp = client.get(loc)  # the old address: nothing to decide, not a 404
+    assert resp.status_code == 303 and resp.location.endswith("/")
+    resp = client.post(loc, data={**form_fields(page), "answer": "0:3"})
+    assert resp.status_code == 303 and s.store.adjudications() == {}
+    assert 'class="notice"' in _page(client, resp.location)  # "the coders now agree"
 
 
 def test_the_leads_next_key_while_coders_work_shows_the_fresh_page(tmp_path: Path) -> None:

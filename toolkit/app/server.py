@@ -301,8 +301,12 @@ class _Views:
         values = {"notice": notice} if notice else {}
         return redirect(self.link("overview", self.s.adjudicator, **values), 303)
 
-    def dispute(self, i: int) -> str:
+    def dispute(self, i: int) -> str | BaseResponse:
         items = self.all_disputes()
+        if i > len(items) >= 1:  # the list got shorter since this address was made
+            return self.adjudicate_start("moved")
+        if not items:  # e.g. the coders now agree on the last one
+            return self.adjudicate_start()
         if not 1 <= i <= len(items):
             abort(404, "no such disagreement")
         d = items[i - 1]
