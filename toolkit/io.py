@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import EdudialError, InputError
+from toolkit.files import temp_dir
 from toolkit.jsonvalue import plain
 from toolkit.meta import MetaArray, MetaDtype
 from toolkit.schema import TABLES, Corpus, meta_values, normalise_table
@@ -102,7 +102,7 @@ def save_corpus(
     if _occupied(target) and not overwrite:
         raise InputError("output already exists; pass overwrite=True (CLI: --force)", path=target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = temp_dir(target.parent, f".{target.name}.")  # follows the umask (mkdtemp: 0700)
     try:
         for table in TABLES:
             frame = getattr(corpus, table)
