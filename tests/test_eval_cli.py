@@ -83,9 +83,10 @@ def test_json_contract(ordinal_file: Path, capsys: pytest.CaptureFixture[str]) -
     assert "missing" in conv["missing_policy"]
     kappa = s["metrics"]["cohen_kappa"]
     assert kappa["ci_method"].endswith("delete-one-dialogue jackknife, t(G - 1)")
-    assert kappa["intervals"]["cluster_bootstrap"]["n_clusters"] == kappa["intervals"][
-        "cluster_jackknife"
-    ]["n_clusters"]
+    assert (
+        kappa["intervals"]["cluster_bootstrap"]["n_clusters"]
+        == kappa["intervals"]["cluster_jackknife"]["n_clusters"]
+    )
     assert s["human_model"]["by_model"]["LLM"]["spearman_rho"]["estimate"] is not None
     # the library gives the same numbers
     a = pd.read_json(ordinal_file, lines=True, dtype=False).astype({"label": str})
