@@ -412,3 +412,42 @@ def test_save_corpus_feeds_edudial_irr(
     assert rc == 0
     # the fake answers exactly the human label for every turn: perfect agreement on 20 units
     assert "| teacher vs gpt-4o-mini@mathdial-moves@1.0 | 20 | 1.000" in report
+
+
+def test_rerun_with_save_corpus_resumes_and_rewrites_its_own_corpus(
+    server: FakeOpenAI,
+    corpus_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from toolkit import read_corpus
+
+    saved, out = tmp_path / "toy+model.corpus", tmp_path / "run"
+    base = ["annotate", str(corpus_dir), "--rubric", "mathdial-moves", "--base-url", server.url]
+    args = [*base, "-o", str(out), "--save-corpus", str(saved)]
+    model = "gpt-4o-mini@mathdial-moves@1.0"
+
+    def labelled() -> int:
+        ann = read_corpus(saved).annotations
+        return int((ann.rater == model).sum())
+
+    assert _cli([*args, "--limit", "10"], monkeypatch) == 0  # a first, partial run
+    assert labelled() == 10
+    capsys.readouterr()
+    assert _cli(args, monkeypatch) == 0  # the same command again: resumes, rewrites its corpus
+    text = capsys.readouterr().out
+    assert "completed: 60 ok" in text and "requests 50 " in text and f"-> {saved}" in text
+    assert labelled() == 60
+    assert _cli(args, monkeypatch) == 0  # complete: zero requests, the same corpus
+    assert "requests 0 " in capsys.readouterr().out and labelled() == 60
+
+    # a corpus this run did not write, or one changed since (here: by hand), needs --force
+    other = tmp_path / "other"
+    assert _cli([*base, "-o", str(other), "--save-corpus", str(saved)], monkeypatch) == 2
+    assert "was not saved by the run in" in capsys.readouterr().err
+    (saved / "manifest.json").write_text("{}\n", encoding="utf-8")
+    assert _cli(args, monkeypatch) == 2
+    assert "was changed since this run saved it" in capsys.readouterr().err
+    assert _cli([*args, "--force"], monkeypatch) == 0 and labelled() == 60
+    assert _cli(args, monkeypatch) == 0  # --force recorded it as this run's again

@@ -189,12 +189,57 @@ def _dry_run(corpus: Corpus, rub: Any, args: _Args, input_spec: str) -> None:
         )
 
 
+#: In the run directory: the ``--save-corpus`` folders this run wrote, each with the hash of its
+#: files then, so that rerunning the same command (to resume) may rewrite them.
+SAVED_CORPORA = "saved-corpora.json"
+
+
+def _tree_sha256(folder: Path) -> str:
+    """Hash of every file's relative path and bytes under ``folder``."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _saved_by_run(out: Path) -> dict[str, str]:
+    try:
+        saved = json.loads((out / SAVED_CORPORA).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def _check_save_corpus(out: Path, target: Path) -> None:
+    """Refuse an existing ``--save-corpus`` folder unless this run wrote it and it is unchanged."""
+    recorded = _saved_by_run(out).get(str(target.resolve()))
+    if recorded is None:
+        raise InputError(
+            f"already exists and was not saved by the run in {out} "
+            "(pass --force to replace it, or choose another --save-corpus)",
+            path=target,
+        )
+    if recorded != _tree_sha256(target):
+        raise InputError(
+            "already exists and was changed since this run saved it (e.g. by `edudial code "
+            "import`); pass --force to replace it, or choose another --save-corpus",
+            path=target,
+        )
+
+
 def _check_outputs(args: _Args) -> Path:
-    """The run directory; refuse to overwrite ``--save-corpus`` and unsupported mixes."""
+    """The run directory; refuse to overwrite ``--save-corpus`` and unsupported mixes.
+
+    An existing ``--save-corpus`` folder is rewritten only with ``--force`` or when the same run
+    directory saved it and it has not changed since: rerunning the same command resumes.
+    """
     if args.out is None:
         raise InputError("-o/--out is required (the run directory)", field="out")
     if args.save_corpus is not None and args.save_corpus.exists() and not args.force:
-        raise InputError("already exists (pass --force to replace it)", path=args.save_corpus)
+        _check_save_corpus(args.out, args.save_corpus)
     if args.pack is not None and args.batching:
         raise InputError("--pack is not supported with --batch yet", field="pack")
     return args.out
@@ -240,13 +285,21 @@ def _report(result: Any, out: Path) -> None:
     click.echo(f"  dialect {result.manifest.get('dialect')}; run {result.run_id}")
 
 
-def _save_labels(corpus: Corpus, result: Any, path: Path, force: bool) -> None:
-    """``--save-corpus``: the input corpus plus the rows that have a label."""
+def _save_labels(corpus: Corpus, result: Any, path: Path, out: Path) -> None:
+    """``--save-corpus``: the input corpus plus the rows that have a label.
+
+    Overwrites ``path`` (``_check_outputs`` has refused it unless ``--force`` or this run saved
+    it) and records it in ``OUT/saved-corpora.json``.
+    """
+    from toolkit.files import write_text_atomic
     from toolkit.io import save_corpus
 
     rows = result.annotations
     merged = corpus.with_annotations(rows[rows["label"].notna()]).validate()
-    save_corpus(merged, path, overwrite=force)
+    save_corpus(merged, path, overwrite=True)
+    saved = _saved_by_run(out)
+    saved[str(path.resolve())] = _tree_sha256(path)
+    write_text_atomic(out / SAVED_CORPORA, json.dumps(saved, indent=2, sort_keys=True) + "\n")
 
 
 @click.command("annotate")
@@ -386,7 +439,8 @@ def _save_labels(corpus: Corpus, result: Any, path: Path, force: bool) -> None:
     type=click.Path(path_type=Path),
     default=None,
     help="Also save INPUT plus the model labels (rows with a label) as a corpus dir, "
-    "ready for `edudial irr`.",
+    "ready for `edudial irr`. Rerunning the same command rewrites it (unless it was changed "
+    "since); any other existing folder needs --force.",
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option(
@@ -473,7 +527,7 @@ def annotate_cmd(input_spec: str, **options: Any) -> None:
     result = _run(corpus, rub, args, out)
     _report(result, out)
     if args.save_corpus is not None:
-        _save_labels(corpus, result, args.save_corpus, args.force)
+        _save_labels(corpus, result, args.save_corpus, out)
         click.echo(f"  corpus with model labels -> {args.save_corpus}")
     if result.status == "stopped_max_cost":
         click.echo(
@@ -511,7 +565,7 @@ def _annotate_rules(corpus: Corpus, rub: Any, args: _Args) -> None:
     if m["rules"]["abstained_schemes"]:
         click.echo(f"  no patterns, no rows: {', '.join(m['rules']['abstained_schemes'])}")
     if args.save_corpus is not None:
-        _save_labels(corpus, result, args.save_corpus, args.force)
+        _save_labels(corpus, result, args.save_corpus, out)
         click.echo(f"  corpus with the rule labels -> {args.save_corpus}")
 
 
