@@ -299,7 +299,8 @@ def reading_workbook(path: _Where) -> Iterator[None]:
     step that touches the file (opening, listing sheets, reading rows), not just the opening:
     a missing or cut part surfaces as ``BadZipFile``, ``KeyError``, ``IndexError``, an XML
     ``ParseError``, calamine's ``XmlError`` or ``ZipError``, ``zlib.error``, ``EOFError`` or
-    ``NotImplementedError`` (an unknown compression method).
+    ``NotImplementedError`` (an unknown compression method), even ``TypeError`` (openpyxl passes
+    XML attributes on as keywords). So keep only the reading inside the ``with`` block.
     """
     import xml.etree.ElementTree as ElementTree
     import zipfile
@@ -312,6 +313,7 @@ def reading_workbook(path: _Where) -> Iterator[None]:
         zlib.error,
         EOFError,
         NotImplementedError,  # (zipfile: a compression method it does not know)
+        TypeError,  # (openpyxl: an XML attribute name damaged, passed on as a keyword)
         KeyError,
         IndexError,
         ValueError,

@@ -165,12 +165,12 @@ def _read_xlsx(path: Path) -> tuple[_Sheet, WorkbookManifest]:
             text = "".join(
                 str(r[0]) for r in wb[MANIFEST_SHEET].iter_rows(values_only=True) if r and r[0]
             )
-            manifest = WorkbookManifest.from_json(text, path=path)
             if CODE_SHEET not in wb.sheetnames:
                 raise InputError(f"the sheet {CODE_SHEET!r} is missing", path=path)
             rows = [list(r) for r in wb[CODE_SHEET].iter_rows(values_only=True)]
         finally:
             wb.close()
+    manifest = WorkbookManifest.from_json(text, path=path)  # (our code: outside the wrapper)
     return _Sheet(f"{path.name}!{CODE_SHEET}", rows), manifest
 
 
@@ -311,7 +311,9 @@ def _check_text(check: _Check, r: int, values: list[Any], exp: SheetRow) -> bool
     pos = {c.role: j + 1 for j, c in enumerate(cols)}
     by_role = {c.role: values[j] for j, c in enumerate(cols) if c.role != "label"}
     if _text(by_role.get("checksum")).strip() != exp.checksum:
-        check.add(r, pos["checksum"], "the checksum cell was changed")
+        check.add(
+            r, pos["checksum"], "the checksum cell was changed (or the manifest's copy of it)"
+        )
         return False
     if _row_checksum(m, exp, by_role) != exp.checksum:
         check.add(
@@ -437,12 +439,29 @@ def _unit_problems(book: ReadWorkbook, corpus: Corpus) -> list[str]:
             strict=True,
         )
     )
+    dialogue_of = dict(
+        zip(
+            zip(turns["corpus"].tolist(), turns["turn_id"].tolist(), strict=True),
+            turns["dialogue_id"].tolist(),
+            strict=True,
+        )
+    )
     present = [r for r in m.rows if (r.corpus, r.unit_id) in known]
     out = [
         f"{book.path.name}: unit {r.corpus}/{r.unit_id} is not in the corpus (workbook of "
         f"another corpus: made for {m.corpus})"
         for r in m.rows
         if (r.corpus, r.unit_id) not in known
+    ]
+    for r in present:  # a turn's dialogue, or a dialogue unit itself
+        actual = dialogue_of.get((r.corpus, r.unit_id), r.unit_id)
+        if actual != r.dialogue_id:
+            out.append(
+                f"{book.path.name}: its manifest puts unit {r.corpus}/{r.unit_id} in dialogue "
+                f"{r.dialogue_id!r}, the corpus in {actual!r} (the manifest was changed)"
+            )
+    present = [
+        r for r in present if dialogue_of.get((r.corpus, r.unit_id), r.unit_id) == r.dialogue_id
     ]
     units = coding_units(
         corpus, m.rubric, [UnitRef(r.corpus, r.unit_id, r.dialogue_id) for r in present]
