@@ -170,7 +170,14 @@ class WorkbookManifest:
             raise InputError(
                 f"workbook format version {data.get('version')} is not supported", path=path
             )
-        rubric = parse_rubric(data.get("rubric"), path=path)
+        try:
+            rubric = parse_rubric(data.get("rubric"), path=path)
+        except InputError as exc:  # (a pydantic message can run over several lines)
+            raise InputError(
+                f"the rubric stored in the manifest is damaged: {exc.message.splitlines()[0]}",
+                path=path,
+                field=f"rubric.{exc.field}" if exc.field else "rubric",
+            ) from None
         if rubric.sha256 != data.get("rubric_sha256"):
             raise InputError("the rubric stored in the workbook does not match its hash", path=path)
         get = _ManifestReader(data, path)
