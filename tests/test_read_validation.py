@@ -276,3 +276,19 @@ def test_validate_false_reads_a_damaged_corpus_as_it_is(saved, tmp_path: Path) -
     edit_line(folder / "turns.jsonl", 1, turn_id=["x"])
     with pytest.raises(InputError, match="expected text or null, found a list"):
         read_corpus(folder, validate=False)
+
+
+def test_deep_json_and_lone_surrogates_in_a_saved_jsonl_table_are_named(tmp_path: Path) -> None:
+    """A saved corpus's JSONL tables go through the same JSON checks as the loaders'."""
+    from toolkit.io import iter_jsonl_numbered
+
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"a": 1}\n' + '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(InputError) as exc:
+        list(iter_jsonl_numbered(deep))
+    assert exc.value.line == 2 and "nested too deeply" in str(exc.value)
+    lone = tmp_path / "lone.jsonl"
+    lone.write_text('{"text": "fine"}\n{"text": "half \\ud800 of a pair"}\n')
+    with pytest.raises(InputError) as exc:
+        list(iter_jsonl_numbered(lone))
+    assert exc.value.line == 2 and exc.value.field == "text"

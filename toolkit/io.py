@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from toolkit.errors import EdudialError, InputError
+from toolkit.errors import EdudialError, InputError, loads_json
 from toolkit.files import temp_dir
 from toolkit.jsonvalue import plain
 from toolkit.meta import MetaArray, MetaDtype
@@ -618,7 +618,8 @@ def iter_jsonl_numbered(path: str | os.PathLike[str]) -> Iterator[tuple[int, dic
     """Yield ``(line_number, record)`` for every non-empty line of a JSONL file.
 
     Raises :class:`InputError` naming the file (and line) for a missing or unreadable file, text
-    that is not UTF-8, malformed JSON, or a line that is not a JSON object.
+    that is not UTF-8, malformed, too deeply nested JSON or a lone surrogate escape, or a line
+    that is not a JSON object.
     """
     p = Path(path)
     try:
@@ -637,12 +638,8 @@ def iter_jsonl_numbered(path: str | os.PathLike[str]) -> Iterator[tuple[int, dic
     for lineno, line_text in enumerate(text.split("\n"), start=1):
         if not line_text.strip():
             continue
-        try:
-            record = json.loads(line_text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON ({exc.msg} at column {exc.colno})", path=p, line=lineno
-            ) from None
+        # deep nesting and lone surrogates are refused here too, naming the line and field
+        record = loads_json(line_text, path=p, line=lineno)
         if not isinstance(record, dict):
             raise InputError("expected a JSON object per line", path=p, line=lineno)
         yield lineno, record
