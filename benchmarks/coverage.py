@@ -396,13 +396,50 @@ def main(argv: Sequence[str] | None = None) -> list[CellResult]:
         print(f"{pcell.name}  ({args.reps} replicates)")
         for method, tally in run_ppi_cell(pcell, args.reps).items():
             print(_row("share", method, tally, args.reps))
+    print_summary(results)
     return results
 
 
-def _iter_rows(results: Iterable[CellResult]) -> Iterable[tuple[str, str, str, float]]:
+SHORT = {
+    "cohen_kappa": "Cohen",
+    "fleiss_kappa": "Fleiss",
+    "conger_kappa": "Conger",
+    "krippendorff_alpha": "alpha",
+    "gwet_ac1": "AC1",
+    "icc": "ICC",
+    "human_model_diff": "H-M diff",
+    "gold_macro_f1": "gold F1",
+}
+
+
+def summary_line(res: CellResult) -> str:
+    """One cell: the default's coverage per estimand; ``!`` where it is outside 93-97.5%
+    although another method is inside, ``~`` where no method reaches 93%."""
+    cells = []
+    for name, short in SHORT.items():
+        tally = res.tallies.get((name, "default"))
+        if tally is None or not tally.defined:
+            continue
+        p = tally.covered / tally.defined
+        others = [
+            t.covered / t.defined
+            for (n, m), t in res.tallies.items()
+            if n == name and m != "default" and t.defined >= 0.5 * res.reps
+        ]
+        mark = ""
+        if max([*others, p]) < 0.93:
+            mark = "~"
+        elif not 0.93 <= p <= 0.975 and any(0.93 <= o <= 0.975 for o in others):
+            mark = "!"
+        cells.append(f"{short} {100 * p:.1f}{mark}")
+    return f"{res.cell.name:<34} " + "  ".join(cells)
+
+
+def print_summary(results: Iterable[CellResult]) -> None:
+    print("\nDefault interval coverage (nominal 95%; ! another method is within 93-97.5% and")
+    print("the default is not; ~ no method reaches 93%)")
     for res in results:
-        for (name, method), tally in res.tallies.items():
-            yield res.cell.name, name, method, tally.covered / tally.defined
+        print(summary_line(res))
 
 
 if __name__ == "__main__":
