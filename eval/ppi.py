@@ -271,6 +271,22 @@ def _check(model: np.ndarray, gold: np.ndarray, inclusion: np.ndarray | None, q:
     return problems
 
 
+#: Fewer coded units than this carrying a code: PPI++ covered 87-92% (benchmarks/coverage.py).
+FEW_CODED = 20
+
+
+def _few_coded_notes(gold: np.ndarray, categories: Sequence[str]) -> list[str]:
+    """A note for each code that few coded units carry (where PPI++ under-covered)."""
+    counts = np.bincount(gold, minlength=len(categories))
+    return [
+        f"Only {int(c)} coded unit(s) carry '{name}': with fewer than {FEW_CODED} the PPI++ "
+        "interval covered 87-92% in edudial's coverage study; quote the PPI interval "
+        "(docs/eval.md)."
+        for name, c in zip(categories, counts, strict=True)
+        if c < FEW_CODED
+    ]
+
+
 def estimate_shares(
     model: np.ndarray,
     gold: np.ndarray,
@@ -329,6 +345,7 @@ def estimate_shares(
     st = None if strata is None else np.asarray(strata)[coded]
     if st is not None and (np.unique(st, return_counts=True)[1] < 2).any():
         notes.append("A stratum with a single coded unit adds no variance estimate.")
+    notes.extend(_few_coded_notes(gold[coded], categories))
     rows = []
     for k, name in enumerate(categories):
         f_all = (model[labelled] == k).astype(float)

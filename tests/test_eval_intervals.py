@@ -215,3 +215,20 @@ def test_coverage_study_two_dialogues(coverage) -> None:
     assert default.covered / default.defined >= 0.90
     assert cluster.covered / cluster.defined <= 0.70
     assert res.defaults["cohen_kappa"] == {"default": 100}
+
+
+def test_estimate_says_when_few_coded_units_carry_a_code() -> None:
+    from eval.ppi import estimate_shares
+
+    rng = np.random.default_rng(10)
+    model = (rng.random(2000) < 0.05).astype(int)
+    gold = np.full(2000, -1)
+    coded = rng.choice(2000, 100, replace=False)
+    gold[coded] = model[coded]
+    res = estimate_shares(model, gold, ["no", "yes"])
+    carrying = int((gold[coded] == 1).sum())
+    assert carrying < 20
+    assert [n for n in res.notes if "carry" in n] == [
+        f"Only {carrying} coded unit(s) carry 'yes': with fewer than 20 the PPI++ interval "
+        "covered 87-92% in edudial's coverage study; quote the PPI interval (docs/eval.md)."
+    ]
