@@ -199,3 +199,55 @@ def icc(x: np.ndarray, level: float = 0.95) -> dict[str, IccResult]:
             lo = hi = nan
         out[form] = IccResult(form, sf, est, (lo, hi), f3, n - 1, (n - 1) * (k - 1), p3, n, k)
     return out
+
+
+def _mean_squares(T: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Mean squares of the two-way layout from summed per-unit statistics (B x (4 + k))."""
+    n, total, rows2, squares, cols = T[:, 0], T[:, 1], T[:, 2], T[:, 3], T[:, 4:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correction = total**2 / (n * k)
+        ss_total = squares - correction
+        ss_rows = rows2 / k - correction
+        ss_cols = (cols**2).sum(axis=1) / n - correction
+        ss_err = ss_total - ss_rows - ss_cols
+        return {
+            "n": n,
+            "MSR": ss_rows / (n - 1),
+            "MSC": ss_cols / (k - 1),
+            "MSE": ss_err / ((n - 1) * (k - 1)),
+            "MSW": (ss_total - ss_rows) / (n * (k - 1)),
+        }
+
+
+def icc_form_value(T: np.ndarray, k: int, form: str) -> np.ndarray:
+    """One ICC form from summed per-unit statistics (see :func:`icc_unit_stats`).
+
+    Examples
+    --------
+    >>> x = np.array([[9., 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9],
+    ...               [6, 2, 4, 7]])
+    >>> T = icc_unit_stats(x).sum(axis=0, keepdims=True)
+    >>> round(float(icc_form_value(T, 4, "ICC(A,1)")[0]), 4)  # Shrout & Fleiss: 0.29
+    0.2898
+    """
+    m = _mean_squares(T, k)
+    msr, msc, mse, msw, n = m["MSR"], m["MSC"], m["MSE"], m["MSW"], m["n"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = {
+            "ICC(1)": (msr - msw) / (msr + (k - 1) * msw),
+            "ICC(1,k)": (msr - msw) / msr,
+            "ICC(A,1)": (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n),
+            "ICC(A,k)": (msr - mse) / (msr + (msc - mse) / n),
+            "ICC(C,1)": (msr - mse) / (msr + (k - 1) * mse),
+            "ICC(C,k)": (msr - mse) / msr,
+        }[form]
+    return np.where(n >= 2, value, np.nan)
+
+
+def icc_unit_stats(x: np.ndarray) -> np.ndarray:
+    """Per-unit statistics whose sums give every ICC form: (1, row sum, row sum^2, sum of
+    squares, the k scores); a unit with a missing score is a zero row (listwise deletion)."""
+    complete = ~np.isnan(x).any(axis=1)
+    filled = np.where(complete[:, None], np.nan_to_num(x), 0.0)
+    rows = filled.sum(axis=1)
+    return np.column_stack([complete.astype(float), rows, rows**2, (filled**2).sum(axis=1), filled])

@@ -164,7 +164,9 @@ NEW_METHODS = ("cluster_jackknife", "jackknife")
 
 
 def _old_choice(node: dict[str, Any]) -> None:
-    for key in OLD_PRIMARY:
+    # ICC (the metric with "forms") had its exact-F interval only; it now has resamples too
+    order = ("analytic",) if "forms" in node else OLD_PRIMARY
+    for key in order:
         interval = node["intervals"].get(key)
         if interval and all(isinstance(v, float) for v in interval["ci"]):
             node["ci"], node["ci_method"] = interval["ci"], interval["method"]
