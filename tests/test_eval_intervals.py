@@ -232,3 +232,29 @@ def test_estimate_says_when_few_coded_units_carry_a_code() -> None:
         f"Only {carrying} coded unit(s) carry 'yes': with fewer than 20 the PPI++ interval "
         "covered 87-92% in edudial's coverage study; quote the PPI interval (docs/eval.md)."
     ]
+
+
+def test_icc_jackknife_equals_leaving_each_dialogue_out_with_eval_icc() -> None:
+    from eval.icc import icc
+
+    rng = np.random.default_rng(11)
+    truth = rng.integers(0, 5, 48)
+    codes = np.column_stack([np.clip(truth + rng.integers(-1, 2, 48), 0, 4) for _ in range(3)])
+    clusters = np.repeat([f"d{i}" for i in range(8)], 6)
+    t = RatingTable(
+        "s",
+        [f"u{i}" for i in range(48)],
+        ["A", "B", "C"],
+        [str(v) for v in range(1, 6)],
+        codes,
+        "interval",
+        scores=np.arange(1.0, 6.0),
+        clusters=clusters,
+    )
+    m = scheme_agreement(t, bootstrap=0).metrics["icc"]
+    x = codes + 1.0
+    loo = [icc(x[clusters != d], 0.95)["ICC(A,1)"].estimate for d in dict.fromkeys(clusters)]
+    se, ci = _jackknife_by_hand(loo, icc(x, 0.95)["ICC(A,1)"].estimate)
+    jack = m.intervals["cluster_jackknife"]
+    assert jack.se == pytest.approx(se, abs=1e-12)
+    assert jack.ci == pytest.approx(ci, abs=1e-12)
