@@ -389,3 +389,16 @@ def test_a_stray_byte_forcing_cp1252_is_reported(tmp_path: Path) -> None:
     clean = tmp_path / "clean.csv"
     clean.write_text("text,speaker\nCafé,Zoë\n", encoding="utf-8")
     assert not [x for x in import_transcripts(clean).describe() if x.startswith("warning:")]
+
+
+def test_a_code_column_given_in_another_spelling_reads_the_header_column(tmp_path) -> None:
+    """--code coder_a=... on a file whose column is 'Coder A' (it crashed with KeyError)."""
+    import corpora
+
+    path = tmp_path / "lesson.csv"
+    path.write_text(
+        "Lesson,Speaker,Utterance,Coder A\n1,Teacher,What is 3+4?,question\n1,Ana,7,answer\n"
+    )
+    corpus = corpora.load("transcripts", path, code=["coder_a=moves@A"])
+    rows = corpus.annotations[["scheme", "label", "rater"]].values.tolist()
+    assert rows == [["moves", "question", "A"], ["moves", "answer", "A"]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -327,12 +327,12 @@ def resolve(header: Sequence[str], options: Options, *, path: Path, fixed: bool 
         raise InputError(
             f"no text column; pass --text COLUMN (the columns are {_list(header)})", path=path
         )
-    for spec in options.codes:
-        _given(spec.column, header, "code", path)
-    _check_codes(options.codes, columns)
-    used = {c for c in columns.values() if c} | {s.column for s in options.codes}
+    # the header's own spelling ('coder_a' given, 'Coder A' in the file) is what later reads it
+    codes = tuple(replace(s, column=_given(s.column, header, "code", path)) for s in options.codes)
+    _check_codes(codes, columns)
+    used = {c for c in columns.values() if c} | {s.column for s in codes}
     meta = tuple(c for c in header if c not in used)
-    return Mapping(columns, tuple(recognised), options.codes, meta)
+    return Mapping(columns, tuple(recognised), codes, meta)
 
 
 def _list(header: Sequence[str]) -> str:
