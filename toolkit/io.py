@@ -5,15 +5,25 @@ or ``.jsonl``) and a ``corpus.json`` manifest (format version, counts). In Parqu
 plain column (``meta`` is JSON object text, as in memory), so DuckDB, Polars, Spark or
 ``pyarrow.dataset`` read the files directly; in JSONL ``meta`` is a nested object. Writing goes to a
 temporary directory that is renamed into place at the end, so a failed write leaves no partial
-output. Reading checks what it read (column types, the counts ``corpus.json`` records, the
-schema's rules) and refuses a damaged corpus, naming each file and its problems.
+output. Replacing a corpus (``overwrite``) swaps the folders so the path always holds the old or
+the new complete corpus, even if the process is killed midway: the old one is renamed aside
+(``.NAME.old-*``), the new one renamed in, then the old one deleted; the next read or save of the
+path finishes an interrupted swap, and a save removes the temporaries (``.NAME.tmp-*``) that
+killed saves of the same path left. Reading checks what it read (column types, the counts
+``corpus.json`` records, the schema's rules) and refuses a damaged corpus, naming each file and
+its problems.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
+import socket
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +32,6 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import EdudialError, InputError, loads_json
-from toolkit.files import temp_dir
 from toolkit.jsonvalue import plain
 from toolkit.meta import MetaArray, MetaDtype
 from toolkit.schema import TABLES, Corpus, meta_values, normalise_table
@@ -99,10 +108,11 @@ def save_corpus(
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     target = Path(directory)
+    tidy_save_path(target)
     if _occupied(target) and not overwrite:
         raise InputError("output already exists; pass overwrite=True (CLI: --force)", path=target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_dir(target.parent, f".{target.name}.")  # follows the umask (mkdtemp: 0700)
+    tmp = _save_temp(target)
     try:
         for table in TABLES:
             frame = getattr(corpus, table)
@@ -131,15 +141,184 @@ def _occupied(target: Path) -> bool:
     return target.exists() or target.is_symlink()
 
 
+# The hidden siblings of a corpus folder NAME that a save makes, and nothing else is named so:
+#   .NAME.tmp-<host>-<pid>-<token>  the new corpus being written by process <pid> on <host>
+#   .NAME.old-<token>               the old corpus, renamed aside while the new one moves in
+#   .NAME.del-<token>               the old corpus being deleted once the new one is in place
+#   .NAME.<token>                   a temporary of edudial before 0.x (no writer recorded)
+# <host> is 8 hex digits of a hash of the host name, <token> 12 hex digits.
+_TOKEN = "[0-9a-f]{12}"
+_SIBLING = re.compile(
+    rf"tmp-(?P<host>[0-9a-f]{{8}})-(?P<pid>[0-9]+)-{_TOKEN}|(?P<kind>old|del)-{_TOKEN}"
+    rf"|(?P<legacy>{_TOKEN})"
+)
+#: A temporary whose writer cannot be checked (another host, or an older edudial) is stale after
+#: this many seconds without a change.
+STALE_AFTER = 300.0
+#: A temporary whose writer still runs is left alone, unless it is this old (the pid was reused).
+STALE_ALIVE_AFTER = 24 * 3600.0
+_CORPUS_FILES = {MANIFEST} | {f"{t}.{ext}" for t in TABLES for ext in FORMATS}
+
+
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _siblings(target: Path) -> list[tuple[Path, re.Match[str]]]:
+    """The save's hidden siblings of ``target`` (see the table above), by the exact pattern."""
+    if not target.name:
+        return []
+    prefix = f".{target.name}."
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if entry.name.startswith(prefix):
+            m = _SIBLING.fullmatch(entry.name[len(prefix) :])
+            if m is not None:
+                found.append((target.parent / entry.name, m))
+    return found
+
+
+def _save_temp(target: Path) -> Path:
+    """A new folder ``.NAME.tmp-<host>-<pid>-<token>`` beside ``target`` (mode 0777 less umask).
+
+    The writer is in the name, so a later save knows whether the process that made it is gone.
+    """
+    stem = f".{target.name}.tmp-{_host_tag()}-{os.getpid()}-"
+    for _ in range(100):
+        name = target.parent / f"{stem}{secrets.token_hex(6)}"
+        try:
+            name.mkdir(mode=0o777)
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(f"no free temporary name in {target.parent}")  # pragma: no cover
+
+
+def _aside_name(target: Path, kind: str) -> Path:
+    return target.parent / f".{target.name}.{kind}-{secrets.token_hex(6)}"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # pragma: no cover - os.kill(pid, 0) would end the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, as another user
+        return True
+    return True
+
+
+def _age(path: Path) -> float:
+    """Seconds since ``path`` or anything directly in it last changed."""
+    try:
+        latest = path.lstat().st_mtime
+        if path.is_dir() and not path.is_symlink():
+            for entry in os.scandir(path):
+                latest = max(latest, entry.stat(follow_symlinks=False).st_mtime)
+    except OSError:
+        return 0.0
+    return time.time() - latest
+
+
+def _stale(path: Path, m: re.Match[str]) -> bool:
+    """Whether a temporary ``path`` was left by a save that will never finish."""
+    if not path.is_dir() or path.is_symlink():
+        return False
+    age = _age(path)
+    if m.group("legacy"):  # an older edudial's: only if it holds nothing but corpus files
+        try:
+            names = {p.name for p in path.iterdir()}
+        except OSError:
+            return False
+        return names <= _CORPUS_FILES and age > STALE_AFTER
+    if m.group("host") == _host_tag():
+        return not _alive(int(m.group("pid"))) or age > STALE_ALIVE_AFTER
+    return age > STALE_AFTER
+
+
+def _discard(path: Path, target: Path) -> None:
+    """Delete ``path``, a corpus folder (or file or link) set aside from ``target``."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+        return
+    # Renamed first, so a folder still called .NAME.old-* is always complete: a kill during the
+    # deletion leaves a .NAME.del-* that the next save removes, never half an "old" corpus.
+    doomed = _aside_name(target, "del")
+    try:
+        os.rename(path, doomed)
+    except FileNotFoundError:  # another process finished the job
+        return
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _recover(target: Path, siblings: list[tuple[Path, re.Match[str]]]) -> None:
+    """Finish a swap a kill interrupted: bring the old corpus back, or delete it if the new one
+    is in place."""
+    asides = [p for p, m in siblings if m.group("kind") == "old"]
+    if not asides:
+        return
+    if not (target.exists() or target.is_symlink()):
+        # Only ever one, unless saves of the same path ran at once: the newest was set aside last.
+        asides.sort(key=lambda p: p.lstat().st_mtime_ns, reverse=True)
+        try:
+            os.rename(asides.pop(0), target)
+        except FileNotFoundError:  # another process moved it first
+            return
+    for p in asides:
+        _discard(p, target)
+
+
+def tidy_save_path(target: str | os.PathLike[str], *, temporaries: bool = True) -> None:
+    """Undo what a killed save of ``target`` left: finish an interrupted swap (so ``target``
+    holds a complete corpus again) and, with ``temporaries``, delete the stale temporaries of
+    saves of ``target`` (whose writer process is gone, or unchanged for :data:`STALE_AFTER`
+    seconds where the writer cannot be checked) and the leftovers of deletions.
+
+    Only folders named by the exact pattern a save uses are touched. Called by
+    :func:`save_corpus` (everything) and :func:`read_corpus` (the swap only); failures (a
+    read-only place) are ignored.
+    """
+    path = Path(target)
+    try:
+        siblings = _siblings(path)
+        _recover(path, siblings)
+        if temporaries:
+            for p, m in siblings:
+                if m.group("kind") == "del" or (m.group("kind") is None and _stale(p, m)):
+                    shutil.rmtree(p, ignore_errors=True)
+    except OSError:
+        pass
+
+
 def _move_into_place(tmp: Path, target: Path) -> None:
-    if target.is_dir() and not target.is_symlink():
-        if any(target.iterdir()):
-            shutil.rmtree(target)
-        else:
-            target.rmdir()
-    elif target.exists() or target.is_symlink():
-        target.unlink()
-    os.replace(tmp, target)
+    """Put the finished corpus ``tmp`` at ``target`` so ``target`` always holds a whole corpus.
+
+    An existing ``target`` is renamed aside, ``tmp`` renamed in, then the old one deleted; a kill
+    between the steps leaves the old or the new corpus at ``target`` or the old one aside, which
+    :func:`tidy_save_path` moves back. An empty folder (nothing to lose) is just removed.
+    """
+    aside = None
+    if _occupied(target):
+        aside = _aside_name(target, "old")
+        os.rename(target, aside)
+    elif target.is_dir():
+        target.rmdir()
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        if aside is not None and not (target.exists() or target.is_symlink()):
+            os.rename(aside, target)
+        raise
+    if aside is not None:
+        _discard(aside, target)
 
 
 def _write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
@@ -339,6 +518,7 @@ def read_corpus(
     (['teacher'], True)
     """
     path = Path(directory)
+    tidy_save_path(path, temporaries=False)  # a kill mid-swap may have left the corpus aside
     if not path.is_dir():
         raise InputError("no such corpus directory", path=path)
     wanted = _check_filters(filters or {})
