@@ -8,14 +8,21 @@ Options (the same keys in a ``map`` YAML file; flags override it):
 
 * ``text``, ``speaker``, ``dialogue``, ``order``, ``role``, ``start``: column names. When one is
   not given, common names are recognised (text/utterance/sentence/transcript, speaker/
-  speaker_name, session/lesson/conversation_id/transcript_id, start/timestamp, role); two plausible
-  columns for one field is an error naming both. Without ``order`` turns keep the file order.
+  speaker_name, session/lesson/conversation_id/transcript_id, start/timestamp, else time/begin,
+  role); two plausible columns for one field is an error naming both. Without ``order`` turns
+  keep the file order.
+* ``header_row``: the line / sheet row of the header (else the first row mostly filled with short
+  names; a merged title row above it is skipped); a two-level header ("Codes" over "Coder A") is
+  joined as ``Codes / Coder A``. ``sep``: the CSV field separator (else sniffed among , ; tab |).
+* ``roster``: a CSV with ``name`` and ``role`` columns (as for ``edudial deid``): speakers named
+  in it (whole name, or an unambiguous first name) get its role.
 * ``teacher``, ``student``: speakers (or role-column values) with that role; ``role_values``:
   role-column value -> role. Else the default patterns (T, Teacher, Tutor, Instructor, Ms./Mr./
   Mrs. X -> teacher; S, S1, SS, Student(s), Class -> student), else ``other``.
 * ``code``: ``"COLUMN=SCHEME[@RATER]"`` (a list): a column of human codes -> annotations of the
-  turn (rater default: the column name, rater_kind human). A cell with the ``delimiter`` (``;``)
-  makes the column multi-label: one yes/no scheme ``SCHEME/<code>`` per code, labels ``1``/``0``.
+  turn (rater default: the column name, rater_kind human). A cell with the ``code_sep`` (``;``;
+  ``delimiter`` is its deprecated name) makes the column multi-label: one yes/no scheme
+  ``SCHEME/<code>`` per code, labels ``1``/``0``.
   ``labels``: ``{SCHEME: [labels]}`` declares the allowed codes. Blank cells are not coded.
 * ``sheet`` (XLSX), ``encoding`` (text files; else UTF-8 then cp1252 are tried), ``corpus`` (the
   corpus name, default ``transcripts``), ``kind`` (the dialogues' kind).
@@ -34,7 +41,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +57,7 @@ from corpora.transcripts.formats import (
     read_file,
 )
 from corpora.transcripts.mapping import OPTION_NAMES, Mapping, Options, parse_options, resolve
-from corpora.transcripts.roles import RoleSummary, summarise
+from corpora.transcripts.roles import RoleSummary, roster_roles, summarise
 from toolkit.errors import InputError
 from toolkit.schema import ANNOTATION_COLUMNS, DIALOGUE_COLUMNS, TURN_COLUMNS, Corpus
 
@@ -71,6 +78,8 @@ class FileReport:
     mapping: Mapping
     head: pd.DataFrame
     warnings: tuple[str, ...] = ()
+    header: str | None = None
+    sep: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,11 @@ class ImportResult:
         Rows dropped for empty text.
     empty_dialogues : list of str
         Dialogues left without any turn (not imported).
+    skipped : list of str
+        The same dialogues for people: the id (or "rows with no dialogue id") and the rows.
+    notes : list of str
+        What the user should know about the options (a deprecated option name, a roster that
+        names none of the speakers).
     """
 
     corpus: Corpus
@@ -96,6 +110,8 @@ class ImportResult:
     roles: RoleSummary
     empty_rows: int
     empty_dialogues: list[str]
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> list[str]:
         """The mapping used (once per distinct mapping) and the roles, for people."""
@@ -106,20 +122,29 @@ class ImportResult:
         for mapping_lines, files in groups.items():
             first = files[0]
             more = f" and {len(files) - 1} more file(s)" if len(files) > 1 else ""
+            sep = first.sep if first.sep not in (None, ",", "\t") else None
             how = ", ".join(
                 x
-                for x in (first.format, first.encoding, first.sheet and f"sheet {first.sheet!r}")
+                for x in (
+                    first.format,
+                    first.encoding,
+                    first.sheet and f"sheet {first.sheet!r}",
+                    sep and f"separator {sep!r}",
+                    first.header,
+                )
                 if x
             )
             lines.append(f"mapping for {first.path}{more} ({how}):")
             lines.extend(mapping_lines)
         lines.extend(f"warning: {w}" for f in self.files for w in f.warnings)
+        lines.extend(f"note: {n}" for n in self.notes)
         lines.append("roles:")
         lines.extend(self.roles.describe())
         if self.empty_rows:
             lines.append(f"dropped {self.empty_rows:,} row(s) with empty text")
         if self.empty_dialogues:
-            shown = ", ".join(self.empty_dialogues[:5])
+            named = self.skipped or [repr(d) for d in self.empty_dialogues]
+            shown = "; ".join(named[:5]) + ("; ..." if len(named) > 5 else "")
             lines.append(f"skipped {len(self.empty_dialogues)} dialogue(s) with no text: {shown}")
         return lines
 
@@ -162,6 +187,8 @@ def _read(path: Path, options: Options) -> RawTable:
         detect_format(path, options.format),
         encoding=options.encoding,
         sheet=options.sheet,
+        sep=options.sep,
+        header_row=options.header_row,
     )
 
 
@@ -193,27 +220,64 @@ def import_transcripts(path: str | Path, **options: Any) -> ImportResult:
             for t, m in zip(tables, mappings, strict=True)
             for s in m.codes
         ],
-        delimiter=opts.delimiter,
+        delimiter=opts.code_sep,
         labels=opts.labels,
     )
+    roster, notes = _roster(opts, options)
     parts = [
-        build_file(table, mapping, opts, file_id, source, multi=multi)
+        build_file(table, mapping, opts, file_id, source, multi=multi, roster=roster)
         for table, mapping, (file_id, source) in zip(
             tables, mappings, _file_ids(root, files), strict=True
         )
     ]
     reports = [
-        FileReport(t.path, t.format, t.encoding, t.sheet, m, t.frame.head(5), t.warnings)
+        FileReport(
+            t.path,
+            t.format,
+            t.encoding,
+            t.sheet,
+            m,
+            t.frame.head(5),
+            t.warnings,
+            header=t.header_note(),
+            sep=t.sep,
+        )
         for t, m in zip(tables, mappings, strict=True)
     ]
     corpus = _assemble(parts, files)
+    speakers = corpus.turns["speaker"].fillna("").tolist()
+    if roster and not any(str(s).strip().lower() in roster for s in speakers):
+        notes.append(
+            f"no speaker is named in the roster {opts.roster} (its names are matched whole, or "
+            "by first name), so it gave no roles"
+        )
     return ImportResult(
         corpus=corpus,
         files=reports,
-        roles=summarise(corpus.turns["speaker"].fillna("").tolist(), corpus.turns["role"].tolist()),
+        roles=summarise(speakers, corpus.turns["role"].tolist()),
         empty_rows=sum(p.empty_rows for p in parts),
         empty_dialogues=[d for p in parts for d in p.empty_dialogues],
+        skipped=[d for p in parts for d in p.empty_named],
+        notes=notes,
     )
+
+
+def _roster(opts: Options, given: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Speaker -> role from the ``roster`` file, and notes on the options."""
+    notes = []
+    if given.get("delimiter") is not None:
+        notes.append(
+            "the option 'delimiter' (--delimiter) is deprecated: it is now 'code_sep' "
+            "(--code-sep), several codes in one cell; the field separator is 'sep' (--sep)"
+        )
+    if opts.roster is None:
+        return {}, notes
+    from toolkit.deid import read_roster
+
+    pairs = read_roster(opts.roster)
+    if not any(role for _, role in pairs):
+        notes.append(f"the roster {opts.roster} has no role column, so it gave no roles")
+    return roster_roles(pairs), notes
 
 
 def _assemble(parts: list[FilePart], files: list[Path]) -> Corpus:

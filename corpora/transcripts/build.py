@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,8 @@ class FilePart:
     annotations: list[dict[str, list[Any]]] = field(default_factory=list)
     empty_rows: int = 0
     empty_dialogues: list[str] = field(default_factory=list)
+    #: each of ``empty_dialogues`` for people: its id (or "rows with no dialogue id") and rows
+    empty_named: list[str] = field(default_factory=list)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -179,6 +182,7 @@ def build_file(
     source: str,
     *,
     multi: dict[str, list[str]] | None = None,
+    roster: MappingABC[str, str] | None = None,
 ) -> FilePart:
     """The rows of one file as schema columns (dialogue ids from the column or ``file_id``)."""
     frame = table.frame
@@ -198,7 +202,14 @@ def build_file(
     dids = ids.iloc[keep].reset_index(drop=True).astype("str")
     turn_ids = dids + ":" + pd.Series(index).astype("str")
     turns = _turn_columns(
-        table, mapping, options=options, keep=keep, dids=dids, index=index, text=text
+        table,
+        mapping,
+        options=options,
+        keep=keep,
+        dids=dids,
+        index=index,
+        text=text,
+        roster=roster,
     )
     turns["turn_id"] = turn_ids
     part = FilePart(
@@ -215,7 +226,11 @@ def build_file(
         empty_rows=int(empty.sum()),
     )
     kept_dialogues = set(np.unique(kd).tolist())
-    part.empty_dialogues = [str(d) for i, d in enumerate(duniq) if i not in kept_dialogues]
+    gone = [i for i in range(len(duniq)) if i not in kept_dialogues]
+    part.empty_dialogues = [str(duniq[i]) for i in gone]
+    part.empty_named = [
+        _name_empty(table, str(duniq[i]), np.flatnonzero(dcodes == i)) for i in gone
+    ]
     part.annotations = [
         code_rows(
             table,
@@ -223,13 +238,21 @@ def build_file(
             keep,
             turn_ids,
             corpus=options.corpus,
-            delimiter=options.delimiter,
+            delimiter=options.code_sep,
             labels=options.labels,
             multi=(multi or {}).get(spec.scheme),
         )
         for spec in mapping.codes
     ]
     return part
+
+
+def _name_empty(table: RawTable, did: str, rows: np.ndarray) -> str:
+    """``'L3' (a.csv:5 and 1 more row)``; ``rows with no dialogue id (...)`` for a blank id."""
+    more = f" and {len(rows) - 1} more row(s)" if len(rows) > 1 else ""
+    where = f"{table.where(int(rows[0]))}{more}" if len(rows) else str(table.path)
+    name = repr(did) if did.strip() else "rows with no dialogue id"
+    return f"{name} ({where})"
 
 
 def _turn_columns(
@@ -241,6 +264,7 @@ def _turn_columns(
     dids: pd.Series,
     index: np.ndarray,
     text: pd.Series,
+    roster: MappingABC[str, str] | None = None,
 ) -> dict[str, Any]:
     frame = table.frame
     spk_col = mapping.columns.get("speaker")
@@ -253,6 +277,7 @@ def _turn_columns(
         teacher=options.teacher,
         student=options.student,
         role_values=options.role_values,
+        roster=roster,
     )
     keys = ["line"]
     columns: list[list[Any]] = [table.lines[keep].tolist()]

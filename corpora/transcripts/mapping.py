@@ -48,6 +48,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "role": ("role", "speakerrole"),
     "order": (),
 }
+#: Names recognised only when no name of :data:`SYNONYMS` is there (a ``Time`` column next to a
+#: ``Start`` column stays in meta).
+WEAK_SYNONYMS: dict[str, tuple[str, ...]] = {"start": ("time", "begin", "begintime")}
 
 
 def _key(name: object) -> str:
@@ -117,10 +120,18 @@ class Options:
         Columns of human codes.
     labels : dict
         Scheme -> its declared labels; a code outside them is an error.
-    delimiter : str
-        Separates several codes in one cell (``"a; b"``).
+    code_sep : str
+        Separates several codes in one cell (``"a; b"``); the option ``delimiter`` is its old,
+        deprecated name.
     format, sheet, encoding : str, optional
         Input format (else from the extension), XLSX sheet (else the first), text encoding.
+    sep : str, optional
+        The CSV field separator (else sniffed among ``,`` ``;`` tab ``|``; TSV: tab).
+    header_row : int, optional
+        The 1-based line / sheet row of the header (else the first row that looks like one).
+    roster : str, optional
+        A roster file (CSV with ``name`` and ``role`` columns, as for ``edudial deid``): its
+        roles name speakers' roles.
     corpus, kind : str
         The corpus name and the dialogues' kind.
     """
@@ -136,16 +147,20 @@ class Options:
     role_values: MappingABC[str, str] = field(default_factory=dict)
     codes: tuple[CodeSpec, ...] = ()
     labels: MappingABC[str, tuple[str, ...]] = field(default_factory=dict)
-    delimiter: str = ";"
+    code_sep: str = ";"
     format: str | None = None
     sheet: str | None = None
     encoding: str | None = None
+    sep: str | None = None
+    header_row: int | None = None
+    roster: str | None = None
     corpus: str = "transcripts"
     kind: str | None = None
 
 
-#: Every option key (``code`` and ``codes`` are the same; ``map`` names a YAML file).
-OPTION_NAMES: tuple[str, ...] = (*Options.__dataclass_fields__, "code", "map")
+#: Every option key (``code`` and ``codes`` are the same; ``map`` names a YAML file;
+#: ``delimiter`` is the deprecated name of ``code_sep``).
+OPTION_NAMES: tuple[str, ...] = (*Options.__dataclass_fields__, "code", "map", "delimiter")
 _KNOWN = set(OPTION_NAMES)
 
 
@@ -231,13 +246,15 @@ def parse_options(options: MappingABC[str, Any]) -> Options:
     merged.update({k: v for k, v in options.items() if k != "map" and v not in (None, (), [])})
     codes = list(_as_list(merged.get("codes"))) + list(_as_list(merged.get("code")))
     return Options(
-        **{f: _opt_str(merged.get(f)) for f in (*FIELDS, "format", "sheet", "encoding")},
+        **{f: _opt_str(merged.get(f)) for f in (*FIELDS, "format", "sheet", "encoding", "roster")},
+        sep=_opt_sep(merged.get("sep")),
+        header_row=_opt_int(merged.get("header_row"), "header_row"),
         teacher=_names(merged.get("teacher")),
         student=_names(merged.get("student")),
         role_values=_role_values(merged.get("role_values")),
         codes=tuple(parse_code(c) for c in codes),
         labels=_code_labels(codes, _labels(merged.get("labels"))),
-        delimiter=str(merged.get("delimiter", ";")),
+        code_sep=str(merged.get("code_sep", merged.get("delimiter", ";"))),
         corpus=str(merged.get("corpus", "transcripts")),
         kind=_opt_str(merged.get("kind")),
     )
@@ -270,6 +287,21 @@ def _as_list(value: Any) -> Iterable[Any]:
 
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _opt_sep(value: Any) -> str | None:
+    """The field separator (``tab`` and ``\\t`` spelled out are a tab)."""
+    text = _opt_str(value)
+    return {"tab": "\t", "\\t": "\t"}.get(text, text) if text is not None else None
+
+
+def _opt_int(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} {value!r} is not a whole number") from None
 
 
 @dataclass(frozen=True)
@@ -350,6 +382,8 @@ def _given(name: str, header: Sequence[str], what: str, path: Path) -> str:
 
 def _recognise(header: Sequence[str], f: str, path: Path) -> str | None:
     found = [h for h in header if _key(h) in SYNONYMS[f]]
+    if not found:
+        found = [h for h in header if _key(h) in WEAK_SYNONYMS.get(f, ())]
     if len(found) > 1:
         raise InputError(
             f"two plausible {f} columns, {found[0]!r} and {found[1]!r}; choose one with --{f}",

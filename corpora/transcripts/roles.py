@@ -1,7 +1,8 @@
 """Roles of imported turns: named speakers, a role column, default speaker patterns, else other.
 
-Order of precedence: a speaker named in ``teacher``/``student``; the role column's value (through
-``role_values``, then the default words); the default speaker patterns; else ``other``. The
+Order of precedence: a speaker named in ``teacher``/``student``; the speaker's role in a roster
+(:func:`roster_roles`); the role column's value (through ``role_values``, then the default words);
+the default speaker patterns; else ``other``. The
 :class:`RoleSummary` lists turns and speakers per role so a wrong guess is visible at once.
 """
 
@@ -14,7 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["STUDENT_PATTERN", "TEACHER_PATTERN", "RoleSummary", "assign_roles", "guess_role"]
+__all__ = [
+    "STUDENT_PATTERN",
+    "TEACHER_PATTERN",
+    "RoleSummary",
+    "assign_roles",
+    "guess_role",
+    "roster_roles",
+]
 
 TEACHER_PATTERN = re.compile(
     r"^(?:t\d*|teacher\s*\d*|tutor\s*\d*|instructor\s*\d*|(?:ms|mr|mrs|miss|mx|dr)\.?\s+\S.*)$",
@@ -70,6 +78,25 @@ class RoleSummary:
         return lines
 
 
+def roster_roles(pairs: Sequence[tuple[str, str | None]]) -> dict[str, str]:
+    """Speaker (lower case) -> role from roster ``(name, role)`` pairs that have a role: the full
+    name, and the first name when no other roster name starts with it.
+
+    >>> roster_roles([("Maya Patel", "student"), ("Ann Lee", "teacher"), ("Ann Ho", "student")])
+    {'maya patel': 'student', 'ann lee': 'teacher', 'ann ho': 'student', 'maya': 'student'}
+    """
+    out = {name.strip().lower(): role for name, role in pairs if role}
+    firsts: dict[str, set[str]] = {}
+    for name, role in pairs:
+        words = name.split()
+        if len(words) > 1:
+            firsts.setdefault(words[0].lower(), set()).add(role or "")
+    for first, roles in firsts.items():
+        if len(roles) == 1 and first not in out and "" not in roles:
+            out[first] = roles.pop()
+    return out
+
+
 def _value_role(value: str, role_values: Mapping[str, str]) -> str:
     if value in role_values:
         return role_values[value]
@@ -84,6 +111,7 @@ def assign_roles(
     teacher: Sequence[str] = (),
     student: Sequence[str] = (),
     role_values: Mapping[str, str] | None = None,
+    roster: Mapping[str, str] | None = None,
 ) -> np.ndarray:
     """The role of each turn (an object array of ``teacher``/``student``/``other``).
 
@@ -97,6 +125,8 @@ def assign_roles(
         Speakers (or role-column values) that are teachers / students.
     role_values : mapping, optional
         Role-column value -> role.
+    roster : mapping, optional
+        Speaker (lower case) -> role, from :func:`roster_roles`.
 
     Examples
     --------
@@ -107,18 +137,24 @@ def assign_roles(
     ['teacher', 'student']
     """
     named = {s: "teacher" for s in teacher} | {s: "student" for s in student}
+    listed = roster or {}
     values = role_values or {}
     spk = pd.Series(list(speakers), dtype=object).fillna("").astype(str)
     if role_column is None:
         codes, uniques = pd.factorize(spk)
-        table = [named.get(s) or guess_role(s) for s in uniques]
+        table = [named.get(s) or listed.get(s.lower()) or guess_role(s) for s in uniques]
     else:
         col = pd.Series(list(role_column), dtype=object).fillna("").astype(str)
         codes, uniques = pd.factorize(spk + "\x00" + col)  # one decision per (speaker, value)
         table = []
         for pair in uniques:
             who, value = pair.split("\x00", 1)
-            table.append(named.get(who) or named.get(value) or _value_role(value, values))
+            table.append(
+                named.get(who)
+                or listed.get(who.lower())
+                or named.get(value)
+                or _value_role(value, values)
+            )
     return np.asarray(table, dtype=object)[codes] if len(codes) else np.empty(0, dtype=object)
 
 
