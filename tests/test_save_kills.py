@@ -142,9 +142,10 @@ while True:
 """
 
 _IMPORTER = """
-import sys
+import os, sys
 from toolkit.cli import main
 print("ready", flush=True)
+sys.stdout = open(os.devnull, "w")
 while True:
     try:
         main(["code", "import", sys.argv[2], "--into", sys.argv[1]])
@@ -159,14 +160,13 @@ def _kill_at_random(script: str, args: list[str], rng: random.Random, most: floa
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == b"ready", proc.communicate()
+        assert proc.stdout.readline().strip() == b"ready", "the child failed to start"
         time.sleep(rng.uniform(0.0, most))
-        assert proc.poll() is None, proc.communicate()
+        assert proc.poll() is None, "the child ended before the kill"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
