@@ -48,7 +48,7 @@ from toolkit.errors import EdudialError  # noqa: E402
 from toolkit.io import read_corpus  # noqa: E402
 from toolkit.schema import Corpus  # noqa: E402
 
-_LOOP = """
+LOOP = """
 import os, sys
 from toolkit.cli import main
 args = sys.argv[1:]
@@ -61,7 +61,7 @@ while True:
         assert not exc.code, exc.code
 """
 
-_SAVER = """
+SAVER = """
 import sys
 from pathlib import Path
 from toolkit.demo import bundled_sample
@@ -106,7 +106,7 @@ def _ways(work: Path) -> list[Way]:
     b = a.filter(dialogue_id=sorted(set(a.dialogues["dialogue_id"]))[:3])
     saved = a.save(work / "save.corpus")
     ways = [
-        Way("Corpus.save", _SAVER, [str(saved)], saved, [a, b],
+        Way("Corpus.save", SAVER, [str(saved)], saved, [a, b],
             lambda: a.save(saved, overwrite=True)),
     ]  # fmt: skip
 
@@ -114,7 +114,7 @@ def _ways(work: Path) -> list[Way]:
     loaded = work / "load.corpus"
     load_args = ["load", "tscc", str(src), "-o", str(loaded), "--force"]
     _cli(*load_args)
-    ways.append(Way("load -o", _LOOP, load_args, loaded, [read_corpus(loaded)],
+    ways.append(Way("load -o", LOOP, load_args, loaded, [read_corpus(loaded)],
                     lambda: _cli(*load_args)))  # fmt: skip
 
     coded = a.save(work / "code.corpus")
@@ -134,22 +134,24 @@ def _ways(work: Path) -> list[Way]:
     probe = work / "probe.corpus"
     a.save(probe)
     _cli("code", "import", book, "--into", probe)
-    ways.append(Way("code import", _LOOP, import_args, coded, [old, read_corpus(probe)],
+    ways.append(Way("code import", LOOP, import_args, coded, [old, read_corpus(probe)],
                     lambda: _cli(*import_args)))  # fmt: skip
 
     deid_out = work / "deid.corpus"
     raw = a.save(work / "deid-src.corpus")
     deid_args = ["deid", str(raw), "-o", str(deid_out), "--force"]
     _cli(*deid_args)
-    ways.append(Way("deid -o", _LOOP, deid_args, deid_out, [read_corpus(deid_out)],
+    ways.append(Way("deid -o", LOOP, deid_args, deid_out, [read_corpus(deid_out)],
                     lambda: _cli(*deid_args)))  # fmt: skip
     return ways
 
 
-def _kill_once(way: Way, rng: random.Random, most: float) -> None:
+def kill_at_random(script: str, args: list[str], rng: random.Random, most: float) -> None:
+    """Run ``script`` (a ``-c`` program that prints ``ready`` and then saves in a loop) and
+    kill it with SIGKILL after a random wait of up to ``most`` seconds."""
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [sys.executable, "-c", way.script, *way.args],
+            [sys.executable, "-c", script, *args],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,
@@ -163,11 +165,18 @@ def _kill_once(way: Way, rng: random.Random, most: float) -> None:
             if not ready or proc.poll() is not None:
                 proc.wait()
                 err.seek(0)
-                raise RuntimeError(f"{way.name}: the child ended: {err.read().decode()}")
+                raise RuntimeError(f"the child ended before the kill: {err.read().decode()}")
         finally:
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
             proc.communicate()
+
+
+def _kill_once(way: Way, rng: random.Random, most: float) -> None:
+    try:
+        kill_at_random(way.script, way.args, rng, most)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{way.name}: {exc}") from None
 
 
 def run(kills: int, seed: int, most: float) -> dict[str, dict[str, int]]:

@@ -6,9 +6,9 @@ is ``benchmarks/kill_saves.py``.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +24,7 @@ from toolkit.errors import InputError
 from toolkit.io import STALE_AFTER, _host_tag, read_corpus, save_corpus
 from toolkit.schema import Corpus
 
-ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "kill_saves.py"
 
 
 def _two_versions() -> tuple[Corpus, Corpus]:
@@ -124,67 +124,33 @@ def test_a_failed_rename_puts_the_old_corpus_back(
     assert read_corpus(out) == a and _hidden(out) == []
 
 
-# ---- real kills --------------------------------------------------------------------------------
-
-_SAVER = """
-import sys
-from pathlib import Path
-from toolkit.demo import bundled_sample
-from toolkit.errors import InputError
-a = bundled_sample()
-b = a.filter(dialogue_id=sorted(set(a.dialogues["dialogue_id"]))[:3])
-out = Path(sys.argv[1])
-print("ready", flush=True)
-i = 0
-while True:
-    (a if i % 2 else b).save(out, format=("parquet", "jsonl")[i % 3 == 0], overwrite=True)
-    i += 1
-"""
-
-_IMPORTER = """
-import os, sys
-from toolkit.cli import main
-print("ready", flush=True)
-sys.stdout = open(os.devnull, "w")
-while True:
-    try:
-        main(["code", "import", sys.argv[2], "--into", sys.argv[1]])
-    except SystemExit as exc:
-        assert not exc.code, exc.code
-"""
+# ---- real kills (the benchmark's children and kill, run a few times) --------------------------
 
 
-def _kill_at_random(script: str, args: list[str], rng: random.Random, most: float) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == b"ready", "the child failed to start"
-        time.sleep(rng.uniform(0.0, most))
-        assert proc.poll() is None, "the child ended before the kill"
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
+@pytest.fixture(scope="module")
+def kills():
+    spec = importlib.util.spec_from_file_location("bench_kill_saves", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
 
 
-def test_kill_9_during_repeated_saves_never_loses_the_corpus(tmp_path: Path) -> None:
+def test_kill_9_during_repeated_saves_never_loses_the_corpus(kills, tmp_path: Path) -> None:
     a, b = _two_versions()
     out = save_corpus(a, tmp_path / "c.corpus")
     rng = random.Random(20240611)
     for _ in range(7):
-        _kill_at_random(_SAVER, [str(out)], rng, 0.4)
+        kills.kill_at_random(kills.SAVER, [str(out)], rng, 0.4)
         got = read_corpus(out)  # a complete corpus that passes the checks
         assert got in (a, b)
     save_corpus(a, out, overwrite=True)
     assert read_corpus(out) == a and _hidden(out) == []
 
 
-def test_kill_9_during_code_import_never_loses_the_corpus(tmp_path: Path) -> None:
+def test_kill_9_during_code_import_never_loses_the_corpus(kills, tmp_path: Path) -> None:
     saved = bundled_sample().save(tmp_path / "demo.corpus")
     run = CliRunner()
     res = run.invoke(cli, ["code", "sample", str(saved), "--rubric", "mathdial-moves", "--n", "8",
@@ -202,7 +168,8 @@ def test_kill_9_during_code_import_never_loses_the_corpus(tmp_path: Path) -> Non
     old = read_corpus(saved)
     rng = random.Random(7)
     for _ in range(3):
-        _kill_at_random(_IMPORTER, [str(saved), str(book)], rng, 1.0)
+        import_args = ["code", "import", str(book), "--into", str(saved)]
+        kills.kill_at_random(kills.LOOP, import_args, rng, 1.0)
         got = read_corpus(saved)
         assert got == old or (len(got.annotations) == len(old.annotations) + 8), got
     res = run.invoke(cli, ["code", "import", str(book), "--into", str(saved)])
