@@ -846,8 +846,11 @@ class Conventions:
     level: str | dict[str, str]
     categories: list[str] | dict[str, list[str]] | str
     weights: str
+    # the human coding rounds chosen, when the caller selected among several (``edudial irr``)
+    rounds: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {} if self.rounds is None else {"rounds": self.rounds}
         return plain(
             {
                 "missing_policy": MISSING_POLICY,
@@ -863,6 +866,7 @@ class Conventions:
                 "level": self.level,
                 "categories": self.categories,
                 "weights": self.weights,
+                **extra,
             }
         )
 

@@ -423,8 +423,6 @@ def _render(
 
     The JSON's ``conventions.rounds`` records the coding rounds chosen (when rows carry rounds).
     """
-    import json
-
     import eval
     from eval.methods import study
 
@@ -432,12 +430,9 @@ def _render(
     facts = None
     if fmt in ("methods", "html"):
         facts = study(result, data, codebook=decl.codebook)
-    text = eval.report(result, format=fmt, study=facts)
-    if fmt != "json" or not rounds.choices:
-        return text
-    doc = json.loads(text)
-    doc["conventions"]["rounds"] = rounds.to_dict()
-    return json.dumps(doc, indent=2, allow_nan=False)
+    if rounds.choices and result.conventions is not None:
+        result.conventions.rounds = rounds.to_dict()
+    return eval.report(result, format=fmt, study=facts)
 
 
 def run_irr(opts: IrrOptions) -> None:
