@@ -188,21 +188,6 @@ def observe(res: SchemeResult, table: RatingTable, boot: int, seed: int) -> Obse
     return out
 
 
-def _wider(a: Interval | None, b: Interval | None) -> Interval | None:
-    if a is None or b is None or not (a.finite() and b.finite()):
-        return None
-    return Interval("wider", (min(a.ci[0], b.ci[0]), max(a.ci[1], b.ci[1])))
-
-
-def candidate_intervals(intervals: dict[str, Interval]) -> dict[str, Interval]:
-    """The intervals edudial computed plus the candidate ``wider of analytic and jackknife``."""
-    out = dict(intervals)
-    wider = _wider(intervals.get("analytic"), intervals.get("cluster_jackknife"))
-    if wider is not None:
-        out["wider(analytic,jackknife)"] = wider
-    return out
-
-
 # ------------------------------------------------------------------ truth and replicates
 _TRUTH: dict[Cell, dict[str, float]] = {}
 
@@ -264,7 +249,7 @@ def run_cell(cell: Cell, reps: int, boot: int, seed: int = 0) -> CellResult:
                 continue
             chosen = obs.default.get(name) or "none"
             defaults[name][chosen] = defaults[name].get(chosen, 0) + 1
-            candidates = candidate_intervals(obs.intervals.get(name, {}))
+            candidates = dict(obs.intervals.get(name, {}))
             if obs.default.get(name) in candidates:
                 candidates["default"] = candidates[obs.default[name]]  # type: ignore[index]
             for method, interval in candidates.items():
